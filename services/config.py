@@ -1,0 +1,95 @@
+"""Configuration: every setting comes from a GRIDFLOW_* environment variable, read once here.
+
+The resulting `Config` is passed down explicitly; nothing else reads the environment.
+Tests build their own `Config` instead of touching os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+
+PREFIX = "GRIDFLOW_"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
+DEFAULT_KAFKA = "127.0.0.1:59092"
+DEV_SECRET = "gridflow-development-secret"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; raised at start-up, before anything is served."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every knob of a gridflow process. Field `x` is read from `GRIDFLOW_X`."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    kafka_bootstrap_servers: str = DEFAULT_KAFKA
+    topic_prefix: str = "gridflow."
+    topic_partitions: int = 6
+    # development | production. Well-known demo passwords and default secrets are refused
+    # outside development.
+    env: str = "production"
+    secret_key: str = ""
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 14 * 24 * 3600
+    health_timeout_s: float = 1.5
+    snap_distance_m: float = 30.0
+    max_content_length: int = 70 * 1024 * 1024
+    media_dir: str = ".run/media"
+    tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Builds a Config from GRIDFLOW_* variables; unknown GRIDFLOW_* names are kept in `extra`."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        known = {f.name for f in fields(cls)} - {"extra"}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
+        values["extra"] = {
+            k[len(PREFIX) :].lower(): v
+            for k, v in environ.items()
+            if k.startswith(PREFIX) and k[len(PREFIX) :].lower() not in known
+        }
+        return cls(**values).checked()
+
+    def checked(self) -> Config:
+        """Returns self with development defaults filled in; refuses unsafe production settings."""
+        if self.env not in ("development", "production", "test"):
+            raise ConfigError(f"GRIDFLOW_ENV must be development, test or production, not {self.env!r}")
+        if not self.secret_key:
+            if self.env == "production":
+                raise ConfigError("GRIDFLOW_SECRET_KEY must be set outside development")
+            return replace(self, secret_key=DEV_SECRET)
+        if self.secret_key == DEV_SECRET and self.env == "production":
+            raise ConfigError("GRIDFLOW_SECRET_KEY is the well-known development secret")
+        return self
+
+    def with_(self, **changes: object) -> Config:
+        """A copy with some fields changed (tests use this)."""
+        return replace(self, **changes)
+
+
+def _coerce(name: str, raw: str, kind: type) -> object:
+    try:
+        if kind is bool:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+    return raw
