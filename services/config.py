@@ -47,7 +47,7 @@ class Config:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
-        """Builds a Config from GRIDFLOW_* variables; unknown GRIDFLOW_* names are kept in `extra`."""
+        """Builds a Config from GRIDFLOW_* variables; unknown ones are kept in `extra`."""
         environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
         known = {f.name for f in fields(cls)} - {"extra"}
@@ -66,9 +66,9 @@ class Config:
         return cls(**values).checked()
 
     def checked(self) -> Config:
-        """Returns self with development defaults filled in; refuses unsafe production settings."""
+        """Fills development defaults in; refuses unsafe production settings."""
         if self.env not in ("development", "production", "test"):
-            raise ConfigError(f"GRIDFLOW_ENV must be development, test or production, not {self.env!r}")
+            raise ConfigError(f"GRIDFLOW_ENV must be development, test or production: {self.env!r}")
         if not self.secret_key:
             if self.env == "production":
                 raise ConfigError("GRIDFLOW_SECRET_KEY must be set outside development")

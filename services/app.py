@@ -1,0 +1,34 @@
+"""The Flask application factory for the gridflow API (and, later, its Socket.IO server)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from services.api import errors, health
+from services.config import Config
+from services.store.db import make_engine
+from services.web import pages
+
+
+@dataclass
+class Gridflow:
+    """What the views of one app share: its config and its database engine."""
+
+    config: Config
+    engine: Engine
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Builds the API app. Tests pass their Config; processes read it from the environment."""
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_content_length
+    app.config["SECRET_KEY"] = config.secret_key
+    app.extensions["gridflow"] = Gridflow(config=config, engine=make_engine(config.database_url))
+    errors.register_error_handlers(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)
+    return app

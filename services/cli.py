@@ -1,0 +1,37 @@
+"""The services' commands of the `gridflow` CLI: serve the API, migrate the database."""
+
+from __future__ import annotations
+
+import click
+
+from services.config import Config
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from services.store.migrate import upgrade
+
+    upgrade(Config.from_env().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the HTTP API, the pages and the Socket.IO feed."""
+    from services.app import create_app
+
+    app = create_app(Config.from_env())
+    click.echo(f"gridflow serving on http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+COMMANDS = [db, serve]

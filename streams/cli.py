@@ -1,0 +1,19 @@
+"""The `gridflow` command: the stream processors' commands plus everything services offers.
+
+This is the outermost room (streams → services → geo), so the whole CLI is assembled here.
+"""
+
+from __future__ import annotations
+
+import click
+
+from services import cli as services_cli
+
+
+@click.group()
+def main() -> None:
+    """gridflow — grid management: capture, dispatch, live map, KPIs."""
+
+
+for command in services_cli.COMMANDS:
+    main.add_command(command)
