@@ -1,0 +1,44 @@
+"""The event envelope and topic names shared by the API (which writes the outbox) and the
+stream processors (which publish and consume). Standard library only.
+
+Envelope: {"event_id": UUID, "type": "ReportCaptured", "occurred_at": ISO-8601 UTC,
+           "schema_version": 1, "payload": {...}}
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# Logical topic names; the Kafka topic is the configured prefix + this name.
+REPORTS = "reports.v1"
+CASE_EVENTS = "case-events.v1"
+PATROL_PINGS = "patrol-pings.v1"
+DEAD_LETTER = "dead-letter.v1"
+ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, DEAD_LETTER)
+
+
+def topic_name(prefix: str, logical: str) -> str:
+    """The Kafka topic for a logical topic under a configured prefix."""
+    return f"{prefix}{logical}"
+
+
+def envelope(
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    occurred_at: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Wraps a payload in the one envelope every gridflow event uses."""
+    occurred_at = occurred_at or datetime.now(UTC)
+    return {
+        "event_id": str(event_id or uuid.uuid4()),
+        "type": event_type,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        "schema_version": SCHEMA_VERSION,
+        "payload": payload,
+    }
