@@ -28,3 +28,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Loads the running stack's GRIDFLOW_* variables into this shell.
 load_stack_env() { eval "$("$ROOT/scripts/stack" env)"; export GRIDFLOW_DATABASE_URL GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS; }
+
+# Stops the local stack as the caller found it: services named by the caller's own GRIDFLOW_*
+# variables (saved in ORIG_DB_URL / ORIG_KAFKA before load_stack_env) stay external.
+ORIG_DB_URL="${GRIDFLOW_DATABASE_URL:-}"
+ORIG_KAFKA="${GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS:-}"
+stack_down_as_found() {
+  GRIDFLOW_DATABASE_URL="$ORIG_DB_URL" GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS="$ORIG_KAFKA" "$ROOT/scripts/stack" down
+}
