@@ -1,0 +1,207 @@
+"""KPI arithmetic (综合评价) over case facts: closure, on-time closure, rework, extension,
+durations and satisfaction. Pure: the caller loads `KpiFacts` and passes `as_of` (the instant
+the report is for) and optionally a calendar to measure durations in working time.
+
+Definitions (a ratio whose denominator is zero is None, never an exception):
+- population: cases that entered the loop — every state but reported, rejected and merged
+  (a report closed on the spot counts);
+- 结案率 closure rate = closed / population;
+- 应结案 due for closure = closed cases plus open cases whose resolve due time is at or before
+  `as_of`; 延期 postponed = those with an approved extension;
+- 按期结案率 on-time closure = closed on time / (due for closure − postponed), where "closed on
+  time" is a closed, non-postponed case whose last resolution (or its closure, when handled
+  on the spot) came at or before its resolve due time, or that had no due time;
+- 返工率 rework rate = failed verifications / resolutions (every resolve counts, reworks too);
+- 延期率 extension rate = postponed cases / dispatched cases;
+- durations: acknowledge = first acknowledgement − first dispatch, resolve = last resolution −
+  first dispatch, close = closure − report; each as median (mean of the two middle values for an
+  even count) and p90 (nearest rank: the ⌈0.9·n⌉-th smallest);
+- 满意率 satisfaction rate = (满意 + 基本满意) / rated cases; `full_satisfaction_rate` is
+  满意 alone / rated cases.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from services.domain.calendar import TimeCalendar
+from services.domain.events import Satisfaction
+from services.domain.states import CaseState
+
+OUTSIDE_LOOP = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
+
+
+@dataclass(frozen=True)
+class KpiFacts:
+    """What the KPIs need to know about one case; loaded by the reporting query."""
+
+    case_id: str
+    state: CaseState
+    reported_at: datetime
+    department_code: str | None = None
+    dispatched_at: datetime | None = None  # first dispatch
+    acknowledged_at: datetime | None = None  # first acknowledgement
+    resolved_at: datetime | None = None  # last resolution
+    closed_at: datetime | None = None
+    resolve_due: datetime | None = None  # after any approved extension
+    postponed: bool = False  # an extension was approved
+    resolutions: int = 0
+    failed_verifications: int = 0
+    rating: Satisfaction | None = None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The figures for one set of cases. Rates are fractions in [0, 1] or None."""
+
+    cases: int
+    closed: int
+    closure_rate: float | None
+    due_for_closure: int
+    postponed: int
+    closed_on_time: int
+    on_time_closure_rate: float | None
+    resolutions: int
+    failed_verifications: int
+    rework_rate: float | None
+    dispatched: int
+    extension_rate: float | None
+    acknowledge_median: timedelta | None
+    acknowledge_p90: timedelta | None
+    resolve_median: timedelta | None
+    resolve_p90: timedelta | None
+    close_median: timedelta | None
+    close_p90: timedelta | None
+    rated: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    satisfaction_rate: float | None
+    full_satisfaction_rate: float | None
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        """Every figure, JSON-ready: durations as seconds (float), rates as fractions."""
+        out: dict[str, int | float | None] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.total_seconds() if isinstance(value, timedelta) else value
+        return out
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator, or None when the denominator is zero."""
+    return numerator / denominator if denominator else None
+
+
+def median(values: list[timedelta]) -> timedelta | None:
+    """The median duration (mean of the two middle values for an even count), None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def percentile(values: list[timedelta], p: float) -> timedelta | None:
+    """The nearest-rank p-th percentile (0 < p ≤ 100): the ⌈p/100·n⌉-th smallest value, so it
+    is always one of the observed durations. None if empty."""
+    if not values:
+        return None
+    if not 0 < p <= 100:
+        raise ValueError("p must be in (0, 100]")
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
+
+
+def _on_time(fact: KpiFacts) -> bool:
+    if fact.resolve_due is None:
+        return True
+    finished = fact.resolved_at or fact.closed_at
+    return finished is not None and finished <= fact.resolve_due
+
+
+def compute_kpis(
+    facts: Iterable[KpiFacts], *, as_of: datetime, calendar: TimeCalendar | None = None
+) -> Kpis:
+    """The KPIs of `facts` as of the instant `as_of`; durations in working time when a
+    `calendar` is given, in absolute time otherwise. Called by reports and dashboards with the
+    cases of one department, area or period. Guarantees: no exception on empty input or zero
+    denominators (the rate is None); the definitions are those in this module's docstring."""
+    cases = [f for f in facts if CaseState(f.state) not in OUTSIDE_LOOP]
+
+    def span(a: datetime | None, b: datetime | None) -> timedelta | None:
+        if a is None or b is None:
+            return None
+        return calendar.between(a, b) if calendar is not None else b - a
+
+    def is_closed(f: KpiFacts) -> bool:
+        return CaseState(f.state) is CaseState.closed
+
+    def is_due(f: KpiFacts) -> bool:
+        return is_closed(f) or (f.resolve_due is not None and f.resolve_due <= as_of)
+
+    closed = [f for f in cases if is_closed(f)]
+    due = [f for f in cases if is_due(f)]
+    postponed_due = [f for f in due if f.postponed]
+    on_time = [f for f in closed if not f.postponed and _on_time(f)]
+    dispatched = [f for f in cases if f.dispatched_at is not None]
+    postponed = [f for f in dispatched if f.postponed]
+    resolutions = sum(f.resolutions for f in cases)
+    failed = sum(f.failed_verifications for f in cases)
+
+    def spans(pairs: Iterable[tuple[datetime | None, datetime | None]]) -> list[timedelta]:
+        return [d for d in (span(a, b) for a, b in pairs) if d is not None]
+
+    ack = spans((f.dispatched_at, f.acknowledged_at) for f in cases)
+    res = spans((f.dispatched_at, f.resolved_at) for f in cases)
+    close = spans((f.reported_at, f.closed_at) for f in closed)
+    ratings = [Satisfaction(f.rating) for f in cases if f.rating is not None]
+    sat = ratings.count(Satisfaction.satisfied)
+    basic = ratings.count(Satisfaction.basically_satisfied)
+    return Kpis(
+        cases=len(cases),
+        closed=len(closed),
+        closure_rate=ratio(len(closed), len(cases)),
+        due_for_closure=len(due),
+        postponed=len(postponed_due),
+        closed_on_time=len(on_time),
+        on_time_closure_rate=ratio(len(on_time), len(due) - len(postponed_due)),
+        resolutions=resolutions,
+        failed_verifications=failed,
+        rework_rate=ratio(failed, resolutions),
+        dispatched=len(dispatched),
+        extension_rate=ratio(len(postponed), len(dispatched)),
+        acknowledge_median=median(ack),
+        acknowledge_p90=percentile(ack, 90),
+        resolve_median=median(res),
+        resolve_p90=percentile(res, 90),
+        close_median=median(close),
+        close_p90=percentile(close, 90),
+        rated=len(ratings),
+        satisfied=sat,
+        basically_satisfied=basic,
+        dissatisfied=ratings.count(Satisfaction.dissatisfied),
+        satisfaction_rate=ratio(sat + basic, len(ratings)),
+        full_satisfaction_rate=ratio(sat, len(ratings)),
+    )
+
+
+def kpis_by(
+    facts: Iterable[KpiFacts],
+    key: Callable[[KpiFacts], Hashable],
+    *,
+    as_of: datetime,
+    calendar: TimeCalendar | None = None,
+) -> dict[Hashable, Kpis]:
+    """`compute_kpis` per group, e.g. `key=lambda f: f.department_code` for the department
+    league table. Groups appear in first-seen order; a group with only cases outside the loop
+    still appears, with zero counts."""
+    groups: dict[Hashable, list[KpiFacts]] = {}
+    for fact in facts:
+        groups.setdefault(key(fact), []).append(fact)
+    return {k: compute_kpis(v, as_of=as_of, calendar=calendar) for k, v in groups.items()}
