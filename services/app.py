@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
-from services.api import errors, health
+from services.api import auth, errors, health, openapi
 from services.config import Config
 from services.store.db import make_engine
 from services.web import pages
@@ -31,4 +31,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    for bp in (auth.bp, openapi.bp):
+        app.register_blueprint(bp)
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from services.auth.commands import user
+from services.catalog.commands import catalog
 from services.config import Config
 
 
@@ -34,4 +36,4 @@ def serve(host: str, port: int) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
-COMMANDS = [db, serve]
+COMMANDS = [db, serve, user, catalog]

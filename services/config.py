@@ -38,6 +38,9 @@ class Config:
     snap_distance_m: float = 30.0
     max_content_length: int = 70 * 1024 * 1024
     media_dir: str = ".run/media"
+    # Per-account request rates (token buckets held in each API process).
+    rate_limit_per_minute: int = 120
+    login_rate_per_minute: int = 10
     tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
     extra: Mapping[str, str] = field(default_factory=dict)
 

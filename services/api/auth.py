@@ -1,0 +1,102 @@
+"""Sign-in for every role: login, refresh, logout, and who am I."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from services.api.errors import Unauthorized
+from services.api.openapi import operation
+from services.api.validation import json_body
+from services.auth import current_principal, requires
+from services.auth.decorators import check_rate
+from services.auth.passwords import WELL_KNOWN, verify_password
+from services.auth.schemas import LoginIn, MeOut, RefreshIn, TokenOut
+from services.auth.tokens import InvalidToken, open_session, refresh_session, revoke
+from services.auth.users import login_record
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+TAGS = ["auth"]
+
+
+def _gf():
+    return current_app.extensions["gridflow"]
+
+
+@bp.post("/login")
+@operation(
+    "Exchange a username and password for an access and a refresh token",
+    tags=TAGS,
+    body=LoginIn,
+    responses={200: TokenOut},
+    errors=(400, 401, 413, 422, 429),
+    public=True,
+)
+def login():
+    body = json_body(LoginIn, max_bytes=16 * 1024)
+    gf = _gf()
+    per_minute = gf.config.login_rate_per_minute
+    check_rate("login-user", body.username.lower(), per_minute)
+    check_rate("login-addr", request.remote_addr or "-", per_minute * 10)
+    if not gf.config.development and body.password.lower() in WELL_KNOWN:
+        raise Unauthorized("well-known passwords are refused outside development mode")
+    with gf.engine.begin() as conn:
+        record = login_record(conn, body.username)
+        user_id, password_hash, active = record if record else (None, None, False)
+        if not verify_password(password_hash, body.password) or not active or user_id is None:
+            raise Unauthorized("wrong username or password")
+        pair = open_session(conn, gf.config, user_id)
+    return jsonify(pair.as_json())
+
+
+@bp.post("/refresh")
+@operation(
+    "Trade a refresh token for a new token pair (each refresh token works once)",
+    tags=TAGS,
+    body=RefreshIn,
+    responses={200: TokenOut},
+    errors=(400, 401, 413, 422),
+    public=True,
+)
+def refresh():
+    body = json_body(RefreshIn, max_bytes=16 * 1024)
+    gf = _gf()
+    with gf.engine.begin() as conn:
+        try:
+            pair = refresh_session(conn, gf.config, body.refresh_token)
+        except InvalidToken as exc:  # the transaction still commits a replay's revocation
+            failure = exc
+        else:
+            return jsonify(pair.as_json())
+    raise Unauthorized(str(failure))
+
+
+@bp.post("/logout")
+@operation(
+    "Revoke the session of the Bearer token: its access and refresh tokens stop working",
+    tags=TAGS,
+    responses={204: None},
+)
+@requires()
+def logout():
+    gf = _gf()
+    token = request.headers["Authorization"].partition(" ")[2].strip()
+    with gf.engine.begin() as conn:
+        revoke(conn, gf.config, token)
+    return "", 204
+
+
+@bp.get("/me")
+@operation("The account behind the Bearer token", tags=TAGS, responses={200: MeOut})
+@requires()
+def me():
+    p = current_principal()
+    return jsonify(
+        MeOut(
+            user_id=p.user_id,
+            username=p.username,
+            role=p.role,
+            cell_codes=sorted(p.cell_codes),
+            jurisdiction_code=p.jurisdiction_code,
+            department_code=p.department_code,
+        ).model_dump(mode="json")
+    )

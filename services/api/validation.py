@@ -1,0 +1,78 @@
+"""Request bodies validated by pydantic models; failures become 400/413/422 naming the field.
+
+The same models feed the OpenAPI document (services/api/openapi.py), so what is documented
+is what is enforced.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from services.api.errors import ApiError, InvalidInput, Unprocessable
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+def field_path(loc: tuple[Any, ...], prefix: str = "") -> str:
+    """('location', 'lat') → 'location.lat'; ('photos', 0) → 'photos[0]'."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "body"
+
+
+def unprocessable(exc: ValidationError, prefix: str = "") -> Unprocessable:
+    """A 422 naming the first invalid field, with every problem in `details`."""
+    problems = [
+        {"field": field_path(tuple(err["loc"]), prefix), "reason": err["msg"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    first = problems[0] if problems else {"field": prefix or "body", "reason": "invalid"}
+    return Unprocessable(
+        f"{first['field']}: {first['reason']}", field=first["field"], details=problems
+    )
+
+
+def validate(model: type[M], data: Any, prefix: str = "") -> M:
+    """`model` built from `data`, or Unprocessable (422)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise unprocessable(exc, prefix) from exc
+
+
+def check_size(max_bytes: int) -> None:
+    """Raises PayloadTooLarge (413) when the request body is over `max_bytes`."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes", field="body")
+
+
+def json_object(max_bytes: int = 1024 * 1024) -> Any:
+    """The request body parsed as JSON (400 if it is not JSON, 413 if too large)."""
+    check_size(max_bytes)
+    raw = request.get_data(cache=True)
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes", field="body")
+    if not raw:
+        raise InvalidInput("a JSON body is required", field="body")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from exc
+
+
+def json_body(model: type[M], max_bytes: int = 1024 * 1024) -> M:
+    """The JSON body validated by `model` (400 malformed, 413 too large, 422 invalid)."""
+    return validate(model, json_object(max_bytes))

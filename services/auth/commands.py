@@ -1,0 +1,69 @@
+"""`gridflow user …`: accounts for admins (create, import a roster of grid workers)."""
+
+from __future__ import annotations
+
+import click
+
+from services.auth.principal import ROLES
+from services.config import Config
+
+
+@click.group()
+def user() -> None:
+    """Accounts: grid workers, operators, department staff, admins."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="", help="display name")
+@click.option("--phone", default=None)
+@click.option("--cell", "cells", multiple=True, help="15-digit cell code (grid workers; repeat)")
+@click.option("--jurisdiction", default=None, help="district (6) or street (9) code (operators)")
+@click.option("--department", default=None, help="department code (department staff)")
+def user_create(username, role, password, display_name, phone, cells, jurisdiction, department):
+    """Create an account."""
+    from services.auth.users import AccountError, NewAccount, create_user
+    from services.store.db import make_engine
+
+    config = Config.from_env()
+    account = NewAccount(
+        username, password, role, display_name, phone, tuple(cells), jurisdiction, department
+    )
+    engine = make_engine(config.database_url)
+    try:
+        with engine.begin() as conn:
+            user_id = create_user(conn, account, development=config.development)
+    except AccountError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"'{exc.field}'") from exc
+    finally:
+        engine.dispose()
+    click.echo(f"created {role} {username} (id {user_id})")
+
+
+@user.command("import")
+@click.argument("roster", type=click.File("r", encoding="utf-8-sig"))
+def user_import(roster):
+    """Create or update grid workers (and their cells) from a roster CSV.
+
+    Columns: username, display_name, phone, cells (codes separated by ';'), password.
+    Generated passwords are printed as `username,password` lines.
+    """
+    from services.auth.roster import RosterError, import_roster, parse_roster
+    from services.store.db import make_engine
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        rows = parse_roster(roster)
+        with engine.begin() as conn:
+            result = import_roster(conn, rows, development=config.development)
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    created, updated = len(result.created), len(result.updated)
+    click.echo(f"created {created}, updated {updated} grid workers", err=True)
+    for username, password in result.created.items():
+        click.echo(f"{username},{password}")

@@ -1,0 +1,117 @@
+"""Authentication and authorization for Flask views.
+
+@bp.get("/api/v1/things")
+@requires("operator", "admin")      # 401 without a valid Bearer token, 403 for other roles
+@rate_limited("things")             # 429 with Retry-After past the per-account rate
+def things():
+    me = current_principal()
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from services.api.errors import ApiError, Forbidden, Unauthorized
+from services.auth.principal import ROLES, Principal
+from services.auth.ratelimit import TokenBucketLimiter
+from services.auth.tokens import InvalidToken, decode_access
+
+F = TypeVar("F", bound=Callable[..., Any])
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gridflow"'}
+_limiters_lock = threading.Lock()
+
+
+class TooManyRequests(ApiError):
+    status, code = 429, "rate_limited"
+
+
+def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer …` header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate() -> Principal:
+    """The Principal of the current request (cached on `g`); raises Unauthorized (401)."""
+    cached = g.get("gridflow_principal")
+    if cached is not None:
+        return cached
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("a Bearer access token is required", headers=_CHALLENGE)
+    gf = current_app.extensions["gridflow"]
+    try:
+        principal = decode_access(gf.config, gf.engine, token)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc), headers=_CHALLENGE) from exc
+    g.gridflow_principal = principal
+    return principal
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of this request; use inside views decorated with @requires."""
+    return authenticate()
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Lets a view run only for a valid access token of one of `roles` (any role if none)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = authenticate()
+            if roles and principal.role not in roles:
+                raise Forbidden(f"this needs the role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+
+        wrapper.gridflow_roles = roles  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def limiter(bucket: str, per_minute: float) -> TokenBucketLimiter:
+    """The app's limiter for `bucket` (created on first use; per process)."""
+    limiters = current_app.extensions.setdefault("gridflow.ratelimits", {})
+    found = limiters.get(bucket)
+    if found is None:
+        with _limiters_lock:
+            found = limiters.setdefault(bucket, TokenBucketLimiter(per_minute))
+    return found
+
+
+def check_rate(bucket: str, key: object, per_minute: float) -> None:
+    """Raises TooManyRequests (429, Retry-After) when `key` exceeded `per_minute` in `bucket`."""
+    wait = limiter(bucket, per_minute).take(key)
+    if wait > 0:
+        raise TooManyRequests(
+            f"too many requests; retry in {math.ceil(wait)} s",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+
+
+def rate_limited(bucket: str) -> Callable[[F], F]:
+    """Per-account limit (`config.rate_limit_per_minute`); place below @requires."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            per_minute = current_app.extensions["gridflow"].config.rate_limit_per_minute
+            check_rate(bucket, authenticate().user_id, per_minute)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,34 @@
+"""Request and response bodies of the auth endpoints (they also feed the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="seconds until the access token expires")
+
+
+class MeOut(BaseModel):
+    user_id: int
+    username: str
+    role: Literal["grid_worker", "operator", "department_staff", "admin"]
+    cell_codes: list[str]
+    jurisdiction_code: str | None
+    department_code: str | None

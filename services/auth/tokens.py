@@ -1,0 +1,169 @@
+"""Access and refresh tokens (JWT, HS256, signed with `config.secret_key`).
+
+Each login opens a row in `auth_session`. Access tokens are short-lived (`access_token_ttl_s`)
+and name their session; refresh tokens are single-use (each refresh rotates the session's
+`refresh_jti`; replaying an old one revokes the whole session). Logout revokes the session,
+which makes its access tokens fail `decode_access` at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy import Connection, Engine, text
+
+from services.auth.principal import Principal
+from services.auth.users import load_principal
+from services.config import Config
+
+ISSUER = "gridflow"
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, revoked, or its account is gone (→ 401)."""
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+        }
+
+
+def _key(config: Config) -> bytes:
+    # A fixed-length signing key derived from the configured secret, whatever its length.
+    return hashlib.sha256(b"gridflow-jwt\0" + config.secret_key.encode()).digest()
+
+
+def _encode(config: Config, claims: dict[str, object], ttl_s: int) -> str:
+    now = datetime.now(UTC)
+    body = {"iss": ISSUER, "iat": now, "exp": now + timedelta(seconds=ttl_s), **claims}
+    return jwt.encode(body, _key(config), algorithm=ALGORITHM)
+
+
+def _decode(config: Config, token: str, kind: str) -> dict[str, object]:
+    try:
+        claims = jwt.decode(
+            token,
+            _key(config),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "sid", "jti", "typ"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("invalid token") from exc
+    if claims.get("typ") != kind:
+        raise InvalidToken(f"not an {kind} token")
+    try:
+        claims["sid"] = uuid.UUID(str(claims["sid"]))
+        claims["user_id"] = int(str(claims["sub"]))
+    except ValueError as exc:
+        raise InvalidToken("invalid token") from exc
+    return claims
+
+
+def _pair(config: Config, user_id: int, session_id: uuid.UUID, refresh_jti: uuid.UUID) -> TokenPair:
+    base = {"sub": str(user_id), "sid": str(session_id)}
+    access = _encode(
+        config, {**base, "typ": "access", "jti": uuid.uuid4().hex}, config.access_token_ttl_s
+    )
+    refresh = _encode(
+        config, {**base, "typ": "refresh", "jti": refresh_jti.hex}, config.refresh_token_ttl_s
+    )
+    return TokenPair(access, refresh, config.access_token_ttl_s)
+
+
+def open_session(conn: Connection, config: Config, user_id: int) -> TokenPair:
+    """Starts a session for a user who just proved their password; returns its tokens."""
+    session_id, refresh_jti = uuid.uuid4(), uuid.uuid4()
+    conn.execute(
+        text(
+            "INSERT INTO auth_session (id, user_id, refresh_jti, expires_at) "
+            "VALUES (:id, :user_id, :jti, now() + make_interval(secs => :ttl))"
+        ),
+        {
+            "id": session_id,
+            "user_id": user_id,
+            "jti": refresh_jti,
+            "ttl": config.refresh_token_ttl_s,
+        },
+    )
+    return _pair(config, user_id, session_id, refresh_jti)
+
+
+def refresh_session(conn: Connection, config: Config, refresh_token: str) -> TokenPair:
+    """Trades a refresh token for a new pair, once. Raises InvalidToken if it is not the
+    session's current one. A replayed token revokes the session (it may have been stolen): that
+    revocation is written in the caller's transaction, which should commit even then."""
+    claims = _decode(config, refresh_token, "refresh")
+    new_jti = uuid.uuid4()
+    row = conn.execute(
+        text(
+            "UPDATE auth_session s SET refresh_jti = :new, refreshed_at = now() "
+            "FROM app_user u WHERE s.id = :sid AND s.refresh_jti = :old AND s.revoked_at IS NULL "
+            "AND s.expires_at > now() AND u.id = s.user_id AND u.active RETURNING s.user_id"
+        ),
+        {"new": new_jti, "sid": claims["sid"], "old": _jti(claims)},
+    ).first()
+    if row is None:
+        _revoke(conn, claims["sid"])
+        raise InvalidToken("refresh token revoked or already used")
+    return _pair(config, row.user_id, claims["sid"], new_jti)
+
+
+def revoke(conn: Connection, config: Config, token: str) -> None:
+    """Logs out: revokes the session of an access or refresh token. Raises InvalidToken if
+    the token was never valid."""
+    try:
+        claims = _decode(config, token, "access")
+    except InvalidToken:
+        claims = _decode(config, token, "refresh")
+    _revoke(conn, claims["sid"])
+
+
+def _revoke(conn: Connection, session_id: object) -> None:
+    conn.execute(
+        text("UPDATE auth_session SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
+        {"sid": session_id},
+    )
+
+
+def _jti(claims: dict[str, object]) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(claims["jti"]))
+    except ValueError as exc:
+        raise InvalidToken("invalid token") from exc
+
+
+def decode_access(config: Config, engine: Engine, token: str) -> Principal:
+    """The Principal behind an access token, checked against revocation and the account's
+    current state (role, cells, active). Raises InvalidToken. Safe to call from any process
+    that shares the database (API views, the Socket.IO connect handler)."""
+    claims = _decode(config, token, "access")
+    with engine.connect() as conn:
+        live = conn.execute(
+            text(
+                "SELECT 1 FROM auth_session WHERE id = :sid AND user_id = :uid "
+                "AND revoked_at IS NULL AND expires_at > now()"
+            ),
+            {"sid": claims["sid"], "uid": claims["user_id"]},
+        ).first()
+        principal = load_principal(conn, int(claims["user_id"])) if live else None
+    if principal is None:
+        raise InvalidToken("session revoked or account disabled")
+    return principal

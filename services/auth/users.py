@@ -1,0 +1,138 @@
+"""Accounts in `app_user` (+ `user_cell`): creating them and loading the Principal behind one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from services.auth.passwords import check_allowed, hash_password
+from services.auth.principal import (
+    DEPARTMENT_STAFF,
+    GRID_WORKER,
+    OPERATOR,
+    ROLES,
+    Principal,
+)
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+CELL_CODE = re.compile(r"^[0-9]{15}$")
+JURISDICTION = re.compile(r"^[0-9]{6}([0-9]{3})?$")
+DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What `create_user` needs; the role decides which scope field is required."""
+
+    username: str
+    password: str
+    role: str
+    display_name: str = ""
+    phone: str | None = None
+    cell_codes: tuple[str, ...] = field(default_factory=tuple)
+    jurisdiction_code: str | None = None
+    department_code: str | None = None
+
+    def validate(self, *, development: bool) -> None:
+        """Raises AccountError naming the first field that is wrong."""
+        from services.auth.passwords import WeakPassword
+
+        if not USERNAME.match(self.username or ""):
+            raise AccountError("username", "1-64 letters, digits, '.', '_' or '-'")
+        if self.role not in ROLES:
+            raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+        try:
+            check_allowed(self.password, development=development)
+        except WeakPassword as exc:
+            raise AccountError("password", str(exc)) from exc
+        for code in self.cell_codes:
+            if not CELL_CODE.match(code):
+                raise AccountError("cells", f"{code!r} is not a 15-digit cell code")
+        if self.role == GRID_WORKER and not self.cell_codes:
+            raise AccountError("cells", "a grid worker is bound to at least one cell")
+        if self.role == OPERATOR and not JURISDICTION.match(self.jurisdiction_code or ""):
+            raise AccountError("jurisdiction", "an operator needs a 6-digit or 9-digit code")
+        if self.role == DEPARTMENT_STAFF and not DEPARTMENT.match(self.department_code or ""):
+            raise AccountError("department", "department staff need a department code")
+
+
+def create_user(conn: Connection, account: NewAccount, *, development: bool) -> int:
+    """Inserts the account (and its cells) in the caller's transaction; returns its id.
+    Raises AccountError for invalid input or a taken username."""
+    account.validate(development=development)
+    taken = conn.execute(
+        text("SELECT 1 FROM app_user WHERE lower(username) = lower(:u)"), {"u": account.username}
+    ).first()
+    if taken:
+        raise AccountError("username", f"{account.username!r} is taken")
+    user_id = conn.execute(
+        text(
+            "INSERT INTO app_user (username, password_hash, role, display_name, phone, "
+            "jurisdiction_code, department_code) VALUES (:username, :hash, :role, :display, "
+            ":phone, :jurisdiction, :department) RETURNING id"
+        ),
+        {
+            "username": account.username,
+            "hash": hash_password(account.password),
+            "role": account.role,
+            "display": account.display_name,
+            "phone": account.phone,
+            "jurisdiction": account.jurisdiction_code if account.role == OPERATOR else None,
+            "department": account.department_code if account.role == DEPARTMENT_STAFF else None,
+        },
+    ).scalar_one()
+    set_cells(conn, user_id, account.cell_codes)
+    return user_id
+
+
+def set_cells(conn: Connection, user_id: int, cell_codes: tuple[str, ...] | list[str]) -> None:
+    """Binds the account to exactly these cells."""
+    conn.execute(text("DELETE FROM user_cell WHERE user_id = :id"), {"id": user_id})
+    if cell_codes:
+        conn.execute(
+            text("INSERT INTO user_cell (user_id, cell_code) VALUES (:id, :cell)"),
+            [{"id": user_id, "cell": c} for c in sorted(set(cell_codes))],
+        )
+
+
+def login_record(conn: Connection, username: str) -> tuple[int, str, bool] | None:
+    """(id, password hash, active) of the account named `username` (case-insensitive)."""
+    row = conn.execute(
+        text("SELECT id, password_hash, active FROM app_user WHERE lower(username) = lower(:u)"),
+        {"u": username},
+    ).first()
+    return (row.id, row.password_hash, row.active) if row else None
+
+
+def load_principal(conn: Connection, user_id: int) -> Principal | None:
+    """The Principal of an active account, with its current cells; None if gone or disabled."""
+    row = conn.execute(
+        text(
+            "SELECT u.id, u.username, u.role, u.jurisdiction_code, u.department_code, "
+            "COALESCE(array_agg(c.cell_code) FILTER (WHERE c.cell_code IS NOT NULL), '{}') "
+            "AS cells FROM app_user u LEFT JOIN user_cell c ON c.user_id = u.id "
+            "WHERE u.id = :id AND u.active GROUP BY u.id"
+        ),
+        {"id": user_id},
+    ).first()
+    if row is None:
+        return None
+    return Principal(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        cell_codes=frozenset(row.cells),
+        jurisdiction_code=row.jurisdiction_code,
+        department_code=row.department_code,
+    )

@@ -1,0 +1,29 @@
+"""The per-account token bucket."""
+
+from services.auth.ratelimit import TokenBucketLimiter
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_burst_then_refusal_with_the_wait_until_the_next_token():
+    clock = Clock()
+    limiter = TokenBucketLimiter(rate_per_minute=6, burst=2, clock=clock)
+    assert limiter.take("a") == 0.0
+    assert limiter.take("a") == 0.0
+    wait = limiter.take("a")
+    assert 9.9 <= wait <= 10.0  # 6 per minute: one token every 10 s
+    clock.now += 10
+    assert limiter.take("a") == 0.0
+
+
+def test_accounts_have_separate_buckets():
+    limiter = TokenBucketLimiter(rate_per_minute=1, burst=1, clock=Clock())
+    assert limiter.take("a") == 0.0
+    assert limiter.take("a") > 0
+    assert limiter.take("b") == 0.0
