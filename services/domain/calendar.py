@@ -75,14 +75,14 @@ class WorkingCalendar:
         set_(self, "overrides", MappingProxyType(dict(self.overrides)))
         hours = tuple((s, e) for s, e in self.office_hours)
         if not hours:
-            raise CalendarError("office_hours must hold at least one interval")
+            raise CalendarError("office_hours: at least one interval is needed")
         for i, (start, end) in enumerate(hours):
             if start.tzinfo is not None or end.tzinfo is not None:
-                raise CalendarError("office hours are local wall-clock times without a timezone")
+                raise CalendarError("office_hours: local wall-clock times, without a timezone")
             if not start < end:
-                raise CalendarError(f"office interval {start}–{end} must end after it starts")
+                raise CalendarError(f"office_hours: {start}–{end} must end after it starts")
             if i and hours[i - 1][1] > start:
-                raise CalendarError("office intervals must be sorted and must not overlap")
+                raise CalendarError("office_hours: intervals must be sorted and must not overlap")
         set_(self, "office_hours", hours)
 
     def __hash__(self) -> int:

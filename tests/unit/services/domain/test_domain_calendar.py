@@ -123,7 +123,7 @@ def test_zero_duration_and_bad_input():
     ],
 )
 def test_bad_office_hours_are_refused(hours):
-    with pytest.raises(CalendarError):
+    with pytest.raises(CalendarError, match="office_hours"):
         WorkingCalendar(office_hours=hours)
 
 
