@@ -46,10 +46,17 @@ def _span(start: time, end: time) -> timedelta:
 class TimeCalendar(Protocol):
     """What deadline code needs from a calendar: `WorkingCalendar` or `ClockCalendar`."""
 
-    def add(self, start: datetime, duration: timedelta) -> datetime: ...
-    def between(self, a: datetime, b: datetime) -> timedelta: ...
-    def next_opening(self, moment: datetime) -> datetime: ...
-    def days(self, n: float) -> timedelta: ...
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant when `duration` of counted time has elapsed from `start`."""
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        """The counted time from `a` to `b`, negative when `b` is earlier."""
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """The first counted instant at or after `moment`."""
+
+    def days(self, n: float) -> timedelta:
+        """The counted time of a limit of `n` days."""
 
 
 @dataclass(frozen=True)
