@@ -125,10 +125,12 @@ def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: _Schemas) 
     if op.description:
         out["description"] = op.description
     if op.body is not None:
-        body = schemas.ref(op.body, "validation")
+        bodies = op.body if isinstance(op.body, dict) else dict.fromkeys(op.content_types, op.body)
         out["requestBody"] = {
             "required": True,
-            "content": {ct: {"schema": body} for ct in op.content_types},
+            "content": {
+                ct: {"schema": schemas.ref(kind, "validation")} for ct, kind in bodies.items()
+            },
         }
     if op.query is not None:
         out["parameters"] = _query(op.query, schemas)
@@ -140,7 +142,10 @@ def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: _Schemas) 
             errors.add(403)
     for status, kind in sorted(op.responses.items()):
         resp: dict[str, Any] = {"description": REASONS.get(status, "OK")}
-        if kind is not None:
+        if isinstance(kind, tuple):  # media types of a file download
+            binary = {"type": "string", "format": "binary"}
+            resp["content"] = {media: {"schema": binary} for media in kind}
+        elif kind is not None:
             resp["content"] = {"application/json": {"schema": schemas.ref(kind, "serialization")}}
         out["responses"][str(status)] = resp
     error_ref = schemas.ref(ErrorBody, "serialization")

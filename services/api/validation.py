@@ -76,3 +76,12 @@ def json_object(max_bytes: int = 1024 * 1024) -> Any:
 def json_body(model: type[M], max_bytes: int = 1024 * 1024) -> M:
     """The JSON body validated by `model` (400 malformed, 413 too large, 422 invalid)."""
     return validate(model, json_object(max_bytes))
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+def query_args(model: type[M]) -> M:
+    """The query string validated by `model` (422 naming the parameter)."""
+    return validate(model, request.args.to_dict())

@@ -146,6 +146,13 @@ CREATE TABLE verification_task (
     due_at      timestamptz,
     done_at     timestamptz
 );
+CREATE TABLE patrol_batch (
+    worker_id   bigint NOT NULL REFERENCES app_user (id),
+    batch_id    uuid NOT NULL,
+    points      integer NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (worker_id, batch_id)
+);
 CREATE INDEX verification_task_open ON verification_task (cell_code) WHERE status = 'open';
 """
 
@@ -161,6 +168,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE verification_task, case_no_counter, report_photo, report, category, "
+        "DROP TABLE patrol_batch, verification_task, case_no_counter, report_photo, report, category, "
         "open311_client, auth_session, user_cell, app_user"
     )

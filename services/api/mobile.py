@@ -1,0 +1,166 @@
+"""The grid workers' API (their phones): file reports, read them back, tasks, patrol tracks."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, url_for
+
+from geo.datum import InvalidCoordinate, UnknownDatum
+from services.api.errors import Conflict, Unprocessable
+from services.api.openapi import operation
+from services.api.validation import PayloadTooLarge, json_body, query_args
+from services.auth import GRID_WORKER, current_principal, rate_limited, requires
+from services.capture import queries
+from services.capture.forms import report_request
+from services.capture.intake import (
+    CaptureConflict,
+    CaptureReport,
+    UnknownCategory,
+    capture_report,
+)
+from services.capture.patrol import PingRejected, receive_pings
+from services.capture.photos import PhotoRejected
+from services.capture.placement import place
+from services.capture.present import report_out, task_out
+from services.capture.schemas import (
+    PageQuery,
+    PatrolAccepted,
+    PatrolBatchIn,
+    ReportIn,
+    ReportMultipart,
+    ReportOut,
+    ReportPage,
+    TaskList,
+)
+
+bp = Blueprint("mobile", __name__, url_prefix="/api/v1")
+TAGS = ["grid worker"]
+MAX_PING_BYTES = 512 * 1024
+
+
+def photo_url(photo_id, thumbnail: bool) -> str:
+    return url_for("reports.photo", photo_id=photo_id, thumbnail=1 if thumbnail else None)
+
+
+def locate_with_app(lat, lng, crs, accuracy_m):
+    return place(current_app.extensions["gridflow"], lat, lng, crs, accuracy_m)
+
+
+def accept(cmd: CaptureReport):
+    """Runs the capture command and maps its failures to API errors (shared with Open311)."""
+    gf = current_app.extensions["gridflow"]
+    try:
+        return capture_report(gf.engine, gf.config.media_dir, locate_with_app, cmd)
+    except UnknownCategory as exc:
+        raise Unprocessable(f"unknown category {exc}", field="category") from exc
+    except CaptureConflict as exc:
+        raise Conflict(str(exc), field="id") from exc
+    except PhotoRejected as exc:
+        error = PayloadTooLarge if exc.status == 413 else Unprocessable
+        raise error(exc.message, field=exc.field) from exc
+    except UnknownDatum as exc:
+        raise Unprocessable(str(exc), field="location.crs") from exc
+    except InvalidCoordinate as exc:
+        raise Unprocessable(str(exc), field=f"location.{exc.field}") from exc
+
+
+def show_report(report_id):
+    gf = current_app.extensions["gridflow"]
+    with gf.engine.connect() as conn:
+        row = queries.get_report(conn, report_id)
+        photos = queries.photos_of(conn, [report_id])[report_id]
+    return report_out(row, photos, photo_url)
+
+
+@bp.post("/reports")
+@operation(
+    "File a report (JSON, or multipart/form-data with photos)",
+    description="The phone makes `id`: a retry with the same body returns the same report "
+    "(200); the same id with another body is a 409. Accepted means stored with its outbox "
+    "event in one transaction; Kafka is never on this path.",
+    tags=TAGS,
+    body={"application/json": ReportIn, "multipart/form-data": ReportMultipart},
+    responses={200: ReportOut, 201: ReportOut},
+    errors=(400, 409, 413, 415, 422, 429),
+)
+@requires(GRID_WORKER)
+@rate_limited("reports")
+def file_report():
+    report, uploads = report_request()
+    me = current_principal()
+    loc = report.location
+    cmd = CaptureReport(
+        id=report.id,
+        channel="grid",
+        category_code=report.category,
+        description=report.description,
+        lat=loc.lat,
+        lng=loc.lng,
+        crs=loc.crs,
+        accuracy_m=loc.accuracy_m,
+        occurred_at=report.occurred_at,
+        canonical=report.model_dump(mode="json"),
+        handled_on_spot=report.handled_on_spot,
+        reporter_id=me.user_id,
+        photos=tuple(uploads),
+    )
+    result = accept(cmd)
+    body = show_report(result.report_id).model_dump(mode="json")
+    location = url_for("reports.report", report_id=result.report_id)
+    return jsonify(body), 201 if result.created else 200, {"Location": location}
+
+
+@bp.get("/me/reports")
+@operation("My reports, newest first", tags=TAGS, query=PageQuery, responses={200: ReportPage},
+           errors=(422,))  # fmt: skip
+@requires(GRID_WORKER)
+def my_reports():
+    q = query_args(PageQuery)
+    me = current_principal()
+    gf = current_app.extensions["gridflow"]
+    with gf.engine.connect() as conn:
+        rows, total = queries.list_reports(
+            conn, "r.reporter_id = :me", {"me": me.user_id},
+            limit=q.per_page, offset=(q.page - 1) * q.per_page,
+        )  # fmt: skip
+        photos = queries.photos_of(conn, [r["id"] for r in rows])
+    items = [report_out(r, photos[r["id"]], photo_url) for r in rows]
+    page = ReportPage(items=items, page=q.page, per_page=q.per_page, total=total)
+    return jsonify(page.model_dump(mode="json"))
+
+
+@bp.get("/me/tasks")
+@operation("Open verification tasks in my cells", tags=TAGS, responses={200: TaskList})
+@requires(GRID_WORKER)
+def my_tasks():
+    me = current_principal()
+    gf = current_app.extensions["gridflow"]
+    with gf.engine.connect() as conn:
+        rows = queries.open_tasks(conn, me.user_id, sorted(me.cell_codes))
+    return jsonify(TaskList(items=[task_out(r) for r in rows]).model_dump(mode="json"))
+
+
+@bp.post("/patrol/pings")
+@operation(
+    "Upload a batch of up to 500 buffered track points",
+    description="Validated, converted to WGS84 and written to the outbox (one event per "
+    "batch) in one transaction; the stream aggregates tracks. Kafka is not on this path.",
+    tags=TAGS,
+    body=PatrolBatchIn,
+    responses={200: PatrolAccepted, 202: PatrolAccepted},
+    errors=(400, 413, 422, 429),
+)
+@requires(GRID_WORKER)
+@rate_limited("patrol")
+def patrol_pings():
+    batch = json_body(PatrolBatchIn, MAX_PING_BYTES)
+    me = current_principal()
+    try:
+        receipt = receive_pings(
+            current_app.extensions["gridflow"].engine, me.user_id, batch.batch_id, batch.pings
+        )
+    except PingRejected as exc:
+        raise Unprocessable(str(exc), field=exc.field) from exc
+    body = PatrolAccepted(
+        batch_id=receipt.batch_id, accepted=receipt.accepted, duplicate=receipt.duplicate
+    )
+    return jsonify(body.model_dump(mode="json")), 200 if receipt.duplicate else 202

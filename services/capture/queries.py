@@ -1,0 +1,117 @@
+"""Reading reports back: one report, a page of them, their photos and timelines, and the
+verification tasks of a worker's cells.
+
+A report's `status` is `reported` until a case exists for it; the case join lives in
+`STATUS_SQL`/`CASE_JOIN` so the case state (and its department and due times) is one change here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+STATUS_SQL = "'reported'"
+CASE_JOIN = ""
+
+_REPORT_COLUMNS = f"""
+    r.id, r.case_no, r.channel, r.reporter_id, r.category_code, r.description, r.address,
+    r.lat, r.lng, r.crs, r.accuracy_m, r.placement, r.distance_m, r.cell_id, r.cell_code,
+    r.grid_version, r.community_code, r.street_code, r.district_code, r.occurred_at,
+    r.received_at, r.handled_on_spot, r.hidden, r.redacted, r.attributes,
+    c.name_zh, c.name_en, c.priority, c.resolve_limit_minutes, {STATUS_SQL} AS status
+"""
+_FROM = f"FROM report r JOIN category c ON c.code = r.category_code {CASE_JOIN}"
+
+# Extra timeline sources: functions (conn, report_id) -> [{"at", "event", "note"}].
+TIMELINE_SOURCES: list[Callable[[Connection, uuid.UUID], list[dict[str, Any]]]] = []
+
+
+def get_report(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:
+    """The report with its category names and status, or None."""
+    row = conn.execute(
+        text(f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE r.id = :id"), {"id": report_id}
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None
+
+
+def get_report_by_case_no(conn: Connection, case_no: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        text(f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE r.case_no = :no"), {"no": case_no}
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None
+
+
+def list_reports(
+    conn: Connection, where: str, params: dict[str, Any], *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Reports matching `where` (over columns of `r`), newest first, and their total count."""
+    total = conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one()
+    rows = conn.execute(
+        text(
+            f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE {where} "
+            "ORDER BY r.received_at DESC, r.id LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset},
+    ).mappings()
+    return [dict(r) for r in rows], total
+
+
+def photos_of(conn: Connection, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
+    """Photo rows per report id, before photos first, in upload order."""
+    out: dict[uuid.UUID, list[dict]] = {rid: [] for rid in report_ids}
+    if not report_ids:
+        return out
+    rows = conn.execute(
+        text(
+            "SELECT id, report_id, kind, media_type, width, height FROM report_photo "
+            "WHERE report_id = ANY(:ids) ORDER BY report_id, kind DESC, position"
+        ),
+        {"ids": report_ids},
+    ).mappings()
+    for row in rows:
+        out[row["report_id"]].append(dict(row))
+    return out
+
+
+def photo_file(conn: Connection, photo_id: uuid.UUID) -> dict[str, Any] | None:
+    """A photo's file paths and media type, and its report's place and reporter."""
+    row = conn.execute(
+        text(
+            "SELECT p.path, p.thumb_path, p.media_type, r.id AS report_id, r.reporter_id, "
+            "r.cell_code, r.community_code, r.street_code, r.district_code "
+            "FROM report_photo p JOIN report r ON r.id = p.report_id WHERE p.id = :id"
+        ),
+        {"id": photo_id},
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None
+
+
+def timeline(conn: Connection, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """What happened to the report, oldest first."""
+    entries = [{"at": report["received_at"], "event": "reported", "note": report["channel"]}]
+    if report["handled_on_spot"]:
+        entries.append({"at": report["received_at"], "event": "handled_on_spot", "note": None})
+    for source in TIMELINE_SOURCES:
+        entries += source(conn, report["id"])
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def open_tasks(
+    conn: Connection, user_id: int, cell_codes: list[str], limit: int = 200
+) -> list[dict[str, Any]]:
+    """Open verification tasks in these cells or assigned to this worker, oldest due first."""
+    rows = conn.execute(
+        text(
+            "SELECT t.id, t.status, t.report_id, r.case_no, t.case_ref, t.cell_code, "
+            "r.category_code, c.name_zh, c.name_en, c.priority, r.description, r.lat, r.lng, "
+            "t.created_at, t.due_at FROM verification_task t "
+            "JOIN report r ON r.id = t.report_id JOIN category c ON c.code = r.category_code "
+            "WHERE t.status = 'open' AND (t.cell_code = ANY(:cells) OR t.worker_id = :uid) "
+            "ORDER BY t.due_at NULLS LAST, t.id LIMIT :limit"
+        ),
+        {"cells": cell_codes, "uid": user_id, "limit": limit},
+    ).mappings()
+    return [dict(r) for r in rows]

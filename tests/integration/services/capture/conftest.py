@@ -1,0 +1,34 @@
+import pytest
+
+from tests.integration.services.accounts import signed_in
+from tests.integration.services.grid_fixtures import cell_points
+
+
+@pytest.fixture(scope="session")
+def cells(engine):
+    """Points inside six cells of the demo grid (the last one in another street)."""
+    return cell_points(engine)
+
+
+@pytest.fixture(scope="session")
+def capture_app(config, tmp_path_factory):
+    """The app with photos stored in a temporary media directory."""
+    from services.app import create_app
+
+    app = create_app(config.with_(media_dir=str(tmp_path_factory.mktemp("media"))))
+    app.config["TESTING"] = True
+    yield app
+    gf = app.extensions["gridflow"]
+    gf.locator.close()
+    gf.engine.dispose()
+
+
+@pytest.fixture()
+def api(capture_app):
+    return capture_app.test_client()
+
+
+@pytest.fixture()
+def worker(api, engine, cells):
+    """A grid worker bound to the first two cells: (user id, auth headers)."""
+    return signed_in(api, engine, "grid_worker", cells=(cells[0].code, cells[1].code))
