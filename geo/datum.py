@@ -46,7 +46,7 @@ def normalize_crs(crs: str | None) -> str:
     """The datum name in canonical form ('WGS84', 'GCJ-02' … accepted); UnknownDatum otherwise."""
     if crs is None:
         return DEFAULT_CRS
-    name = str(crs).strip().lower().replace("-", "").replace("_", "")
+    name = str(crs).strip().lower().replace("-", "").replace("_", "").replace(":", "")
     aliases = {"epsg4326": "wgs84", "4326": "wgs84", "epsg4490": "wgs84", "cgcs2000": "wgs84"}
     name = aliases.get(name, name)
     if name not in SUPPORTED_CRS:

@@ -125,6 +125,7 @@ class CellIndex:
         self.jurisdiction_names = dict(jurisdiction_names or {})
         self.token = token
         self.snap_distance_m = snap_distance_m
+        self.positions = {code: i for i, code in enumerate(self.codes)}
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
 

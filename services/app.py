@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
-from services.api import auth, errors, health, openapi
+from services.api import auth, errors, grid, health, openapi
 from services.config import Config
+from services.locator import Locator
 from services.store.db import make_engine
 from services.web import pages
 
@@ -19,6 +20,7 @@ class Gridflow:
 
     config: Config
     engine: Engine
+    locator: Locator
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -27,10 +29,12 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_content_length
     app.config["SECRET_KEY"] = config.secret_key
-    app.extensions["gridflow"] = Gridflow(config=config, engine=make_engine(config.database_url))
+    engine = make_engine(config.database_url)
+    locator = Locator(engine, snap_distance_m=config.snap_distance_m)
+    app.extensions["gridflow"] = Gridflow(config=config, engine=engine, locator=locator)
     errors.register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
-    for bp in (auth.bp, openapi.bp):
+    for bp in (auth.bp, openapi.bp, grid.bp):
         app.register_blueprint(bp)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from geo.cli import grid
 from services.auth.commands import user
 from services.catalog.commands import catalog
 from services.config import Config
@@ -36,4 +37,4 @@ def serve(host: str, port: int) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
-COMMANDS = [db, serve, user, catalog]
+COMMANDS = [db, serve, user, catalog, grid]

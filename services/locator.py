@@ -1,0 +1,166 @@
+"""The Locator: report coordinates (any supported datum) → the grid cell they fall in.
+
+It answers from an in-process STRtree over the current grid versions (geo.locate.CellIndex),
+never from the database on the hot path. PostGIS stays the source of truth: the index is loaded
+on first use and reloaded when a grid import commits, which the Locator hears on PostgreSQL's
+`gridflow_grid` NOTIFY channel (a dedicated LISTEN connection polled without blocking before
+each answer). If that connection drops, it is re-opened (at most every few seconds) and the
+index is reloaded, since notifications may have been missed meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import weakref
+
+import psycopg
+from sqlalchemy import Engine
+
+from geo import datum
+from geo.locate import CellIndex, Placement
+from geo.schema import GRID_CHANNEL
+from geo.store import load_current_cells
+
+log = logging.getLogger(__name__)
+
+MAX_ACCURACY_SNAP_M = 100.0
+_RECONNECT_S = 5.0
+
+
+class InvalidAccuracy(ValueError):
+    """A GPS accuracy that is not a finite, non-negative number of metres."""
+
+    field = "accuracy"
+
+
+class GridWatch:
+    """Tells whether a grid version was committed since the last call (LISTEN gridflow_grid)."""
+
+    def __init__(self, engine: Engine):
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._conn: psycopg.Connection | None = None
+        self._retry_at = 0.0
+        self._lock = threading.Lock()
+        self._finalizer: weakref.finalize | None = None
+
+    def changed(self) -> bool:
+        """True when a NOTIFY arrived, or listening (re)started and one may have been missed."""
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is polling right now
+        try:
+            if self._conn is None:
+                return self._connect()
+            try:
+                return any(True for _ in self._conn.notifies(timeout=0))
+            except psycopg.Error:
+                log.warning("grid LISTEN connection lost; reconnecting")
+                self._close()
+                return self._connect()
+        finally:
+            self._lock.release()
+
+    def _connect(self) -> bool:
+        now = time.monotonic()
+        if now < self._retry_at:
+            return False
+        try:
+            conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=2)
+            conn.execute(f"LISTEN {GRID_CHANNEL}")
+        except psycopg.Error as exc:
+            self._retry_at = now + _RECONNECT_S
+            log.warning("cannot LISTEN for grid changes: %s", exc)
+            return False
+        self._conn = conn
+        self._finalizer = weakref.finalize(self, conn.close)
+        return True
+
+    def _close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._conn = None
+        self._finalizer = None
+
+    def close(self) -> None:
+        """Stops listening (closes the connection)."""
+        with self._lock:
+            self._close()
+
+
+class Locator:
+    """Places report coordinates on the current grid; see the module docstring."""
+
+    def __init__(self, engine: Engine, snap_distance_m: float = 30.0):
+        self.engine = engine
+        self.snap_distance_m = snap_distance_m
+        self._index: CellIndex | None = None
+        self._load_lock = threading.Lock()
+        self._watch = GridWatch(engine)
+
+    def index(self) -> CellIndex:
+        """The current index, (re)loaded first when a new grid version has been committed."""
+        changed = self._watch.changed()
+        if self._index is None or changed:
+            self.reload()
+        assert self._index is not None
+        return self._index
+
+    def reload(self) -> CellIndex:
+        """Loads the current grid versions from PostGIS into a fresh index."""
+        with self._load_lock:
+            with self.engine.connect() as conn:
+                rows = load_current_cells(conn)
+            self._index = CellIndex.from_rows(rows, self.snap_distance_m)
+            log.info("grid index loaded: %d cells (token %d)", len(self._index), rows.token)
+            return self._index
+
+    def snap_for(self, accuracy_m: float | None) -> float:
+        """Snap distance for a fix of the given GPS accuracy: the larger of the configured
+        distance and the accuracy, the latter capped at MAX_ACCURACY_SNAP_M."""
+        if accuracy_m is None:
+            return self.snap_distance_m
+        try:
+            accuracy = float(accuracy_m)
+        except (TypeError, ValueError):
+            raise InvalidAccuracy(f"accuracy must be a number of metres: {accuracy_m!r}") from None
+        if not math.isfinite(accuracy) or accuracy < 0:
+            raise InvalidAccuracy(f"accuracy must be a finite number ≥ 0: {accuracy_m!r}")
+        return max(self.snap_distance_m, min(accuracy, MAX_ACCURACY_SNAP_M))
+
+    def locate(
+        self, lat: float, lng: float, crs: str = "wgs84", accuracy_m: float | None = None
+    ) -> Placement:
+        """Where a reported point falls: `inside` a cell, `snapped` to the nearest one within
+        the snap distance, or `outside` (no cell; the report still goes on).
+
+        Raises datum.UnknownDatum, datum.InvalidCoordinate (with `.field`) or InvalidAccuracy
+        for bad input. With no grid loaded every point is `outside`.
+        """
+        crs = datum.normalize_crs(crs)
+        lat, lng = datum.check_coordinate(lat, lng)
+        snap = self.snap_for(accuracy_m)
+        lat, lng = datum.to_wgs84(lat, lng, crs)
+        return self.index().locate(lat, lng, snap)
+
+    def names(self, placement: Placement) -> dict[str, str | None]:
+        """Names of the placement's cell, community, street and district (None where unknown)."""
+        index = self._index
+        if index is None or placement.cell_code is None:
+            return {"cell": None, "community": None, "street": None, "district": None}
+        hit = index.positions.get(placement.cell_code)
+        cell_name = None if hit is None else index.names[hit]
+        j = index.jurisdiction_names
+        return {
+            "cell": cell_name,
+            "community": j.get(placement.community_code),
+            "street": j.get(placement.street_code),
+            "district": j.get(placement.district_code),
+        }
+
+    def close(self) -> None:
+        """Stops listening for grid changes."""
+        self._watch.close()
