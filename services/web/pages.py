@@ -1,18 +1,97 @@
-"""The pages gridflow serves to people (command center, department console, phone client)."""
+"""The pages gridflow serves to people: the command center (`/`) and the department console
+(`/console`), their static files, and the front-end packages from npm (`/vendor/…`, served from
+node_modules; no CDN is needed or reachable).
+
+Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
+itself, images also from the configured tile server, connections only back to gridflow.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
+
+from services.api.errors import NotFound
 
 bp = Blueprint(
     "pages",
     __name__,
     template_folder="templates",
     static_folder="static",
-    static_url_path="/static",
+    static_url_path="/assets",
 )
+
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+# URL prefix under /vendor/ → folder in node_modules; only these are served.
+VENDOR = {
+    "leaflet": NODE_MODULES / "leaflet" / "dist",
+    "socket.io": NODE_MODULES / "socket.io-client" / "dist",
+}
+VENDOR_SUFFIXES = (".js", ".css", ".png", ".svg", ".map")
+
+
+def _tile_url() -> str:
+    return current_app.extensions["gridflow"].config.tile_url
+
+
+def tile_origin(tile_url: str) -> str | None:
+    """The CSP source for a tile URL template (`{s}` subdomains become a wildcard)."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    host = parts.netloc.replace("{s}.", "*.")
+    if "{" in host:
+        return None
+    return f"{parts.scheme}://{host}"
+
+
+def content_security_policy(tile_url: str) -> str:
+    """The policy of every page: nothing inline, nothing from elsewhere but map tiles."""
+    images = " ".join(s for s in ("'self'", "data:", "blob:", tile_origin(tile_url)) if s)
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+@bp.after_request
+def secure_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = content_security_policy(_tile_url())
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.get("/")
-def index():
-    return render_template("index.html")
+def command_center():
+    return render_template("command.html", tile_url=_tile_url())
+
+
+@bp.get("/console")
+def department_console():
+    return render_template("console.html")
+
+
+@bp.get("/vendor/<path:name>")
+def vendor(name: str):
+    package, _, rest = name.partition("/")
+    folder = VENDOR.get(package)
+    if folder is None or not rest.endswith(VENDOR_SUFFIXES):
+        raise NotFound(f"no vendored file {name!r}", field="name")
+    if not (folder / rest).is_file():
+        raise NotFound(f"{name!r} is not installed: run ./scripts/setup (npm ci)", field="name")
+    return send_from_directory(folder, rest, max_age=3600)

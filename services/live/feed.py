@@ -1,0 +1,210 @@
+"""The per-process fan-out: a Kafka reader that sends case events and worker positions to the
+Socket.IO clients connected to *this* process.
+
+Every API process runs one `LiveFeed` thread. It reads every partition of the case-events and
+patrol-pings topics itself (manual assignment, no consumer group, nothing committed), so any
+number of API processes can run behind a load balancer and each fans out to its own clients
+only; no process depends on another and none shares a message queue. It starts at the records
+written since the process started (looked up by timestamp), so it never floods its clients with
+old history: a client's missed events come from the database by case_event id (see `server.py`).
+
+Kafka being down only delays the feed: the reader is rebuilt with capped backoff and resumes
+from the offsets it had reached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from services.config import Config
+from services.events import CASE_EVENTS, PATROL_PINGS, topic_name
+from services.live import queries
+from services.live.positions import WorkerPosition, WorkerPositions
+from services.live.rooms import worker_rooms
+
+log = logging.getLogger(__name__)
+
+# publish(event name, message, rooms): emits to this process's clients in those rooms.
+Publish = Callable[[str, dict[str, Any], list[str]], None]
+TOPIC_REFRESH_S = 2.0
+ASSIGNED_REFRESH_S = 30.0
+LOOKUP_ATTEMPTS = 5
+
+
+def client_id() -> str:
+    """The name this process's reader shows to the broker: gridflow-live-<host>-<pid>."""
+    return f"gridflow-live-{socket.gethostname()}-{os.getpid()}"
+
+
+class LiveFeed(threading.Thread):
+    """Reads case events and patrol pings until `stop` is set; publishes each to its rooms."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        publish: Publish,
+        positions: WorkerPositions,
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name="gridflow-live-feed", daemon=True)
+        self.config = config
+        self.engine = engine
+        self.publish = publish
+        self.positions = positions
+        self.stop = stop
+        self.started_ms = int(time.time() * 1000)
+        self.case_topic = topic_name(config.topic_prefix, CASE_EVENTS)
+        self.ping_topic = topic_name(config.topic_prefix, PATROL_PINGS)
+        self.ready = threading.Event()  # set once every topic is assigned
+        self._consumer: KafkaConsumer | None = None
+        self._offsets: dict[TopicPartition, int] = {}
+        self._next_refresh = 0.0
+        self._worker_cells: dict[int, tuple[float, tuple[str, ...]]] = {}
+
+    def run(self) -> None:
+        delay = 0.5
+        while not self.stop.is_set():
+            try:
+                self._step()
+                delay = 0.5
+            except (KafkaError, OSError, DBAPIError) as exc:
+                log.warning("live feed: %s; retrying in %.1f s", exc, delay)
+                self._close()
+                self.stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+        self._close()
+
+    def _step(self) -> None:
+        if self._consumer is None:
+            self._consumer = KafkaConsumer(
+                bootstrap_servers=[
+                    s.strip() for s in self.config.kafka_bootstrap_servers.split(",") if s.strip()
+                ],
+                client_id=client_id(),
+                group_id=None,
+                enable_auto_commit=False,
+                max_poll_records=500,
+                reconnect_backoff_max_ms=2000,
+            )
+            self._next_refresh = 0.0
+        if time.monotonic() >= self._next_refresh:
+            self._assign()
+        if not self._consumer.assignment():
+            self.stop.wait(TOPIC_REFRESH_S)
+            return
+        batches = self._consumer.poll(timeout_ms=250)
+        cases: list[dict[str, Any]] = []
+        for tp, records in batches.items():
+            for record in records:
+                self._offsets[tp] = record.offset + 1
+                body = _decode(record.value)
+                if body is None:
+                    continue
+                if tp.topic == self.case_topic:
+                    cases.append(body)
+                else:
+                    self._pings(body)
+        if cases:
+            self._case_events(cases)
+
+    def _assign(self) -> None:
+        """(Re)assigns every partition of both topics; new partitions start at the records
+        written since this process started, known ones where the reader had got to."""
+        consumer = self._consumer
+        assert consumer is not None
+        wanted: list[TopicPartition] = []
+        for topic in (self.case_topic, self.ping_topic):
+            wanted += [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))
+            ]
+        complete = {tp.topic for tp in wanted} == {self.case_topic, self.ping_topic}
+        self._next_refresh = time.monotonic() + (
+            ASSIGNED_REFRESH_S if complete else TOPIC_REFRESH_S
+        )
+        if set(wanted) == consumer.assignment():
+            return
+        consumer.assign(wanted)
+        fresh = [tp for tp in wanted if tp not in self._offsets]
+        if fresh:
+            ends = consumer.end_offsets(fresh)
+            since = consumer.offsets_for_times({tp: self.started_ms for tp in fresh})
+            for tp in fresh:
+                found = since.get(tp)
+                self._offsets[tp] = found.offset if found is not None else ends[tp]
+        for tp in wanted:
+            consumer.seek(tp, self._offsets[tp])
+        if complete:
+            self.ready.set()
+
+    def _case_events(self, bodies: list[dict[str, Any]]) -> None:
+        """Looks the events up in the database (for their case_event id and the case as it is
+        now) and publishes each to the rooms of its case. An event whose row is not visible yet
+        is looked up again briefly; the relay publishes only committed rows, so this is rare."""
+        wanted = [str(b.get("event_id")) for b in bodies if b.get("event_id")]
+        found: dict[str, dict[str, Any]] = {}
+        for attempt in range(LOOKUP_ATTEMPTS):
+            missing = [e for e in wanted if e not in found]
+            if not missing:
+                break
+            if attempt:
+                self.stop.wait(0.1 * attempt)
+            for message in queries.events_by_uuid(self.engine, missing):
+                found[message["event_id"]] = message
+        for event_id in wanted:
+            message = found.get(event_id)
+            if message is None:
+                log.warning("live feed: case event %s not in the database; not shown", event_id)
+                continue
+            self.publish("case_event", message, queries.rooms_of(message))
+
+    def _pings(self, body: dict[str, Any]) -> None:
+        payload = body.get("payload") or {}
+        pings = payload.get("pings") or []
+        try:
+            worker_id = int(payload["worker_id"])
+            last = max((p for p in pings if "lat" in p and "lng" in p), key=lambda p: str(p["t"]))
+            lat, lng = float(last["lat"]), float(last["lng"])
+        except (KeyError, TypeError, ValueError):
+            return
+        cells = self._cells_of(worker_id)
+        position = WorkerPosition(worker_id, lat, lng, str(last.get("t")), cells)
+        if self.positions.update(position):
+            self.publish("worker_position", position.as_message(), worker_rooms(cells))
+
+    def _cells_of(self, worker_id: int) -> tuple[str, ...]:
+        cached = self._worker_cells.get(worker_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        cells = tuple(queries.worker_cells(self.engine, worker_id))
+        self._worker_cells[worker_id] = (time.monotonic() + 60.0, cells)
+        return cells
+
+    def _close(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except KafkaError as exc:
+                log.debug("live feed: closing the reader: %s", exc)
+            self._consumer = None
+
+
+def _decode(value: bytes | None) -> dict[str, Any] | None:
+    try:
+        body = json.loads((value or b"").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        log.warning("live feed: skipped a record that is not a JSON envelope")
+        return None
+    return body if isinstance(body, dict) else None

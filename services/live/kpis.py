@@ -1,0 +1,132 @@
+"""Today's figures for a page, in its viewer's scope: the KPI tiles, captured-vs-closed by hour
+and open/overdue counts per department. "Today" is the calendar day in the working-time zone
+(Asia/Shanghai by default), from local midnight to now.
+
+The tile definitions are those of `services.domain.kpi` (closure on time against the resolve
+due time, postponed cases left out; durations from the first dispatch to the last resolution),
+applied to the cases that were closed today or fell due today.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, text
+
+from services.auth.principal import Principal
+from services.domain.calendar import DEFAULT_TIMEZONE
+from services.domain.kpi import KpiFacts, compute_kpis, median
+from services.domain.states import CaseState
+from services.live.queries import OPEN_SQL, OVERDUE_SQL, scope_sql
+
+
+def day_start(now: datetime, zone: str = DEFAULT_TIMEZONE) -> datetime:
+    """Local midnight of `now`'s day in `zone`, as a UTC instant."""
+    local = now.astimezone(ZoneInfo(zone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+COUNTS = """
+SELECT
+  (SELECT count(*) FROM case_file c WHERE c.created_at >= :day AND {where}) AS captured,
+  count(DISTINCT e.case_id) FILTER (WHERE e.type = 'CaseDispatched') AS dispatched,
+  count(DISTINCT e.case_id) FILTER (WHERE e.type = 'CaseResolved') AS resolved,
+  count(DISTINCT e.case_id) FILTER (WHERE e.type = 'CaseClosed') AS closed
+FROM case_event e JOIN case_file c ON c.id = e.case_id
+WHERE e.at >= :day AND {where}
+"""
+
+FACTS = """
+SELECT c.id::text AS case_id, c.state, c.created_at, c.department_code, c.resolve_due,
+  min(e.at) FILTER (WHERE e.type = 'CaseDispatched') AS dispatched_at,
+  min(e.at) FILTER (WHERE e.type = 'CaseAcknowledged') AS acknowledged_at,
+  max(e.at) FILTER (WHERE e.type = 'CaseResolved') AS resolved_at,
+  max(e.at) FILTER (WHERE e.type = 'CaseClosed') AS closed_at,
+  coalesce(bool_or(e.type = 'ExtensionApproved'), false) AS postponed
+FROM case_file c LEFT JOIN case_event e ON e.case_id = c.id
+WHERE {where} AND (
+  c.id IN (SELECT case_id FROM case_event WHERE at >= :day
+           AND type IN ('CaseClosed', 'CaseResolved'))
+  OR ({open} AND c.resolve_due >= :day AND c.resolve_due <= :now))
+GROUP BY c.id
+"""
+
+HOURLY = """
+SELECT h, sum(captured)::int AS captured, sum(closed)::int AS closed FROM (
+  SELECT extract(hour FROM c.created_at AT TIME ZONE :zone)::int AS h, 1 AS captured, 0 AS closed
+  FROM case_file c WHERE c.created_at >= :day AND {where}
+  UNION ALL
+  SELECT extract(hour FROM e.at AT TIME ZONE :zone)::int, 0, 1
+  FROM case_event e JOIN case_file c ON c.id = e.case_id
+  WHERE e.type = 'CaseClosed' AND e.at >= :day AND {where}
+) t GROUP BY h ORDER BY h
+"""
+
+DEPARTMENTS = """
+SELECT c.department_code, count(*) AS open, count(*) FILTER (WHERE {overdue}) AS overdue
+FROM case_file c WHERE {open} AND {where} AND c.department_code IS NOT NULL
+GROUP BY c.department_code ORDER BY overdue DESC, open DESC, c.department_code
+"""
+
+
+def summary(
+    engine: Engine, principal: Principal, now: datetime | None = None, zone: str = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """KPI tiles, the hourly chart and the department table for `principal`'s scope."""
+    now = now or datetime.now(UTC)
+    day = day_start(now, zone)
+    where, params = scope_sql(principal)
+    params = {**params, "day": day, "now": now, "zone": zone}
+    with engine.connect() as conn:
+        counts = conn.execute(text(COUNTS.format(where=where)), params).one()
+        facts_rows = conn.execute(text(FACTS.format(where=where, open=OPEN_SQL)), params).all()
+        hourly_rows = conn.execute(text(HOURLY.format(where=where)), params).all()
+        dept_rows = conn.execute(
+            text(DEPARTMENTS.format(where=where, open=OPEN_SQL, overdue=OVERDUE_SQL)), params
+        ).all()
+    facts = [_fact(r) for r in facts_rows]
+    figures = compute_kpis(facts, as_of=now)
+    resolve_times = [
+        f.resolved_at - f.dispatched_at
+        for f in facts
+        if f.resolved_at and f.dispatched_at and f.resolved_at >= day
+    ]
+    resolve_median = median(resolve_times)
+    by_hour = {r.h: (r.captured, r.closed) for r in hourly_rows}
+    hours = int((now - day) / timedelta(hours=1)) + 1
+    return {
+        "day": day.isoformat(),
+        "kpis": {
+            "captured": counts.captured,
+            "dispatched": counts.dispatched,
+            "resolved": counts.resolved,
+            "closed": counts.closed,
+            "on_time_rate": figures.on_time_closure_rate,
+            "median_resolve_s": resolve_median.total_seconds() if resolve_median else None,
+        },
+        "hourly": [
+            {"hour": h, "captured": by_hour.get(h, (0, 0))[0], "closed": by_hour.get(h, (0, 0))[1]}
+            for h in range(min(24, hours))
+        ],
+        "departments": [
+            {"department_code": r.department_code, "open": r.open, "overdue": r.overdue}
+            for r in dept_rows
+        ],
+    }
+
+
+def _fact(row: Any) -> KpiFacts:
+    return KpiFacts(
+        case_id=row.case_id,
+        state=CaseState(row.state),
+        reported_at=row.created_at,
+        department_code=row.department_code,
+        dispatched_at=row.dispatched_at,
+        acknowledged_at=row.acknowledged_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        resolve_due=row.resolve_due,
+        postponed=bool(row.postponed),
+    )

@@ -1,0 +1,215 @@
+"""What the live feed reads from the database: case events with their case as it is now, the
+events a client missed, open cases in its scope and the cells of a worker.
+
+A message about a case event carries `id` (case_event.id: increasing, the client's replay
+cursor) and `case` with `seq` (the highest case_event id of that case when it was read), so a
+client can apply messages in any order and keep only the newest view of each case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.live.rooms import Place, rooms_for_place
+
+# Cases not closed, rejected or merged (services.domain.states.OPEN_STATES).
+OPEN_SQL = "c.state NOT IN ('closed', 'rejected', 'merged')"
+# A running limit has passed: acknowledge while dispatched, resolve while with the department.
+OVERDUE_SQL = (
+    "((c.state = 'dispatched' AND c.ack_due < now()) OR "
+    "(c.state IN ('dispatched', 'acknowledged') AND c.resolve_due < now()))"
+)
+CASE_COLUMNS = f"""
+    c.id::text AS case_id, c.case_no, c.state, c.category_code, c.department_code,
+    c.cell_code, c.street_code, c.district_code, c.ack_due, c.resolve_due,
+    r.lat, r.lng, left(r.description, 200) AS summary, r.address,
+    cat.name_zh AS category_zh, cat.name_en AS category_en,
+    {OVERDUE_SQL} AS overdue,
+    (SELECT max(e2.id) FROM case_event e2 WHERE e2.case_id = c.id) AS seq
+"""
+CASE_FROM = """
+    case_file c
+    LEFT JOIN report r ON r.id = c.report_id
+    LEFT JOIN category cat ON cat.code = c.category_code
+"""
+# Payload fields a ticker line or a countdown may show (others stay in the case timeline).
+DETAIL_FIELDS = (
+    "department_code",
+    "previous_department_code",
+    "reason",
+    "new_due",
+    "requested_due",
+    "limit",
+    "due",
+    "how",
+    "passed",
+    "duplicate_of",
+    "level",
+)
+
+
+def scope_sql(principal: Principal, alias: str = "c") -> tuple[str, dict[str, Any]]:
+    """A SQL condition over a case_file alias limiting rows to what `principal` may see:
+    its place for operators and workers, its department for department staff."""
+    if principal.role == ADMIN:
+        return "TRUE", {}
+    if principal.role == OPERATOR and principal.jurisdiction_code:
+        column = "district_code" if len(principal.jurisdiction_code) == 6 else "street_code"
+        return f"{alias}.{column} = :scope_code", {"scope_code": principal.jurisdiction_code}
+    if principal.role == DEPARTMENT_STAFF and principal.department_code:
+        return f"{alias}.department_code = :scope_dept", {"scope_dept": principal.department_code}
+    if principal.role == GRID_WORKER and principal.cell_codes:
+        return f"{alias}.cell_code = ANY(:scope_cells)", {
+            "scope_cells": sorted(principal.cell_codes)
+        }
+    return "FALSE", {}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def case_view(row: Any) -> dict[str, Any]:
+    """The JSON a page gets for one case (user text is plain data; pages render it inert)."""
+    return {
+        "id": row.case_id,
+        "case_no": row.case_no,
+        "state": row.state,
+        "category_code": row.category_code,
+        "category": {"zh": row.category_zh, "en": row.category_en},
+        "department_code": row.department_code,
+        "cell_code": row.cell_code,
+        "street_code": row.street_code,
+        "district_code": row.district_code,
+        "summary": row.summary,
+        "address": row.address,
+        "lat": row.lat,
+        "lng": row.lng,
+        "ack_due": _iso(row.ack_due),
+        "resolve_due": _iso(row.resolve_due),
+        "overdue": bool(row.overdue),
+        "seq": row.seq,
+    }
+
+
+def _event_message(row: Any) -> dict[str, Any]:
+    payload = row.payload or {}
+    return {
+        "id": row.seq_id,
+        "event_id": str(row.event_id),
+        "type": row.type,
+        "at": _iso(row.at),
+        "actor": row.actor,
+        "detail": {k: payload[k] for k in DETAIL_FIELDS if k in payload},
+        "case": case_view(row),
+    }
+
+
+EVENT_SELECT = f"""
+    SELECT e.id AS seq_id, e.event_id, e.type, e.at, e.actor, e.payload, {CASE_COLUMNS}
+    FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
+"""
+
+
+def events_by_uuid(engine: Engine, event_ids: list[str]) -> list[dict[str, Any]]:
+    """Messages for the case events with these envelope ids (those already committed)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(EVENT_SELECT + " WHERE e.event_id::text = ANY(:ids) ORDER BY e.id"),
+            {"ids": event_ids},
+        ).all()
+    return [_event_message(r) for r in rows]
+
+
+def events_since(
+    engine: Engine, principal: Principal, after_id: int, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The events in `principal`'s scope with case_event id > `after_id`, oldest first."""
+    where, params = scope_sql(principal)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(EVENT_SELECT + f" WHERE e.id > :after AND {where} ORDER BY e.id LIMIT :limit"),
+            {"after": after_id, "limit": limit, **params},
+        ).all()
+    return [_event_message(r) for r in rows]
+
+
+def recent_events(engine: Engine, principal: Principal, limit: int = 30) -> list[dict[str, Any]]:
+    """The latest `limit` events in scope (for the ticker of a page that just opened)."""
+    where, params = scope_sql(principal)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(EVENT_SELECT + f" WHERE {where} ORDER BY e.id DESC LIMIT :limit"),
+            {"limit": limit, **params},
+        ).all()
+    return [_event_message(r) for r in reversed(rows)]
+
+
+def last_event_id(engine: Engine) -> int:
+    """The highest case_event id now (0 when there is none)."""
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM case_event")).scalar_one())
+
+
+def open_cases(engine: Engine, principal: Principal, limit: int = 2000) -> list[dict[str, Any]]:
+    """Open cases in scope, most recent first (closed ones leave the map)."""
+    where, params = scope_sql(principal)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE {OPEN_SQL} AND {where} "
+                "ORDER BY c.created_at DESC LIMIT :limit"
+            ),
+            {"limit": limit, **params},
+        ).all()
+    return [case_view(r) for r in rows]
+
+
+def cell_load(engine: Engine, principal: Principal) -> list[dict[str, Any]]:
+    """Open and overdue case counts per cell in scope."""
+    where, params = scope_sql(principal)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                f"SELECT c.cell_code, count(*) AS open, count(*) FILTER (WHERE {OVERDUE_SQL}) "
+                f"AS overdue FROM case_file c WHERE {OPEN_SQL} AND {where} "
+                "AND c.cell_code IS NOT NULL GROUP BY c.cell_code"
+            ),
+            params,
+        ).all()
+    return [{"cell_code": r.cell_code, "open": r.open, "overdue": r.overdue} for r in rows]
+
+
+def rooms_of(message: dict[str, Any]) -> list[str]:
+    """The rooms a case event message goes to: its case's place and department, and the
+    department the event itself names (a case re-dispatched away still reaches its old
+    department once, so the console can drop it)."""
+    case = message["case"]
+    detail = message.get("detail") or {}
+    departments = (
+        case.get("department_code"),
+        detail.get("department_code"),
+        detail.get("previous_department_code"),
+    )
+    place = Place(
+        cell_code=case.get("cell_code"),
+        street_code=case.get("street_code"),
+        district_code=case.get("district_code"),
+        department_codes=tuple(d for d in departments if d),
+    )
+    return rooms_for_place(place)
+
+
+def worker_cells(engine: Engine, worker_id: int) -> list[str]:
+    """The cells a grid worker is bound to."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text("SELECT cell_code FROM user_cell WHERE user_id = :id ORDER BY cell_code"),
+                {"id": worker_id},
+            ).scalars()
+        )

@@ -1,0 +1,85 @@
+// The case panel of the command center: the case, its timeline, its photos and the operator
+// actions (dispatch, re-dispatch, approve or reject an extension, merge).
+"use strict";
+
+window.gf = window.gf || {};
+
+// Operator actions: the endpoint under /api/v1/operator/cases/<id>/ and the body it takes.
+gf.OPERATOR_ACTIONS = {
+  dispatch: { path: "dispatch", states: ["registered", "returned"], field: "department_code" },
+  redispatch: { path: "dispatch", states: ["dispatched", "acknowledged"],
+    field: "department_code" },
+  approve_extension: { path: "extension/approve", states: ["dispatched", "acknowledged"] },
+  reject_extension: { path: "extension/reject", states: ["dispatched", "acknowledged"] },
+  merge: { path: "merge", states: ["reported", "registered"], field: "duplicate_of" },
+};
+
+gf.renderCasePanel = function renderCasePanel(panel, detail) {
+  const c = detail.case;
+  const r = detail.report || {};
+  panel.dataset.caseId = c.id;
+  panel.hidden = false;
+  const fields = [
+    ["case.state", gf.t("state." + c.state) + (c.overdue ? ` · ${gf.t("case.overdue")}` : "")],
+    ["case.category", (c.category || {})[gf.lang] || c.category_code],
+    ["case.department", c.department_code || "—"],
+    ["case.ack_due", gf.fmtDateTime(c.ack_due)],
+    ["case.resolve_due", gf.fmtDateTime(c.resolve_due)],
+    ["case.address", r.address || "—"],
+    ["case.description", r.description || ""],
+  ];
+  const dl = gf.el("dl", {}, fields.map(([k, v]) => [gf.el("dt", { text: gf.t(k) }),
+    gf.el("dd", { text: v })]));
+  const timeline = gf.el("ol", { class: "timeline" }, detail.timeline.map((e) =>
+    gf.el("li", { class: `event-${e.type}` },
+      gf.el("time", { text: gf.fmtDateTime(e.at) }),
+      gf.el("span", { class: "type", text: gf.t("event." + e.type) }),
+      gf.el("span", { class: "actor", text: e.actor || "" }),
+      gf.el("span", { class: "note", text: e.detail.reason || e.note || "" }))));
+  const photos = gf.el("div", { class: "photos" });
+  const actions = gf.el("div", { class: "actions" });
+  gf.clear(panel).append(
+    gf.el("header", {},
+      gf.el("h2", { text: `${gf.t("case.title")} ${c.case_no || ""}` }),
+      gf.el("button", { type: "button", class: "close", text: gf.t("case.close"),
+        onclick: () => { panel.hidden = true; delete panel.dataset.caseId; } })),
+    dl,
+    gf.el("h3", { text: gf.t("case.timeline") }), timeline,
+    gf.el("h3", { text: gf.t("case.photos") }), photos,
+    actions);
+  for (const p of detail.photos) loadPhoto(photos, r.id, p);
+  renderActions(actions, c);
+};
+
+async function loadPhoto(container, reportId, photo) {
+  const resp = await gf.api(`/api/v1/reports/${reportId}/photos/${photo.id}?size=thumb`);
+  if (!resp.ok || !(resp.data instanceof Blob)) return;
+  container.append(gf.el("img", { src: URL.createObjectURL(resp.data), alt: photo.kind,
+    class: `photo ${photo.kind}` }));
+}
+
+function renderActions(container, c) {
+  for (const [name, action] of Object.entries(gf.OPERATOR_ACTIONS)) {
+    if (!action.states.includes(c.state)) continue;
+    const input = action.field ? gf.el("input", {
+      name: action.field, list: action.field === "department_code" ? "department-codes" : null,
+      placeholder: gf.t(action.field === "department_code" ? "action.department"
+        : "action.duplicate_of"),
+    }) : null;
+    const status = gf.el("span", { class: "status" });
+    const form = gf.el("form", { class: `action action-${name}` }, input,
+      gf.el("button", { type: "submit", text: gf.t("action." + name) }), status);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const json = {};
+      if (input) json[action.field] = input.value.trim();
+      const resp = await gf.api(`/api/v1/operator/cases/${c.id}/${action.path}`,
+        { method: "POST", json });
+      const err = resp.data && resp.data.error;
+      status.textContent = resp.ok ? gf.t("action.done")
+        : `${gf.t("action.failed")}${err ? ": " + err.message : ""}`;
+      status.className = resp.ok ? "status ok" : "status failed";
+    });
+    container.append(form);
+  }
+}

@@ -1,0 +1,115 @@
+// The live connection: Socket.IO over WebSocket, snapshot first, then events, with no gap and
+// no duplicate. The page keeps the id of every case event it has shown; on reconnect it sends
+// the highest one and the server replays what came after (reaching back a little, because ids
+// are handed out before commit). Anything already shown, or older than the first snapshot
+// (the `floor`), is dropped. Events that arrive before a connection's snapshot wait for it.
+"use strict";
+
+window.gf = window.gf || {};
+
+gf.live = function live(handlers) {
+  const state = {
+    floor: null,        // last_event_id of the first snapshot: older events are history
+    lastId: 0,          // highest event id shown
+    seen: new Set(),
+    order: [],
+    awaitingSnapshot: true,
+    buffer: [],
+  };
+  const remember = (id) => {
+    state.seen.add(id);
+    state.order.push(id);
+    if (id > state.lastId) state.lastId = id;
+    if (state.order.length > 20000) state.seen.delete(state.order.shift());
+  };
+  const deliver = (message, replayed) => {
+    if (state.floor !== null && message.id <= state.floor) return;
+    if (state.seen.has(message.id)) return;
+    remember(message.id);
+    handlers.onEvent(message, { replayed });
+  };
+
+  const socket = io({
+    transports: ["websocket"],
+    reconnectionDelay: 300,
+    reconnectionDelayMax: 2000,
+    auth: (cb) => cb(state.floor === null
+      ? { token: gf.session.access }
+      : { token: gf.session.access, last_event_id: state.lastId }),
+  });
+
+  socket.on("connect", () => {
+    state.awaitingSnapshot = true;
+    state.buffer = [];
+  });
+  socket.on("snapshot", (snapshot) => {
+    const first = state.floor === null;
+    if (first) {
+      state.floor = snapshot.last_event_id;
+      state.lastId = snapshot.last_event_id;
+      for (const message of snapshot.events || []) remember(message.id);
+    }
+    handlers.onSnapshot(snapshot, first);
+    state.awaitingSnapshot = false;
+    for (const message of state.buffer) deliver(message, false);
+    state.buffer = [];
+    if (handlers.onStatus) handlers.onStatus(true);
+  });
+  socket.on("replay", (batch) => {
+    for (const message of batch.events) deliver(message, true);
+  });
+  socket.on("case_event", (message) => {
+    if (state.awaitingSnapshot) state.buffer.push(message);
+    else deliver(message, false);
+  });
+  socket.on("worker_position", (position) => {
+    if (handlers.onWorker) handlers.onWorker(position);
+  });
+  socket.on("disconnect", (reason) => {
+    if (handlers.onStatus) handlers.onStatus(false);
+    // A server-side disconnect (token expired or revoked) is not retried by the client itself.
+    if (reason === "io server disconnect") renewAndReconnect();
+  });
+  socket.on("connect_error", (err) => {
+    if (handlers.onStatus) handlers.onStatus(false);
+    const data = err && err.data;
+    if (data && (data.code === "unauthorized" || data.code === "forbidden")) renewAndReconnect();
+  });
+  socket.on("auth_expired", () => null);
+
+  async function renewAndReconnect() {
+    if (await gf.refresh()) {
+      socket.connect();
+    } else {
+      gf.session.clear();
+      location.reload();
+    }
+  }
+
+  // Keep the server's copy of the token fresh: refresh a minute before the access token ends.
+  setInterval(async () => {
+    const token = gf.session.access;
+    if (!token || !socket.connected) return;
+    const exp = tokenExpiry(token);
+    if (exp && exp - Date.now() / 1000 < 60 && (await gf.refresh())) {
+      socket.emit("token", { token: gf.session.access });
+    }
+  }, 15000);
+
+  return {
+    socket,
+    state,
+    request(name, data) {
+      return new Promise((resolve) => socket.emit(name, data || {}, resolve));
+    },
+  };
+};
+
+function tokenExpiry(token) {
+  try {
+    const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(body)).exp;
+  } catch (e) {
+    return null;
+  }
+}

@@ -1,0 +1,113 @@
+// The command-center map (Leaflet): grid cells shaded by open and overdue load, case markers
+// coloured by state, live worker positions. Works without tiles: the cells and markers are
+// vectors, so a map with no reachable tile server still shows everything that matters.
+"use strict";
+
+window.gf = window.gf || {};
+
+gf.STATE_COLOURS = {
+  reported: "#9e9e9e", registered: "#5c6bc0", dispatched: "#1e88e5", acknowledged: "#00897b",
+  returned: "#8e24aa", resolved: "#7cb342", closed: "#2e7d32", rejected: "#616161",
+  merged: "#616161",
+};
+
+gf.CommandMap = class CommandMap {
+  constructor(node, { tileUrl, center, onCaseClick }) {
+    this.map = L.map(node, { zoomControl: true, preferCanvas: false })
+      .setView(center || [29.95, 121.71], 14);
+    if (tileUrl) {
+      L.tileLayer(tileUrl, { maxZoom: 19, subdomains: "1234", attribution: "" }).addTo(this.map);
+    }
+    this.cellLayer = L.geoJSON(null, { style: (f) => this.cellStyle(f) }).addTo(this.map);
+    this.caseLayer = L.layerGroup().addTo(this.map);
+    this.workerLayer = L.layerGroup().addTo(this.map);
+    this.cases = new Map();     // case id → marker
+    this.workers = new Map();   // worker id → marker
+    this.load = new Map();      // cell code → {open, overdue}
+    this.onCaseClick = onCaseClick;
+    this.fitted = false;
+    this.map.on("moveend", () => this.loadCells());
+  }
+
+  cellCode(feature) {
+    const p = feature.properties || {};
+    return p.code || p.cell_code;
+  }
+
+  cellStyle(feature) {
+    const load = this.load.get(this.cellCode(feature)) || { open: 0, overdue: 0 };
+    let fill = "#c8e6c9";
+    if (load.overdue > 0) fill = load.overdue > 2 ? "#c62828" : "#ef5350";
+    else if (load.open > 4) fill = "#ffa726";
+    else if (load.open > 0) fill = "#fff176";
+    return {
+      color: "#455a64", weight: 1, fillColor: fill,
+      fillOpacity: load.open > 0 ? 0.45 : 0.15,
+      className: `grid-cell cell-${this.cellCode(feature)}`,
+    };
+  }
+
+  setLoad(cells) {
+    this.load = new Map(cells.map((c) => [c.cell_code, c]));
+    this.cellLayer.setStyle((f) => this.cellStyle(f));
+  }
+
+  async loadCells() {
+    const b = this.map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map((v) => v.toFixed(6)).join(",");
+    const resp = await gf.api(`/api/v1/grid/cells?bbox=${bbox}&zoom=${this.map.getZoom()}`);
+    if (!resp.ok || !resp.data || !resp.data.features) return;
+    this.cellLayer.clearLayers();
+    this.cellLayer.addData(resp.data);
+    this.cellLayer.eachLayer((layer) => {
+      const code = this.cellCode(layer.feature);
+      layer.bindTooltip(gf.el("span", { text: `${layer.feature.properties.name || ""} ${code}` }));
+    });
+  }
+
+  upsertCase(c) {
+    const existing = this.cases.get(c.id);
+    if (existing) { this.caseLayer.removeLayer(existing); this.cases.delete(c.id); }
+    if (c.lat === null || c.lng === null || c.lat === undefined) return;
+    if (["closed", "rejected", "merged"].includes(c.state)) return;
+    const marker = L.circleMarker([c.lat, c.lng], {
+      radius: 7,
+      color: c.overdue ? "#d50000" : "#ffffff",
+      weight: c.overdue ? 3 : 1.5,
+      fillColor: gf.STATE_COLOURS[c.state] || "#9e9e9e",
+      fillOpacity: 0.95,
+      className: `case-marker state-${c.state} case-${c.id}${c.overdue ? " overdue" : ""}`,
+    });
+    marker.bindTooltip(() => gf.el("span", {
+      text: `${c.case_no || ""} · ${gf.t("state." + c.state)} · ${(c.category || {})[gf.lang] || ""}`,
+    }));
+    marker.on("click", () => this.onCaseClick(c.id));
+    marker.addTo(this.caseLayer);
+    this.cases.set(c.id, marker);
+  }
+
+  resetCases(cases) {
+    this.caseLayer.clearLayers();
+    this.cases.clear();
+    for (const c of cases) this.upsertCase(c);
+    if (!this.fitted && cases.some((c) => c.lat !== null)) {
+      const points = cases.filter((c) => c.lat !== null).map((c) => [c.lat, c.lng]);
+      this.map.fitBounds(points, { maxZoom: 15, padding: [30, 30] });
+      this.fitted = true;
+    }
+  }
+
+  moveWorker(p) {
+    let marker = this.workers.get(p.worker_id);
+    if (!marker) {
+      marker = L.circleMarker([p.lat, p.lng], {
+        radius: 5, color: "#311b92", weight: 2, fillColor: "#b388ff", fillOpacity: 1,
+        className: `worker-marker worker-${p.worker_id}`,
+      }).addTo(this.workerLayer);
+      marker.bindTooltip(() => gf.el("span", { text: `${gf.t("worker")} #${p.worker_id}` }));
+      this.workers.set(p.worker_id, marker);
+    }
+    marker.setLatLng([p.lat, p.lng]);
+  }
+};
