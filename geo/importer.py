@@ -14,7 +14,13 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.geojson_io import parse_feature_collection
 from geo.grid import Grid
-from geo.store import WriteResult, current_versions, jurisdiction_codes, write_grid
+from geo.store import (
+    WriteResult,
+    current_versions,
+    jurisdiction_codes,
+    other_districts_cells,
+    write_grid,
+)
 from geo.validate import ValidationReport, validate_grid
 
 _LOCK_KEY = 0x67726964  # 'grid': one grid import at a time
@@ -61,7 +67,12 @@ def import_grid(
     with engine.begin() as conn:
         lock_grids(conn)
         validate_grid(
-            grid, report, jurisdiction_codes(conn), overlap_tolerance_m2, gap_tolerance_m2
+            grid,
+            report,
+            jurisdiction_codes(conn),
+            overlap_tolerance_m2,
+            gap_tolerance_m2,
+            other_districts_cells(conn, grid),
         )
         if on_report:
             on_report(report)

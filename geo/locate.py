@@ -10,8 +10,9 @@ The rule both follow, for a WGS84 point and a snap distance:
 
 Distances are measured in a local equirectangular frame at the point's latitude
 (x = lng·cos(lat), y = lat, times metres per degree), the same arithmetic in both paths.
-Point-in-cell uses GEOS's exact predicates in both paths (PostGIS through ST_Relate, whose
-point-in-polygon shortcut in ST_Intersects is not exact for points within rounding of an edge).
+Point-in-cell uses the same GEOS predicate in both paths: PostGIS is asked through ST_Relate,
+which always goes to GEOS, rather than ST_Intersects, which takes PostGIS's own point-in-polygon
+shortcut; so a point within rounding distance of an edge gets the same answer in both.
 """
 
 from __future__ import annotations
@@ -232,7 +233,9 @@ _INSIDE_SQL = text(
 _NEAR_SQL = text(
     """
     SELECT c.id, c.code, c.version_id,
-           ST_Distance(ST_Scale(c.geom, :k, 1.0), ST_MakePoint(:lng * :k, :lat)) * :m AS d
+           ST_Distance(
+               ST_Scale(c.geom, :k, 1.0), ST_SetSRID(ST_MakePoint(:lng * :k, :lat), 4326)
+           ) * :m AS d
     FROM grid_cell c JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
     WHERE ST_DWithin(c.geom, ST_SetSRID(ST_MakePoint(:lng, :lat), 4326), :radius)
     ORDER BY c.code
@@ -244,6 +247,7 @@ def locate_in_db(
     conn: Connection, lat: float, lng: float, snap_distance_m: float = DEFAULT_SNAP_M
 ) -> Placement:
     """The same placement as `CellIndex.locate`, computed by PostGIS over the current versions."""
+    lat, lng = float(lat), float(lng)
     row = conn.execute(_INSIDE_SQL, {"lat": lat, "lng": lng}).first()
     if row is not None:
         return Placement.of_cell(INSIDE, row.id, row.code.strip(), row.version_id, 0.0, lat, lng)

@@ -48,6 +48,23 @@ def grid_token(conn: Connection) -> int:
     return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM grid_version")).scalar_one())
 
 
+def other_districts_cells(conn: Connection, grid: Grid) -> list[tuple[str, object]]:
+    """(code, geometry) of current cells of districts other than the grid's, in its extent."""
+    if not grid.cells:
+        return []
+    x0, y0, x1, y1 = shapely.total_bounds([c.geom for c in grid.cells])
+    rows = conn.execute(
+        text(
+            "SELECT c.code, ST_AsBinary(c.geom) FROM grid_cell c "
+            "JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL "
+            "WHERE c.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
+            "AND NOT (c.district_code = ANY(:districts))"
+        ),
+        {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "districts": grid.district_codes()},
+    ).all()
+    return [(code.strip(), shapely.from_wkb(bytes(wkb))) for code, wkb in rows]
+
+
 def _upsert_jurisdictions(conn: Connection, jurisdictions: list[Jurisdiction]) -> None:
     rows = [
         {

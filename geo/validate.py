@@ -168,6 +168,32 @@ def check_overlaps(grid: Grid, tolerance_m2: float) -> list[Problem]:
     return problems
 
 
+def check_overlaps_with(
+    grid: Grid, others: list[tuple[str, object]], tolerance_m2: float
+) -> list[Problem]:
+    """Cells of the file overlapping current cells of other districts (`others`: code, geom)."""
+    if not grid.cells or not others:
+        return []
+    geoms = np.array([c.geom for c in grid.cells], dtype=object)
+    other_geoms = np.array([g for _, g in others], dtype=object)
+    mine, theirs = shapely.STRtree(other_geoms).query(geoms, predicate="intersects")
+    if mine.size == 0:
+        return []
+    areas = areas_m2(shapely.intersection(geoms[mine], other_geoms[theirs]))
+    return [
+        Problem(
+            "overlap",
+            ERROR,
+            f"cell {grid.cells[i].code} overlaps cell {others[j][0]} of another district's "
+            "current grid",
+            code=grid.cells[i].code,
+            area_m2=round(float(area), 2),
+        )
+        for i, j, area in zip(mine, theirs, areas, strict=True)
+        if area > tolerance_m2
+    ]
+
+
 def check_gaps(grid: Grid, tolerance_m2: float) -> list[Problem]:
     """Parts of each community (with a known boundary) that none of its cells cover."""
     problems = []
@@ -200,11 +226,16 @@ def validate_grid(
     known_codes: Iterable[str] = (),
     overlap_tolerance_m2: float = 1.0,
     gap_tolerance_m2: float = 1.0,
+    other_cells: list[tuple[str, object]] = (),
 ) -> ValidationReport:
-    """Adds the structural and geometric checks of a parsed grid to `report`."""
+    """Adds the structural and geometric checks of a parsed grid to `report`.
+
+    `other_cells` are (code, geometry) of other districts' current cells near this grid.
+    """
     report.cells = len(grid.cells)
     report.jurisdictions = len(grid.jurisdictions)
     report.add(*check_parents(grid, known_codes))
     report.add(*check_overlaps(grid, overlap_tolerance_m2))
+    report.add(*check_overlaps_with(grid, list(other_cells), overlap_tolerance_m2))
     report.add(*check_gaps(grid, gap_tolerance_m2))
     return report

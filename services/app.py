@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from services.api import auth, errors, grid, health, openapi
 from services.config import Config
+from services.live import init_live
 from services.locator import Locator
 from services.store.db import make_engine
 from services.web import pages
@@ -37,4 +38,5 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     for bp in (auth.bp, openapi.bp, grid.bp):
         app.register_blueprint(bp)
+    init_live(app, config)
     return app

@@ -33,8 +33,21 @@ def serve(host: str, port: int) -> None:
     from services.app import create_app
 
     app = create_app(Config.from_env())
+    live = app.extensions["gridflow.live"]
+    live.start()
     click.echo(f"gridflow serving on http://{host}:{port}/")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    try:
+        # Threading mode with simple-websocket: one thread per connection, real WebSockets.
+        live.socketio.run(
+            app,
+            host=host,
+            port=port,
+            use_reloader=False,
+            log_output=False,
+            allow_unsafe_werkzeug=True,
+        )
+    finally:
+        live.close()
 
 
 COMMANDS = [db, serve, user, catalog, grid]

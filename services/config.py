@@ -42,6 +42,8 @@ class Config:
     rate_limit_per_minute: int = 120
     login_rate_per_minute: int = 10
     tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+    # The live server re-checks the token of each connected page this often (seconds).
+    live_auth_check_s: float = 15.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

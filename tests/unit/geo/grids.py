@@ -34,17 +34,21 @@ def collection(*features: dict) -> str:
     return json.dumps({"type": "FeatureCollection", "features": list(features)})
 
 
-def two_by_two(district: str = "990101", shift_m: float = 0.0) -> str:
-    """A district with one street, one community and four square cells (2 × 2).
+def two_by_two(
+    district: str = "990101", shift_m: float = 0.0, origin: tuple[float, float] = (LAT0, LNG0)
+) -> str:
+    """A district with one street, one community and four square cells (2 × 2) whose
+    south-west corner is `origin` (lat, lng).
 
     `shift_m` moves the east edge of the first cell, making it overlap its neighbour.
     """
+    lat0, lng0 = origin
     street, community = district + "001", district + "001001"
-    whole = MultiPolygon([box(LNG0, LAT0, LNG0 + 2 * STEP, LAT0 + 2 * STEP)])
-    cells = [square(0, 0), square(1, 0), square(0, 1), square(1, 1)]
+    whole = MultiPolygon([box(lng0, lat0, lng0 + 2 * STEP, lat0 + 2 * STEP)])
+    cells = [square(i, j, lng0, lat0) for i, j in ((0, 0), (1, 0), (0, 1), (1, 1))]
     if shift_m:
         d = shift_m / (M_PER_DEG * 0.866)
-        cells[0] = MultiPolygon([box(LNG0, LAT0, LNG0 + STEP + d, LAT0 + STEP)])
+        cells[0] = MultiPolygon([box(lng0, lat0, lng0 + STEP + d, lat0 + STEP)])
     return collection(
         feature(district, "district", whole),
         feature(street, "street", whole, parent=district),
