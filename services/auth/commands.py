@@ -67,3 +67,41 @@ def user_import(roster):
     click.echo(f"created {created}, updated {updated} grid workers", err=True)
     for username, password in result.created.items():
         click.echo(f"{username},{password}")
+
+
+@click.group()
+def open311() -> None:
+    """Open311 clients (hotline systems, residents' apps) and their API keys."""
+
+
+@open311.command("add-client")
+@click.argument("name")
+def open311_add_client(name):
+    """Register a client; prints its API key (shown once)."""
+    from services.auth.apikeys import create_client
+    from services.store.db import make_engine
+
+    engine = make_engine(Config.from_env().database_url)
+    try:
+        with engine.begin() as conn:
+            key = create_client(conn, name)
+    finally:
+        engine.dispose()
+    click.echo(key)
+
+
+@open311.command("revoke-client")
+@click.argument("name")
+def open311_revoke_client(name):
+    """Revoke a client's API key."""
+    from services.auth.apikeys import revoke_client
+    from services.store.db import make_engine
+
+    engine = make_engine(Config.from_env().database_url)
+    try:
+        with engine.begin() as conn:
+            if not revoke_client(conn, name):
+                raise click.ClickException(f"no active client named {name!r}")
+    finally:
+        engine.dispose()
+    click.echo(f"revoked {name}")

@@ -21,7 +21,8 @@ _REPORT_COLUMNS = f"""
     r.lat, r.lng, r.crs, r.accuracy_m, r.placement, r.distance_m, r.cell_id, r.cell_code,
     r.grid_version, r.community_code, r.street_code, r.district_code, r.occurred_at,
     r.received_at, r.handled_on_spot, r.hidden, r.redacted, r.attributes,
-    c.name_zh, c.name_en, c.priority, c.resolve_limit_minutes, {STATUS_SQL} AS status
+    c.name_zh, c.name_en, c.priority, c.ack_limit_minutes, c.resolve_limit_minutes,
+    c.around_the_clock, {STATUS_SQL} AS status
 """
 _FROM = f"FROM report r JOIN category c ON c.code = r.category_code {CASE_JOIN}"
 

@@ -23,8 +23,8 @@ _INSERT = text(
     VALUES (
         :id, :case_no, :channel, :reporter_id, :reporter_name, :reporter_phone, :reporter_email,
         :open311_client_id, :category_code, :description, :address, CAST(:attributes AS jsonb),
-        :lat, :lng,
-        CASE WHEN :lat IS NULL THEN NULL
+        CAST(:lat AS float8), CAST(:lng AS float8),
+        CASE WHEN CAST(:lat AS float8) IS NULL THEN NULL
              ELSE ST_SetSRID(ST_MakePoint(CAST(:lng AS float8), CAST(:lat AS float8)), 4326) END,
         :crs, :accuracy_m, :placement, :distance_m, :cell_id, :cell_code, :grid_version,
         :community_code, :street_code, :district_code, :occurred_at, :received_at,

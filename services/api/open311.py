@@ -1,0 +1,246 @@
+"""Open311 GeoReport v2 under /open311/v2/ (JSON and XML), for hotline systems and residents'
+apps. Requests filed here go through the same capture command as grid reports (一门受理)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import ValidationError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound
+from services.api.mobile import accept
+from services.api.validation import check_size, unprocessable
+from services.auth.apikeys import client_for_key
+from services.auth.decorators import check_rate
+from services.calendars import calendar_from_config
+from services.capture import georeport, queries
+from services.capture.intake import CaptureReport
+from services.capture.open311_schemas import RequestIn, RequestsQuery
+from services.catalog.store import get_category, list_categories
+from services.domain.calendar import ClockCalendar
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+FORMAT = "<any(json, xml):fmt>"
+MAX_LIST = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+_ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_]+)\](\[\])?$")
+
+
+def _gf():
+    return current_app.extensions["gridflow"]
+
+
+def _render(fmt: str, document, root: str, item: str | None = None, status: int = 200):
+    if fmt == "xml":
+        return Response(georeport.to_xml(root, item, document), status, mimetype="text/xml")
+    return jsonify(document), status
+
+
+def _fmt() -> str:
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    description = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    errors = [{"code": exc.status, "description": description, "field": exc.field}]
+    response = _render(_fmt(), errors, "errors", "error", exc.status)
+    return response if isinstance(response, Response) else (*response, exc.headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    errors = [{"code": exc.code, "description": exc.description}]
+    return _render(_fmt(), errors, "errors", "error", exc.code or 400)
+
+
+@bp.get(f"/discovery.{FORMAT}")
+def discovery(fmt: str):
+    base = request.host_url.rstrip("/") + bp.url_prefix
+    document = {
+        "changeset": "2026-01-01T00:00:00Z",
+        "contact": "the command center of the district (12345 hotline)",
+        "key_service": "API keys are issued by the admins: gridflow open311 add-client NAME",
+        "endpoints": [
+            {
+                "specification": georeport.SPECIFICATION,
+                "url": base,
+                "changeset": "2026-01-01T00:00:00Z",
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return _render(fmt, document, "discovery")
+
+
+@bp.get(f"/services.{FORMAT}")
+def services(fmt: str):
+    with _gf().engine.connect() as conn:
+        document = [georeport.service(c) for c in list_categories(conn)]
+    return _render(fmt, document, "services", "service")
+
+
+@bp.get(f"/services/<code>.{FORMAT}")
+def service_definition(code: str, fmt: str):
+    with _gf().engine.connect() as conn:
+        category = get_category(conn, code)
+    if category is None:
+        raise NotFound(f"no service {code!r}", field="service_code")
+    return _render(fmt, georeport.service_definition(category), "service_definition")
+
+
+def _request_params() -> RequestIn:
+    check_size(64 * 1024)
+    if request.mimetype == "application/json":
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise InvalidInput("the body is not a JSON object", field="body")
+    else:
+        data, attributes = {}, {}
+        for key in request.form:
+            match = _ATTRIBUTE.match(key)
+            if match:
+                attributes[match.group(1)] = ",".join(request.form.getlist(key))
+            else:
+                data[key] = request.form[key]
+        if attributes:
+            data["attribute"] = attributes
+    try:
+        params = RequestIn.model_validate(data)
+    except ValidationError as exc:
+        raise unprocessable(exc) from exc
+    if (params.lat is None) != (params.long is None):
+        raise InvalidInput("lat and long go together", field="long" if params.lat else "lat")
+    if params.lat is None and not params.address_string and not params.address_id:
+        raise InvalidInput("a location is required: lat and long, or address_string", field="lat")
+    return params
+
+
+def _check_attributes(attributes: dict[str, str]) -> None:
+    for code, value in attributes.items():
+        definition = georeport.ATTRIBUTE_CODES.get(code)
+        if definition is None:
+            raise InvalidInput(f"unknown attribute {code!r}", field=f"attribute[{code}]")
+        keys = {v["key"] for v in definition["values"]}
+        if keys and value not in keys:
+            raise InvalidInput(f"must be one of {sorted(keys)}", field=f"attribute[{code}]")
+
+
+@bp.post(f"/requests.{FORMAT}")
+def create_request(fmt: str):
+    params = _request_params()
+    gf = _gf()
+    with gf.engine.connect() as conn:
+        client_id = client_for_key(conn, params.api_key)
+    if client_id is None:
+        raise Forbidden("invalid api_key", field="api_key")
+    check_rate("open311", client_id, gf.config.rate_limit_per_minute)
+    _check_attributes(params.attribute)
+    with gf.engine.connect() as conn:
+        if get_category(conn, params.service_code) is None:
+            raise InvalidInput(f"no service {params.service_code!r}", field="service_code")
+    name = " ".join(p for p in (params.first_name, params.last_name) if p) or None
+    attributes = dict(params.attribute)
+    for extra in ("media_url", "device_id", "account_id", "address_id"):
+        if getattr(params, extra):
+            attributes[extra] = getattr(params, extra)
+    report_id = uuid.uuid4()
+    cmd = CaptureReport(
+        id=report_id,
+        channel="open311",
+        category_code=params.service_code,
+        description=params.description or "",
+        lat=params.lat,
+        lng=params.long,
+        crs="wgs84",
+        accuracy_m=None,
+        occurred_at=datetime.now(UTC),
+        canonical=params.model_dump(mode="json", exclude={"api_key"}),
+        reporter_contact={"name": name, "phone": params.phone, "email": params.email},
+        open311_client_id=client_id,
+        address=params.address_string,
+        attributes=attributes,
+    )
+    accept(cmd)
+    with gf.engine.connect() as conn:
+        case_no = conn.execute(
+            text("SELECT case_no FROM report WHERE id = :id"), {"id": report_id}
+        ).scalar_one()
+    document = [
+        {
+            "service_request_id": case_no,
+            "token": str(report_id),
+            "service_notice": "已受理 Received; it will be dispatched to the responsible body.",
+            "account_id": params.account_id,
+        }
+    ]
+    return _render(fmt, document, "service_requests", "request", 201)
+
+
+def _calendars():
+    found = current_app.extensions.get("gridflow.open311.calendars")
+    if found is None:
+        found = {"working": calendar_from_config(_gf().config), "clock": ClockCalendar()}
+        current_app.extensions["gridflow.open311.calendars"] = found
+    return found
+
+
+@bp.get(f"/requests.{FORMAT}")
+def list_requests(fmt: str):
+    try:
+        q = RequestsQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise unprocessable(exc) from exc
+    where, params = ["NOT r.hidden"], {}
+    if q.ids():
+        where.append("r.case_no = ANY(:ids)")
+        params["ids"] = q.ids()
+    else:
+        end = q.end_date or datetime.now(UTC)
+        start = q.start_date or end - DEFAULT_WINDOW
+        where += ["r.received_at >= :start", "r.received_at <= :end"]
+        params.update(start=start, end=end)
+        if q.codes():
+            where.append("r.category_code = ANY(:codes)")
+            params["codes"] = q.codes()
+        if len(set(q.statuses())) == 1:
+            negate = "" if q.statuses()[0] == "closed" else "NOT "
+            where.append(f"{negate}({queries.STATUS_SQL}) = ANY(:closed)")
+            params["closed"] = list(georeport.CLOSED_STATES)
+    with _gf().engine.connect() as conn:
+        rows, _ = queries.list_reports(conn, " AND ".join(where), params, limit=MAX_LIST, offset=0)
+    document = [georeport.service_request(r, _calendars()) for r in rows]
+    return _render(fmt, document, "service_requests", "request")
+
+
+@bp.get(f"/requests/<service_request_id>.{FORMAT}")
+def get_request(service_request_id: str, fmt: str):
+    with _gf().engine.connect() as conn:
+        row = queries.get_report_by_case_no(conn, service_request_id)
+    if row is None or row["hidden"]:
+        raise NotFound(f"no request {service_request_id!r}", field="service_request_id")
+    document = [georeport.service_request(row, _calendars())]
+    return _render(fmt, document, "service_requests", "request")
+
+
+@bp.get(f"/tokens/<token>.{FORMAT}")
+def token(token: str, fmt: str):
+    try:
+        report_id = uuid.UUID(token)
+    except ValueError:
+        raise NotFound(f"no token {token!r}", field="token") from None
+    with _gf().engine.connect() as conn:
+        case_no = conn.execute(
+            text("SELECT case_no FROM report WHERE id = :id AND channel = 'open311'"),
+            {"id": report_id},
+        ).scalar()
+    if case_no is None:
+        raise NotFound(f"no token {token!r}", field="token")
+    document = [{"service_request_id": case_no, "token": token}]
+    return _render(fmt, document, "service_requests", "request")

@@ -1,0 +1,137 @@
+"""Open311 GeoReport v2 shapes: the catalog as services, reports as service requests.
+
+Field names and status values are the specification's (http://wiki.open311.org/GeoReport_v2).
+A request is `open` until its case is closed, rejected or merged into another.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from services.catalog.store import Category
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CLOSED_STATES = ("closed", "rejected", "merged")
+# Attributes every service accepts (its service definition); values are kept on the report.
+ATTRIBUTES = (
+    {
+        "variable": True,
+        "code": "landmark",
+        "datatype": "string",
+        "required": False,
+        "datatype_description": "a landmark, building or shop name near the problem",
+        "order": 1,
+        "description": "附近标志物 Nearby landmark",
+        "values": [],
+    },
+    {
+        "variable": True,
+        "code": "occurred_at",
+        "datatype": "datetime",
+        "required": False,
+        "datatype_description": "ISO 8601 date and time",
+        "order": 2,
+        "description": "发现时间 When it was noticed",
+        "values": [],
+    },
+    {
+        "variable": True,
+        "code": "ongoing",
+        "datatype": "singlevaluelist",
+        "required": False,
+        "datatype_description": None,
+        "order": 3,
+        "description": "是否仍在持续 Is it still going on?",
+        "values": [{"key": "yes", "name": "是 Yes"}, {"key": "no", "name": "否 No"}],
+    },
+)
+ATTRIBUTE_CODES = {a["code"]: a for a in ATTRIBUTES}
+
+
+def service(category: Category) -> dict[str, Any]:
+    """One entry of GET services: a small class of the catalog."""
+    return {
+        "service_code": category.code,
+        "service_name": category.name_zh,
+        "description": f"{category.name_en} ({category.big_class_en})",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ",".join([category.family, category.name_en.lower()]),
+        "group": category.big_class_zh,
+    }
+
+
+def service_definition(category: Category) -> dict[str, Any]:
+    """GET services/{code}: the attributes a request for this service may carry."""
+    return {"service_code": category.code, "attributes": [dict(a) for a in ATTRIBUTES]}
+
+
+def status_of(state: str) -> str:
+    """open / closed from a report's status (the case state once a case exists)."""
+    return "closed" if state in CLOSED_STATES else "open"
+
+
+def expected(row: dict[str, Any], calendars: dict[str, Any]) -> datetime | None:
+    """When the request should be resolved: the case's resolve due time once dispatched;
+    before that, the category's time limits counted from receipt on its calendar."""
+    if row.get("resolve_due"):
+        return row["resolve_due"]
+    calendar = calendars["clock" if row["around_the_clock"] else "working"]
+    minutes = row["ack_limit_minutes"] + row["resolve_limit_minutes"]
+    return calendar.add(row["received_at"], timedelta(minutes=minutes))
+
+
+def service_request(row: dict[str, Any], calendars: dict[str, Any]) -> dict[str, Any]:
+    """One service request (a report of any channel; reporter contact is never shown)."""
+    attributes = row.get("attributes") or {}
+    hidden_text = row.get("redacted")
+    return {
+        "service_request_id": row["case_no"],
+        "status": status_of(row["status"]),
+        "status_notes": row.get("status_notes"),
+        "service_name": row["name_zh"],
+        "service_code": row["category_code"],
+        "description": None if hidden_text else row["description"],
+        "agency_responsible": row.get("agency_responsible"),
+        "service_notice": None,
+        "requested_datetime": row["received_at"].isoformat(),
+        "updated_datetime": (row.get("updated_at") or row["received_at"]).isoformat(),
+        "expected_datetime": expected(row, calendars).isoformat(),
+        "address": row.get("address"),
+        "address_id": None,
+        "zipcode": None,
+        "lat": row["lat"],
+        "long": row["lng"],
+        "media_url": attributes.get("media_url"),
+    }
+
+
+def _fill(parent: ET.Element, value: Any, tag: str) -> None:
+    node = ET.SubElement(parent, tag)
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _fill(node, inner, key)
+    elif isinstance(value, list):
+        singular = {"attributes": "attribute", "values": "value", "endpoints": "endpoint",
+                    "formats": "format"}.get(tag, "item")  # fmt: skip
+        for inner in value:
+            _fill(node, inner, singular)
+    elif isinstance(value, bool):
+        node.text = "true" if value else "false"
+    elif value is not None:
+        node.text = str(value)
+
+
+def to_xml(root: str, item: str | None, document: Any) -> bytes:
+    """The XML form of a GeoReport document: a list becomes <root><item>…</item>…</root>,
+    a dict becomes <root> with one child per key."""
+    element = ET.Element(root)
+    if isinstance(document, list):
+        for entry in document:
+            _fill(element, entry, item or "item")
+    else:
+        for key, value in document.items():
+            _fill(element, value, key)
+    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
