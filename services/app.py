@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
-from services.api import auth, errors, grid, health, openapi
+from services.api import auth, errors, grid, health, mobile, open311, openapi, reports
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
-    for bp in (auth.bp, openapi.bp, grid.bp):
+    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp):
         app.register_blueprint(bp)
     init_live(app, config)
     return app

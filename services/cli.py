@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from geo.cli import grid
-from services.auth.commands import user
+from services.auth.commands import open311, user
 from services.catalog.commands import catalog
 from services.config import Config
 
@@ -50,4 +50,4 @@ def serve(host: str, port: int) -> None:
         live.close()
 
 
-COMMANDS = [db, serve, user, catalog, grid]
+COMMANDS = [db, serve, user, catalog, open311, grid]

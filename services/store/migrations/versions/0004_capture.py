@@ -168,6 +168,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE patrol_batch, verification_task, case_no_counter, report_photo, report, category, "
-        "open311_client, auth_session, user_cell, app_user"
+        "DROP TABLE patrol_batch, verification_task, case_no_counter, report_photo, report, "
+        "category, open311_client, auth_session, user_cell, app_user"
     )
