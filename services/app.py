@@ -11,6 +11,7 @@ from services.api import auth, errors, grid, health, mobile, open311, openapi, r
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
+from services.mobile_web import views as mobile_web
 from services.store.db import make_engine
 from services.web import pages
 
@@ -36,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp):
         app.register_blueprint(bp)
     init_live(app, config)

@@ -1,0 +1,1 @@
+"""The grid worker's phone client: an installable, offline-first web app served under /m/."""

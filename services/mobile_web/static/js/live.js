@@ -1,0 +1,69 @@
+// The live feed while online: Socket.IO with the worker's access token. The server sends a
+// snapshot of the open cases in the worker's cells, then every case event there; they are
+// passed on as 'cases' and 'case_event' notices.
+
+import { io } from '/m/vendor/socket.io.js';
+import { accessToken, AuthRequired } from './session.js';
+import { emit, on } from './bus.js';
+
+let socket = null;
+let lastEventId = null;
+const seen = new Set();
+
+function handle(message) {
+  if (!message || seen.has(message.id)) return;
+  seen.add(message.id);
+  if (lastEventId === null || message.id > lastEventId) lastEventId = message.id;
+  emit('case_event', message);
+}
+
+export function start() {
+  if (socket) return;
+  socket = io({
+    path: '/socket.io',
+    transports: ['websocket'],
+    reconnectionDelayMax: 30_000,
+    // Asked again on every (re)connection, so a refreshed token is always the one used.
+    auth: (cb) => {
+      accessToken()
+        .then((token) => cb(lastEventId === null ? { token } : { token, last_event_id: lastEventId }))
+        .catch(() => cb({}));
+    },
+  });
+  socket.on('snapshot', (snap) => {
+    if (lastEventId === null) lastEventId = snap.last_event_id;
+    emit('cases', snap.cases || []);
+    emit('live', { connected: true });
+  });
+  socket.on('replay', (data) => (data.events || []).forEach(handle));
+  socket.on('case_event', handle);
+  socket.on('disconnect', (reason) => {
+    emit('live', { connected: false });
+    // The server hung up (token expired or revoked): refresh quietly and connect again.
+    if (reason === 'io server disconnect') later(1000);
+  });
+  socket.on('connect_error', () => {
+    emit('live', { connected: false });
+    if (socket && !socket.active) later(5000); // refused: the client does not retry by itself
+  });
+  on('token', (detail) => {
+    if (socket && socket.connected) socket.emit('token', { token: detail.access_token });
+  });
+}
+
+function later(ms) {
+  setTimeout(() => {
+    accessToken()
+      .then(() => { if (socket && !socket.connected) socket.connect(); })
+      .catch((err) => { if (!(err instanceof AuthRequired)) later(Math.min(ms * 2, 60_000)); });
+  }, ms);
+}
+
+export function stop() {
+  if (socket) socket.close();
+  socket = null;
+}
+
+export function reconnect() {
+  if (socket && !socket.connected) socket.connect();
+}

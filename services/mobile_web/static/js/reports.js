@@ -1,0 +1,109 @@
+// "My reports": the worker's reports with their live status. Reports still on the phone come
+// from the outbox; delivered ones from /api/v1/me/reports (kept for offline viewing); case
+// events from the live feed move their status on.
+
+import { $, h, replaceChildren, formatTime } from './dom.js';
+import { t, localName } from './i18n.js';
+import * as store from './store.js';
+import * as outbox from './outbox.js';
+import * as categories from './categories.js';
+import { getJson } from './session.js';
+import { on } from './bus.js';
+
+const KEY = 'my_reports';
+let reports = []; // ReportOut documents, newest first
+let offline = false;
+
+async function save() {
+  await store.setValue(KEY, reports);
+}
+
+export async function refresh() {
+  const started = Date.now();
+  try {
+    const doc = await getJson('/api/v1/me/reports?per_page=50');
+    const known = new Map(reports.map((r) => [r.id, r]));
+    // A status heard live after this read began is newer than what the read returned.
+    reports = (doc.items || []).map((r) => {
+      const old = known.get(r.id);
+      return old && old.live_at > started ? { ...r, status: old.status, live_seq: old.live_seq, live_at: old.live_at } : r;
+    });
+    offline = false;
+    await save();
+  } catch {
+    offline = true;
+  }
+  render();
+}
+
+function statusChip(status) {
+  return h('span', { class: 'status', dataset: { status } }, t(`status.${status}`));
+}
+
+function categoryName(code, ref) {
+  const c = categories.byCode(code) || ref;
+  return c ? localName(c) : code;
+}
+
+function queuedRow(item) {
+  return h('li', { class: 'report queued', dataset: { id: item.id, status: item.state } },
+    h('div', { class: 'line' },
+      h('strong', {}, categoryName(item.body.category)),
+      h('span', { class: `chip state-${item.state}` }, t(`queue.${item.state}`))),
+    h('p', { class: 'desc' }, item.body.description),
+    h('div', { class: 'muted' }, formatTime(item.created_at)));
+}
+
+function reportRow(r) {
+  return h('li', { class: 'report', dataset: { id: r.id, status: r.status, caseNo: r.case_no } },
+    h('div', { class: 'line' },
+      h('strong', {}, categoryName(r.category.code, r.category)),
+      statusChip(r.status)),
+    h('p', { class: 'desc' }, r.description),
+    h('div', { class: 'muted' },
+      `${t('queue.case_no', { no: r.case_no })} · ${formatTime(r.occurred_at)}`,
+      r.placement?.cell_code ? ` · ${r.placement.cell_code}` : ''));
+}
+
+export async function render() {
+  const items = await outbox.items();
+  const shown = new Set(reports.map((r) => r.id));
+  const rows = [];
+  for (const item of items.slice().reverse()) {
+    if (item.kind !== 'report' || shown.has(item.id)) continue;
+    if (item.state === outbox.SENT && item.result) {
+      reports.unshift(item.result); // delivered: the server's answer is the report
+      shown.add(item.id);
+    } else if (item.state !== outbox.SENT) {
+      rows.push(queuedRow(item));
+    }
+  }
+  rows.push(...reports.map(reportRow));
+  if (!rows.length) rows.push(h('li', { class: 'empty' }, t('reports.empty')));
+  replaceChildren($('#report-list'), rows);
+  $('#reports-offline').hidden = !offline;
+}
+
+function onCaseEvent(message) {
+  const c = message.case;
+  const report = c && reports.find((r) => r.case_no === c.case_no);
+  if (!report) return;
+  if (report.live_seq && c.seq && c.seq < report.live_seq) return; // an older view of the case
+  report.status = c.state;
+  report.live_seq = c.seq;
+  report.live_at = Date.now();
+  save();
+  render();
+}
+
+export async function init() {
+  reports = (await store.getValue(KEY)) || [];
+  on('case_event', onCaseEvent);
+  on('outbox', (d) => { if (d && (d.state === outbox.SENT || d.removed || !d.state)) render(); });
+  on('live', (d) => { if (d.connected) refresh(); });
+}
+
+export function shown() {
+  render();
+  refresh();
+}

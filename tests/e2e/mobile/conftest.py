@@ -1,0 +1,94 @@
+"""Fixtures for the phone client: a grid worker with cells, and a phone-sized Chromium context
+with geolocation granted and set inside the worker's first cell."""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+
+import pytest
+from PIL import Image
+
+from tests.integration.services.accounts import PASSWORD, make_user
+from tests.integration.services.grid_fixtures import CellPoint, cell_points
+
+PHONE = {"width": 360, "height": 740}
+
+
+@dataclass(frozen=True)
+class Worker:
+    user_id: int
+    username: str
+    cells: tuple[CellPoint, ...]
+
+    @property
+    def home(self) -> CellPoint:
+        return self.cells[0]
+
+
+@pytest.fixture(scope="session")
+def grid_cells(engine) -> list[CellPoint]:
+    return cell_points(engine)
+
+
+@pytest.fixture()
+def worker(engine, grid_cells) -> Worker:
+    """A fresh grid worker bound to the first two cells of the demo grid."""
+    cells = tuple(grid_cells[:2])
+    user_id, username = make_user(engine, "grid_worker", cells=tuple(c.code for c in cells))
+    return Worker(user_id, username, cells)
+
+
+@pytest.fixture()
+def phone(browser, worker):
+    """A 360×740 phone context (zh-CN, touch, geolocation inside the worker's first cell)."""
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["geolocation"],
+        geolocation={"latitude": worker.home.lat, "longitude": worker.home.lng, "accuracy": 8},
+        service_workers="allow",
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture()
+def photo_file(tmp_path):
+    """A 3000×2000 JPEG, as a phone camera would take it."""
+    image = Image.new("RGB", (3000, 2000), (40, 120, 200))
+    for x in range(0, 3000, 200):
+        image.paste((230, 200, 40), (x, 0, x + 100, 2000))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    path = tmp_path / "camera.jpg"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Opens /m/, signs in, and waits until the service worker controls the page."""
+    page.goto(base + "/m/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#app:not([hidden])")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+
+
+def wait_until(page, expression: str, timeout_s: float = 15.0) -> object:
+    """Polls a JavaScript expression until it is truthy (the pages' CSP forbids the string
+    evaluation page.wait_for_function relies on); returns its value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        page.wait_for_timeout(100)
