@@ -9,6 +9,7 @@ import { kick } from './runner.js';
 function errorText(error) {
   if (!error) return '';
   if (error.code === 'network') return t('queue.no_network');
+  if (error.status >= 500) return t('queue.server_busy', { status: error.status });
   const message = error.message || error.code || '';
   const status = error.status ? `${error.status} ` : '';
   return error.field ? `${status}${t('error.field', { message, field: error.field })}` : `${status}${message}`;
@@ -22,15 +23,19 @@ function title(item) {
   return `${t('queue.verify')} · ${item.case_no || ''}`;
 }
 
+function countdown(item) {
+  const s = Math.max(0, Math.ceil((item.next_at - Date.now()) / 1000));
+  return t('queue.attempts', { n: item.attempts, s });
+}
+
 function stateLine(item) {
   if (item.state === outbox.WAITING && item.attempts > 0) {
-    const s = Math.max(0, Math.ceil((item.next_at - Date.now()) / 1000));
-    return t('queue.attempts', { n: item.attempts, s });
+    return h('span', { class: 'countdown', dataset: { nextAt: item.next_at, attempts: item.attempts } }, countdown(item));
   }
   if (item.state === outbox.SENT && item.result?.case_no) {
     return t('queue.case_no', { no: item.result.case_no });
   }
-  return '';
+  return null;
 }
 
 function row(item) {
@@ -45,6 +50,7 @@ function row(item) {
     }, t('queue.delete')));
   }
   const photos = (item.files || []).length;
+  const line = stateLine(item);
   return h('li', { class: `item ${item.state}`, dataset: { id: item.id, state: item.state, kind: item.kind } },
     h('div', { class: 'line' },
       h('strong', {}, title(item)),
@@ -53,7 +59,7 @@ function row(item) {
     h('div', { class: 'muted' },
       formatTime(item.created_at),
       photos ? ` · ${t('queue.photos', { n: photos })}` : '',
-      stateLine(item) ? ` · ${stateLine(item)}` : ''),
+      line ? ' · ' : '', line),
     item.error && item.state !== outbox.SENT
       ? h('p', { class: item.state === outbox.ATTENTION ? 'error' : 'muted', dataset: { code: item.error.code || '' } }, errorText(item.error))
       : null,
@@ -73,9 +79,17 @@ export async function render() {
   $('#sent-heading').hidden = !sent.length;
 }
 
+// Counts the seconds to the next attempt down without rebuilding the list under a finger.
+function tick() {
+  if ($('#view-queue').hidden) { clearInterval(ticker); return; }
+  for (const el of document.querySelectorAll('#queue-list .countdown')) {
+    el.textContent = countdown({ next_at: Number(el.dataset.nextAt), attempts: el.dataset.attempts });
+  }
+}
+
 let ticker = null;
 export function shown() {
   render();
   clearInterval(ticker);
-  ticker = setInterval(() => { if (!$('#view-queue').hidden) render(); else clearInterval(ticker); }, 1000);
+  ticker = setInterval(tick, 1000);
 }

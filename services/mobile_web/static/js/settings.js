@@ -3,7 +3,7 @@
 import * as store from './store.js';
 
 const KEY = 'settings';
-export const INTERVALS = [10, 30, 60, 120];
+export const INTERVALS = [5, 10, 30, 60, 120];
 const DEFAULTS = { patrol_interval_s: 30, crs: 'wgs84' };
 let cached = null;
 
