@@ -28,6 +28,9 @@ class Config:
     kafka_bootstrap_servers: str = DEFAULT_KAFKA
     topic_prefix: str = "gridflow."
     topic_partitions: int = 6
+    topic_replication_factor: int = 1
+    # The outbox relay polls this often when no NOTIFY arrives (seconds).
+    relay_poll_interval_s: float = 2.0
     # development | production. Well-known demo passwords and default secrets are refused
     # outside development.
     env: str = "production"

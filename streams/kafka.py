@@ -1,0 +1,120 @@
+"""Kafka clients built from the Config: the idempotent producer, group consumers, the admin.
+
+Every process gets its clients here so they all share one set of reliability settings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.net.inet import KafkaNetSocket
+from kafka.serializer import Serializer
+
+from services.config import Config
+from services.events import topic_name
+
+
+def _close_sockets_of_failed_connects() -> None:
+    """kafka-python 3.0 leaves the socket of a refused connection open; while a broker is down
+    every reconnect attempt would leak a file descriptor. Close it when the connect fails."""
+    original = KafkaNetSocket.sock_connect
+    if getattr(original, "closes_on_failure", False):
+        return
+
+    async def sock_connect(self, net, sock, sockaddr, timeout_at=None):
+        try:
+            return await original(self, net, sock, sockaddr, timeout_at=timeout_at)
+        except BaseException:
+            sock.close()
+            raise
+
+    sock_connect.closes_on_failure = True
+    KafkaNetSocket.sock_connect = sock_connect
+
+
+_close_sockets_of_failed_connects()
+
+
+def bootstrap(config: Config) -> list[str]:
+    """The broker addresses of a config, as the clients want them."""
+    return [s.strip() for s in config.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
+def make_producer(config: Config, *, client_id: str, timeout_s: float = 10.0) -> KafkaProducer:
+    """The idempotent producer (acks=all): a retried send never writes a record twice.
+
+    `timeout_s` bounds a blocked send (no metadata while the broker is down) and the time a
+    record may wait for delivery; after it the send fails instead of hanging the process.
+    """
+    ms = int(timeout_s * 1000)
+    return KafkaProducer(
+        bootstrap_servers=bootstrap(config),
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        max_in_flight_requests_per_connection=5,
+        linger_ms=5,
+        max_block_ms=ms,
+        request_timeout_ms=max(1000, ms // 2),
+        delivery_timeout_ms=ms + max(1000, ms // 2) + 5,
+        reconnect_backoff_max_ms=2000,
+        key_serializer=KeySerializer(),
+        value_serializer=JsonValueSerializer(),
+    )
+
+
+def make_consumer(
+    config: Config,
+    logical_topics: list[str],
+    *,
+    group: str,
+    client_id: str,
+    max_poll_records: int = 200,
+) -> KafkaConsumer:
+    """A group consumer of logical topics, offsets committed by hand after each batch.
+
+    The group id carries the topic prefix, so separate installations (and test runs) that
+    share a broker never share a group. Values stay raw bytes: decoding is the loop's job, so a
+    malformed record reaches the dead-letter topic instead of crashing the consumer.
+    """
+    return KafkaConsumer(
+        *[topic_name(config.topic_prefix, t) for t in logical_topics],
+        bootstrap_servers=bootstrap(config),
+        group_id=f"{config.topic_prefix}{group}",
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=3000,
+        reconnect_backoff_max_ms=2000,
+    )
+
+
+def make_admin(config: Config, *, client_id: str = "gridflow-admin") -> KafkaAdminClient:
+    """An admin client (topic creation and inspection)."""
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap(config),
+        client_id=client_id,
+        request_timeout_ms=10000,
+    )
+
+
+class KeySerializer(Serializer):
+    """Record keys are UTF-8 text (a cell code, a case id)."""
+
+    def serialize(self, topic: str, headers: Any, data: Any) -> bytes | None:
+        if data is None or isinstance(data, bytes):
+            return data
+        return str(data).encode("utf-8")
+
+
+class JsonValueSerializer(Serializer):
+    """Record values are UTF-8 JSON; bytes pass through untouched."""
+
+    def serialize(self, topic: str, headers: Any, data: Any) -> bytes:
+        if isinstance(data, bytes | bytearray):
+            return bytes(data)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

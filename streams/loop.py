@@ -1,0 +1,252 @@
+"""The one consume loop every stream processor runs in: poll, decode, process, dead-letter, commit.
+
+A processor is a plain function over a decoded `Event`. The loop around it is written here once:
+
+* records are decoded from the JSON envelope; one that cannot be decoded goes to the
+  dead-letter topic with the reason, and the stream goes on;
+* a processor that raises `Rejected` (the event cannot be applied, ever) dead-letters the event;
+* a processor failing because a dependency is unavailable (database down, broker unreachable)
+  is retried with capped exponential backoff for as long as it takes: nothing is dead-lettered
+  for an outage;
+* any other error is retried a few times, then dead-lettered with its description;
+* offsets are committed after the whole polled batch is handled, so a crash re-delivers at most
+  that batch. Processors are idempotent (they record the events they applied), so re-delivery
+  and replays from offset 0 change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+
+from services.config import Config
+from services.events import DEAD_LETTER, envelope, topic_name
+
+log = logging.getLogger(__name__)
+
+
+class Rejected(Exception):
+    """Raised by a processor for an event it can never apply; the loop dead-letters it."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded envelope plus where it was read from."""
+
+    event_id: uuid.UUID
+    type: str
+    occurred_at: datetime
+    schema_version: int
+    payload: dict[str, Any]
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+Processor = Callable[[Event], None]
+
+
+def decode(record: Any) -> Event:
+    """Decodes a consumer record's envelope; raises `Rejected` naming what is wrong."""
+    try:
+        body = json.loads(record.value.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        raise Rejected(f"not a JSON envelope: {exc}") from exc
+    if not isinstance(body, dict):
+        raise Rejected("not a JSON envelope: the value is not an object")
+    required = ("event_id", "type", "occurred_at", "schema_version", "payload")
+    missing = [f for f in required if f not in body]
+    if missing:
+        raise Rejected(f"envelope lacks {', '.join(missing)}")
+    try:
+        event_id = uuid.UUID(str(body["event_id"]))
+    except ValueError as exc:
+        raise Rejected(f"event_id is not a UUID: {body['event_id']!r}") from exc
+    try:
+        occurred_at = datetime.fromisoformat(str(body["occurred_at"]))
+    except ValueError as exc:
+        raise Rejected(f"occurred_at is not an ISO-8601 time: {body['occurred_at']!r}") from exc
+    if occurred_at.tzinfo is None:
+        raise Rejected("occurred_at has no time zone")
+    if not isinstance(body["type"], str) or not body["type"]:
+        raise Rejected("type is not a non-empty string")
+    if not isinstance(body["schema_version"], int) or isinstance(body["schema_version"], bool):
+        raise Rejected("schema_version is not an integer")
+    if not isinstance(body["payload"], dict):
+        raise Rejected("payload is not an object")
+    key = record.key.decode("utf-8", "replace") if record.key is not None else None
+    return Event(
+        event_id=event_id,
+        type=body["type"],
+        occurred_at=occurred_at,
+        schema_version=body["schema_version"],
+        payload=body["payload"],
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=key,
+    )
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for failures that mean a dependency is down, not that the event is bad."""
+    if isinstance(exc, OperationalError | SAInterfaceError | KafkaError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff: 0.2 s, 0.4 s, … up to `cap_s`."""
+
+    first_s: float = 0.2
+    cap_s: float = 10.0
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.cap_s, self.first_s * (2**self.attempt))
+        self.attempt += 1
+        return delay
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class ConsumeLoop:
+    """Runs `processor` over every record the consumer receives until `stop` is set.
+
+    `name` identifies the processor in dead letters and logs. The consumer and producer
+    belong to the caller, which closes them after `run` returns.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        name: str,
+        consumer: Any,
+        producer: Any,
+        processor: Processor,
+        stop: threading.Event,
+        max_attempts: int = 3,
+        poll_timeout_ms: int = 500,
+    ) -> None:
+        self.config = config
+        self.name = name
+        self.consumer = consumer
+        self.producer = producer
+        self.processor = processor
+        self.stop = stop
+        self.max_attempts = max_attempts
+        self.poll_timeout_ms = poll_timeout_ms
+        self.dead_letter_topic = topic_name(config.topic_prefix, DEAD_LETTER)
+        self.handled = 0
+        self.dead_lettered = 0
+
+    def run(self) -> None:
+        """Polls and handles batches until stopped; commits offsets after each full batch."""
+        backoff = Backoff()
+        while not self.stop.is_set():
+            try:
+                batches = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+            except KafkaError as exc:
+                log.warning("%s: poll failed (%s); backing off", self.name, exc)
+                self.stop.wait(backoff.next_delay())
+                continue
+            backoff.reset()
+            if not batches:
+                continue
+            complete = True
+            for records in batches.values():
+                for record in records:
+                    if not self.handle(record):
+                        complete = False
+                        break
+                if not complete:
+                    break
+            if not complete:
+                # Stopped in the middle of an outage: leave offsets uncommitted so the
+                # unhandled records are delivered again.
+                return
+            self.commit()
+
+    def commit(self) -> None:
+        """Commits the positions of the last poll; a failed commit only means re-delivery."""
+        try:
+            self.producer.flush(timeout=30)
+            self.consumer.commit()
+        except KafkaError as exc:
+            log.warning("%s: offset commit failed (%s); batch will be re-delivered", self.name, exc)
+
+    def handle(self, record: Any) -> bool:
+        """Processes one record to completion; False only when stopped before finishing it."""
+        try:
+            event = decode(record)
+        except Rejected as exc:
+            return self.dead_letter(record, str(exc), "Rejected")
+        backoff = Backoff()
+        failures = 0
+        while True:
+            try:
+                self.processor(event)
+                self.handled += 1
+                return True
+            except Rejected as exc:
+                return self.dead_letter(record, str(exc), "Rejected", event)
+            except Exception as exc:  # noqa: BLE001 - classified below, never swallowed
+                if is_outage(exc):
+                    where = _where(record)
+                    log.warning("%s: %s at %s; retrying", self.name, type(exc).__name__, where)
+                else:
+                    failures += 1
+                    log.exception("%s: failed to process %s", self.name, _where(record))
+                    if failures >= self.max_attempts:
+                        reason = f"{type(exc).__name__}: {exc}"
+                        return self.dead_letter(record, reason[:2000], type(exc).__name__, event)
+                if self.stop.wait(backoff.next_delay()):
+                    return False
+
+    def dead_letter(self, record: Any, reason: str, error: str, event: Event | None = None) -> bool:
+        """Publishes the record and the reason to the dead-letter topic (retried until it is)."""
+        raw = record.value
+        payload = {
+            "consumer": self.name,
+            "source_topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
+            "reason": reason,
+            "error": error,
+            "event_id": str(event.event_id) if event else None,
+            "event_type": event.type if event else None,
+            "value": raw.decode("utf-8", "replace") if isinstance(raw, bytes) else None,
+        }
+        letter = envelope("EventDeadLettered", payload, occurred_at=datetime.now(UTC))
+        log.error("%s: dead-lettering %s: %s", self.name, _where(record), reason)
+        backoff = Backoff()
+        while True:
+            try:
+                self.producer.send(self.dead_letter_topic, key=payload["key"], value=letter).get(
+                    timeout=30
+                )
+                self.dead_lettered += 1
+                return True
+            except KafkaError as exc:
+                log.warning("%s: dead-letter publish failed (%s); retrying", self.name, exc)
+                if self.stop.wait(backoff.next_delay()):
+                    return False
+
+
+def _where(record: Any) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"

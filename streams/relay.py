@@ -1,0 +1,212 @@
+"""The outbox relay (`gridflow relay`): publishes outbox rows to Kafka and marks them sent.
+
+Ordering and several relays. Every outbox row belongs to a bucket, a hash of (topic, key)
+modulo `BUCKETS`. A relay publishes only the buckets it holds a transaction-scoped advisory
+lock on (`pg_try_advisory_xact_lock`), and inside a bucket it publishes rows in id order,
+waits for the broker to acknowledge them all (idempotent producer, acks=all) and marks them
+sent in the same transaction that holds the lock. So at any moment one relay at most owns a
+key, a key's rows go out in the order they were written, and several relays split the buckets
+between them without ever sending a row twice while they are healthy.
+
+Delivery is at least once: if the database commit fails after the broker has acknowledged a
+batch, those rows are published again by the next attempt. Consumers record the event ids they
+applied, so a repeated event changes nothing.
+
+Waking. An insert into `outbox` fires `NOTIFY gridflow_outbox`; the relay LISTENs on its own
+connection and also polls every `relay_poll_interval_s`, so a lost notification (or a lost
+listening connection) only delays publishing. When Kafka is down the relay drops its producer,
+backs off (capped exponential) and catches up once the broker answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from kafka.errors import KafkaError
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from services.config import Config
+from services.events import topic_name
+from services.store.outbox import NOTIFY_CHANNEL
+from streams.kafka import make_producer
+from streams.loop import Backoff
+
+log = logging.getLogger(__name__)
+
+BUCKETS = 64
+# First half of the two-int advisory lock key: a constant naming the outbox relay.
+LOCK_CLASS = 0x6F7574  # "out"
+BUCKET_SQL = f"(((hashtext(topic || '|' || key) % {BUCKETS}) + {BUCKETS}) % {BUCKETS})"
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    batches: int = 0
+    failures: int = 0
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows until `stop` is set (see the module text for guarantees)."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        stop: threading.Event,
+        *,
+        batch_size: int = 500,
+        max_buckets: int = 16,
+        producer_factory: Callable[[], object] | None = None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.stop = stop
+        self.batch_size = batch_size
+        self.max_buckets = max_buckets
+        self.producer_factory = producer_factory or (
+            lambda: make_producer(config, client_id="gridflow-relay")
+        )
+        self.producer = None
+        self.stats = RelayStats()
+        self._listener: psycopg.Connection | None = None
+
+    def publish_once(self) -> int:
+        """One pass: lock some buckets with unsent rows, publish their rows, mark them sent.
+
+        Returns how many rows were published. Raises on a broker or database failure, in which
+        case nothing of this pass is marked sent.
+        """
+        if self.producer is None:
+            self.producer = self.producer_factory()
+        with self.engine.begin() as conn:
+            candidates = [
+                r[0]
+                for r in conn.execute(
+                    text(f"SELECT DISTINCT {BUCKET_SQL} FROM outbox WHERE sent_at IS NULL")
+                )
+            ]
+            if not candidates:
+                return 0
+            random.shuffle(candidates)
+            mine: list[int] = []
+            for bucket in candidates:
+                got = conn.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:c, :b)"), {"c": LOCK_CLASS, "b": bucket}
+                ).scalar_one()
+                if got:
+                    mine.append(bucket)
+                    if len(mine) >= self.max_buckets:
+                        break
+            if not mine:
+                return 0
+            rows = conn.execute(
+                text(
+                    f"SELECT id, topic, key, envelope FROM outbox "
+                    f"WHERE sent_at IS NULL AND {BUCKET_SQL} = ANY(:buckets) "
+                    f"ORDER BY id LIMIT :limit FOR UPDATE"
+                ),
+                {"buckets": mine, "limit": self.batch_size},
+            ).all()
+            if not rows:
+                return 0
+            futures = [
+                self.producer.send(
+                    topic_name(self.config.topic_prefix, row.topic), key=row.key, value=row.envelope
+                )
+                for row in rows
+            ]
+            self.producer.flush(timeout=30)
+            for future in futures:
+                future.get(timeout=0)  # raises the delivery error, if any
+            conn.execute(
+                text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)"),
+                {"ids": [row.id for row in rows]},
+            )
+        self.stats.published += len(rows)
+        self.stats.batches += 1
+        return len(rows)
+
+    def run(self) -> None:
+        """Publishes until stopped: drains the outbox, then sleeps until NOTIFY or the poll tick."""
+        backoff = Backoff(first_s=0.2, cap_s=10.0)
+        try:
+            while not self.stop.is_set():
+                try:
+                    published = self.publish_once()
+                    backoff.reset()
+                except (KafkaError, DBAPIError) as exc:
+                    self.stats.failures += 1
+                    log.warning("relay: %s: %s; backing off", type(exc).__name__, exc)
+                    self._drop_producer()
+                    self.stop.wait(backoff.next_delay())
+                    continue
+                if published:
+                    log.debug("relay: published %d", published)
+                    continue
+                self.wait_for_rows(self.config.relay_poll_interval_s)
+        finally:
+            self.close()
+
+    def wait_for_rows(self, timeout_s: float) -> None:
+        """Returns on a NOTIFY from the outbox, on stop, or after `timeout_s` (poll fallback)."""
+        remaining = timeout_s
+        while remaining > 0 and not self.stop.is_set():
+            step = min(0.5, remaining)
+            remaining -= step
+            listener = self._listen()
+            if listener is None:
+                self.stop.wait(step)
+                continue
+            try:
+                if any(True for _ in listener.notifies(timeout=step, stop_after=1)):
+                    return
+            except psycopg.Error as exc:
+                log.warning("relay: listening connection lost (%s); polling", exc)
+                self._close_listener()
+
+    def _listen(self) -> psycopg.Connection | None:
+        if self._listener is not None and not self._listener.closed:
+            return self._listener
+        url = make_url(self.config.database_url).set(drivername="postgresql")
+        try:
+            conn = psycopg.connect(
+                url.render_as_string(hide_password=False), autocommit=True, connect_timeout=2
+            )
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning("relay: cannot LISTEN (%s); polling", exc)
+            return None
+        self._listener = conn
+        return conn
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def _drop_producer(self) -> None:
+        """Discards the producer and whatever it still buffers (those rows stay unsent)."""
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=0)
+            except KafkaError as exc:
+                log.warning("relay: closing the producer: %s", exc)
+            self.producer = None
+
+    def close(self) -> None:
+        """Flushes and closes the producer and the listening connection."""
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=5)
+            except KafkaError as exc:
+                log.warning("relay: closing the producer: %s", exc)
+            self.producer = None
+        self._close_listener()
