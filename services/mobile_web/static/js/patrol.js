@@ -17,6 +17,7 @@ const SEND_EVERY_MS = 15_000;
 let sampler = null;
 let sendTimer = null;
 let sending = false;
+let again = false; // asked to send while a send was running
 let failures = 0;
 
 export async function active() {
@@ -73,8 +74,9 @@ function later(ms) {
 
 // Sends buffered points, batch after batch, until none is left or the network fails.
 export async function send() {
-  if (sending) return;
+  if (sending) { again = true; return; }
   sending = true;
+  again = false;
   clearTimeout(sendTimer);
   try {
     for (let batch = await currentBatch(); batch; batch = await currentBatch()) {
@@ -105,6 +107,7 @@ export async function send() {
   } finally {
     sending = false;
   }
+  if (again) send();
 }
 
 function run() {
