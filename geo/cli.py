@@ -250,13 +250,13 @@ def generate(
 @grid.command("load-demo")
 @database_option
 def load_demo_command(database_url) -> None:
-    """Load the demo district's grid, unless a grid is already loaded."""
+    """Load the demo district's grid, unless it already has one."""
     from geo.demo import load_demo
 
     with _engine(database_url) as engine:
         result = load_demo(engine)
     if result is None:
-        click.echo("a grid is already loaded; demo grid not loaded")
+        click.echo("the demo district already has a grid; nothing loaded")
     else:
         for district, version in result.created.items():
             click.echo(f"demo grid loaded: district {district}, version {version}")

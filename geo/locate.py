@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
+from geo.buckets import CellBuckets
 from geo.geometry import M_PER_DEG
 
 INSIDE, SNAPPED, OUTSIDE = "inside", "snapped", "outside"
@@ -127,6 +128,8 @@ class CellIndex:
         self.token = token
         self.snap_distance_m = snap_distance_m
         self.positions = {code: i for i, code in enumerate(self.codes)}
+        self._snap_cache: tuple[float, CellBuckets] | None = None
+        self._buckets = CellBuckets(shapely.bounds(self.geoms).reshape(-1, 4))
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
 
@@ -180,21 +183,32 @@ class CellIndex:
         distance = np.full(n, np.nan)
         if not len(self.codes) or n == 0:
             return BatchPlacements(status, cell, distance)
-        points = shapely.points(lngs, lats)
-        which, hit = self.tree.query(points, predicate="intersects")
-        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(best, which, hit)
-        inside = best != np.iinfo(np.int64).max
-        status[inside] = 0
-        cell[inside] = best[inside]
-        distance[inside] = 0.0
-        rest = np.flatnonzero(~inside)
+        # candidates from the bucket grid (no geometry per point), then exact point-in-cell
+        which, hit = self._buckets.pairs(lngs, lats)
+        covered = shapely.intersects_xy(self.geoms[hit], lngs[which], lats[which])
+        which, hit = which[covered], hit[covered]
+        if which.size:
+            # pairs come sorted by point: the smallest cell position (= code) of each point
+            starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+            inside = which[starts]
+            status[inside] = 0
+            cell[inside] = np.minimum.reduceat(hit, starts)
+            distance[inside] = 0.0
+        rest = np.flatnonzero(status == 2)
         if rest.size:
-            radius = snap_radius_deg(float(np.max(np.abs(lats[rest]))), snap)
-            which, near = self.tree.query(points[rest], predicate="dwithin", distance=radius)
+            which, near = self._snap_buckets(snap).pairs(lngs[rest], lats[rest])
             if which.size:
                 self._snap_pairs(rest[which], near, lats, lngs, snap, status, cell, distance)
         return BatchPlacements(status, cell, distance)
+
+    def _snap_buckets(self, snap: float) -> CellBuckets:
+        """Buckets of cell envelopes grown by the snap radius (a point outside all of them is
+        outside)."""
+        if self._snap_cache is None or self._snap_cache[0] != snap:
+            bounds = shapely.bounds(self.geoms)
+            r = snap_radius_deg(min(89.0, float(np.abs(bounds[:, [1, 3]]).max()) + 1.0), snap)
+            self._snap_cache = (snap, CellBuckets(bounds + np.array([-r, -r, r, r])))
+        return self._snap_cache[1]
 
     def _snap_pairs(self, point, near, lats, lngs, snap, status, cell, distance) -> None:
         """Picks, per point, the nearest candidate cell of (point, cell) pairs (rule 2)."""

@@ -11,12 +11,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 
 from geo.grid import Cell, Grid, Jurisdiction
 from geo.schema import GRID_CHANNEL
 
 _LEVEL_ORDER = {"district": 0, "street": 1, "community": 2}
+_local_writes = [0]
+
+
+def local_writes() -> int:
+    """How many grid writes this process has committed: lets an index in the same process see
+    its own writes at once (other processes hear the NOTIFY a moment later)."""
+    return _local_writes[0]
+
+
+def _count_local_write(*_args) -> None:
+    _local_writes[0] += 1
 
 
 @dataclass
@@ -151,6 +162,7 @@ def write_grid(conn: Connection, grid: Grid, source: str, note: str | None = Non
         _copy_cells(conn, version_id, cells)
         result.created[district] = version_id
     if result.created:
+        event.listen(conn, "commit", _count_local_write, once=True)
         payload = ",".join(str(v) for v in result.created.values())
         conn.execute(
             text("SELECT pg_notify(:channel, :payload)"),

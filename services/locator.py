@@ -4,8 +4,9 @@ It answers from an in-process STRtree over the current grid versions (geo.locate
 never from the database on the hot path. PostGIS stays the source of truth: the index is loaded
 on first use and reloaded when a grid import commits, which the Locator hears on PostgreSQL's
 `gridflow_grid` NOTIFY channel (a dedicated LISTEN connection polled without blocking before
-each answer). If that connection drops, it is re-opened (at most every few seconds) and the
-index is reloaded, since notifications may have been missed meanwhile.
+each answer): at once for imports committed by this process, a moment later for others. If
+that connection drops, it is re-opened (at most every few seconds) and the index is reloaded,
+since notifications may have been missed meanwhile.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import Engine
 from geo import datum
 from geo.locate import CellIndex, Placement
 from geo.schema import GRID_CHANNEL
-from geo.store import load_current_cells
+from geo.store import load_current_cells, local_writes
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +99,14 @@ class Locator:
         self.engine = engine
         self.snap_distance_m = snap_distance_m
         self._index: CellIndex | None = None
+        self._seen_writes = -1
         self._load_lock = threading.Lock()
         self._watch = GridWatch(engine)
 
     def index(self) -> CellIndex:
         """The current index, (re)loaded first when a new grid version has been committed."""
         changed = self._watch.changed()
-        if self._index is None or changed:
+        if self._index is None or changed or self._seen_writes != local_writes():
             self.reload()
         assert self._index is not None
         return self._index
@@ -112,6 +114,7 @@ class Locator:
     def reload(self) -> CellIndex:
         """Loads the current grid versions from PostGIS into a fresh index."""
         with self._load_lock:
+            self._seen_writes = local_writes()
             with self.engine.connect() as conn:
                 rows = load_current_cells(conn)
             self._index = CellIndex.from_rows(rows, self.snap_distance_m)
