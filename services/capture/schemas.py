@@ -121,7 +121,7 @@ class ReportPage(BaseModel):
 
 
 class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     page: int = Field(default=1, ge=1, le=100_000)
     per_page: int = Field(default=20, ge=1, le=100)
 
@@ -147,7 +147,7 @@ class TaskList(BaseModel):
 
 
 class PhotoQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     thumbnail: bool = False
 
 
