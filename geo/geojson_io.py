@@ -188,6 +188,9 @@ def parse_feature_collection(
         try:
             if not isinstance(feature, dict) or feature.get("type") != "Feature":
                 raise FeatureError("malformed", "not a GeoJSON Feature")
+            props = feature.get("properties")
+            if isinstance(props, dict) and props.get("code") not in (None, ""):
+                code = str(props["code"])
             code, name, level = _parse_properties(feature.get("properties"))
             geom, repaired = parse_geometry(feature.get("geometry"), crs, repair)
         except FeatureError as exc:
@@ -212,6 +215,7 @@ def parse_feature_collection(
         else:
             grid.jurisdictions[code] = Jurisdiction(code, level, name, geom)
     grid.cells = sorted(cells, key=lambda c: c.code)
+    report.cells, report.jurisdictions = len(grid.cells), len(grid.jurisdictions)
     return grid, report
 
 

@@ -67,6 +67,8 @@ def machine() -> dict:
         "numpy": np.__version__,
         "git_commit": commit,
         "git_dirty": bool(dirty),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "nice": os.nice(0),
     }
 
 
@@ -88,6 +90,7 @@ def main() -> None:
     parser.add_argument("--snap-m", type=float, default=30.0)
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "assign.json"))
     args = parser.parse_args()
+    load_before = [round(x, 2) for x in os.getloadavg()]
 
     base = make_url(os.environ["GRIDFLOW_DATABASE_URL"])
     name = f"gridflow_bench_{os.getpid()}"
@@ -177,7 +180,7 @@ def main() -> None:
                 "project": "CellIndex.locate_many(lats, lngs): points built, edge ties, snapping",
                 "baseline": "STRtree.query(points, predicate='within'), points prebuilt",
             },
-            "machine": machine(),
+            "machine": {**machine(), "load_average_before": load_before},
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     finally:
