@@ -19,6 +19,7 @@ import weakref
 
 import psycopg
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from geo import datum
 from geo.locate import CellIndex, Placement
@@ -35,6 +36,10 @@ class InvalidAccuracy(ValueError):
     """A GPS accuracy that is not a finite, non-negative number of metres."""
 
     field = "accuracy"
+
+
+class GridUnavailable(RuntimeError):
+    """The grid could not be loaded from the database and no earlier copy is in memory."""
 
 
 class GridWatch:
@@ -107,7 +112,12 @@ class Locator:
         """The current index, (re)loaded first when a new grid version has been committed."""
         changed = self._watch.changed()
         if self._index is None or changed or self._seen_writes != local_writes():
-            self.reload()
+            try:
+                self.reload()
+            except DBAPIError as exc:
+                if self._index is None:
+                    raise GridUnavailable(f"cannot load the grid: {exc.orig}") from exc
+                log.warning("grid reload failed; keeping the loaded grid: %s", exc.orig)
         assert self._index is not None
         return self._index
 
@@ -141,7 +151,8 @@ class Locator:
         the snap distance, or `outside` (no cell; the report still goes on).
 
         Raises datum.UnknownDatum, datum.InvalidCoordinate (with `.field`) or InvalidAccuracy
-        for bad input. With no grid loaded every point is `outside`.
+        for bad input, GridUnavailable when the grid was never loaded and the database does not
+        answer. With no grid in the database every point is `outside`.
         """
         crs = datum.normalize_crs(crs)
         lat, lng = datum.check_coordinate(lat, lng)

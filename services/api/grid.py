@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import text
 
 from geo import codes, datum
-from services.api.errors import InvalidInput, NotFound
+from services.api.errors import InvalidInput, NotFound, Unavailable
 from services.api.grid_schemas import (
     CellQuery,
     CellsQuery,
@@ -24,7 +24,7 @@ from services.api.grid_schemas import (
     LocateQuery,
 )
 from services.api.openapi import operation
-from services.locator import InvalidAccuracy
+from services.locator import GridUnavailable, InvalidAccuracy
 
 bp = Blueprint("grid", __name__, url_prefix="/api/v1/grid")
 TAGS = ["grid"]
@@ -72,7 +72,7 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     tags=TAGS,
     query=LocateQuery,
     responses={200: LocateOut},
-    errors=(400,),
+    errors=(400, 503),
     public=True,
 )
 def locate():
@@ -91,6 +91,8 @@ def locate():
         raise InvalidInput(str(exc), field=exc.field) from None
     except InvalidAccuracy as exc:
         raise InvalidInput(str(exc), field="accuracy") from None
+    except GridUnavailable as exc:
+        raise Unavailable(str(exc)) from None
     names = locator.names(placement)
 
     def level(code, key):

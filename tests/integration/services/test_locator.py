@@ -105,3 +105,20 @@ def test_bad_input_raises_typed_errors(locator, kwargs, error, field):
     assert isinstance(err.value, ValueError)
     if field:
         assert err.value.field == field
+
+
+def test_an_unreachable_database_is_a_typed_error(database_url):
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from services.locator import GridUnavailable
+
+    missing = make_url(database_url).set(database="gridflow_no_such_database")
+    engine = create_engine(missing)
+    loc = Locator(engine)
+    try:
+        with pytest.raises(GridUnavailable):
+            loc.locate(30.0, 121.0)
+    finally:
+        loc.close()
+        engine.dispose()
