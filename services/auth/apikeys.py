@@ -35,9 +35,7 @@ def client_for_key(conn: Connection, key: str) -> int | None:
 def revoke_client(conn: Connection, name: str) -> bool:
     """Revokes a client's key; False if there is no such active client."""
     result = conn.execute(
-        text(
-            "UPDATE open311_client SET revoked_at = now() WHERE name = :n AND revoked_at IS NULL"
-        ),
+        text("UPDATE open311_client SET revoked_at = now() WHERE name = :n AND revoked_at IS NULL"),
         {"n": name},
     )
     return result.rowcount > 0
