@@ -12,8 +12,22 @@ from PIL import Image
 
 from tests.integration.services.accounts import PASSWORD, make_user
 from tests.integration.services.grid_fixtures import CellPoint, cell_points
+from tests.processes import ARTIFACTS
 
 PHONE = {"width": 360, "height": 740}
+
+
+def _tile() -> bytes:
+    image = Image.new("RGB", (256, 256), (238, 240, 236))
+    for x in range(0, 256, 64):
+        image.paste((250, 250, 250), (x, 0, x + 6, 256))
+        image.paste((250, 250, 250), (0, x, 256, x + 6))
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+TILE = _tile()
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,10 @@ def phone(browser, worker):
         geolocation={"latitude": worker.home.lat, "longitude": worker.home.lng, "accuracy": 8},
         service_workers="allow",
     )
+    # The map tile server is not reachable from tests: a plain tile stands in for it.
+    context.route(
+        "**/appmaptile**", lambda route: route.fulfill(body=TILE, content_type="image/png")
+    )
     yield context
     context.close()
 
@@ -68,6 +86,22 @@ def photo_file(tmp_path):
     path = tmp_path / "camera.jpg"
     path.write_bytes(buf.getvalue())
     return path
+
+
+@pytest.fixture()
+def phone_shot():
+    """phone_shot(page, name): what the phone's screen shows (360×740, no toast), saved as
+    tests/artifacts/screenshots/<name>.png; returns the path."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def _take(page, name: str):
+        page.wait_for_selector("#toast", state="hidden", timeout=10_000)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return _take
 
 
 def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:

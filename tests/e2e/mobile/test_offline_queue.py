@@ -21,7 +21,7 @@ def fill_report(page, description: str, photo=None) -> None:
 
 
 def test_offline_report_survives_reload_and_is_delivered_once(
-    phone, live_server, worker, engine, photo_file, screenshot
+    phone, live_server, worker, engine, photo_file, phone_shot
 ):
     page = phone.new_page()
     posts = []
@@ -43,7 +43,7 @@ def test_offline_report_survives_reload_and_is_delivered_once(
     report_id = item.get_attribute("data-id")
     assert item.get_attribute("data-state") == "waiting"
     assert page.inner_text("#queue-badge") == "1"
-    screenshot(page, "mobile-queue-offline")
+    phone_shot(page, "mobile-queue-offline")
 
     phone.set_offline(False)
     page.wait_for_selector(f"#sent-list li[data-id='{report_id}'][data-state=sent]", timeout=20_000)

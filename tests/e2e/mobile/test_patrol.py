@@ -26,7 +26,7 @@ def test_patrol_samples_buffer_offline_and_arrive_in_batches(phone, live_server,
 
     phone.set_offline(True)
     page.click("#patrol-toggle")
-    assert page.get_attribute("#patrol-toggle", "aria-pressed") == "true"
+    page.wait_for_selector("#patrol-toggle[aria-pressed=true]")
     page.wait_for_selector("#patrol-status >> text=/巡查中 · 1 点/")
     other = worker.cells[1]
     phone.set_geolocation({"latitude": other.lat, "longitude": other.lng, "accuracy": 12})

@@ -15,7 +15,7 @@ REPORT_ID = re.compile(rb'"id":"([0-9a-f-]{36})"')
 
 
 def test_503s_and_a_lost_answer_end_with_exactly_one_report(
-    phone, live_server, worker, engine, photo_file, screenshot
+    phone, live_server, worker, engine, photo_file, phone_shot
 ):
     page = phone.new_page()
     sign_in(page, live_server, worker.username)
@@ -52,7 +52,7 @@ def test_503s_and_a_lost_answer_end_with_exactly_one_report(
     page.click("#capture-submit")
     page.click("a[data-tab=queue]")
     page.wait_for_selector("#queue-list li[data-state=waiting] .muted >> text=/已尝试 [2-9] 次/")
-    screenshot(page, "mobile-queue-retrying")
+    phone_shot(page, "mobile-queue-retrying")
 
     item = page.wait_for_selector("#sent-list li[data-state=sent]", timeout=30_000)
     report_id = item.get_attribute("data-id")
@@ -67,7 +67,7 @@ def test_503s_and_a_lost_answer_end_with_exactly_one_report(
 
 
 def test_a_refused_report_waits_for_the_worker_with_the_reason_shown(
-    phone, live_server, worker, engine, screenshot
+    phone, live_server, worker, engine, phone_shot
 ):
     page = phone.new_page()
     sign_in(page, live_server, worker.username)
@@ -88,7 +88,7 @@ def test_a_refused_report_waits_for_the_worker_with_the_reason_shown(
     assert page.inner_text("#queue-badge") == "1"
     page.wait_for_timeout(2500)  # nothing is sent again by itself
     assert page.locator("#queue-list li[data-state=attention]").count() == 1
-    screenshot(page, "mobile-queue-attention")
+    phone_shot(page, "mobile-queue-attention")
 
     page.unroute("**/api/v1/reports")
     page.locator("#queue-list li[data-state=attention] button", has_text="立即重试").click()
