@@ -60,7 +60,7 @@ def test_phone_screens(phone, live_server, worker, engine, photo_file, phone_sho
     phone_shot(page, "mobile-queue")
 
     phone.set_offline(False)
-    page.wait_for_selector("#queue-badge", state="hidden", timeout=20_000)
+    page.wait_for_selector("#queue-badge[hidden]", state="attached", timeout=20_000)
     page.click("a[data-tab=reports]")
     page.wait_for_selector("#report-list li.report[data-status=reported] >> nth=1")
     phone_shot(page, "mobile-reports")
