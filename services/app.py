@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
-from services.api import auth, errors, grid, health, mobile, open311, openapi, reports
+from services.api import admin, auth, errors, grid, health, mobile, open311, openapi, reports
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
@@ -38,7 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(mobile_web.bp)
-    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp):
+    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
     init_live(app, config)
     return app

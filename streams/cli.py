@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from services import cli as services_cli
+from streams import commands as stream_commands
 
 
 @click.group()
@@ -15,5 +16,5 @@ def main() -> None:
     """gridflow — grid management: capture, dispatch, live map, KPIs."""
 
 
-for command in services_cli.COMMANDS:
+for command in [*services_cli.COMMANDS, *stream_commands.COMMANDS]:
     main.add_command(command)

@@ -34,9 +34,11 @@ from sqlalchemy.exc import DBAPIError
 
 from services.config import Config
 from services.events import topic_name
+from services.store.db import make_engine
 from services.store.outbox import NOTIFY_CHANNEL
 from streams.kafka import make_producer
 from streams.loop import Backoff
+from streams.topics import wait_for_topics
 
 log = logging.getLogger(__name__)
 
@@ -210,3 +212,14 @@ class OutboxRelay:
                 log.warning("relay: closing the producer: %s", exc)
             self.producer = None
         self._close_listener()
+
+
+def run_relay(config: Config, stop: threading.Event) -> None:
+    """Runs one relay until `stop` is set: topics first, then the publish loop."""
+    if not wait_for_topics(config, stop):
+        return
+    engine = make_engine(config.database_url, pool_size=2)
+    try:
+        OutboxRelay(config, engine, stop).run()
+    finally:
+        engine.dispose()

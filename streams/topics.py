@@ -7,12 +7,14 @@ publish to or consume from a topic first makes sure it exists with the configure
 from __future__ import annotations
 
 import logging
+import threading
 
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.config import Config
 from services.events import ALL_TOPICS, topic_name
 from streams.kafka import make_admin
+from streams.loop import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +54,19 @@ def ensure_topics(config: Config, logical_topics: tuple[str, ...] = ALL_TOPICS) 
         return created
     finally:
         admin.close()
+
+
+def wait_for_topics(config: Config, stop: threading.Event) -> bool:
+    """`ensure_topics`, retried with backoff while the broker is unreachable.
+
+    Returns True once the topics exist, False when `stop` was set first.
+    """
+    backoff = Backoff(first_s=0.5, cap_s=10.0)
+    while not stop.is_set():
+        try:
+            ensure_topics(config)
+            return True
+        except (KafkaError, OSError) as exc:
+            log.warning("cannot reach Kafka to create topics (%s); retrying", exc)
+            stop.wait(backoff.next_delay())
+    return False

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.capture.schemas import (
+    CaseRef,
     CategoryRef,
     PhotoOut,
     Placement,
@@ -67,6 +68,21 @@ def report_out(row: dict[str, Any], photos: list[dict], photo_url: PhotoUrl) -> 
             )
             for p in photos
         ],
+        case=_case(row),
+    )
+
+
+def _case(row: dict[str, Any]) -> CaseRef | None:
+    if row.get("case_id") is None:
+        return None
+    return CaseRef(
+        id=row["case_id"],
+        state=row["status"],
+        department_code=row["department_code"],
+        department_name=row["agency_responsible"],
+        ack_due=row["ack_due"],
+        resolve_due=row["resolve_due"],
+        merged_into=row["merged_into"],
     )
 
 

@@ -13,8 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-STATUS_SQL = "'reported'"
-CASE_JOIN = ""
+from services.store.cases import case_timeline
+
+STATUS_SQL = "coalesce(k.state, 'reported')"
+CASE_JOIN = (
+    "LEFT JOIN case_file k ON k.report_id = r.id "
+    "LEFT JOIN department kd ON kd.code = k.department_code"
+)
 
 _REPORT_COLUMNS = f"""
     r.id, r.case_no, r.channel, r.reporter_id, r.category_code, r.description, r.address,
@@ -22,12 +27,14 @@ _REPORT_COLUMNS = f"""
     r.grid_version, r.community_code, r.street_code, r.district_code, r.occurred_at,
     r.received_at, r.handled_on_spot, r.hidden, r.redacted, r.attributes,
     c.name_zh, c.name_en, c.priority, c.ack_limit_minutes, c.resolve_limit_minutes,
-    c.around_the_clock, {STATUS_SQL} AS status
+    c.around_the_clock, {STATUS_SQL} AS status,
+    k.id AS case_id, k.department_code, kd.name_zh AS agency_responsible, k.ack_due,
+    k.resolve_due, k.merged_into, k.updated_at
 """
 _FROM = f"FROM report r JOIN category c ON c.code = r.category_code {CASE_JOIN}"
 
 # Extra timeline sources: functions (conn, report_id) -> [{"at", "event", "note"}].
-TIMELINE_SOURCES: list[Callable[[Connection, uuid.UUID], list[dict[str, Any]]]] = []
+TIMELINE_SOURCES: list[Callable[[Connection, uuid.UUID], list[dict[str, Any]]]] = [case_timeline]
 
 
 def get_report(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:

@@ -87,6 +87,18 @@ class PhotoOut(BaseModel):
     thumbnail_url: str
 
 
+class CaseRef(BaseModel):
+    """The case registered for a report by the router (立案): where it is and who holds it."""
+
+    id: UUID
+    state: str
+    department_code: str | None
+    department_name: str | None
+    ack_due: datetime | None
+    resolve_due: datetime | None
+    merged_into: UUID | None = Field(None, description="the open case it duplicates, if merged")
+
+
 class ReportOut(BaseModel):
     id: UUID
     case_no: str
@@ -101,6 +113,7 @@ class ReportOut(BaseModel):
     handled_on_spot: bool
     reporter_id: int | None
     photos: list[PhotoOut]
+    case: CaseRef | None = Field(None, description="absent until the case is registered")
 
 
 class TimelineEntry(BaseModel):

@@ -60,3 +60,51 @@ def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def stream_app(config, tmp_path_factory):
+    """The HTTP app (photos in a temporary media directory) reports are posted through."""
+    from services.app import create_app
+
+    app = create_app(config.with_(media_dir=str(tmp_path_factory.mktemp("media"))))
+    app.config["TESTING"] = True
+    yield app
+    gf = app.extensions["gridflow"]
+    gf.locator.close()
+    gf.engine.dispose()
+
+
+@pytest.fixture()
+def api(stream_app):
+    return stream_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def demo_rules(engine):
+    """The demo grid, departments and routing rules (loaded once per run)."""
+    from geo.demo import load_demo
+    from services.dispatch.rulefile import load_demo_rules
+
+    load_demo(engine)
+    return load_demo_rules(engine, actor="test")
+
+
+@pytest.fixture(scope="session")
+def worker_headers(stream_app, engine, demo_rules):
+    """Authorization headers of a grid worker bound to every cell of the demo district."""
+    from sqlalchemy import text
+
+    from tests.integration.services.accounts import signed_in
+
+    with engine.connect() as conn:
+        codes = tuple(
+            r[0].strip()
+            for r in conn.execute(
+                text(
+                    "SELECT c.code FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                    "AND v.valid_to IS NULL WHERE c.code LIKE '330211%'"
+                )
+            )
+        )
+    return signed_in(stream_app.test_client(), engine, "grid_worker", cells=codes)[1]

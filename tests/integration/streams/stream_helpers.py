@@ -55,3 +55,62 @@ def wait_until(predicate: Callable[[], object], timeout_s: float = 60.0, step_s:
             return value
         time.sleep(step_s)
     raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+def cell_point(engine, code: str) -> tuple[float, float]:
+    """(lat, lng) of a point well inside the current cell `code`."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT ST_Y(ST_PointOnSurface(c.geom)), ST_X(ST_PointOnSurface(c.geom)) "
+                "FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                "AND v.valid_to IS NULL WHERE c.code = :code"
+            ),
+            {"code": code},
+        ).one()
+    return row[0], row[1]
+
+
+def post_report(api, headers, point, category: str, **changes) -> dict:
+    """POSTs a grid worker's report at `point` (lat, lng); returns the created report."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    body = {
+        "id": str(uuid.uuid4()),
+        "category": category,
+        "description": "巡查发现",
+        "location": {"lat": point[0], "lng": point[1], "crs": "wgs84", "accuracy_m": 5.0},
+        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+    }
+    body.update(changes)
+    resp = api.post("/api/v1/reports", json=body, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def case_of(engine, report_id: str):
+    """The case_file row of a report (a mapping), or None."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return (
+            conn.execute(text("SELECT * FROM case_file WHERE report_id = :r"), {"r": report_id})
+            .mappings()
+            .first()
+        )
+
+
+def case_events(engine, case_id) -> list:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                text("SELECT * FROM case_event WHERE case_id = :c ORDER BY id"), {"c": case_id}
+            )
+            .mappings()
+            .all()
+        )

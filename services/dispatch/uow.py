@@ -1,0 +1,87 @@
+"""The unit of work every command handler takes: one database transaction.
+
+A handler loads what it needs through `uow.conn` (with the store functions of
+services.store.cases and services.store.departments), asks the pure domain what happens, and
+writes the outcome; `record` appends the domain events to the case history *and* to the
+outbox (topic CASE_EVENTS, keyed by case id) in the same transaction, so the events reach
+Kafka if and only if the change commits. The caller commits (`uow.commit()`); leaving the
+`with` block without committing rolls everything back.
+
+    with UnitOfWork(engine) as uow:
+        outcome = register_report(uow, command, calendars=..., now=...)
+        uow.commit()
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from services.domain.events import DomainEvent
+from services.events import CASE_EVENTS
+from services.store import cases as case_store
+from services.store.outbox import enqueue
+
+
+class UnitOfWork:
+    """One transaction on `engine`; see the module text."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+        self.recorded: list[dict[str, Any]] = []
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self.engine.connect()
+        self.conn.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.conn is not None
+        try:
+            if not self._committed:
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        """Commits everything written in this unit of work."""
+        assert self.conn is not None
+        self.conn.commit()
+        self._committed = True
+
+    def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """Marks an incoming event as applied by `consumer` in this transaction; False when it
+        was applied before (the handler must then change nothing)."""
+        assert self.conn is not None
+        return case_store.claim_event(self.conn, consumer, event_id)
+
+    def record(self, case_id: uuid.UUID, events: Iterable[DomainEvent]) -> list[dict[str, Any]]:
+        """Appends domain events to the case history and the outbox; returns their envelopes.
+
+        The `case_event.event_id` of each entry is its envelope's `event_id`, so a consumer of
+        the case-events topic finds the row a message stands for.
+        """
+        assert self.conn is not None
+        written = []
+        for event in events:
+            payload = event.as_payload()
+            envelope = enqueue(
+                self.conn, CASE_EVENTS, str(case_id), event.type, payload, occurred_at=event.at
+            )
+            case_store.insert_event(
+                self.conn,
+                event_id=envelope["event_id"],
+                case_id=case_id,
+                type=event.type,
+                actor=event.actor,
+                at=event.at,
+                payload=payload,
+            )
+            written.append(envelope)
+        self.recorded.extend(written)
+        return written

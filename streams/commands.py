@@ -1,0 +1,109 @@
+"""The stream processors' commands of the `gridflow` CLI: relay, router, topics, rules."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from services.config import Config
+
+
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True)
+def relay(log_level: str) -> None:
+    """Publish the outbox to Kafka (runs until SIGTERM/SIGINT; several may run)."""
+    from streams.process import configure_logging, stop_on_signals
+    from streams.relay import run_relay
+
+    configure_logging(log_level)
+    stop = stop_on_signals()
+    click.echo("gridflow relay: publishing the outbox", err=True)
+    run_relay(Config.from_env(), stop)
+    click.echo("gridflow relay: stopped", err=True)
+
+
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--group",
+    default="router",
+    show_default=True,
+    help="consumer group (prefixed by GRIDFLOW_TOPIC_PREFIX); a new group replays from offset 0",
+)
+def router(log_level: str, group: str) -> None:
+    """Register, deduplicate and dispatch every captured report (runs until SIGTERM/SIGINT;
+    any number may run in one consumer group)."""
+    from streams.process import configure_logging, stop_on_signals
+    from streams.router import run_router
+
+    configure_logging(log_level)
+    stop = stop_on_signals()
+    click.echo("gridflow router: consuming reports", err=True)
+    run_router(Config.from_env(), stop, group=group)
+    click.echo("gridflow router: stopped", err=True)
+
+
+@click.group()
+def topics() -> None:
+    """Kafka topics."""
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create every gridflow topic that is missing (partitions from GRIDFLOW_TOPIC_PARTITIONS)."""
+    from streams.topics import ensure_topics
+
+    config = Config.from_env()
+    created = ensure_topics(config)
+    click.echo(f"created: {', '.join(created)}" if created else "every topic exists")
+
+
+@click.group()
+def rules() -> None:
+    """Departments and routing rules."""
+
+
+@rules.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", default="cli", show_default=True, help="name recorded in the audit log")
+def rules_import(file: str, actor: str) -> None:
+    """Import departments and/or a complete ruleset from a YAML or CSV FILE (one new ruleset
+    version; refused as a whole if any rule breaks a community's admission list)."""
+    from services.dispatch.errors import DispatchError
+    from services.dispatch.rulefile import import_file
+    from services.store.db import make_engine
+
+    engine = make_engine(Config.from_env().database_url)
+    try:
+        outcome = import_file(engine, file, actor=actor)
+    except DispatchError as exc:
+        click.echo(f"refused: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"departments saved: {len(outcome.departments)}")
+    if outcome.version is not None:
+        click.echo(f"ruleset version {outcome.version}: {outcome.rules} rules")
+
+
+@rules.command("list")
+def rules_list() -> None:
+    """Print the active rules (category, jurisdiction, department, priority)."""
+    from services.store import departments as store
+    from services.store.db import make_engine
+
+    engine = make_engine(Config.from_env().database_url)
+    try:
+        with engine.connect() as conn:
+            version = store.current_version(conn)
+            rows = store.rule_rows(conn)
+    finally:
+        engine.dispose()
+    click.echo(f"ruleset version {version}: {len(rows)} rules")
+    for r in rows:
+        category = r["category_code"] or "*"
+        click.echo(f"{category}\t{r['jurisdiction_code']}\t{r['department_code']}\t{r['priority']}")
+
+
+COMMANDS = [relay, router, topics, rules]
