@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, url_for
 
 from geo.datum import InvalidCoordinate, UnknownDatum
-from services.api.errors import Conflict, Unprocessable
+from services.api.errors import Conflict, Unavailable, Unprocessable
 from services.api.openapi import operation
 from services.api.validation import PayloadTooLarge, json_body, query_args
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
@@ -31,6 +31,7 @@ from services.capture.schemas import (
     ReportPage,
     TaskList,
 )
+from services.locator import GridUnavailable, InvalidAccuracy
 
 bp = Blueprint("mobile", __name__, url_prefix="/api/v1")
 TAGS = ["grid worker"]
@@ -61,6 +62,10 @@ def accept(cmd: CaptureReport):
         raise Unprocessable(str(exc), field="location.crs") from exc
     except InvalidCoordinate as exc:
         raise Unprocessable(str(exc), field=f"location.{exc.field}") from exc
+    except InvalidAccuracy as exc:
+        raise Unprocessable(str(exc), field="location.accuracy_m") from exc
+    except GridUnavailable as exc:
+        raise Unavailable("the grid cannot be loaded right now; retry later") from exc
 
 
 def show_report(report_id):
@@ -80,7 +85,7 @@ def show_report(report_id):
     tags=TAGS,
     body={"application/json": ReportIn, "multipart/form-data": ReportMultipart},
     responses={200: ReportOut, 201: ReportOut},
-    errors=(400, 409, 413, 415, 422, 429),
+    errors=(400, 409, 413, 415, 422, 429, 503),
 )
 @requires(GRID_WORKER)
 @rate_limited("reports")

@@ -8,13 +8,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import ValidationError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound
 from services.api.mobile import accept
-from services.api.validation import check_size, unprocessable
+from services.api.validation import check_size, validate
 from services.auth.apikeys import client_for_key
 from services.auth.decorators import check_rate
 from services.calendars import calendar_from_config
@@ -28,6 +27,8 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"
 MAX_LIST = 1000
 DEFAULT_WINDOW = timedelta(days=90)
+SERVICE_CODE = re.compile(r"^[0-9]{6}$")
+CASE_NO = re.compile(r"^[0-9]{14,20}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_]+)\](\[\])?$")
 
 
@@ -88,8 +89,10 @@ def services(fmt: str):
 
 @bp.get(f"/services/<code>.{FORMAT}")
 def service_definition(code: str, fmt: str):
-    with _gf().engine.connect() as conn:
-        category = get_category(conn, code)
+    category = None
+    if SERVICE_CODE.match(code):
+        with _gf().engine.connect() as conn:
+            category = get_category(conn, code)
     if category is None:
         raise NotFound(f"no service {code!r}", field="service_code")
     return _render(fmt, georeport.service_definition(category), "service_definition")
@@ -111,10 +114,7 @@ def _request_params() -> RequestIn:
                 data[key] = request.form[key]
         if attributes:
             data["attribute"] = attributes
-    try:
-        params = RequestIn.model_validate(data)
-    except ValidationError as exc:
-        raise unprocessable(exc) from exc
+    params = validate(RequestIn, data)
     if (params.lat is None) != (params.long is None):
         raise InvalidInput("lat and long go together", field="long" if params.lat else "lat")
     if params.lat is None and not params.address_string and not params.address_id:
@@ -193,10 +193,7 @@ def _calendars():
 
 @bp.get(f"/requests.{FORMAT}")
 def list_requests(fmt: str):
-    try:
-        q = RequestsQuery.model_validate(request.args.to_dict())
-    except ValidationError as exc:
-        raise unprocessable(exc) from exc
+    q = validate(RequestsQuery, request.args.to_dict())
     where, params = ["NOT r.hidden"], {}
     if q.ids():
         where.append("r.case_no = ANY(:ids)")
@@ -221,8 +218,10 @@ def list_requests(fmt: str):
 
 @bp.get(f"/requests/<service_request_id>.{FORMAT}")
 def get_request(service_request_id: str, fmt: str):
-    with _gf().engine.connect() as conn:
-        row = queries.get_report_by_case_no(conn, service_request_id)
+    row = None
+    if CASE_NO.match(service_request_id):
+        with _gf().engine.connect() as conn:
+            row = queries.get_report_by_case_no(conn, service_request_id)
     if row is None or row["hidden"]:
         raise NotFound(f"no request {service_request_id!r}", field="service_request_id")
     document = [georeport.service_request(row, _calendars())]

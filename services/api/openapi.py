@@ -31,6 +31,7 @@ REASONS = {
     415: "Unsupported content type",
     422: "A field is invalid (the error names the field path and the reason)",
     429: "Rate limit exceeded; see Retry-After",
+    503: "A backing service is unavailable; retry later",
 }
 
 

@@ -44,8 +44,26 @@ def unprocessable(exc: ValidationError, prefix: str = "") -> Unprocessable:
     )
 
 
+def reject_nul(data: Any, path: tuple[Any, ...] = ()) -> None:
+    """Unprocessable (422) naming the first string (or key) holding a NUL character, which
+    PostgreSQL text cannot store."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise Unprocessable(
+                "text must not contain NUL characters", field=field_path(path) if path else "body"
+            )
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            reject_nul(key, path + (key,))
+            reject_nul(value, path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            reject_nul(value, path + (i,))
+
+
 def validate(model: type[M], data: Any, prefix: str = "") -> M:
     """`model` built from `data`, or Unprocessable (422)."""
+    reject_nul(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -186,3 +186,37 @@ def test_open311_requests_are_visible_to_the_operators_of_their_place(api, engin
     url = f"/api/v1/reports/{created['token']}"
     body = api.get(url, headers=operator).get_json()
     assert body["channel"] == "open311" and body["case_no"] == created["service_request_id"]
+
+
+FIELDS = [
+    "api_key", "service_code", "lat", "long", "address_string", "email", "phone",
+    "description", "media_url", "attribute[landmark]", "attribute[ongoing]", "first_name",
+]  # fmt: skip
+
+
+def test_no_form_input_gives_a_server_error(api, api_key):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(st.text(max_size=40), st.just(api_key), st.sampled_from(["201001", "30.0"]))
+
+    @given(
+        form=st.dictionaries(st.sampled_from(FIELDS), values), fmt=st.sampled_from(["json", "xml"])
+    )
+    @settings(
+        max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def post(form, fmt):
+        resp = api.post(f"{BASE}/requests.{fmt}", data=form)
+        assert resp.status_code < 500, resp.data
+        assert resp.mimetype == ("text/xml" if fmt == "xml" else "application/json")
+
+    post()
+    for path in (
+        "requests/%00.json",
+        "services/%00.xml",
+        "tokens/%00.json",
+        "requests.json?status=%00",
+    ):
+        resp = api.get(f"{BASE}/{path}")
+        assert 400 <= resp.status_code < 500, path
