@@ -181,7 +181,8 @@ def parse_feature_collection(
     report.features = len(features)
     seen: dict[str, str] = {}
     cells: list[Cell] = []
-    bar = tqdm(features, desc="reading", unit="feature", disable=None if progress else True)
+    disable = None if progress is None else not progress  # None: only on a terminal
+    bar = tqdm(features, desc="reading", unit="feature", disable=disable)
     for index, feature in enumerate(bar):
         label = _feature_label(feature, index)
         code = None
