@@ -64,10 +64,12 @@ def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
 
 @pytest.fixture(scope="session")
 def stream_app(config, tmp_path_factory):
-    """The HTTP app (photos in a temporary media directory) reports are posted through."""
+    """The HTTP app reports are posted through (photos in a temporary media directory)."""
     from services.app import create_app
 
-    app = create_app(config.with_(media_dir=str(tmp_path_factory.mktemp("media"))))
+    # Drills post hundreds of reports from one account: no rate limit here.
+    media = str(tmp_path_factory.mktemp("media"))
+    app = create_app(config.with_(media_dir=media, rate_limit_per_minute=1_000_000))
     app.config["TESTING"] = True
     yield app
     gf = app.extensions["gridflow"]
