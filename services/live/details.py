@@ -18,7 +18,7 @@ def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str,
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                f"SELECT {CASE_COLUMNS}, r.id::text AS report_id, r.description, "
+                f"SELECT {CASE_COLUMNS}, r.description, "
                 f"r.channel, r.received_at FROM {CASE_FROM} "
                 f"WHERE c.id::text = :case_id AND {where}"
             ),

@@ -65,8 +65,10 @@ SELECT h, sum(captured)::int AS captured, sum(closed)::int AS closed FROM (
 """
 
 DEPARTMENTS = """
-SELECT c.department_code, count(*) AS open, count(*) FILTER (WHERE {overdue}) AS overdue
-FROM case_file c WHERE {open} AND {where} AND c.department_code IS NOT NULL
+SELECT c.department_code, min(d.name_zh) AS name_zh, min(d.name_en) AS name_en, count(*) AS open,
+  count(*) FILTER (WHERE {overdue}) AS overdue
+FROM case_file c LEFT JOIN department d ON d.code = c.department_code
+WHERE {open} AND {where} AND c.department_code IS NOT NULL
 GROUP BY c.department_code ORDER BY overdue DESC, open DESC, c.department_code
 """
 
@@ -111,7 +113,12 @@ def summary(
             for h in range(min(24, hours))
         ],
         "departments": [
-            {"department_code": r.department_code, "open": r.open, "overdue": r.overdue}
+            {
+                "department_code": r.department_code,
+                "name": {"zh": r.name_zh, "en": r.name_en or r.name_zh},
+                "open": r.open,
+                "overdue": r.overdue,
+            }
             for r in dept_rows
         ],
     }

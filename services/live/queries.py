@@ -20,13 +20,16 @@ from services.live.rooms import Place, rooms_for_place
 OPEN_SQL = "c.state NOT IN ('closed', 'rejected', 'merged')"
 # A running limit has passed: acknowledge while dispatched, resolve while with the department.
 OVERDUE_SQL = (
-    "((c.state = 'dispatched' AND c.ack_due < now()) OR "
-    "(c.state IN ('dispatched', 'acknowledged') AND c.resolve_due < now()))"
+    "((c.state = 'dispatched' AND (c.ack_overdue OR c.ack_due < now())) OR "
+    "(c.state IN ('dispatched', 'acknowledged') AND (c.resolve_overdue OR c.resolve_due < now())))"
 )
 CASE_COLUMNS = f"""
-    c.id::text AS case_id, c.case_no, c.state, c.category_code, c.department_code,
-    c.cell_code, c.street_code, c.district_code, c.ack_due, c.resolve_due,
-    r.lat, r.lng, left(r.description, 200) AS summary, r.address,
+    c.id::text AS case_id, c.report_id::text AS report_id, c.case_no, c.state,
+    c.category_code, c.department_code, c.cell_code, c.street_code, c.district_code,
+    c.ack_due, c.resolve_due,
+    coalesce(ST_Y(c.geom), r.lat) AS lat, coalesce(ST_X(c.geom), r.lng) AS lng,
+    left(r.description, 200) AS summary, r.address,
+    d.name_zh AS department_zh, d.name_en AS department_en,
     cat.name_zh AS category_zh, cat.name_en AS category_en,
     {OVERDUE_SQL} AS overdue,
     (SELECT max(e2.id) FROM case_event e2 WHERE e2.case_id = c.id) AS seq
@@ -35,6 +38,7 @@ CASE_FROM = """
     case_file c
     LEFT JOIN report r ON r.id = c.report_id
     LEFT JOIN category cat ON cat.code = c.category_code
+    LEFT JOIN department d ON d.code = c.department_code
 """
 # Payload fields a ticker line or a countdown may show (others stay in the case timeline).
 DETAIL_FIELDS = (
@@ -77,11 +81,13 @@ def case_view(row: Any) -> dict[str, Any]:
     """The JSON a page gets for one case (user text is plain data; pages render it inert)."""
     return {
         "id": row.case_id,
+        "report_id": row.report_id,
         "case_no": row.case_no,
         "state": row.state,
         "category_code": row.category_code,
         "category": {"zh": row.category_zh, "en": row.category_en},
         "department_code": row.department_code,
+        "department": {"zh": row.department_zh, "en": row.department_en or row.department_zh},
         "cell_code": row.cell_code,
         "street_code": row.street_code,
         "district_code": row.district_code,
@@ -202,6 +208,25 @@ def rooms_of(message: dict[str, Any]) -> list[str]:
         department_codes=tuple(d for d in departments if d),
     )
     return rooms_for_place(place)
+
+
+def scope_bounds(engine: Engine, principal: Principal) -> list[float] | None:
+    """[west, south, east, north] of the current cells in `principal`'s place (all cells for
+    admins and departments), so a page opens on its own area; None without a grid."""
+    code = principal.jurisdiction_code if principal.role == OPERATOR else None
+    cells = sorted(principal.cell_codes) if principal.role == GRID_WORKER else None
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+                "ST_Extent(c.geom) AS e FROM grid_cell c JOIN grid_version v ON "
+                "v.id = c.version_id AND v.valid_to IS NULL WHERE (CAST(:code AS text) IS NULL "
+                "OR c.code LIKE :code || '%') AND (CAST(:cells AS text[]) IS NULL "
+                "OR c.code = ANY(:cells))) t"
+            ),
+            {"code": code, "cells": cells},
+        ).one()
+    return None if row[0] is None else [float(v) for v in row]
 
 
 def worker_cells(engine: Engine, worker_id: int) -> list[str]:

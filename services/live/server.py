@@ -188,6 +188,7 @@ class LiveServer:
                 "department_code": principal.department_code,
             },
             cells=queries.cell_load(self.engine, principal),
+            bounds=queries.scope_bounds(self.engine, principal) if first else None,
             cases=queries.open_cases(self.engine, principal),
             events=queries.recent_events(self.engine, principal) if first else [],
             workers=[p.as_message() for p in self.positions.fresh() if _sees(principal, p)],

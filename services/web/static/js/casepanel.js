@@ -22,7 +22,7 @@ gf.renderCasePanel = function renderCasePanel(panel, detail) {
   const fields = [
     ["case.state", gf.t("state." + c.state) + (c.overdue ? ` · ${gf.t("case.overdue")}` : "")],
     ["case.category", (c.category || {})[gf.lang] || c.category_code],
-    ["case.department", c.department_code || "—"],
+    ["case.department", (c.department || {})[gf.lang] || c.department_code || "—"],
     ["case.ack_due", gf.fmtDateTime(c.ack_due)],
     ["case.resolve_due", gf.fmtDateTime(c.resolve_due)],
     ["case.address", r.address || "—"],
@@ -47,12 +47,12 @@ gf.renderCasePanel = function renderCasePanel(panel, detail) {
     gf.el("h3", { text: gf.t("case.timeline") }), timeline,
     gf.el("h3", { text: gf.t("case.photos") }), photos,
     actions);
-  for (const p of detail.photos) loadPhoto(photos, r.id, p);
+  for (const p of detail.photos) loadPhoto(photos, p);
   renderActions(actions, c);
 };
 
-async function loadPhoto(container, reportId, photo) {
-  const resp = await gf.api(`/api/v1/reports/${reportId}/photos/${photo.id}?size=thumb`);
+async function loadPhoto(container, photo) {
+  const resp = await gf.api(`/api/v1/photos/${photo.id}?thumbnail=1`);
   if (!resp.ok || !(resp.data instanceof Blob)) return;
   container.append(gf.el("img", { src: URL.createObjectURL(resp.data), alt: photo.kind,
     class: `photo ${photo.kind}` }));

@@ -57,12 +57,14 @@
     const tbody = gf.clear(gf.$("#departments tbody"));
     for (const r of rows) {
       tbody.append(gf.el("tr", { class: r.overdue > 0 ? "has-overdue" : "" },
-        gf.el("td", { text: r.department_code }),
+        gf.el("td", { text: (r.name && r.name[gf.lang]) || r.department_code }),
         gf.el("td", { text: r.open }),
         gf.el("td", { class: "overdue", text: r.overdue })));
     }
     const list = gf.clear(gf.$("#department-codes"));
-    for (const r of rows) list.append(gf.el("option", { value: r.department_code }));
+    for (const r of rows) {
+      list.append(gf.el("option", { value: r.department_code, label: (r.name || {})[gf.lang] }));
+    }
   }
 
   function renderSummary(s) {
@@ -83,9 +85,10 @@
 
   function tickerLine(m) {
     const c = m.case || {};
-    const dept = m.detail && m.detail.department_code ? ` → ${m.detail.department_code}` : "";
+    const name = (c.department || {})[gf.lang] || c.department_code;
+    const dept = m.type === "CaseDispatched" && name ? ` → ${name}` : "";
     return gf.el("li", { class: `ticker-item event-${m.type}`, "data-event-id": m.id,
-      "data-case-id": c.id, onclick: () => openCase(c.id) },
+      "data-case-id": c.id, "data-report-id": c.report_id, onclick: () => openCase(c.id) },
       gf.el("time", { text: gf.fmtTime(m.at) }),
       gf.el("span", { class: "type", text: gf.t("event." + m.type) }),
       gf.el("span", { class: "case-no", text: c.case_no || "" }),
@@ -115,6 +118,7 @@
     }
     cases.clear();
     for (const [id, c] of fresh) cases.set(id, c);
+    if (first) map.fitScope(s.bounds);
     map.resetCases([...cases.values()]);
     renderSummary(s);
     if (first) for (const m of s.events) addToTicker(m);

@@ -38,10 +38,6 @@ gf.live = function live(handlers) {
       : { token: gf.session.access, last_event_id: state.lastId }),
   });
 
-  socket.on("connect", () => {
-    state.awaitingSnapshot = true;
-    state.buffer = [];
-  });
   socket.on("snapshot", (snapshot) => {
     const first = state.floor === null;
     if (first) {
@@ -66,6 +62,10 @@ gf.live = function live(handlers) {
     if (handlers.onWorker) handlers.onWorker(position);
   });
   socket.on("disconnect", (reason) => {
+    // Every connection starts with a snapshot (the client may deliver it before or after its
+    // "connect" event): until it comes, events wait.
+    state.awaitingSnapshot = true;
+    state.buffer = [];
     if (handlers.onStatus) handlers.onStatus(false);
     // A server-side disconnect (token expired or revoked) is not retried by the client itself.
     if (reason === "io server disconnect") renewAndReconnect();

@@ -77,7 +77,8 @@ gf.CommandMap = class CommandMap {
       weight: c.overdue ? 3 : 1.5,
       fillColor: gf.STATE_COLOURS[c.state] || "#9e9e9e",
       fillOpacity: 0.95,
-      className: `case-marker state-${c.state} case-${c.id}${c.overdue ? " overdue" : ""}`,
+      className: `case-marker state-${c.state} case-${c.id} report-${c.report_id}` +
+        (c.overdue ? " overdue" : ""),
     });
     marker.bindTooltip(() => gf.el("span", {
       text: `${c.case_no || ""} · ${gf.t("state." + c.state)} · ${(c.category || {})[gf.lang] || ""}`,
@@ -85,6 +86,12 @@ gf.CommandMap = class CommandMap {
     marker.on("click", () => this.onCaseClick(c.id));
     marker.addTo(this.caseLayer);
     this.cases.set(c.id, marker);
+  }
+
+  fitScope(bounds) {
+    if (!bounds) return;
+    this.map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { padding: [10, 10] });
+    this.fitted = true;
   }
 
   resetCases(cases) {
