@@ -89,8 +89,9 @@ def photo_file(conn: Connection, photo_id: uuid.UUID) -> dict[str, Any] | None:
     row = conn.execute(
         text(
             "SELECT p.path, p.thumb_path, p.media_type, r.id AS report_id, r.reporter_id, "
-            "r.cell_code, r.community_code, r.street_code, r.district_code "
-            "FROM report_photo p JOIN report r ON r.id = p.report_id WHERE p.id = :id"
+            "r.cell_code, r.community_code, r.street_code, r.district_code, k.department_code "
+            f"FROM report_photo p JOIN report r ON r.id = p.report_id {CASE_JOIN} "
+            "WHERE p.id = :id"
         ),
         {"id": photo_id},
     ).mappings().first()  # fmt: skip
