@@ -153,7 +153,8 @@ def save_ruleset(
     by_code.update(extra_departments or {})
     known_categories = _category_codes(uow)
     domain_rules = [
-        _domain_rule(spec, i, by_code, known_categories) for i, spec in enumerate(rules)
+        _domain_rule(spec, f"rules[{i}].", by_code, known_categories)
+        for i, spec in enumerate(rules)
     ]
     _check_admission(uow, domain_rules, by_code, actor=actor, action="ruleset.save")
     version = store.write_ruleset(conn, domain_rules, created_by=actor, source=source, note=note)
@@ -165,9 +166,16 @@ def save_ruleset(
 
 
 def add_rule(uow: UnitOfWork, spec: RuleSpec, *, actor: str) -> int:
-    """A new ruleset version: the active rules plus `spec`. Returns the version id."""
-    store.lock_rules(uow.conn)
-    current = [_spec(r) for r in store.active_rules(uow.conn)]
+    """A new ruleset version: the active rules plus `spec`. Returns the version id. Errors
+    name the fields of `spec` itself (e.g. `department_code`)."""
+    conn = uow.conn
+    store.lock_rules(conn)
+    by_code = store.departments(conn)
+    rule = _domain_rule(spec, "", by_code, _category_codes(uow))
+    _check_admission(
+        uow, [rule], by_code, actor=actor, action="ruleset.save", at_field="department_code"
+    )
+    current = [_spec(r) for r in store.active_rules(conn)]
     return save_ruleset(uow, [*current, spec], actor=actor, source="api", note="rule added")
 
 
@@ -238,23 +246,22 @@ def _check_department(spec: DepartmentSpec, categories: dict[str, bool], where: 
 
 
 def _domain_rule(
-    spec: RuleSpec, i: int, by_code: dict[str, Department], categories: dict[str, bool]
+    spec: RuleSpec, where: str, by_code: dict[str, Department], categories: dict[str, bool]
 ) -> RoutingRule:
-    where = f"rules[{i}]"
     if spec.category_code is not None and spec.category_code not in categories:
-        raise InvalidCommand(f"{where}.category_code", f"unknown category {spec.category_code!r}")
+        raise InvalidCommand(f"{where}category_code", f"unknown category {spec.category_code!r}")
     if isinstance(spec.priority, bool) or not isinstance(spec.priority, int):
-        raise InvalidCommand(f"{where}.priority", "must be an integer")
+        raise InvalidCommand(f"{where}priority", "must be an integer")
     try:
         rule = RoutingRule(
             spec.category_code, spec.jurisdiction_code, spec.department_code, spec.priority
         )
     except InvalidRule as exc:
-        raise InvalidCommand(f"{where}.{exc.field}", str(exc).split(": ", 1)[-1]) from None
+        raise InvalidCommand(f"{where}{exc.field}", str(exc).split(": ", 1)[-1]) from None
     department = by_code.get(rule.department_code)
     if department is None:
         raise UnknownDepartment(
-            f"{where}.department_code", f"no department {rule.department_code!r}"
+            f"{where}department_code", f"no department {rule.department_code!r}"
         )
     return rule
 
