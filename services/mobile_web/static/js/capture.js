@@ -40,7 +40,9 @@ function showPhotos() {
   replaceChildren($('#photo-list'), thumbs);
   $('#photo-count').textContent = t('capture.photos', { n: form.photos.length });
   $('#photo-add').classList.toggle('disabled', form.photos.length >= MAX_PHOTOS);
-  replaceChildren($('#after-preview'), [form.after && blobImage(form.after.blob, t('capture.after_photo'))]);
+  replaceChildren($('#after-preview'), [
+    form.after && h('figure', { class: 'thumb' }, blobImage(form.after.blob, t('capture.after_photo'))),
+  ]);
 }
 
 function showPosition() {

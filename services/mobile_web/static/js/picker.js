@@ -5,6 +5,7 @@ import { t, localName } from './i18n.js';
 import * as categories from './categories.js';
 
 let chosen = null;
+let renders = 0; // a slower, older search never overwrites a newer one
 
 function row(c) {
   return h('li', {},
@@ -17,7 +18,9 @@ function row(c) {
 }
 
 async function render() {
+  const mine = ++renders;
   const { recent, matches } = await categories.search($('#picker-search').value);
+  if (mine !== renders) return;
   const list = [];
   if (!categories.all().length) list.push(h('li', { class: 'empty' }, t('picker.empty')));
   if (recent.length) {
@@ -41,6 +44,7 @@ function close(code) {
 export async function openPicker(onChosen) {
   chosen = onChosen;
   $('#picker-search').value = '';
+  replaceChildren($('#picker-list'), []);
   $('#picker').hidden = false;
   await render();
   $('#picker-search').focus();
