@@ -29,3 +29,22 @@ def ticker_ids(page) -> list[int]:
             "#ticker li[data-event-id]", "items => items.map(i => i.dataset.eventId)"
         )
     ]
+
+
+def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
+    """(cell code, lat, lng): a random point in a random current cell of `street`, so reports
+    of different tests are not taken for duplicates of each other."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT code, ST_Y(p) AS lat, ST_X(p) AS lng FROM (SELECT c.code, "
+                "(ST_Dump(ST_GeneratePoints(ST_Buffer(c.geom::geography, -15)::geometry, 1))).geom "
+                "AS p FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                "AND v.valid_to IS NULL WHERE c.code LIKE :street || '%' "
+                "AND ST_Area(c.geom::geography) > 20000 ORDER BY random() LIMIT 1) t"
+            ),
+            {"street": street},
+        ).one()
+    return row.code.strip(), row.lat, row.lng
