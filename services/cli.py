@@ -8,6 +8,7 @@ from geo.cli import grid
 from services.auth.commands import open311, user
 from services.catalog.commands import catalog
 from services.config import Config
+from services.demo import demo
 
 
 @click.group()
@@ -50,4 +51,4 @@ def serve(host: str, port: int) -> None:
         live.close()
 
 
-COMMANDS = [db, serve, user, catalog, open311, grid]
+COMMANDS = [db, serve, user, catalog, open311, grid, demo]
