@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
-from services.api import admin, auth, errors, grid, health, mobile, open311, openapi, reports
+from services.api import (
+    admin,
+    auth,
+    department,
+    errors,
+    grid,
+    health,
+    mobile,
+    open311,
+    openapi,
+    operator,
+    reports,
+    verification,
+)
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
@@ -39,6 +52,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
+        app.register_blueprint(bp)
+    for bp in (department.bp, operator.bp, verification.bp):
         app.register_blueprint(bp)
     init_live(app, config)
     return app

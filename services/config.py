@@ -47,6 +47,12 @@ class Config:
     tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
     # The live server re-checks the token of each connected page this often (seconds).
     live_auth_check_s: float = 15.0
+    # Handling: field verification limit (counted on the case's calendar), the SLA sweep
+    # interval, where the scheduler writes the monthly ledgers and at what local hour daily.
+    verify_limit_minutes: int = 60
+    sla_sweep_interval_s: float = 60.0
+    ledger_dir: str = ".run/ledgers"
+    ledger_hour: int = 1
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,223 @@
+"""What the handling views share: running a command in a unit of work with its refusals
+mapped to API errors in one place, the calendars, who may act on a case, and how a case is
+shown (CaseOut / CaseDetail)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, url_for
+from sqlalchemy.exc import IntegrityError
+
+from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.handling_schemas import (
+    CaseDetail,
+    CaseEventOut,
+    CaseOut,
+    CasePhotoOut,
+    CategoryOut,
+    ExtensionOut,
+    Moderation,
+    Names,
+    RatingOut,
+)
+from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.dispatch.errors import DispatchError, UnknownCase, UnknownReport
+from services.dispatch.evidence import discard
+from services.dispatch.overrides import load_calendars
+from services.dispatch.refusals import (
+    ActionNotAllowed,
+    TaskAnswered,
+    UnknownTask,
+    available_actions,
+)
+from services.dispatch.timing import Calendars
+from services.dispatch.uow import UnitOfWork
+from services.domain.routing import NotAdmitted
+from services.store import case_views
+from services.store.case_photos import photos_of_case
+
+CALENDAR_TTL_S = 60.0
+PATH_FIELDS = {"case_id", "report_id", "task_id"}
+
+
+def gridflow():
+    return current_app.extensions["gridflow"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def calendars() -> Calendars:
+    """The working/clock calendars with the stored overrides (re-read once a minute)."""
+    cached = current_app.extensions.get("gridflow.calendars")
+    if cached is None or time.monotonic() - cached[0] > CALENDAR_TTL_S:
+        with gridflow().engine.connect() as conn:
+            cached = (time.monotonic(), load_calendars(gridflow().config, conn))
+        current_app.extensions["gridflow.calendars"] = cached
+    return cached[1]
+
+
+@contextmanager
+def command_errors() -> Iterator[None]:
+    """Maps the handlers' refusals: not allowed now → 409 listing the allowed actions;
+    unknown case/report/task in the path → 404; anything else wrong with the input → 422
+    naming the field."""
+    try:
+        yield
+    except ActionNotAllowed as exc:
+        details = {"state": exc.state, "action": exc.action, "allowed": exc.allowed}
+        raise Conflict(str(exc).split(": ", 1)[-1], field="state", details=details) from exc
+    except TaskAnswered as exc:
+        raise Conflict(str(exc).split(": ", 1)[-1], field=exc.field) from exc
+    except (UnknownCase, UnknownReport, UnknownTask) as exc:
+        error = NotFound if exc.field in PATH_FIELDS else Unprocessable
+        raise error(str(exc).split(": ", 1)[-1], field=exc.field) from exc
+    except NotAdmitted as exc:
+        raise Unprocessable(str(exc), field="department_code") from exc
+    except DispatchError as exc:
+        raise Unprocessable(str(exc).split(": ", 1)[-1], field=exc.field) from exc
+    except IntegrityError as exc:
+        raise Conflict("the case changed at the same moment; try again") from exc
+
+
+def run(action: Callable[[UnitOfWork], Any]) -> Any:
+    """Runs `action(uow)` in one unit of work and commits; evidence files written by a
+    command whose commit fails are removed."""
+    with command_errors(), UnitOfWork(gridflow().engine) as uow:
+        outcome = action(uow)
+        try:
+            uow.commit()
+        except BaseException:
+            discard(gridflow().config.media_dir, getattr(outcome, "files", ()))
+            raise
+    return outcome
+
+
+# --- who may act on a case -------------------------------------------------------------------
+
+
+def place_scope(me: Principal) -> tuple[str, dict[str, Any]]:
+    """SQL over alias `c` limiting cases to the operator's district or street (all for
+    admins, nothing for other roles)."""
+    if me.role == ADMIN:
+        return "TRUE", {}
+    if me.role == OPERATOR and me.jurisdiction_code:
+        column = "c.district_code" if len(me.jurisdiction_code) == 6 else "c.street_code"
+        return f"{column} = :scope", {"scope": me.jurisdiction_code}
+    return "FALSE", {}
+
+
+def in_place(me: Principal, row: dict[str, Any]) -> bool:
+    """Whether an operator's jurisdiction (or an admin) covers a case or report row."""
+    if me.role == ADMIN:
+        return True
+    if me.role != OPERATOR or not me.jurisdiction_code:
+        return False
+    column = "district_code" if len(me.jurisdiction_code) == 6 else "street_code"
+    return row.get(column) == me.jurisdiction_code
+
+
+def may_see_case(me: Principal, row: dict[str, Any], reporter_id: int | None = None) -> bool:
+    """Department staff: cases their department holds or held last; operators: their place;
+    grid workers: their cells and their own reports; admins: everything."""
+    if me.role == DEPARTMENT_STAFF:
+        return row.get("department_code") is not None and row["department_code"] == (
+            me.department_code
+        )
+    if me.role == GRID_WORKER:
+        return row.get("cell_code") in me.cell_codes or (
+            reporter_id is not None and reporter_id == me.user_id
+        )
+    return in_place(me, row)
+
+
+def visible_case(case_id: uuid.UUID, allowed: Callable[[dict[str, Any]], bool]) -> dict:
+    """The case row, or 404 when it does not exist or `allowed(row)` is False (the same
+    answer, so nothing leaks about cases outside the caller's scope)."""
+    with gridflow().engine.connect() as conn:
+        row = case_views.one_case(conn, case_id)
+    if row is None or not allowed(row):
+        raise NotFound(f"no case {case_id}", field="case_id")
+    return row
+
+
+# --- how a case is shown ---------------------------------------------------------------------
+
+
+def case_out(row: dict[str, Any]) -> CaseOut:
+    """A case row of `services.store.case_views` as the API shows it."""
+    extension = None
+    if row["extension_id"] is not None:
+        extension = ExtensionOut(
+            id=row["extension_id"],
+            **{k: row[f"extension_{k}"] for k in (
+                "status", "requested_by", "requested_at", "requested_due", "reason",
+                "decided_by", "decided_at", "decision_reason", "new_due",
+            )},
+        )  # fmt: skip
+    rating = None
+    if row["rating"] is not None:
+        rating = RatingOut(rating=row["rating"], comment=row["rating_comment"],
+                           rated_at=row["rated_at"])  # fmt: skip
+    department = None
+    if row["department_code"] is not None and row["department_zh"] is not None:
+        department = Names(zh=row["department_zh"], en=row["department_en"] or row["department_zh"])
+    pending = extension is not None and extension.status == "pending"
+    return CaseOut(
+        **{k: row[k] for k in CaseOut.model_fields if k in row and k not in _COMPOSED},
+        category=CategoryOut(
+            code=row["category_code"],
+            name=Names(zh=row["name_zh"], en=row["name_en"]),
+            priority=row["priority"],
+        ),  # fmt: skip
+        department=department,
+        extension=extension,
+        rating=rating,
+        moderation=Moderation(
+            hidden=row["hidden"], redacted=row["redacted"], photos_hidden=row["photos_hidden"]
+        ),  # fmt: skip
+        actions=available_actions(
+            row["state"], extension_pending=pending, rated=row["rating"] is not None
+        ),
+    )
+
+
+_COMPOSED = {"category", "department", "extension", "rating", "moderation", "actions"}
+
+
+def case_detail(row: dict[str, Any], *, show_hidden: bool = False) -> CaseDetail:
+    """The case with its history and its photos (report photos and evidence; report photos
+    a moderator hid only with `show_hidden`)."""
+    with gridflow().engine.connect() as conn:
+        events = case_views.history(conn, row["id"])
+        photos = photos_of_case(conn, row["id"])
+    base = case_out(row).model_dump()
+    return CaseDetail(
+        **base,
+        timeline=[CaseEventOut(**e) for e in events],
+        photos=[
+            CasePhotoOut(
+                id=p["id"],
+                kind=p["kind"],
+                media_type=p["media_type"],
+                width=p["width"],
+                height=p["height"],
+                url=photo_url(row["id"], p["id"], False),
+                thumbnail_url=photo_url(row["id"], p["id"], True),
+            )  # fmt: skip
+            for p in photos
+            if show_hidden or not p["hidden"]
+        ],
+    )
+
+
+def photo_url(case_id: uuid.UUID, photo_id: uuid.UUID, thumbnail: bool) -> str:
+    return url_for("verification.case_photo", case_id=case_id, photo_id=photo_id,
+                   thumbnail=1 if thumbnail else None)  # fmt: skip

@@ -1,0 +1,44 @@
+"""Evidence photos in a multipart/form-data request (a resolution, a verification): read,
+checked and cleaned (EXIF stripped, thumbnail made) before any command runs."""
+
+from __future__ import annotations
+
+from flask import request
+
+from services.api.errors import Unprocessable
+from services.api.validation import PayloadTooLarge, check_size
+from services.capture.photos import MAX_BYTES, CleanPhoto, PhotoRejected, clean_photo
+
+MAX_PHOTOS = 6
+MAX_TEXT_BYTES = 64 * 1024
+MAX_BODY_BYTES = MAX_PHOTOS * MAX_BYTES + MAX_TEXT_BYTES
+
+
+def photos_from_request(
+    fields: tuple[str, ...], *, text_fields: tuple[str, ...]
+) -> list[CleanPhoto]:
+    """The cleaned photos sent in the file parts named `fields` (empty parts, as a browser
+    sends for a file input left empty, are skipped). 413 over the size limits; 422 naming
+    the part for an unexpected part, too many photos or a file that is not a photo."""
+    check_size(MAX_BODY_BYTES)
+    for name in request.form:
+        if name not in text_fields:
+            raise Unprocessable(f"unexpected part {name!r}", field=name)
+    uploads = []
+    for name in request.files:
+        if name not in fields:
+            raise Unprocessable(f"unexpected file part {name!r}", field=name)
+        for upload in request.files.getlist(name):
+            data = upload.stream.read(MAX_BYTES + 1)
+            if data or upload.filename:
+                uploads.append((name, data, upload.mimetype))
+    if len(uploads) > MAX_PHOTOS:
+        raise Unprocessable(f"at most {MAX_PHOTOS} photos", field=fields[0])
+    photos = []
+    for i, (name, data, mimetype) in enumerate(uploads):
+        try:
+            photos.append(clean_photo(data, mimetype, f"{name}[{i}]"))
+        except PhotoRejected as exc:
+            error = PayloadTooLarge if exc.status == 413 else Unprocessable
+            raise error(exc.message, field=exc.field) from exc
+    return photos

@@ -1,0 +1,236 @@
+"""The command center's API (受理员, 派遣员, 值班长), scoped to the operator's district or
+street: the queues, register (立案) or reject (不予立案) waiting reports, dispatch and
+re-dispatch by hand, merge duplicates, decide extension requests, moderate reports. A case or
+report outside the operator's jurisdiction is a 404, as if it did not exist."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from flask import Blueprint, jsonify
+
+from services.api.casework import (
+    calendars,
+    case_detail,
+    case_out,
+    gridflow,
+    in_place,
+    now,
+    place_scope,
+    run,
+    visible_case,
+)
+from services.api.errors import NotFound, Unprocessable
+from services.api.handling_schemas import (
+    ApproveIn,
+    CaseDetail,
+    CaseOut,
+    CasePage,
+    DispatchIn,
+    MergeIn,
+    ModerateIn,
+    ModerationOut,
+    OperatorCasesQuery,
+    ReasonIn,
+    RegisterIn,
+)
+from services.api.openapi import operation
+from services.api.validation import json_body, query_args
+from services.auth import ADMIN, OPERATOR, current_principal, requires
+from services.dispatch.casework import (
+    DecideExtension,
+    MergeCase,
+    ModerateReport,
+    RegisterCase,
+    RejectCase,
+)
+from services.dispatch.commands import DispatchCase
+from services.dispatch.operator_handlers import (
+    decide_case_extension,
+    merge_case,
+    moderate_report,
+    redispatch_case,
+    register_case,
+    reject_case,
+)
+from services.store import case_views
+from services.store import handling as store
+
+bp = Blueprint("operator", __name__, url_prefix="/api/v1/operator")
+TAGS = ["operator"]
+ACTION_ERRORS = (400, 404, 409, 422)
+QUEUES = {
+    "intake": ("(c.state = 'reported' OR (c.state = 'registered' AND c.department_code IS NULL))",
+               "c.created_at, c.id"),
+    "returned": ("c.state = 'returned'", "c.updated_at, c.id"),
+    "extensions": ("x.status = 'pending'", "x.requested_at, c.id"),
+    "overdue": (case_views.OVERDUE_SQL, f"{case_views.DUE_SQL} NULLS LAST, c.id"),
+    "open": ("c.state NOT IN ('closed', 'rejected', 'merged')", "c.created_at DESC, c.id"),
+    "all": ("TRUE", "c.created_at DESC, c.id"),
+}  # fmt: skip
+
+
+def _case(case_id: UUID) -> dict:
+    me = current_principal()
+    return visible_case(case_id, lambda row: in_place(me, row))
+
+
+def _report(report_id: UUID) -> dict:
+    with gridflow().engine.connect() as conn:
+        row = store.report_row(conn, report_id)
+    if row is None or not in_place(current_principal(), row):
+        raise NotFound(f"no report {report_id}", field="report_id")
+    return row
+
+
+def _answer(case_id: UUID):
+    with gridflow().engine.connect() as conn:
+        row = case_views.one_case(conn, case_id)
+    return jsonify(case_out(row).model_dump(mode="json"))
+
+
+def _actor() -> str:
+    return current_principal().username
+
+
+@bp.get("/cases")
+@operation("Cases in my jurisdiction by queue", tags=TAGS, query=OperatorCasesQuery,
+           responses={200: CasePage}, errors=(422,))  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def cases():
+    q = query_args(OperatorCasesQuery)
+    scope, params = place_scope(current_principal())
+    condition, order = QUEUES[q.queue]
+    where = [scope, condition]
+    if q.state:
+        where.append("c.state = :state")
+        params["state"] = q.state
+    if q.department:
+        where.append("c.department_code = :department")
+        params["department"] = q.department
+    with gridflow().engine.connect() as conn:
+        rows, total = case_views.page_of_cases(
+            conn, " AND ".join(where), params, order=order, limit=q.per_page,
+            offset=(q.page - 1) * q.per_page,
+        )  # fmt: skip
+    page = CasePage(items=[case_out(r) for r in rows], page=q.page, per_page=q.per_page,
+                    total=total)  # fmt: skip
+    return jsonify(page.model_dump(mode="json"))
+
+
+@bp.get("/cases/<uuid:case_id>")
+@operation("A case in my jurisdiction with its history and photos", tags=TAGS,
+           responses={200: CaseDetail}, errors=(404,))  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def case(case_id: UUID):
+    return jsonify(case_detail(_case(case_id), show_hidden=True).model_dump(mode="json"))
+
+
+@bp.post("/reports/<uuid:report_id>/register")
+@operation(
+    "Register (立案) a report waiting for an operator and dispatch it",
+    description="To `department_code`, or by the routing rules when it is absent.",
+    tags=TAGS, body=RegisterIn, responses={200: CaseOut}, errors=ACTION_ERRORS,
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def register(report_id: UUID):
+    body = json_body(RegisterIn)
+    _report(report_id)
+    cmd = RegisterCase(report_id, _actor(), body.department_code or None)
+    done = run(lambda uow: register_case(uow, cmd, calendars=calendars(), now=now()))
+    return _answer(done.case_id)
+
+
+@bp.post("/reports/<uuid:report_id>/reject")
+@operation("Reject (不予立案) a report waiting for an operator, with the reason", tags=TAGS,
+           body=ReasonIn, responses={200: CaseOut}, errors=ACTION_ERRORS)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def reject(report_id: UUID):
+    body = json_body(ReasonIn)
+    _report(report_id)
+    cmd = RejectCase(report_id, _actor(), body.reason.strip())
+    done = run(lambda uow: reject_case(uow, cmd, now=now()))
+    return _answer(done.case_id)
+
+
+@bp.post("/reports/<uuid:report_id>/moderate")
+@operation(
+    "Moderate a report: hide it from the public, redact its text or hide its photos",
+    description="Flags left out stay as they are; the change and its reason are audited.",
+    tags=TAGS, body=ModerateIn, responses={200: ModerationOut}, errors=(400, 404, 422),
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def moderate(report_id: UUID):
+    body = json_body(ModerateIn)
+    _report(report_id)
+    cmd = ModerateReport(report_id, _actor(), body.reason.strip(), body.hidden, body.redacted,
+                         body.photos_hidden)  # fmt: skip
+    flags = run(lambda uow: moderate_report(uow, cmd, now=now()))
+    return jsonify(ModerationOut(report_id=report_id, **flags).model_dump(mode="json"))
+
+
+@bp.post("/cases/<uuid:case_id>/dispatch")
+@operation(
+    "Dispatch (派遣) a registered or returned case, or move a dispatched one",
+    description="To `department_code`, or by the routing rules when it is absent.",
+    tags=TAGS, body=DispatchIn, responses={200: CaseOut}, errors=ACTION_ERRORS,
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def dispatch(case_id: UUID):
+    body = json_body(DispatchIn)
+    _case(case_id)
+    cmd = DispatchCase(case_id, body.department_code or None, _actor())
+    run(lambda uow: redispatch_case(uow, cmd, calendars=calendars(), now=now()))
+    return _answer(case_id)
+
+
+@bp.post("/cases/<uuid:case_id>/merge")
+@operation("Merge a waiting report's case into the open case it duplicates", tags=TAGS,
+           body=MergeIn, responses={200: CaseOut}, errors=ACTION_ERRORS)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def merge(case_id: UUID):
+    body = json_body(MergeIn)
+    _case(case_id)
+    target = _duplicate_of(body.duplicate_of.strip())
+    run(lambda uow: merge_case(uow, MergeCase(case_id, _actor(), target), now=now()))
+    return _answer(case_id)
+
+
+@bp.post("/cases/<uuid:case_id>/extension/approve")
+@operation("Approve the pending extension request", tags=TAGS, body=ApproveIn,
+           responses={200: CaseOut}, errors=ACTION_ERRORS)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def approve_extension(case_id: UUID):
+    body = json_body(ApproveIn)
+    _case(case_id)
+    cmd = DecideExtension(case_id, _actor(), approve=True, new_due=body.new_due)
+    run(lambda uow: decide_case_extension(uow, cmd, now=now()))
+    return _answer(case_id)
+
+
+@bp.post("/cases/<uuid:case_id>/extension/reject")
+@operation("Reject the pending extension request, with the reason", tags=TAGS, body=ReasonIn,
+           responses={200: CaseOut}, errors=ACTION_ERRORS)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def reject_extension(case_id: UUID):
+    body = json_body(ReasonIn)
+    _case(case_id)
+    cmd = DecideExtension(case_id, _actor(), approve=False, reason=body.reason.strip())
+    run(lambda uow: decide_case_extension(uow, cmd, now=now()))
+    return _answer(case_id)
+
+
+def _duplicate_of(ref: str) -> uuid.UUID:
+    """The id of the case `ref` names (an id or a case number) in the operator's scope."""
+    try:
+        target = uuid.UUID(ref)
+    except ValueError:
+        with gridflow().engine.connect() as conn:
+            target = store.case_id_of(conn, case_no=ref)
+    if target is not None:
+        with gridflow().engine.connect() as conn:
+            row = case_views.one_case(conn, target)
+        if row is not None and in_place(current_principal(), row):
+            return target
+    raise Unprocessable(f"no case {ref!r} in your jurisdiction", field="duplicate_of")

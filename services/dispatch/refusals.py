@@ -1,0 +1,115 @@
+"""What may be done to a case now, and the refusal when something else is asked.
+
+The domain says no in two ways: `IllegalTransition` (the state table has no such move) and
+`FlagNotAllowed` (a flag does not apply, e.g. rating an open case). The handlers turn both into
+`ActionNotAllowed`, which carries the case's state and every action allowed on it, so the API
+can answer 409 listing them. `InvalidDetail` (a missing or wrong detail) becomes
+`InvalidCommand` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from services.dispatch.errors import DispatchError, InvalidCommand, UnknownCase
+from services.dispatch.uow import UnitOfWork
+from services.domain.flags import FlagFacts, FlagNotAllowed
+from services.domain.states import (
+    CaseFacts,
+    CaseState,
+    IllegalTransition,
+    InvalidDetail,
+    allowed_actions,
+    is_open,
+    is_with_department,
+)
+from services.store.handling import HandlingCase, load_case
+
+# The flag actions, named as the API names them.
+REQUEST_EXTENSION = "request_extension"
+APPROVE_EXTENSION = "approve_extension"
+REJECT_EXTENSION = "reject_extension"
+RATE = "rate"
+
+
+class ActionNotAllowed(DispatchError):
+    """The action does not apply to the case as it is now; `.allowed` lists what does."""
+
+    def __init__(self, case: HandlingCase, action: str, message: str) -> None:
+        super().__init__("state", message)
+        self.case_id = case.id
+        self.state = case.state
+        self.action = action
+        self.allowed = available_actions(
+            case.state, extension_pending=case.extension_pending, rated=case.rated
+        )
+
+
+class TaskAnswered(DispatchError):
+    """The verification task was answered already, differently, or was cancelled."""
+
+
+class UnknownTask(DispatchError):
+    """No verification task has the id the command names."""
+
+
+def locked_case(uow: UnitOfWork, case_id, field: str = "case_id") -> HandlingCase:
+    """The case, locked until the unit of work ends; raises `UnknownCase` naming `field`."""
+    case = load_case(uow.conn, case_id, for_update=True)
+    if case is None:
+        raise UnknownCase(field, f"no case {case_id}")
+    return case
+
+
+def case_facts(case: HandlingCase) -> CaseFacts:
+    """The snapshot `services.domain.states.apply` reads."""
+    return CaseFacts(
+        case_id=str(case.id),
+        state=CaseState(case.state),
+        department_code=case.department_code,
+        rework_count=case.rework_count,
+    )
+
+
+def flag_facts(case: HandlingCase) -> FlagFacts:
+    """The snapshot the guards of `services.domain.flags` read."""
+    return FlagFacts(
+        case_id=str(case.id),
+        state=CaseState(case.state),
+        department_code=case.department_code,
+        extension_pending=case.extension_pending,
+        escalation_level=case.escalation_level,
+        rated=case.rated,
+    )
+
+
+def available_actions(state: str, *, extension_pending: bool, rated: bool) -> list[str]:
+    """Every action a case in `state` allows now: the state table's moves (in `CaseAction`
+    order), then the flags that apply (extension request or decision, rating)."""
+    state = CaseState(state)
+    actions = [a.value for a in allowed_actions(state)]
+    if is_with_department(state):
+        if extension_pending:
+            actions += [APPROVE_EXTENSION, REJECT_EXTENSION]
+        else:
+            actions.append(REQUEST_EXTENSION)
+    if state is CaseState.closed and not rated:
+        actions.append(RATE)
+    return actions
+
+
+@contextmanager
+def domain_refusals(case: HandlingCase, action: str) -> Iterator[None]:
+    """Translates the domain's refusals of `action` on `case` into dispatch errors."""
+    try:
+        yield
+    except (IllegalTransition, FlagNotAllowed) as exc:
+        raise ActionNotAllowed(case, action, str(exc)) from None
+    except InvalidDetail as exc:
+        raise InvalidCommand(exc.field, str(exc).split(": ", 1)[-1]) from None
+
+
+def still_open(case: HandlingCase) -> bool:
+    """Whether the case is open (used by the operator's merge target check)."""
+    return is_open(CaseState(case.state))
