@@ -9,6 +9,7 @@ from services.auth.commands import open311, user
 from services.catalog.commands import catalog
 from services.config import Config
 from services.demo import demo
+from services.simulate.command import simulate
 
 
 @click.group()
@@ -51,4 +52,4 @@ def serve(host: str, port: int) -> None:
         live.close()
 
 
-COMMANDS = [db, serve, user, catalog, open311, grid, demo]
+COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo]

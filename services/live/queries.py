@@ -229,6 +229,24 @@ def scope_bounds(engine: Engine, principal: Principal) -> list[float] | None:
     return None if row[0] is None else [float(v) for v in row]
 
 
+def scope_name(engine: Engine, principal: Principal) -> dict[str, str] | None:
+    """The name of what `principal` watches: its department or its jurisdiction, zh and en."""
+    with engine.connect() as conn:
+        if principal.role == DEPARTMENT_STAFF and principal.department_code:
+            row = conn.execute(
+                text("SELECT name_zh, name_en FROM department WHERE code = :c"),
+                {"c": principal.department_code},
+            ).first()
+            return {"zh": row.name_zh, "en": row.name_en or row.name_zh} if row else None
+        if principal.role == OPERATOR and principal.jurisdiction_code:
+            name = conn.execute(
+                text("SELECT name FROM jurisdiction WHERE code = :c"),
+                {"c": principal.jurisdiction_code},
+            ).scalar()
+            return {"zh": name, "en": name} if name else None
+    return None
+
+
 def worker_cells(engine: Engine, worker_id: int) -> list[str]:
     """The cells a grid worker is bound to."""
     with engine.connect() as conn:

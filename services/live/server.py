@@ -186,6 +186,7 @@ class LiveServer:
                 "role": principal.role,
                 "jurisdiction_code": principal.jurisdiction_code,
                 "department_code": principal.department_code,
+                "scope_name": queries.scope_name(self.engine, principal),
             },
             cells=queries.cell_load(self.engine, principal),
             bounds=queries.scope_bounds(self.engine, principal) if first else None,

@@ -82,3 +82,59 @@ def test_a_posted_report_appears_on_the_map_and_ticker_within_2s(
     elapsed = time.monotonic() - posted
     print(f"report on the page after {elapsed:.2f} s")
     assert elapsed < 2.0
+
+
+def case_of(engine, report_id: str, timeout_s: float = 10.0):
+    """(case id, department code) of a report once the router has dispatched it."""
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT id::text, department_code FROM case_file "
+                    "WHERE report_id = :r AND state = 'dispatched'"
+                ),
+                {"r": report_id},
+            ).first()
+        if row is not None:
+            return row[0], row[1]
+        time.sleep(0.1)
+    raise AssertionError(f"report {report_id} was not dispatched in {timeout_s} s")
+
+
+def test_department_acknowledges_in_its_console_and_the_center_sees_it_within_2s(
+    pipeline, browser, page, live_server, engine, street, screenshot
+):
+    _, department = case_of(engine, post_report(live_server, engine, street))
+    _, operator = account(engine, "operator", jurisdiction=street)
+    _, staff = account(engine, "department_staff", department=department)
+    sign_in(page, live_server, "/", operator)
+    console_context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    try:
+        console = console_context.new_page()
+        sign_in(console, live_server, "/console", staff)
+
+        report_id = post_report(live_server, engine, street)
+        case_id, routed_to = case_of(engine, report_id)
+        assert routed_to == department
+        card = console.locator(f"article[data-case-id='{case_id}']")
+        card.wait_for(timeout=2000)
+        console.locator(".toast").first.wait_for(timeout=2000)  # the new-case notification
+        assert card.locator(".countdown").inner_text() not in ("", "—")
+        page.wait_for_selector(f"path.case-{case_id}.state-dispatched", timeout=2000)
+
+        card.locator("button.acknowledge").click()
+        clicked = time.monotonic()
+        page.wait_for_selector(f"path.case-{case_id}.state-acknowledged", timeout=2000)
+        elapsed = time.monotonic() - clicked
+        print(f"acknowledgement on the command center after {elapsed:.2f} s")
+        assert elapsed < 2.0
+        console.locator(f"article[data-case-id='{case_id}'][data-state='acknowledged']").wait_for(
+            timeout=2000
+        )
+        console.mouse.move(10, 10)
+        screenshot(console, "department-console")
+    finally:
+        console_context.close()

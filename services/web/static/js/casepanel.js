@@ -4,15 +4,22 @@
 
 window.gf = window.gf || {};
 
-// Operator actions: the endpoint under /api/v1/operator/cases/<id>/ and the body it takes.
+// Operator actions: the endpoint (under /api/v1/operator/), the states it applies to, the
+// field it takes. Extension decisions show only while a request is pending.
 gf.OPERATOR_ACTIONS = {
-  dispatch: { path: "dispatch", states: ["registered", "returned"], field: "department_code" },
-  redispatch: { path: "dispatch", states: ["dispatched", "acknowledged"],
+  register: { path: (c) => `reports/${c.report_id}/register`, states: ["reported"],
     field: "department_code" },
-  approve_extension: { path: "extension/approve", states: ["dispatched", "acknowledged"] },
-  reject_extension: { path: "extension/reject", states: ["dispatched", "acknowledged"] },
-  merge: { path: "merge", states: ["reported", "registered"], field: "duplicate_of" },
+  dispatch: { path: (c) => `cases/${c.id}/dispatch`, states: ["registered", "returned"],
+    field: "department_code" },
+  redispatch: { path: (c) => `cases/${c.id}/dispatch`, states: ["dispatched"],
+    field: "department_code" },
+  approve_extension: { path: (c) => `cases/${c.id}/extension/approve`, extension: true },
+  reject_extension: { path: (c) => `cases/${c.id}/extension/reject`, extension: true,
+    field: "reason" },
+  merge: { path: (c) => `cases/${c.id}/merge`, states: ["reported"], field: "duplicate_of" },
 };
+const FIELD_HINTS = { department_code: "action.department", duplicate_of: "action.duplicate_of",
+  reason: "console.reason" };
 
 gf.renderCasePanel = function renderCasePanel(panel, detail) {
   const c = detail.case;
@@ -47,24 +54,41 @@ gf.renderCasePanel = function renderCasePanel(panel, detail) {
     gf.el("h3", { text: gf.t("case.timeline") }), timeline,
     gf.el("h3", { text: gf.t("case.photos") }), photos,
     actions);
-  for (const p of detail.photos) loadPhoto(photos, p);
-  renderActions(actions, c);
+  for (const p of detail.photos) loadPhoto(photos, `/api/v1/photos/${p.id}?thumbnail=1`, p.kind);
+  enrich(panel, c, photos, actions);
 };
 
-async function loadPhoto(container, photo) {
-  const resp = await gf.api(`/api/v1/photos/${photo.id}?thumbnail=1`);
-  if (!resp.ok || !(resp.data instanceof Blob)) return;
-  container.append(gf.el("img", { src: URL.createObjectURL(resp.data), alt: photo.kind,
-    class: `photo ${photo.kind}` }));
+// Operators also get the handling view of the case: resolution and verification photos, and
+// whether an extension request is pending. Other roles keep what the live feed gave.
+async function enrich(panel, c, photos, actions) {
+  const resp = await gf.api(`/api/v1/operator/cases/${c.id}`);
+  if (panel.dataset.caseId !== c.id) return;
+  const handling = resp.ok ? resp.data : null;
+  if (handling) {
+    for (const p of handling.photos || []) {
+      if (p.kind !== "before") loadPhoto(photos, p.thumbnail_url, p.kind);
+    }
+  }
+  const pending = Boolean(handling && handling.extension && handling.extension.status === "pending");
+  renderActions(actions, c, pending, Boolean(handling));
 }
 
-function renderActions(container, c) {
+async function loadPhoto(container, url, kind) {
+  const resp = await gf.api(url);
+  if (!resp.ok || !(resp.data instanceof Blob)) return;
+  container.append(gf.el("img", { src: URL.createObjectURL(resp.data), alt: kind,
+    class: `photo ${kind}` }));
+}
+
+function renderActions(container, c, extensionPending, isOperator) {
+  gf.clear(container);
+  if (!isOperator) return;
   for (const [name, action] of Object.entries(gf.OPERATOR_ACTIONS)) {
-    if (!action.states.includes(c.state)) continue;
+    const applies = action.extension ? extensionPending : action.states.includes(c.state);
+    if (!applies) continue;
     const input = action.field ? gf.el("input", {
       name: action.field, list: action.field === "department_code" ? "department-codes" : null,
-      placeholder: gf.t(action.field === "department_code" ? "action.department"
-        : "action.duplicate_of"),
+      placeholder: gf.t(FIELD_HINTS[action.field]),
     }) : null;
     const status = gf.el("span", { class: "status" });
     const form = gf.el("form", { class: `action action-${name}` }, input,
@@ -72,9 +96,8 @@ function renderActions(container, c) {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const json = {};
-      if (input) json[action.field] = input.value.trim();
-      const resp = await gf.api(`/api/v1/operator/cases/${c.id}/${action.path}`,
-        { method: "POST", json });
+      if (input && input.value.trim()) json[action.field] = input.value.trim();
+      const resp = await gf.api(`/api/v1/operator/${action.path(c)}`, { method: "POST", json });
       const err = resp.data && resp.data.error;
       status.textContent = resp.ok ? gf.t("action.done")
         : `${gf.t("action.failed")}${err ? ": " + err.message : ""}`;

@@ -104,13 +104,18 @@
   function onEvent(m) {
     addToTicker(m);
     if (m.case && keepNewest(m.case)) map.upsertCase(cases.get(m.case.id));
-    if (gf.$("#case-panel").dataset.caseId === (m.case || {}).id) openCase(m.case.id);
+    const panel = gf.$("#case-panel");
+    // Refresh an open panel of this case, unless the operator is typing in it.
+    if (panel.dataset.caseId === (m.case || {}).id && !panel.contains(document.activeElement)) {
+      openCase(m.case.id);
+    }
     refreshSummarySoon();
   }
 
   function onSnapshot(s, first) {
-    gf.$("#scope").textContent = s.principal.jurisdiction_code || s.principal.department_code ||
-      s.principal.role;
+    const scope = s.principal.scope_name;
+    gf.$("#scope").textContent = (scope && scope[gf.lang]) || s.principal.jurisdiction_code ||
+      s.principal.department_code || s.principal.role;
     const fresh = new Map();
     for (const c of s.cases) fresh.set(c.id, c);
     for (const [id, c] of cases) {

@@ -74,7 +74,8 @@
       "data-case-id": c.id, "data-state": c.state },
       gf.el("h3", {}, gf.el("span", { class: "case-no", text: c.case_no || "" }), " · ",
         gf.el("span", { class: "state", text: gf.t("state." + c.state) })),
-      gf.el("div", { class: "meta", text: `${(c.category || {})[gf.lang] || ""} · ${c.address || ""}` }),
+      gf.el("div", { class: "meta",
+        text: [(c.category || {})[gf.lang], c.address].filter(Boolean).join(" · ") }),
       gf.el("p", { class: "description", text: c.summary || "" }),
       gf.el("div", {}, gf.el("span", { text: `${gf.t(count.label)}: ` }),
         gf.el("span", { class: "countdown", "data-due": count.due === null ? "" : count.due })),
@@ -124,13 +125,14 @@
     const wasActive = cases.has(c.id) && ACTIVE.includes(cases.get(c.id).state);
     if (!keepNewest(c)) return;
     if (!mine) cases.delete(c.id);
-    if (mine && m.type === "CaseDispatched" && !wasActive) notify(c);
+    if (mine && ACTIVE.includes(c.state) && !wasActive) notify(c);
     render();
   }
 
   function onSnapshot(s) {
     department = s.principal.department_code;
-    gf.$("#scope").textContent = department || s.principal.role;
+    const scope = s.principal.scope_name;
+    gf.$("#scope").textContent = (scope && scope[gf.lang]) || department || s.principal.role;
     const fresh = new Map(s.cases.map((c) => [c.id, c]));
     for (const [id, c] of cases) if ((c.seq || 0) > s.last_event_id) fresh.set(id, c);
     cases.clear();

@@ -18,7 +18,9 @@ gf.CommandMap = class CommandMap {
     if (tileUrl) {
       L.tileLayer(tileUrl, { maxZoom: 19, subdomains: "1234", attribution: "" }).addTo(this.map);
     }
-    this.cellLayer = L.geoJSON(null, { style: (f) => this.cellStyle(f) }).addTo(this.map);
+    // Thousands of cells draw faster on a canvas; markers stay SVG (one element each).
+    this.cellLayer = L.geoJSON(null, { style: (f) => this.cellStyle(f), renderer: L.canvas() })
+      .addTo(this.map);
     this.caseLayer = L.layerGroup().addTo(this.map);
     this.workerLayer = L.layerGroup().addTo(this.map);
     this.cases = new Map();     // case id → marker
@@ -52,14 +54,23 @@ gf.CommandMap = class CommandMap {
     this.cellLayer.setStyle((f) => this.cellStyle(f));
   }
 
+  // Loads the cells in view, page by page (the API pages by cell code); a newer move cancels.
   async loadCells() {
+    const generation = (this.cellGeneration = (this.cellGeneration || 0) + 1);
     const b = this.map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
       .map((v) => v.toFixed(6)).join(",");
-    const resp = await gf.api(`/api/v1/grid/cells?bbox=${bbox}&zoom=${this.map.getZoom()}`);
-    if (!resp.ok || !resp.data || !resp.data.features) return;
+    let url = `/api/v1/grid/cells?bbox=${bbox}&zoom=${this.map.getZoom()}&limit=1000`;
+    const features = [];
+    for (let page = 0; url && page < 10; page += 1) {
+      const resp = await gf.api(url);
+      if (generation !== this.cellGeneration) return;
+      if (!resp.ok || !resp.data || !resp.data.features) break;
+      features.push(...resp.data.features);
+      url = resp.data.next;
+    }
     this.cellLayer.clearLayers();
-    this.cellLayer.addData(resp.data);
+    this.cellLayer.addData({ type: "FeatureCollection", features });
     this.cellLayer.eachLayer((layer) => {
       const code = this.cellCode(layer.feature);
       layer.bindTooltip(gf.el("span", { text: `${layer.feature.properties.name || ""} ${code}` }));

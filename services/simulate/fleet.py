@@ -1,0 +1,99 @@
+"""The simulated fleet's accounts: grid workers bound to cells in a few streets of the current
+grid, and one staff account per department. Created (or re-bound) in development mode only,
+with the demo password, so `./scripts/demo` can sign them in."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from services.auth.passwords import hash_password
+from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER
+from services.auth.users import NewAccount, create_user, set_cells
+from services.config import Config
+
+PASSWORD = "demo"
+
+
+class FleetRefused(Exception):
+    """The fleet cannot be set up here (not development mode, or no grid loaded)."""
+
+
+@dataclass(frozen=True)
+class SimWorker:
+    username: str
+    cell_code: str
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True)
+class Fleet:
+    workers: list[SimWorker]
+    departments: dict[str, str]  # department code → staff username
+    categories: list[tuple[str, str]]  # (code, Chinese name) of active categories
+
+
+def ensure_fleet(engine: Engine, config: Config, *, workers: int, seed: int) -> Fleet:
+    """Creates or re-binds `workers` grid workers (spread over three streets) and a staff
+    account per active department; returns who they are. Idempotent for a given seed."""
+    if not config.development:
+        raise FleetRefused("the simulated fleet signs in with 'demo': development mode only")
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        cells = conn.execute(
+            text(
+                "SELECT c.code, ST_Y(ST_PointOnSurface(c.geom)) AS lat, "
+                "ST_X(ST_PointOnSurface(c.geom)) AS lng FROM grid_cell c JOIN grid_version v "
+                "ON v.id = c.version_id AND v.valid_to IS NULL ORDER BY c.code"
+            )
+        ).all()
+        if not cells:
+            raise FleetRefused("no grid is loaded: run `gridflow grid load-demo` first")
+        streets = sorted({c.code[:9] for c in cells})
+        chosen_streets = rng.sample(streets, min(3, len(streets)))
+        pool = [c for c in cells if c.code[:9] in chosen_streets]
+        picked = rng.sample(pool, min(workers, len(pool)))
+        fleet_workers = []
+        for i, cell in enumerate(picked, start=1):
+            username = f"sim-worker-{i:02d}"
+            _account(conn, NewAccount(username, PASSWORD, GRID_WORKER, f"模拟网格员{i:02d}",
+                                      cell_codes=(cell.code.strip(),)))  # fmt: skip
+            fleet_workers.append(SimWorker(username, cell.code.strip(), cell.lat, cell.lng))
+        departments = {}
+        for row in conn.execute(
+            text("SELECT code, name_zh FROM department WHERE active AND kind <> 'operator_queue'")
+        ):
+            username = f"sim-{row.code}"[:64]
+            _account(conn, NewAccount(username, PASSWORD, DEPARTMENT_STAFF, f"模拟{row.name_zh}",
+                                      department_code=row.code))  # fmt: skip
+            departments[row.code] = username
+        categories = [
+            (r.code, r.name_zh)
+            for r in conn.execute(text("SELECT code, name_zh FROM category WHERE active"))
+        ]
+    return Fleet(fleet_workers, departments, categories)
+
+
+def _account(conn, account: NewAccount) -> int:
+    found = conn.execute(
+        text("SELECT id FROM app_user WHERE username = :u"), {"u": account.username}
+    ).scalar()
+    if found is None:
+        return create_user(conn, account, development=True)
+    conn.execute(
+        text(
+            "UPDATE app_user SET password_hash = :hash, role = :role, active = true, "
+            "department_code = :dept, updated_at = now() WHERE id = :id"
+        ),
+        {
+            "hash": hash_password(account.password),
+            "role": account.role,
+            "dept": account.department_code,
+            "id": found,
+        },
+    )
+    set_cells(conn, found, account.cell_codes)
+    return found
