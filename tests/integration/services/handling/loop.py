@@ -67,14 +67,14 @@ class CaseMaker:
         self.api, self.engine, self.login = api, engine, login
         self._workers: dict[str, tuple[int, dict]] = {}
         self.route = make_router(engine, calendars_from_config(Config()))
-        self._cells: list[str] = []
+        self._cells: dict[str, list[str]] = {}
 
     def fresh_cell(self, street: str = "330211009") -> str:
         """A cell of `street` no case of this run was filed in yet (so no report is merged
         into another test's case as a duplicate)."""
-        if not self._cells:
+        if not self._cells.get(street):
             with self.engine.connect() as conn:
-                self._cells = list(conn.execute(
+                self._cells[street] = list(conn.execute(
                     text(
                         "SELECT c.code FROM grid_cell c JOIN grid_version v ON v.id = "
                         "c.version_id AND v.valid_to IS NULL WHERE c.code LIKE :s || '%' "
@@ -83,7 +83,7 @@ class CaseMaker:
                     ),
                     {"s": street},
                 ).scalars())  # fmt: skip
-        return self._cells.pop()
+        return self._cells[street].pop()
 
     def worker(self, cell: str) -> tuple[int, dict]:
         if cell not in self._workers:
@@ -124,3 +124,34 @@ class CaseMaker:
                      "ORDER BY id"), {"c": case_id},
             ).mappings()  # fmt: skip
             return [dict(r) for r in rows]
+
+
+def photo_part(color: str = "red"):
+    return (io.BytesIO(jpeg(color)), "site.jpg", "image/jpeg")
+
+
+def resolve_through_api(api, staff: dict, case_id, note: str = "处置完毕") -> dict:
+    """Acknowledges and resolves a dispatched case as its department; returns the case."""
+    base = f"/api/v1/department/cases/{case_id}"
+    assert api.post(f"{base}/acknowledge", headers=staff).status_code == 200
+    resp = api.post(f"{base}/resolve", headers=staff, content_type="multipart/form-data",
+                    data={"note": note, "photo": photo_part("green")})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def task_of(api, worker: dict, case_no: str) -> dict | None:
+    """The worker's open verification task of a case, or None."""
+    items = api.get("/api/v1/me/tasks", headers=worker).get_json()["items"]
+    return next((t for t in items if t["case_no"] == case_no), None)
+
+
+def verify_through_api(api, worker: dict, task_id, passed: bool, note: str = "", photo=True):
+    """Answers a verification task the way the phone does (multipart)."""
+    import json
+
+    data = {"verification": json.dumps({"passed": passed, "note": note})}
+    if photo:
+        data["photo"] = photo_part("gray")
+    return api.post(f"/api/v1/me/tasks/{task_id}/verify", headers=worker,
+                    content_type="multipart/form-data", data=data)  # fmt: skip
