@@ -166,3 +166,38 @@ def test_router_killed_mid_batch_then_replayed_from_zero_keeps_one_case_per_repo
         if isinstance(r[1], dict) and r[1]["payload"].get("event_id") in event_ids
     ]  # fmt: skip
     assert letters == []
+
+
+def test_two_routers_in_one_group_register_each_report_once(
+    topics, api, engine, worker_headers, background
+):
+    from streams.router import run_router
+
+    config = topics
+    cells = _cells(engine, 400)[260:320]
+
+    def run_relay(stop: threading.Event) -> None:
+        own = make_engine(config.database_url, pool_size=2)
+        try:
+            OutboxRelay(config, own, stop).run()
+        finally:
+            own.dispose()
+
+    background(run_relay)
+    background(lambda stop: run_router(config, stop))
+    ids = [post_report(api, worker_headers, cell_point(engine, c), "201003")["id"] for c in cells]
+    # A second router joins the group while the first is working: the partitions are shared.
+    background(lambda stop: run_router(config, stop))
+    more = [post_report(api, worker_headers, cell_point(engine, c), "205002")["id"] for c in cells]
+    everything = ids + more
+    wait_until(lambda: _counts(engine, everything)["cases"] == len(everything), timeout_s=180)
+    with engine.connect() as conn:
+        registered = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT c.id) FROM case_event e "
+                "JOIN case_file c ON c.id = e.case_id "
+                "WHERE e.type = 'CaseRegistered' AND c.report_id::text = ANY(:ids)"
+            ),
+            {"ids": everything},
+        ).one()
+    assert tuple(registered) == (len(everything), len(everything))
