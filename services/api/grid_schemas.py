@@ -49,7 +49,11 @@ class LocateOut(BaseModel):
 
 
 class CellsQuery(BaseModel):
-    bbox: str = Field(description="minLng,minLat,maxLng,maxLat (WGS84); sides at most 0.5°")
+    bbox: str = Field(
+        description="minLng,minLat,maxLng,maxLat (WGS84); sides at most 0.5°",
+        pattern=r"^\s*-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?){3}\s*$",
+        examples=["121.60,29.95,121.65,29.99"],
+    )
     zoom: int = Field(default=16, ge=0, le=22, description="Below 16 geometry is simplified")
     limit: int = Field(default=500, ge=1, le=2000)
     after: str | None = Field(default=None, description="Cell code to continue after (paging)")
