@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from services.simulate.client import ApiClient, Upload
-from services.simulate.fleet import PASSWORD, Fleet, SimWorker
+from services.simulate.fleet import Fleet, SimWorker
 from services.simulate.rhythm import (
     Handling,
     SimClock,
@@ -54,7 +54,7 @@ class Workers:
         self.reports_per_day = reports_per_day
         self.ping_every = timedelta(seconds=ping_every_s)
         self.states = [
-            WorkerState(w, ApiClient(base_url, w.username, PASSWORD), w.lat, w.lng)
+            WorkerState(w, ApiClient(base_url, w.username, fleet.password), w.lat, w.lng)
             for w in fleet.workers
         ]
         self.filed = 0
@@ -129,7 +129,7 @@ class Departments:
         self.clock = clock
         self.rng = rng
         self.clients = {
-            code: ApiClient(base_url, username, PASSWORD)
+            code: ApiClient(base_url, username, fleet.password)
             for code, username in fleet.departments.items()
         }
         self.plans: dict[str, Plan] = {}

@@ -24,13 +24,14 @@ log = logging.getLogger("gridflow.simulate")
 @click.option("--base-url", required=True, help="the gridflow to drive, e.g. http://127.0.0.1:8080")
 @click.option("--workers", default=12, show_default=True, help="simulated grid workers")
 @click.option("--speed", default=60.0, show_default=True, help="simulated seconds per real one")
-@click.option("--reports-per-day", default=240.0, show_default=True)
+@click.option("--reports-per-day", default=160.0, show_default=True)
 @click.option("--start", default="08:30", show_default=True, help="simulated local start time")
 @click.option("--seed", default=20240601, show_default=True, help="the same seed, the same city")
 @click.option("--duration", default=0.0, help="stop after this many real seconds (0: never)")
+@click.option("--password", default="demo", show_default=True, help="of the fleet's accounts")
 def simulate(
     base_url: str, workers: int, speed: float, reports_per_day: float, start: str, seed: int,
-    duration: float,
+    duration: float, password: str,
 ) -> None:  # fmt: skip
     """Run simulated grid workers and departments against a gridflow (development only)."""
     from services.simulate.agents import Departments, Workers
@@ -42,7 +43,7 @@ def simulate(
     config = Config.from_env()
     engine = make_engine(config.database_url)
     try:
-        fleet = ensure_fleet(engine, config, workers=workers, seed=seed)
+        fleet = ensure_fleet(engine, config, workers=workers, seed=seed, password=password)
     except FleetRefused as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-from services.auth.passwords import hash_password
+from services.auth.passwords import WeakPassword, check_allowed, hash_password
 from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER
 from services.auth.users import NewAccount, create_user, set_cells
 from services.config import Config
@@ -34,13 +34,19 @@ class Fleet:
     workers: list[SimWorker]
     departments: dict[str, str]  # department code → staff username
     categories: list[tuple[str, str]]  # (code, Chinese name) of active categories
+    password: str = PASSWORD
 
 
-def ensure_fleet(engine: Engine, config: Config, *, workers: int, seed: int) -> Fleet:
+def ensure_fleet(
+    engine: Engine, config: Config, *, workers: int, seed: int, password: str = PASSWORD
+) -> Fleet:
     """Creates or re-binds `workers` grid workers (spread over three streets) and a staff
-    account per active department; returns who they are. Idempotent for a given seed."""
-    if not config.development:
-        raise FleetRefused("the simulated fleet signs in with 'demo': development mode only")
+    account per active department, all with `password`; returns who they are. Idempotent for
+    a given seed. The demo password works in development mode only."""
+    try:
+        check_allowed(password, development=config.development)
+    except WeakPassword as exc:
+        raise FleetRefused(f"the fleet's password is refused here: {exc}") from exc
     rng = random.Random(seed)
     with engine.begin() as conn:
         cells = conn.execute(
@@ -59,7 +65,7 @@ def ensure_fleet(engine: Engine, config: Config, *, workers: int, seed: int) -> 
         fleet_workers = []
         for i, cell in enumerate(picked, start=1):
             username = f"sim-worker-{i:02d}"
-            _account(conn, NewAccount(username, PASSWORD, GRID_WORKER, f"模拟网格员{i:02d}",
+            _account(conn, NewAccount(username, password, GRID_WORKER, f"模拟网格员{i:02d}",
                                       cell_codes=(cell.code.strip(),)))  # fmt: skip
             fleet_workers.append(SimWorker(username, cell.code.strip(), cell.lat, cell.lng))
         departments = {}
@@ -67,14 +73,14 @@ def ensure_fleet(engine: Engine, config: Config, *, workers: int, seed: int) -> 
             text("SELECT code, name_zh FROM department WHERE active AND kind <> 'operator_queue'")
         ):
             username = f"sim-{row.code}"[:64]
-            _account(conn, NewAccount(username, PASSWORD, DEPARTMENT_STAFF, f"模拟{row.name_zh}",
+            _account(conn, NewAccount(username, password, DEPARTMENT_STAFF, f"模拟{row.name_zh}",
                                       department_code=row.code))  # fmt: skip
             departments[row.code] = username
         categories = [
             (r.code, r.name_zh)
             for r in conn.execute(text("SELECT code, name_zh FROM category WHERE active"))
         ]
-    return Fleet(fleet_workers, departments, categories)
+    return Fleet(fleet_workers, departments, categories, password)
 
 
 def _account(conn, account: NewAccount) -> int:

@@ -37,6 +37,23 @@ def pipeline(config, engine):
         relay.stop()
 
 
+@pytest.fixture()
+def token_of(live_server, engine):
+    """token_of(role, **scope) → (user id, access token, refresh token) of a fresh account."""
+
+    def _make(role: str, **scope):
+        user_id, username = account(engine, role, **scope)
+        resp = requests.post(
+            f"{live_server}/api/v1/auth/login",
+            json={"username": username, "password": PASSWORD},
+            timeout=10,
+        )
+        body = resp.json()
+        return user_id, body["access_token"], body["refresh_token"]
+
+    return _make
+
+
 @pytest.fixture(scope="module")
 def street(engine):
     return cell_points(engine)[0].street
@@ -138,3 +155,33 @@ def test_department_acknowledges_in_its_console_and_the_center_sees_it_within_2s
         screenshot(console, "department-console")
     finally:
         console_context.close()
+
+
+def test_the_simulated_fleet_makes_the_city_move(pipeline, live_server, config, engine, token_of):
+    """`gridflow simulate` files reports, sends patrol pings and handles cases through the API:
+    a district operator's live feed sees positions, new cases and acknowledgements."""
+    from tests.integration.services.live.clients import LiveClient
+
+    district = cell_points(engine)[0].district
+    _, token, _ = token_of("operator", jurisdiction=district)
+    feed = LiveClient(live_server, token)
+    password = "sim-" + uuid.uuid4().hex
+    sim = GridflowProcess(
+        "e2e-simulate",
+        ["simulate", "--base-url", live_server, "--workers", "4", "--speed", "600",
+         "--reports-per-day", "3000", "--duration", "25", "--password", password],
+        config,
+    )  # fmt: skip
+    try:
+        feed.wait_for("snapshot")
+        feed.wait_for("worker_position", timeout_s=20)
+        feed.wait_for("case_event", lambda m: m["type"] == "CaseDispatched", timeout_s=20)
+        feed.wait_for(
+            "case_event",
+            lambda m: m["type"] == "CaseAcknowledged" and (m["actor"] or "").startswith("sim-"),
+            timeout_s=25,
+        )
+    finally:
+        feed.close()
+        assert sim.proc.wait(timeout=40) == 0, sim.output()
+        sim.stop()
