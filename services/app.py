@@ -19,12 +19,14 @@ from services.api import (
     openapi,
     operator,
     reports,
+    stats,
     verification,
 )
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
 from services.mobile_web import views as mobile_web
+from services.observability.http import init_http_metrics
 from services.store.db import make_engine
 from services.web import pages
 
@@ -53,7 +55,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, verification.bp):
+    for bp in (department.bp, operator.bp, verification.bp, stats.bp):
         app.register_blueprint(bp)
     init_live(app, config)
+    init_http_metrics(app, token=config.metrics_token)
     return app

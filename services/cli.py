@@ -9,6 +9,7 @@ from services.auth.commands import open311, user
 from services.catalog.commands import catalog
 from services.config import Config
 from services.demo import demo
+from services.ledger.commands import ledger
 from services.simulate.command import simulate
 
 
@@ -30,10 +31,13 @@ def db_upgrade(revision: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the HTTP API, the pages and the Socket.IO feed."""
+@click.option("--log-level", default="INFO", show_default=True)
+def serve(host: str, port: int, log_level: str) -> None:
+    """Serve the HTTP API, the pages and the Socket.IO feed (Prometheus metrics on /metrics)."""
     from services.app import create_app
+    from services.observability.logs import configure_logging
 
+    configure_logging(log_level)
     app = create_app(Config.from_env())
     live = app.extensions["gridflow.live"]
     live.start()
@@ -52,4 +56,4 @@ def serve(host: str, port: int) -> None:
         live.close()
 
 
-COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo]
+COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo, ledger]

@@ -9,6 +9,7 @@ import click
 
 from services import cli as services_cli
 from streams import commands as stream_commands
+from streams import scheduler
 
 
 @click.group()
@@ -16,5 +17,5 @@ def main() -> None:
     """gridflow — grid management: capture, dispatch, live map, KPIs."""
 
 
-for command in [*services_cli.COMMANDS, *stream_commands.COMMANDS]:
+for command in [*services_cli.COMMANDS, *stream_commands.COMMANDS, *scheduler.COMMANDS]:
     main.add_command(command)

@@ -63,10 +63,12 @@ def captured_event(engine, report_id: str) -> Event:
 class CaseMaker:
     """Files reports as a grid worker of the cell and routes them like the router."""
 
-    def __init__(self, api, engine, login) -> None:
+    def __init__(self, api, engine, login, clock=None) -> None:
         self.api, self.engine, self.login = api, engine, login
         self._workers: dict[str, tuple[int, dict]] = {}
-        self.route = make_router(engine, calendars_from_config(Config()))
+        calendars = calendars_from_config(Config())
+        self.route = make_router(engine, calendars, clock) if clock else make_router(
+            engine, calendars)  # fmt: skip
         self._cells: dict[str, list[str]] = {}
 
     def fresh_cell(self, street: str = "330211009") -> str:

@@ -1,0 +1,119 @@
+"""The lines of a community's monthly ledger: one per case whose report was received in the
+month, with its handling and the KPI verdicts of `services.domain.kpi` (on time or not)."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+
+from services.domain.calendar import DEFAULT_TIMEZONE
+from services.domain.kpi import Kpis, compute_kpis
+from services.stats.facts import Period, load_figures
+
+STATES_ZH = {
+    "reported": "待受理", "registered": "已立案", "rejected": "不予立案", "merged": "已合并",
+    "dispatched": "已派遣", "acknowledged": "已签收", "returned": "已退回", "resolved": "已处置",
+    "closed": "已结案",
+}  # fmt: skip
+RATINGS_ZH = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+CHANNELS_ZH = {"grid": "网格员", "open311": "Open311", "hotline": "热线"}
+LEVELS_ZH = {0: "", 1: "街道督办", 2: "区督办"}
+REDACTED = "（内容已隐去）"
+
+DETAILS_SQL = """
+SELECT c.id::text AS case_id, c.case_no, c.created_at, c.state, c.cell_code, c.extension_count,
+  c.rework_count, c.escalation_level, c.ack_overdue, c.resolve_overdue, r.channel,
+  r.description, r.redacted, r.address, cat.big_class_zh, cat.name_zh AS category_zh,
+  d.name_zh AS department_zh, g.rating
+FROM case_file c JOIN report r ON r.id = c.report_id
+JOIN category cat ON cat.code = c.category_code
+LEFT JOIN department d ON d.code = c.department_code
+LEFT JOIN case_rating g ON g.case_id = c.id
+WHERE c.created_at >= :start AND c.created_at < :end AND c.community_code = :community
+"""
+
+COLUMNS = [
+    ("序号", "No."), ("案卷号", "Case no."), ("上报时间", "Reported"), ("渠道", "Channel"),
+    ("大类", "Class"), ("小类", "Category"), ("问题描述", "Description"), ("网格", "Cell"),
+    ("地址", "Address"), ("处置部门", "Department"), ("状态", "State"),
+    ("派遣时间", "Dispatched"), ("签收时间", "Acknowledged"), ("处置时间", "Resolved"),
+    ("结案时间", "Closed"), ("处置时限", "Resolve due"), ("是否按期", "On time"),
+    ("是否超期", "Overdue"), ("延期次数", "Extensions"), ("返工次数", "Reworks"),
+    ("督办", "Escalation"), ("满意度", "Rating"),
+]  # fmt: skip
+
+
+def month_period(month: date, zone: str = DEFAULT_TIMEZONE) -> Period:
+    """The local dates of `month` (any day of it)."""
+    last = month_calendar.monthrange(month.year, month.month)[1]
+    return Period(month.replace(day=1), month.replace(day=last), zone)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A community's ledger for one month: its lines and the month's KPIs."""
+
+    community_code: str
+    community_name: str | None
+    month: date
+    lines: list[list[Any]]
+    kpis: Kpis
+
+
+def communities(conn: Connection, period: Period) -> list[str]:
+    """The communities with at least one case received in the period."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT community_code FROM case_file WHERE created_at >= :start "
+            "AND created_at < :end AND community_code IS NOT NULL ORDER BY community_code"
+        ),
+        {"start": period.start, "end": period.end},
+    )
+    return [r[0] for r in rows]
+
+
+def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
+           zone: str = DEFAULT_TIMEZONE) -> Ledger:  # fmt: skip
+    """The ledger of a community for a month, as of `now` (the month's end if earlier)."""
+    period = month_period(month, zone)
+    as_of = period.as_of(now)
+    figures = load_figures(conn, period, "c.community_code = :community",
+                           {"community": community_code})  # fmt: skip
+    facts = {f.facts.case_id: f.facts for f in figures}
+    details = conn.execute(
+        text(DETAILS_SQL + " ORDER BY c.created_at, c.case_no"),
+        {"start": period.start, "end": period.end, "community": community_code},
+    ).mappings().all()  # fmt: skip
+    local = ZoneInfo(zone)
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(local).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    lines = []
+    for i, row in enumerate(details, start=1):
+        fact = facts[row["case_id"]]
+        verdict = compute_kpis([fact], as_of=as_of)
+        on_time = "是" if verdict.closed_on_time else ("否" if verdict.due_for_closure else "")
+        if fact.postponed and verdict.due_for_closure:
+            on_time = "延期"
+        lines.append([
+            i, row["case_no"], when(row["created_at"]), CHANNELS_ZH.get(row["channel"], ""),
+            row["big_class_zh"], row["category_zh"],
+            REDACTED if row["redacted"] else row["description"], row["cell_code"] or "",
+            row["address"] or "", row["department_zh"] or "", STATES_ZH[row["state"]],
+            when(fact.dispatched_at), when(fact.acknowledged_at), when(fact.resolved_at),
+            when(fact.closed_at), when(fact.resolve_due), on_time,
+            "是" if row["ack_overdue"] or row["resolve_overdue"] else "否",
+            row["extension_count"], row["rework_count"], LEVELS_ZH.get(row["escalation_level"], ""),
+            RATINGS_ZH.get(row["rating"] or "", ""),
+        ])  # fmt: skip
+    name = conn.execute(
+        text("SELECT name FROM jurisdiction WHERE code = :c"), {"c": community_code}
+    ).scalar_one_or_none()
+    kpis = compute_kpis(list(facts.values()), as_of=as_of)
+    return Ledger(community_code, name, period.first, lines, kpis)

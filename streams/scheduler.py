@@ -1,0 +1,129 @@
+"""The scheduler (`gridflow scheduler`): the SLA sweep every `GRIDFLOW_SLA_SWEEP_INTERVAL_S`
+seconds and the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time).
+
+The jobs are thin: the sweep sends one `SweepCase` command per case that needs it (see
+services.dispatch.sweep), the ledger job calls the ledger export. Several schedulers may run:
+each job first takes its PostgreSQL advisory lock and skips its turn when another process
+holds it, so exactly one sweep (and one export) is active at a time, and both are idempotent.
+Nothing starts on import; `run_scheduler` is the entry point.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, text
+
+from services.config import Config
+from services.dispatch.overrides import load_calendars
+from services.dispatch.sweep import SweepReport, sweep
+from services.ledger.export import export_ledgers
+from services.store.db import make_engine
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+LEDGER_LOCK = 0x6C656467  # "ledg": the advisory lock key of the ledger export
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def sweep_job(engine: Engine, config: Config, clock: Clock = system_clock) -> SweepReport | None:
+    """One SLA sweep with the calendars (and overrides) as stored now; None when another
+    process's sweep is active."""
+    with engine.connect() as conn:
+        calendars = load_calendars(config, conn)
+    report = sweep(engine, calendars=calendars, now=clock())
+    if report is None:
+        log.info("SLA sweep skipped: another scheduler is sweeping")
+    elif report.events or report.failed:
+        log.info("SLA sweep: %s cases scanned, %s changed, %s events, %s failed",
+                 report.scanned, report.changed, report.events, report.failed)  # fmt: skip
+    return report
+
+
+def ledger_job(engine: Engine, config: Config, clock: Clock = system_clock) -> list | None:
+    """Exports the ledgers of the current month (and, on the first days of a month, of the
+    month before, so its last day is included); None when another process is exporting."""
+    with engine.connect() as conn:
+        zone = load_calendars(config, conn).working.timezone
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEDGER_LOCK}).scalar():
+            log.info("ledger export skipped: another scheduler is exporting")
+            return None
+        try:
+            now = clock()
+            today = now.astimezone(zone).date()
+            months = {today.replace(day=1), (today - timedelta(days=1)).replace(day=1)}
+            written = []
+            for month in sorted(months):
+                written += export_ledgers(engine, month, config.ledger_dir, now=now,
+                                          zone=str(zone))  # fmt: skip
+            log.info("ledgers written: %s files in %s", len(written), config.ledger_dir)
+            return written
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEDGER_LOCK})
+            conn.commit()
+
+
+def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = system_clock) -> None:
+    """Runs the jobs until `stop` is set; the first sweep runs at once."""
+    engine = make_engine(config.database_url, pool_size=2)
+    with engine.connect() as conn:
+        zone = load_calendars(config, conn).working.timezone
+    scheduler = BackgroundScheduler(timezone=zone)
+    scheduler.add_job(
+        sweep_job, "interval", args=(engine, config, clock), seconds=config.sla_sweep_interval_s,
+        next_run_time=datetime.now(zone), id="sla-sweep", max_instances=1, coalesce=True,
+    )  # fmt: skip
+    scheduler.add_job(
+        ledger_job, "cron", args=(engine, config, clock), hour=config.ledger_hour, minute=0,
+        id="ledgers", max_instances=1, coalesce=True, misfire_grace_time=3600,
+    )  # fmt: skip
+    scheduler.start()
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
+
+
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option("--once", is_flag=True, help="run one SLA sweep (and, with --ledgers, one "
+              "ledger export) and exit")  # fmt: skip
+@click.option("--ledgers", is_flag=True, help="with --once: also export the ledgers")
+def scheduler(log_level: str, once: bool, ledgers: bool) -> None:
+    """SLA sweeper and daily ledgers (runs until SIGTERM/SIGINT; several may run, one sweep
+    is active at a time)."""
+    from streams.process import configure_logging, stop_on_signals
+
+    configure_logging(log_level)
+    config = Config.from_env()
+    if once:
+        engine = make_engine(config.database_url, pool_size=1)
+        try:
+            report = sweep_job(engine, config)
+            click.echo("skipped: another sweep is active" if report is None else
+                       f"swept {report.scanned} cases: {report.changed} changed, "
+                       f"{report.events} events, {report.failed} failed")  # fmt: skip
+            if ledgers:
+                written = ledger_job(engine, config)
+                click.echo("ledgers skipped" if written is None else f"{len(written)} ledger files")
+        finally:
+            engine.dispose()
+        return
+    stop = stop_on_signals()
+    click.echo("gridflow scheduler: SLA sweep and daily ledgers", err=True)
+    run_scheduler(config, stop)
+    click.echo("gridflow scheduler: stopped", err=True)
+
+
+COMMANDS = [scheduler]
