@@ -97,3 +97,39 @@ def test_pages_send_a_content_security_policy(live_server):
     for path in ("/", "/console"):
         policy = requests.get(live_server + path, timeout=10).headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+
+
+def test_a_page_whose_server_dies_catches_up_from_the_next_one(page, engine, writer, cells, topics):
+    """The server process is killed while events happen; the page reconnects by itself to the
+    server started in its place and shows every missed event once."""
+    from tests.processes import GridflowProcess, free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    first = GridflowProcess("e2e-serve-dies", ["serve", "--port", str(port)], topics)
+    second = None
+    try:
+        first.wait_for_port(port)
+        _, username = account(engine, "operator", jurisdiction=cells[3].street)
+        sign_in(page, url, "/", username)
+        case_id = writer.new_case(cells[3].code)
+        page.wait_for_selector(f"#ticker li[data-case-id='{case_id}']", timeout=2000)
+
+        first.kill()
+        page.wait_for_selector("#connection.offline", timeout=5000)
+        missed = [
+            writer.event(case_id, "CaseAcknowledged", department_code="sanitation"),
+            writer.event(case_id, "CaseResolved", department_code="sanitation"),
+        ]
+        second = GridflowProcess("e2e-serve-again", ["serve", "--port", str(port)], topics)
+        second.wait_for_port(port)
+        page.wait_for_selector("#connection.online", timeout=10_000)
+        for event_id in missed:
+            page.wait_for_selector(f"#ticker li[data-event-id='{event_id}']", timeout=2000)
+        shown = ticker_ids(page)
+        assert len(shown) == len(set(shown)), f"an event was shown twice: {shown}"
+        assert page.locator(f"path.case-{case_id}.state-resolved").count() == 1
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

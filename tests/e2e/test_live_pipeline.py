@@ -153,8 +153,57 @@ def test_department_acknowledges_in_its_console_and_the_center_sees_it_within_2s
         )
         console.mouse.move(10, 10)
         screenshot(console, "department-console")
+
+        card.locator("button.resolve").click()
+        form = card.locator("form.form-resolve")
+        form.locator("textarea[name=note]").fill("已拆除飞线，设置集中充电点")
+        form.locator("input[name=photo]").set_input_files(
+            files=[{"name": "fixed.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+        )
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector(f"#ticker li[data-case-id='{case_id}'].event-CaseResolved",
+                               timeout=2000)  # fmt: skip
+        page.wait_for_selector(f"path.case-{case_id}.state-resolved", timeout=2000)
+        console.locator(f"article[data-case-id='{case_id}']").wait_for(
+            state="detached", timeout=2000
+        )
     finally:
         console_context.close()
+
+
+def test_operator_redispatches_from_the_case_panel(pipeline, page, live_server, engine, street):
+    case_id, department = case_of(engine, post_report(live_server, engine, street))
+    other = "greening" if department != "greening" else "water"
+    _, operator = account(engine, "operator", jurisdiction=street)
+    sign_in(page, live_server, "/", operator)
+    page.click(f"#ticker li[data-case-id='{case_id}']")
+    form = page.locator("#case-panel form.action-redispatch")
+    form.locator("input[name=department_code]").fill(other)
+    form.locator("button[type=submit]").click()
+    form.locator(".status.ok").wait_for(timeout=5000)
+    page.wait_for_selector(
+        f"#ticker li[data-case-id='{case_id}'].event-CaseDispatched >> nth=0", timeout=2000
+    )
+    assert case_of(engine, str(report_of(engine, case_id)))[1] == other
+
+
+def report_of(engine, case_id: str) -> str:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT report_id::text FROM case_file WHERE id = :c"), {"c": case_id}
+        ).scalar_one()
+
+
+def jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 60)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def test_the_simulated_fleet_makes_the_city_move(pipeline, live_server, config, engine, token_of):
