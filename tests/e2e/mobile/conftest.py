@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import pytest
 from PIL import Image
 
+from tests.e2e.live_pages import fresh_point
 from tests.integration.services.accounts import PASSWORD, make_user
 from tests.integration.services.grid_fixtures import CellPoint, cell_points
-from tests.processes import ARTIFACTS
+from tests.processes import ARTIFACTS, GridflowProcess
 
 PHONE = {"width": 360, "height": 740}
 
@@ -42,16 +43,40 @@ class Worker:
 
 
 @pytest.fixture(scope="session")
-def grid_cells(engine) -> list[CellPoint]:
-    return cell_points(engine)
+def street(engine) -> str:
+    """A street of the demo grid (loaded on first use)."""
+    return cell_points(engine)[0].street
 
 
 @pytest.fixture()
-def worker(engine, grid_cells) -> Worker:
-    """A fresh grid worker bound to the first two cells of the demo grid."""
-    cells = tuple(grid_cells[:2])
-    user_id, username = make_user(engine, "grid_worker", cells=tuple(c.code for c in cells))
-    return Worker(user_id, username, cells)
+def worker(engine, street) -> Worker:
+    """A fresh grid worker bound to two random cells of `street`; its phone stands at a random
+    point of the first one, so reports of different tests are never each other's duplicates."""
+    home = CellPoint(*fresh_point(engine, street))
+    other = CellPoint(*fresh_point(engine, street))
+    while other.code == home.code:
+        other = CellPoint(*fresh_point(engine, street))
+    user_id, username = make_user(engine, "grid_worker", cells=(home.code, other.code))
+    return Worker(user_id, username, (home, other))
+
+
+@pytest.fixture(scope="session")
+def pipeline(config, engine):
+    """The demo departments and routing rules, with `gridflow relay` and `gridflow router`
+    running: reports become cases and are dispatched."""
+    from services.dispatch.rulefile import load_demo_rules
+    from streams.topics import ensure_topics
+
+    if ensure_topics(config):
+        time.sleep(2.5)  # running servers look for new topics every 2 s
+    load_demo_rules(engine, actor="e2e-mobile")
+    relay = GridflowProcess("e2e-mobile-relay", ["relay"], config)
+    router = GridflowProcess("e2e-mobile-router", ["router"], config)
+    try:
+        yield
+    finally:
+        router.stop()
+        relay.stop()
 
 
 @pytest.fixture()

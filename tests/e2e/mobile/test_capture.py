@@ -3,6 +3,7 @@ after photo, and the worker's recent categories first in the picker."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.e2e.mobile.conftest import sign_in
@@ -63,12 +64,11 @@ def test_recent_categories_come_first_and_search_finds_english_names(phone, live
         page.get_attribute("#picker-list button.category >> nth=0", "data-code") == EXPOSED_GARBAGE
     )
 
+    found = page.locator("#picker-list button.category")
     page.fill("#picker-search", "street light")
-    codes = page.eval_on_selector_all(
-        "#picker-list button.category", "buttons => buttons.map(b => b.dataset.code)"
-    )
-    assert codes == ["101006"]
+    expect(found).to_have_count(1)
+    assert found.get_attribute("data-code") == "101006"
     page.fill("#picker-search", "井盖")
-    assert page.locator("#picker-list button.category").count() == 4
+    expect(found).to_have_count(4)
     page.fill("#picker-search", "没有这种类别")
-    assert page.inner_text("#picker-list") == "没有匹配的类别"
+    expect(page.locator("#picker-list")).to_have_text("没有匹配的类别")

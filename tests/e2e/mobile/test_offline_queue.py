@@ -1,5 +1,6 @@
-"""A report made with no network is kept on the phone, survives a reload, and is delivered
-exactly once when the network comes back."""
+"""A report made with no network is kept on the phone, survives a reload, is delivered
+exactly once when the network comes back, and its status turns to dispatched on the page as
+the router dispatches its case."""
 
 from __future__ import annotations
 
@@ -10,22 +11,26 @@ from tests.e2e.mobile.conftest import sign_in
 EXPOSED_GARBAGE = "201001"
 
 
-def fill_report(page, description: str, photo=None) -> None:
+def fill_report(
+    page, description: str, photo=None, search: str = "暴露垃圾", code: str = EXPOSED_GARBAGE
+) -> None:
     page.click("#category-button")
-    page.fill("#picker-search", "暴露垃圾")
-    page.click(f"#picker-list button[data-code='{EXPOSED_GARBAGE}']")
+    page.fill("#picker-search", search)
+    page.click(f"#picker-list button[data-code='{code}']")
     page.fill("#description", description)
     if photo is not None:
         page.set_input_files("#photo-input", str(photo))
         page.wait_for_selector("#photo-list .thumb img")
 
 
-def test_offline_report_survives_reload_and_is_delivered_once(
-    phone, live_server, worker, engine, photo_file, phone_shot
+def test_offline_report_survives_reload_is_delivered_once_and_shows_dispatched(
+    pipeline, phone, live_server, worker, engine, photo_file, phone_shot
 ):
     page = phone.new_page()
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
     sign_in(page, live_server, worker.username)
     page.wait_for_selector(f"#pos-cell[data-cell='{worker.home.code}']")
 
@@ -45,13 +50,37 @@ def test_offline_report_survives_reload_and_is_delivered_once(
     assert page.inner_text("#queue-badge") == "1"
     phone_shot(page, "mobile-queue-offline")
 
+    page.click("a[data-tab=reports]")
+    page.wait_for_selector(f"#report-list li[data-id='{report_id}'][data-status=waiting]")
+
     phone.set_offline(False)
-    page.wait_for_selector(f"#sent-list li[data-id='{report_id}'][data-state=sent]", timeout=20_000)
+    row = f"#report-list li.report[data-id='{report_id}']"
+    page.wait_for_selector(f"{row}[data-status=dispatched]", timeout=20_000)
+    assert page.inner_text(f"{row} .status") == "已派遣"
     assert page.is_hidden("#queue-badge")
+    phone_shot(page, "mobile-reports-dispatched")
     with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT id::text, reporter_id FROM report WHERE reporter_id = :u"),
-            {"u": worker.user_id},
-        ).all()
-    assert [r.id for r in rows] == [report_id]
-    assert live_server + "/api/v1/reports" in posts
+        reports = conn.execute(
+            text("SELECT id::text FROM report WHERE reporter_id = :u"), {"u": worker.user_id}
+        ).scalars()
+        assert list(reports) == [report_id]
+        state = conn.execute(
+            text("SELECT state FROM case_file WHERE report_id = :r"), {"r": report_id}
+        ).scalar_one()
+    assert state == "dispatched"
+    assert posts.count(live_server + "/api/v1/reports") >= 1
+
+    # The case's events reach the page over Socket.IO, too (live, or replayed on reconnect).
+    def dispatched_live() -> bool:
+        return any(
+            ('"case_event"' in f or '"replay"' in f)
+            and report_id in f
+            and '"state":"dispatched"' in f
+            for f in frames
+        )
+
+    for _ in range(100):
+        if dispatched_live():
+            break
+        page.wait_for_timeout(100)
+    assert dispatched_live()

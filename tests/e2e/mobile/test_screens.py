@@ -29,7 +29,7 @@ def open_task_for(engine, worker, api_report_id: str) -> int:
         ).scalar_one()
 
 
-def test_phone_screens(phone, live_server, worker, engine, photo_file, phone_shot):
+def test_phone_screens(pipeline, phone, live_server, worker, engine, photo_file, phone_shot):
     page = phone.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -52,7 +52,7 @@ def test_phone_screens(phone, live_server, worker, engine, photo_file, phone_sho
     phone.set_offline(True)
     page.click("#capture-submit")
     page.wait_for_selector("#queue-badge:not([hidden])")
-    fill_report(page, "绿化带内有建筑垃圾")
+    fill_report(page, "绿化带内有建筑垃圾", search="渣土", code="201003")
     page.click("#capture-submit")
     page.wait_for_selector("#queue-badge >> text=2")
     page.click("a[data-tab=queue]")
@@ -62,7 +62,7 @@ def test_phone_screens(phone, live_server, worker, engine, photo_file, phone_sho
     phone.set_offline(False)
     page.wait_for_selector("#queue-badge[hidden]", state="attached", timeout=20_000)
     page.click("a[data-tab=reports]")
-    page.wait_for_selector("#report-list li.report[data-status=reported] >> nth=1")
+    page.wait_for_selector("#report-list li.report[data-status=dispatched] >> nth=1")
     phone_shot(page, "mobile-reports")
 
     report_id = page.get_attribute("#report-list li.report >> nth=0", "data-id")
@@ -76,6 +76,7 @@ def test_phone_screens(phone, live_server, worker, engine, photo_file, phone_sho
 
     page.click("a[data-tab=map]")
     page.wait_for_selector("#cases-map .leaflet-interactive")
+    page.wait_for_selector("#case-list li.case[data-state=dispatched] >> nth=1")
     phone_shot(page, "mobile-map")
 
     page.click("#lang")

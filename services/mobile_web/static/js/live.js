@@ -22,7 +22,7 @@ export function start() {
   socket = io({
     path: '/socket.io',
     transports: ['websocket'],
-    reconnectionDelayMax: 30_000,
+    reconnectionDelayMax: 10_000,
     // Asked again on every (re)connection, so a refreshed token is always the one used.
     auth: (cb) => {
       accessToken()
@@ -64,6 +64,9 @@ export function stop() {
   socket = null;
 }
 
+// The network is back: connect now rather than when the backoff timer says so.
 export function reconnect() {
-  if (socket && !socket.connected) socket.connect();
+  if (!socket || socket.connected) return;
+  socket.disconnect();
+  socket.connect();
 }

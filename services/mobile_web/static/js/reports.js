@@ -86,7 +86,7 @@ export async function render() {
 
 function onCaseEvent(message) {
   const c = message.case;
-  const report = c && reports.find((r) => r.case_no === c.case_no);
+  const report = c && reports.find((r) => r.id === c.report_id || r.case_no === c.case_no);
   if (!report) return;
   if (report.live_seq && c.seq && c.seq < report.live_seq) return; // an older view of the case
   report.status = c.state;
