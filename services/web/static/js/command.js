@@ -19,7 +19,7 @@
 
   function renderKpis(k) {
     const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
-    const dur = (s) => (s === null || s === undefined ? "—" : gf.fmtDuration(s));
+    const dur = (s) => gf.fmtSpan(s);
     const values = {
       captured: k.captured, dispatched: k.dispatched, resolved: k.resolved, closed: k.closed,
       on_time_rate: pct(k.on_time_rate), median_resolve: dur(k.median_resolve_s),

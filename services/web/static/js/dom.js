@@ -59,3 +59,14 @@ gf.fmtDuration = function fmtDuration(seconds) {
   if (h > 0) return `${sign}${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
   return `${sign}${m}:${String(s).padStart(2, "0")}`;
 };
+
+// A span for people: "2 分 35 秒", "1 小时 05 分" (English: "2 min 35 s", "1 h 05 min").
+gf.fmtSpan = function fmtSpan(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n) => String(n).padStart(2, "0");
+  if (h > 0) return gf.lang === "zh" ? `${h} 小时 ${pad(m)} 分` : `${h} h ${pad(m)} min`;
+  return gf.lang === "zh" ? `${m} 分 ${pad(s % 60)} 秒` : `${m} min ${pad(s % 60)} s`;
+};

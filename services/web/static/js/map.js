@@ -29,6 +29,42 @@ gf.CommandMap = class CommandMap {
     this.onCaseClick = onCaseClick;
     this.fitted = false;
     this.map.on("moveend", () => this.loadCells());
+    this.legend().addTo(this.map);
+    // A worker who stopped pinging leaves the map after 15 minutes.
+    setInterval(() => this.dropStaleWorkers(15 * 60 * 1000), 30 * 1000);
+  }
+
+  legend() {
+    const control = L.control({ position: "bottomleft" });
+    control.onAdd = () => {
+      const box = gf.el("div", { class: "map-legend" });
+      const render = () => {
+        gf.clear(box);
+        for (const state of ["reported", "registered", "dispatched", "acknowledged", "returned",
+          "resolved"]) {
+          box.append(gf.el("div", {}, gf.el("span", { class: `dot state-${state}` }),
+            gf.el("span", { text: gf.t("state." + state) })));
+        }
+        box.append(gf.el("div", {}, gf.el("span", { class: "dot overdue" }),
+          gf.el("span", { text: gf.t("case.overdue") })));
+        box.append(gf.el("div", {}, gf.el("span", { class: "dot worker" }),
+          gf.el("span", { text: gf.t("worker") })));
+      };
+      render();
+      gf.onLanguage.push(render);
+      return box;
+    };
+    return control;
+  }
+
+  dropStaleWorkers(maxAgeMs) {
+    const now = Date.now();
+    for (const [id, marker] of this.workers) {
+      if (now - marker.seenAt > maxAgeMs) {
+        this.workerLayer.removeLayer(marker);
+        this.workers.delete(id);
+      }
+    }
   }
 
   cellCode(feature) {
@@ -127,5 +163,6 @@ gf.CommandMap = class CommandMap {
       this.workers.set(p.worker_id, marker);
     }
     marker.setLatLng([p.lat, p.lng]);
+    marker.seenAt = Date.now();
   }
 };
