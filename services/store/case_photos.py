@@ -11,12 +11,12 @@ from sqlalchemy import Connection, text
 
 _PHOTOS = """
 SELECT p.id, p.kind, p.media_type, p.width, p.height, p.path, p.thumb_path, p.created_at,
-       NULL::uuid AS event_id, r.photos_hidden AS hidden
+       NULL::uuid AS event_id, r.photos_hidden AS hidden, p.position, 0 AS source
 FROM report_photo p JOIN case_file c ON c.report_id = p.report_id
 JOIN report r ON r.id = p.report_id WHERE c.id = :case_id {photo}
 UNION ALL
 SELECT p.id, p.kind, p.media_type, p.width, p.height, p.path, p.thumb_path, p.created_at,
-       p.event_id, false AS hidden
+       p.event_id, false AS hidden, p.position, 1 AS source
 FROM case_photo p WHERE p.case_id = :case_id {photo}
 """
 
@@ -38,7 +38,7 @@ def insert_case_photo(conn: Connection, **values: Any) -> None:
 def photos_of_case(conn: Connection, case_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every photo of the case, report photos first, then evidence in upload order."""
     rows = conn.execute(
-        text(_PHOTOS.format(photo="") + " ORDER BY event_id NULLS FIRST, created_at, id"),
+        text(_PHOTOS.format(photo="") + " ORDER BY source, created_at, kind DESC, position, id"),
         {"case_id": case_id},
     ).mappings()
     return [dict(r) for r in rows]
