@@ -26,6 +26,7 @@ from services.config import Config
 from services.live import init_live
 from services.locator import Locator
 from services.mobile_web import views as mobile_web
+from services.observability.http import init_http_metrics
 from services.store.db import make_engine
 from services.web import pages
 
@@ -57,4 +58,5 @@ def create_app(config: Config | None = None) -> Flask:
     for bp in (department.bp, operator.bp, verification.bp, stats.bp):
         app.register_blueprint(bp)
     init_live(app, config)
+    init_http_metrics(app, token=config.metrics_token)
     return app

@@ -53,6 +53,11 @@ class Config:
     sla_sweep_interval_s: float = 60.0
     ledger_dir: str = ".run/ledgers"
     ledger_hour: int = 1
+    # Metrics: a stream processor serves /metrics on this port (0: none; --metrics-port
+    # overrides it); the API's /metrics asks for this bearer token when one is set.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    metrics_token: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

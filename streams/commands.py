@@ -8,18 +8,27 @@ import click
 
 from services.config import Config
 
+METRICS_HELP = "serve Prometheus /metrics on this port (default GRIDFLOW_METRICS_PORT; 0: none)"
+
 
 @click.command()
 @click.option("--log-level", default="INFO", show_default=True)
-def relay(log_level: str) -> None:
+@click.option("--metrics-port", type=int, default=None, help=METRICS_HELP)
+def relay(log_level: str, metrics_port: int | None) -> None:
     """Publish the outbox to Kafka (runs until SIGTERM/SIGINT; several may run)."""
-    from streams.process import configure_logging, stop_on_signals
+    from streams.process import configure_logging, start_metrics, stop_on_signals
     from streams.relay import run_relay
 
     configure_logging(log_level)
     stop = stop_on_signals()
+    config = Config.from_env()
+    metrics = start_metrics(config, metrics_port, outbox=True)
     click.echo("gridflow relay: publishing the outbox", err=True)
-    run_relay(Config.from_env(), stop)
+    try:
+        run_relay(config, stop)
+    finally:
+        if metrics is not None:
+            metrics.close()
     click.echo("gridflow relay: stopped", err=True)
 
 
@@ -31,16 +40,23 @@ def relay(log_level: str) -> None:
     show_default=True,
     help="consumer group (prefixed by GRIDFLOW_TOPIC_PREFIX); a new group replays from offset 0",
 )
-def router(log_level: str, group: str) -> None:
+@click.option("--metrics-port", type=int, default=None, help=METRICS_HELP)
+def router(log_level: str, group: str, metrics_port: int | None) -> None:
     """Register, deduplicate and dispatch every captured report (runs until SIGTERM/SIGINT;
     any number may run in one consumer group)."""
-    from streams.process import configure_logging, stop_on_signals
+    from streams.process import configure_logging, start_metrics, stop_on_signals
     from streams.router import run_router
 
     configure_logging(log_level)
     stop = stop_on_signals()
+    config = Config.from_env()
+    metrics = start_metrics(config, metrics_port)
     click.echo("gridflow router: consuming reports", err=True)
-    run_router(Config.from_env(), stop, group=group)
+    try:
+        run_router(config, stop, group=group)
+    finally:
+        if metrics is not None:
+            metrics.close()
     click.echo("gridflow router: stopped", err=True)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +32,10 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from services.config import Config
 from services.events import DEAD_LETTER, envelope, topic_name
+from services.observability.metrics import CONSUMER_LAG, EVENTS_DEAD_LETTERED, EVENTS_PROCESSED
 
 log = logging.getLogger(__name__)
+LAG_INTERVAL_S = 1.0  # how often the consumer-lag gauges are refreshed
 
 
 class Rejected(Exception):
@@ -153,6 +156,9 @@ class ConsumeLoop:
         self.dead_letter_topic = topic_name(config.topic_prefix, DEAD_LETTER)
         self.handled = 0
         self.dead_lettered = 0
+        self._processed = EVENTS_PROCESSED.labels(name)
+        self._dead_letters = EVENTS_DEAD_LETTERED.labels(name)
+        self._lag_due = 0.0
 
     def run(self) -> None:
         """Polls and handles batches until stopped; commits offsets after each full batch."""
@@ -165,6 +171,7 @@ class ConsumeLoop:
                 self.stop.wait(backoff.next_delay())
                 continue
             backoff.reset()
+            self.record_lag()
             if not batches:
                 continue
             complete = True
@@ -180,6 +187,23 @@ class ConsumeLoop:
                 # unhandled records are delivered again.
                 return
             self.commit()
+
+    def record_lag(self) -> None:
+        """Sets gridflow_consumer_lag for each assigned partition (at most once a second):
+        the partition's end as last fetched minus this consumer's position."""
+        now = time.monotonic()
+        if now < self._lag_due:
+            return
+        self._lag_due = now + LAG_INTERVAL_S
+        try:
+            for tp in self.consumer.assignment():
+                end = self.consumer.highwater(tp)
+                position = self.consumer.position(tp, timeout_ms=0)
+                if end is not None and position is not None:
+                    lag = max(0, end - position)
+                    CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
+        except KafkaError as exc:
+            log.debug("%s: consumer lag unknown (%s)", self.name, exc)
 
     def commit(self) -> None:
         """Commits the positions of the last poll; a failed commit only means re-delivery."""
@@ -201,6 +225,7 @@ class ConsumeLoop:
             try:
                 self.processor(event)
                 self.handled += 1
+                self._processed.inc()
                 return True
             except Rejected as exc:
                 return self.dead_letter(record, str(exc), "Rejected", event)
@@ -241,6 +266,7 @@ class ConsumeLoop:
                     timeout=30
                 )
                 self.dead_lettered += 1
+                self._dead_letters.inc()
                 return True
             except KafkaError as exc:
                 log.warning("%s: dead-letter publish failed (%s); retrying", self.name, exc)

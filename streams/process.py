@@ -1,4 +1,5 @@
-"""What every long-running stream process shares: logging set-up and a clean SIGTERM/SIGINT stop."""
+"""What every long-running stream process shares: JSON logs, a metrics port and a clean
+SIGTERM/SIGINT stop."""
 
 from __future__ import annotations
 
@@ -6,15 +7,26 @@ import logging
 import signal
 import threading
 
+from services.config import Config
+from services.observability.logs import configure_logging as configure_json_logging
+from services.observability.metrics import MetricsServer, start_metrics_server
+
 
 def configure_logging(level: str = "INFO") -> None:
-    """One line per record on stderr, with the process's logger names."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    """One JSON object per line on stderr (services.observability.logs), with the ids a line
+    is about (case_id, report_id, event_id, …) as fields of their own."""
+    configure_json_logging(level)
+
+
+def start_metrics(config: Config, port: int | None, **gauges: bool) -> MetricsServer | None:
+    """Serves the process's Prometheus metrics on `port` (or GRIDFLOW_METRICS_PORT; 0: none).
+    `gauges` (outbox=…, cases=…) adds the database gauges this process is the natural home of."""
+    return start_metrics_server(
+        config.metrics_port if port is None else port,
+        host=config.metrics_host,
+        database_url=config.database_url,
+        **gauges,
     )
-    # The Kafka client logs every reconnect attempt at INFO/WARNING; keep its errors only.
-    logging.getLogger("kafka").setLevel(logging.ERROR)
 
 
 def stop_on_signals() -> threading.Event:

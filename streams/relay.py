@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.config import Config
 from services.events import topic_name
+from services.observability.metrics import OUTBOX_PUBLISHED, RELAY_FAILURES
 from services.store.db import make_engine
 from services.store.outbox import NOTIFY_CHANNEL
 from streams.kafka import make_producer
@@ -134,6 +135,7 @@ class OutboxRelay:
             )
         self.stats.published += len(rows)
         self.stats.batches += 1
+        OUTBOX_PUBLISHED.inc(len(rows))
         return len(rows)
 
     def run(self) -> None:
@@ -146,6 +148,7 @@ class OutboxRelay:
                     backoff.reset()
                 except (KafkaError, DBAPIError) as exc:
                     self.stats.failures += 1
+                    RELAY_FAILURES.inc()
                     log.warning("relay: %s: %s; backing off", type(exc).__name__, exc)
                     self._drop_producer()
                     self.stop.wait(backoff.next_delay())

@@ -61,6 +61,7 @@ def make_router(engine: Engine, calendars: Calendars, clock: Clock = system_cloc
                 command.report_id,
                 outcome.state,
                 f" → {outcome.department_code}" if outcome.department_code else "",
+                extra={"case_id": outcome.case_id, "report_id": command.report_id},
             )
 
     return route_report

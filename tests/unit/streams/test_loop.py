@@ -60,6 +60,9 @@ class Consumer:
     def commit(self):
         self.commits += 1
 
+    def assignment(self):
+        return set()  # no partition to report a lag for
+
 
 def good(**payload) -> bytes:
     return json.dumps(envelope("ReportCaptured", payload or {"report_id": "x"})).encode()

@@ -1,0 +1,60 @@
+"""JSON log lines: one object per line, context ids as fields, exceptions kept."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from services.observability.logs import JsonFormatter, configure_logging
+
+
+def _record(**extra) -> logging.LogRecord:
+    record = logging.LogRecord("gridflow.test", logging.INFO, __file__, 1, "case %s", ("x",), None)
+    for key, val in extra.items():
+        setattr(record, key, val)
+    return record
+
+
+def test_a_line_is_one_json_object_with_the_ids_it_is_about():
+    line = JsonFormatter().format(_record(case_id="c-1", report_id="r-1", partition=2))
+    assert "\n" not in line
+    body = json.loads(line)
+    assert body["msg"] == "case x"
+    assert body["level"] == "INFO" and body["logger"] == "gridflow.test"
+    assert body["case_id"] == "c-1" and body["report_id"] == "r-1" and body["partition"] == 2
+    assert body["ts"].endswith("+00:00")
+
+
+def test_fields_not_given_are_left_out_and_unknown_extras_ignored():
+    body = json.loads(JsonFormatter().format(_record(secret="no")))
+    assert "case_id" not in body and "secret" not in body
+
+
+def test_an_exception_stays_inside_the_line():
+    try:
+        raise ValueError("bad\nthing")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert "ValueError: bad" in json.loads(line)["exc"]
+
+
+def test_configure_logging_writes_json_lines():
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging("INFO", stream=stream)
+        logging.getLogger("gridflow.x").info("hello", extra={"report_id": "r-9"})
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    lines = stream.getvalue().splitlines()
+    assert [json.loads(x)["report_id"] for x in lines] == ["r-9"]
