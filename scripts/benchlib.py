@@ -1,0 +1,474 @@
+"""What the benchmarks share: a scratch database, gridflow processes, CPU and RSS sampling,
+percentiles and the result file (scripts/bench_<name>.py import it; nothing else does).
+
+Every benchmark runs against its own database (`gridflow_bench_<name>` on the stack's server,
+migrated to head; dropped afterwards unless --keep-db) and its own topic prefix, starts its own
+gridflow processes as subprocesses configured through GRIDFLOW_* variables, and samples
+/proc/<pid>/stat (user+sys CPU) and /proc/<pid>/status (RSS) of every gridflow process, of the
+stack's PostgreSQL processes serving the bench database (plus the shared background writers)
+and of the Kafka JVM.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from services.config import PREFIX, Config  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+LOGS = ROOT / ".run" / "bench"
+GRIDFLOW = str(Path(sys.executable).with_name("gridflow"))
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+# PostgreSQL processes that serve every database of the server (their CPU is counted, and
+# flagged as shared, because the bench's writes are part of what they do).
+PG_SHARED = ("checkpointer", "background writer", "walwriter", "autovacuum launcher")
+
+
+# --- the machine and the run ------------------------------------------------------------------
+
+
+def machine() -> dict:
+    """Cores, memory, processor, Python, git commit and load average of this run."""
+    mem_kb, cpu = 0, platform.processor()
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no", "--", "geo", "services", "streams"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "git_commit": commit.stdout.strip(),
+        "git_dirty": bool(dirty.stdout.strip()),
+        "load_average_at_start": load_average(),
+    }
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def wait_for_quiet(max_load: float, max_wait_s: float) -> dict:
+    """Waits (up to max_wait_s) for the 1-minute load average to drop below max_load; says how
+    long it waited and what the load was, so a busy machine is visible in the result."""
+    started = time.monotonic()
+    while os.getloadavg()[0] >= max_load and time.monotonic() - started < max_wait_s:
+        time.sleep(5)
+    return {
+        "wanted_below": max_load,
+        "waited_s": round(time.monotonic() - started, 1),
+        "load_average": load_average(),
+    }
+
+
+def write_result(name: str, doc: dict, out: Path | None = None) -> Path:
+    """Writes the result JSON (bench/results/<name>.json unless `out` says otherwise)."""
+    path = out or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"benchmark": name, "finished_at": datetime.now(UTC).isoformat(), **doc}
+    doc.setdefault("machine", {})["load_average_at_end"] = load_average()
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile (0–100) by the nearest-rank method; None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float | None, digits: int = 1) -> float | None:
+    return None if seconds is None else round(seconds * 1000, digits)
+
+
+def stack_urls() -> tuple[str, str]:
+    db = os.environ.get("GRIDFLOW_DATABASE_URL")
+    kafka = os.environ.get("GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS")
+    if not db or not kafka:
+        sys.exit("run benchmarks through ./scripts/bench NAME (it finds the stack)")
+    return db, kafka
+
+
+# --- the scratch database -------------------------------------------------------------------
+
+
+@contextmanager
+def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh database `gridflow_bench_<name>` migrated to head (an old one is dropped first);
+    dropped afterwards unless `keep`. Yields its URL."""
+    from services.store.migrate import upgrade
+
+    base = make_url(stack_urls()[0])
+    db = f"gridflow_bench_{name}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{db}"'))
+        url = base.set(database=db).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_config(database_url: str, name: str, **changes) -> Config:
+    """The Config of the bench's gridflow processes: production mode with a random secret,
+    its own topic prefix, and `changes` (rate limits raised, …) on top."""
+    run = uuid.uuid4().hex[:8]
+    return Config(
+        database_url=database_url,
+        kafka_bootstrap_servers=stack_urls()[1],
+        topic_prefix=f"bench-{name}-{run}.",
+        env="production",
+        secret_key=uuid.uuid4().hex + uuid.uuid4().hex,
+        media_dir=str(LOGS / name / "media"),
+        **changes,
+    ).checked()
+
+
+def config_doc(config: Config, keys: Iterable[str]) -> dict:
+    """The settings a result should show (never the secret or the database password)."""
+    return {k: getattr(config, k) for k in keys}
+
+
+def drop_topics(config: Config) -> None:
+    """Deletes the bench's topics (its prefix), so runs leave nothing on the shared broker."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=config.kafka_bootstrap_servers.split(","))
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(config.topic_prefix)]
+        if mine:
+            admin.delete_topics(mine, timeout_ms=30000)
+    finally:
+        admin.close()
+
+
+# --- gridflow processes ---------------------------------------------------------------------
+
+
+def config_env(config: Config, **overrides: str) -> dict[str, str]:
+    """The environment that makes a gridflow process read exactly `config`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
+    for f in fields(config):
+        if f.name != "extra":
+            env[PREFIX + f.name.upper()] = str(getattr(config, f.name))
+    env.update(overrides)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """One `gridflow ARGS…` subprocess with its output in .run/bench/<bench>/<name>.log."""
+
+    def __init__(self, bench: str, name: str, args: list[str], config: Config):
+        folder = LOGS / bench
+        folder.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.log_path = folder / f"{name}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [GRIDFLOW, *args], env=config_env(config), stdout=self._log,
+            stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_for_port(self, port: int, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"{self.name} did not listen on {port}; see {self.log_path}")
+
+    def stop(self, timeout_s: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+        return self.proc.returncode
+
+
+# --- CPU and memory -------------------------------------------------------------------------
+
+
+def proc_cpu_s(pid: int) -> float | None:
+    """user+sys CPU seconds of a process (None if it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    parts = raw[raw.rindex(")") + 2 :].split()
+    return (int(parts[11]) + int(parts[12])) / TICK
+
+
+def proc_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def proc_title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(x) for x in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def postmaster_pid() -> int | None:
+    pidfile = ROOT / ".run" / "pg" / "data" / "postmaster.pid"
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def kafka_pid() -> int | None:
+    try:
+        return int((ROOT / ".run" / "kafka" / "kafka.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class Tracked:
+    group: str  # gridflow process name, "postgres", "postgres (shared)", "kafka"
+    first_cpu_s: float
+    last_cpu_s: float
+    peak_rss_mb: float = 0.0
+
+
+@dataclass
+class Sampler:
+    """Samples CPU and RSS of the bench's processes every `interval_s` in a thread.
+
+    `gridflow` maps a name to a pid. PostgreSQL backends are those whose title names
+    `database`; a backend first seen during the window counts from 0 (its whole life is in
+    the window). Kafka is the JVM of the local stack (shared with anything else using it)."""
+
+    gridflow: dict[str, int]
+    database: str
+    interval_s: float = 0.5
+    _tracked: dict[int, Tracked] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _started: float = 0.0
+    _ended: float = 0.0
+
+    def _groups(self) -> dict[int, str]:
+        found = {pid: name for name, pid in self.gridflow.items()}
+        master = postmaster_pid()
+        if master is not None:
+            found[master] = "postgres (shared)"
+            for child in children(master):
+                title = proc_title(child)
+                if f" {self.database} " in f"{title} ":
+                    found[child] = "postgres"
+                elif any(f"postgres: {s}" in title for s in PG_SHARED):
+                    found[child] = "postgres (shared)"
+        jvm = kafka_pid()
+        if jvm is not None:
+            found[jvm] = "kafka"
+        return found
+
+    def sample(self, *, first: bool = False) -> None:
+        for pid, group in self._groups().items():
+            cpu = proc_cpu_s(pid)
+            if cpu is None:
+                continue
+            rss = proc_rss_mb(pid) or 0.0
+            with self._lock:
+                known = self._tracked.get(pid)
+                if known is None:
+                    start = cpu if first else 0.0
+                    known = self._tracked[pid] = Tracked(group, start, cpu)
+                known.last_cpu_s = cpu
+                known.peak_rss_mb = max(known.peak_rss_mb, rss)
+
+    def start(self) -> Sampler:
+        self._started = time.monotonic()
+        self.sample(first=True)
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def stop(self) -> dict:
+        """Stops sampling; returns CPU seconds and peak RSS per group and per gridflow process."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.sample()
+        self._ended = time.monotonic()
+        cpu: dict[str, float] = {}
+        rss: dict[str, float] = {}
+        for t in self._tracked.values():
+            cpu[t.group] = cpu.get(t.group, 0.0) + (t.last_cpu_s - t.first_cpu_s)
+            if t.group in self.gridflow:
+                rss[t.group] = max(rss.get(t.group, 0.0), t.peak_rss_mb)
+        pg_rss = [t.peak_rss_mb for t in self._tracked.values() if t.group == "postgres"]
+        kafka = [t.peak_rss_mb for t in self._tracked.values() if t.group == "kafka"]
+        return {
+            "window_s": round(self._ended - self._started, 2),
+            "cpu_s": {k: round(v, 3) for k, v in sorted(cpu.items())},
+            "cpu_s_total": round(sum(cpu.values()), 3),
+            "peak_rss_mb": {k: round(v, 1) for k, v in sorted(rss.items())},
+            "peak_rss_mb_postgres_backend_max": round(max(pg_rss), 1) if pg_rss else None,
+            "peak_rss_mb_kafka": round(max(kafka), 1) if kafka else None,
+            "notes": "postgres (shared) = postmaster, checkpointer, background writer, walwriter"
+            " and autovacuum launcher, which serve every database of the stack; kafka = the"
+            " stack's broker JVM, shared with any other user of the broker",
+        }
+
+
+def self_cpu_s() -> float:
+    """CPU seconds (user+sys) of this process so far (the load generator's cost)."""
+    t = os.times()
+    return t.user + t.system
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def make_grid_workers(engine, config: Config, cells: list[str], count: int, prefix: str):
+    """Creates `count` grid workers, worker i bound to cells[i % len(cells)], and signs each
+    in (one session each, as a login would); returns [(user id, access token, cell code)].
+
+    Accounts are inserted in bulk with one password hash computed once (hashing 10,000
+    passwords would measure argon2, not gridflow); tokens come from the same session code the
+    login endpoint uses, so the API checks them exactly as it checks any login's."""
+    from services.auth.passwords import hash_password
+    from services.auth.tokens import open_session
+
+    digest = hash_password(uuid.uuid4().hex)
+    rows = [
+        {"u": f"{prefix}-{i:05d}", "h": digest, "cell": cells[i % len(cells)]}
+        for i in range(count)
+    ]
+    out = []
+    with engine.begin() as conn:
+        for chunk in _chunks(rows, 1000):
+            ids = conn.execute(
+                text(
+                    "INSERT INTO app_user (username, password_hash, role, display_name) "
+                    "SELECT u, h, 'grid_worker', u FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+                    "AS x(u text, h text) RETURNING id, username"
+                ),
+                {"rows": json.dumps([{"u": r["u"], "h": r["h"]} for r in chunk])},
+            ).all()
+            by_name = {r.username: r.id for r in ids}
+            conn.execute(
+                text("INSERT INTO user_cell (user_id, cell_code) VALUES (:id, :cell)"),
+                [{"id": by_name[r["u"]], "cell": r["cell"]} for r in chunk],
+            )
+            for r in chunk:
+                pair = open_session(conn, config, by_name[r["u"]])
+                out.append((by_name[r["u"]], pair.access_token, r["cell"]))
+    return out
+
+
+def make_account(engine, config: Config, role: str, **scope) -> tuple[int, str]:
+    """One account of `role` (operator: jurisdiction_code=…); returns (id, access token)."""
+    from services.auth.tokens import open_session
+    from services.auth.users import NewAccount, create_user
+
+    account = NewAccount(
+        f"bench-{role.replace('_', '-')}-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex + "Aa1!",
+        role, "bench", None, (), scope.get("jurisdiction_code"), scope.get("department_code"),
+    )  # fmt: skip
+    with engine.begin() as conn:
+        user_id = create_user(conn, account, development=False)
+        return user_id, open_session(conn, config, user_id).access_token
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def current_cells(engine, prefix: str = "") -> list[tuple[str, float, float]]:
+    """(code, lat, lng of a point inside) of every current cell whose code starts with prefix."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.code, ST_Y(ST_PointOnSurface(c.geom)), ST_X(ST_PointOnSurface(c.geom)) "
+                "FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                "AND v.valid_to IS NULL WHERE c.code LIKE :p ORDER BY c.code"
+            ),
+            {"p": prefix + "%"},
+        ).all()
+    return [(r[0].strip(), r[1], r[2]) for r in rows]
