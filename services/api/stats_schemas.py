@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.api.handling_schemas import Names
 
 MAX_DAYS = 3 * 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
-    first: date = Field(alias="from", description="first local date of the period")
-    last: date = Field(alias="to", description="last local date of the period (inclusive)")
+    first: date = Field(alias="from", ge=EARLIEST, le=LATEST,
+                        description="first local date of the period")  # fmt: skip
+    last: date = Field(alias="to", ge=EARLIEST, le=LATEST,
+                       description="last local date of the period (inclusive)")  # fmt: skip
     time: Literal["clock", "working"] = Field(
         default="clock", description="durations in clock time or in working time"
     )
@@ -25,13 +28,15 @@ class StatsQuery(BaseModel):
     )  # fmt: skip
     department: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-    @model_validator(mode="after")
-    def _range(self) -> StatsQuery:
-        if self.last < self.first:
+    @field_validator("last")
+    @classmethod
+    def _range(cls, last: date, info: ValidationInfo) -> date:
+        first = info.data.get("first")
+        if first is not None and last < first:
             raise ValueError("'to' is before 'from'")
-        if (self.last - self.first).days >= MAX_DAYS:
+        if first is not None and (last - first).days >= MAX_DAYS:
             raise ValueError(f"a period spans at most {MAX_DAYS} days")
-        return self
+        return last
 
 
 class JurisdictionStatsQuery(StatsQuery):

@@ -158,10 +158,10 @@ def test_kpis_in_working_time(api, login, loop):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ({"from": "2025-02-01", "to": "2025-01-01"}, "body"),
+        ({"from": "2025-02-01", "to": "2025-01-01"}, "to"),
         ({"from": "2025-13-01", "to": "2025-01-01"}, "from"),
         ({"to": "2025-01-01"}, "from"),
-        ({"from": "2020-01-01", "to": "2025-01-01"}, "body"),
+        ({"from": "2020-01-01", "to": "2025-01-01"}, "to"),
         ({"from": "2025-01-01", "to": "2025-01-02", "within": "33"}, "within"),
         ({"from": "2025-01-01", "to": "2025-01-02", "level": "planet"}, "level"),
     ],
