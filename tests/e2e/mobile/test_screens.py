@@ -3,30 +3,9 @@ tests/artifacts/screenshots/mobile-*.png. Nothing on the way may raise a script 
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import text
-
+from tests.e2e.mobile.casework import case_of, resolve_as_department
 from tests.e2e.mobile.conftest import sign_in
 from tests.e2e.mobile.test_offline_queue import fill_report
-
-
-def open_task_for(engine, worker, api_report_id: str) -> int:
-    """A verification task on the worker's report, as dispatch opens one after a resolve."""
-    with engine.begin() as conn:
-        return conn.execute(
-            text(
-                "INSERT INTO verification_task (report_id, cell_code, worker_id, due_at) "
-                "VALUES (:r, :c, :w, :due) RETURNING id"
-            ),
-            {
-                "r": api_report_id,
-                "c": worker.home.code,
-                "w": worker.user_id,
-                "due": datetime.now(UTC) + timedelta(hours=1),
-            },
-        ).scalar_one()
 
 
 def test_phone_screens(pipeline, phone, live_server, worker, engine, photo_file, phone_shot):
@@ -66,8 +45,7 @@ def test_phone_screens(pipeline, phone, live_server, worker, engine, photo_file,
     phone_shot(page, "mobile-reports")
 
     report_id = page.get_attribute("#report-list li.report >> nth=0", "data-id")
-    assert uuid.UUID(report_id)
-    open_task_for(engine, worker, report_id)
+    resolve_as_department(live_server, engine, case_of(engine, report_id, "dispatched"))
     page.click("a[data-tab=tasks]")
     task = page.wait_for_selector("#task-list li.task")
     assert "人行道砖块松动" in task.inner_text() or "绿化带" in task.inner_text()
@@ -76,7 +54,7 @@ def test_phone_screens(pipeline, phone, live_server, worker, engine, photo_file,
 
     page.click("a[data-tab=map]")
     page.wait_for_selector("#cases-map .leaflet-interactive")
-    page.wait_for_selector("#case-list li.case[data-state=dispatched] >> nth=1")
+    page.wait_for_selector("#case-list li.case >> nth=1")
     phone_shot(page, "mobile-map")
 
     page.click("#lang")
