@@ -17,17 +17,11 @@ Reports are spread so that no two of one category fall within that category's du
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import math
-import queue
-import random
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import benchlib
 import socketio
@@ -37,15 +31,6 @@ from services.store.db import make_engine
 
 DISTRICT = "330211"
 OPERATOR_FEED_EVENT = "case_event"
-
-
-@dataclass
-class Sent:
-    report_id: str
-    scheduled: float
-    sent: float = 0.0
-    done: float = 0.0
-    status: int = 0
 
 
 @dataclass
@@ -85,112 +70,6 @@ class Feed:
         if not ready.wait(30):
             raise RuntimeError("no snapshot from the live feed")
         return client
-
-
-class Plan:
-    """Report bodies: categories round robin, each at a spot farther than that category's
-    duplicate radius (+10 m) from every earlier spot of the same category."""
-
-    def __init__(self, cells, categories, seed: int = 7):
-        self.rng = random.Random(seed)
-        self.cells = cells  # [(code, lat, lng)]
-        self.categories = categories  # [(code, radius_m)]
-        self.used: dict[str, dict[tuple[int, int], list[tuple[float, float]]]] = {}
-        self.order = {c: self._shuffled() for c, _ in categories}
-        self.n = 0
-
-    def _shuffled(self):
-        cells = list(self.cells)
-        self.rng.shuffle(cells)
-        return iter(cells)
-
-    def _free(self, code: str, radius: float, lat: float, lng: float) -> bool:
-        grid = self.used.setdefault(code, {})
-        mx, my = lng * 111_320 * math.cos(math.radians(lat)), lat * 110_540
-        key = (int(mx // 200), int(my // 200))
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for ox, oy in grid.get((key[0] + dx, key[1] + dy), ()):
-                    if math.hypot(mx - ox, my - oy) <= radius + 10:
-                        return False
-        grid.setdefault(key, []).append((mx, my))
-        return True
-
-    def body(self) -> dict:
-        for _ in range(len(self.categories)):
-            code, radius = self.categories[self.n % len(self.categories)]
-            self.n += 1
-            for _cell, lat, lng in self.order[code]:
-                if self._free(code, radius, lat, lng):
-                    return {
-                        "id": str(uuid.uuid4()),
-                        "category": code,
-                        "description": f"巡查发现问题 #{self.n}",
-                        "location": {"lat": lat, "lng": lng, "crs": "wgs84", "accuracy_m": 5.0},
-                        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
-                    }
-        raise RuntimeError("every spot of every category is used: the run is too long")
-
-
-class Generator:
-    """Open loop: request i is due at start + i/rate whatever the answers; `workers` threads
-    with a keep-alive connection each send them. A request sent late shows as generator lag."""
-
-    def __init__(self, port: int, tokens: list[str], plan: Plan, workers: int):
-        self.port = port
-        self.tokens = tokens
-        self.plan = plan
-        self.workers = workers
-
-    def run(self, rate: float, duration_s: float) -> list[Sent]:
-        total = int(rate * duration_s)
-        bodies = [self.plan.body() for _ in range(total)]
-        work: queue.Queue = queue.Queue()
-        results: list[Sent] = []
-        lock = threading.Lock()
-
-        def worker() -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            while True:
-                item = work.get()
-                if item is None:
-                    break
-                i, sent = item
-                payload = json.dumps(bodies[i]).encode()
-                headers = {
-                    "Content-Type": "application/json",
-                    "Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}",
-                }
-                sent.sent = time.monotonic()
-                try:
-                    conn.request("POST", "/api/v1/reports", payload, headers)
-                    resp = conn.getresponse()
-                    resp.read()
-                    sent.status = resp.status
-                except (OSError, http.client.HTTPException):
-                    sent.status = -1
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                sent.done = time.monotonic()
-                with lock:
-                    results.append(sent)
-            conn.close()
-
-        threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.workers)]
-        for t in threads:
-            t.start()
-        start = time.monotonic() + 0.2
-        for i in range(total):
-            due = start + i / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            work.put((i, Sent(bodies[i]["id"], due)))
-        for _ in threads:
-            work.put(None)
-        for t in threads:
-            t.join()
-        return results
 
 
 def drain(feed: Feed, accepted: set[str], timeout_s: float, idle_s: float = 20.0) -> float:
@@ -257,19 +136,8 @@ class Ingest:
         self.port = benchlib.free_port()
 
     def start(self) -> None:
-        from geo.demo import load_demo
-        from services.dispatch.rulefile import load_demo_rules
-
-        load_demo(self.engine)
-        load_demo_rules(self.engine, actor="bench")
+        categories = benchlib.load_demo_data(self.engine)
         cells = benchlib.current_cells(self.engine, DISTRICT)
-        with self.engine.connect() as conn:
-            categories = [
-                (r.code, float(r.duplicate_radius_m))
-                for r in conn.execute(
-                    text("SELECT code, duplicate_radius_m FROM category WHERE active ORDER BY code")
-                )
-            ]
         workers = benchlib.make_grid_workers(
             self.engine, self.config, [c[0] for c in cells], self.args.accounts, "bench-worker"
         )
@@ -277,7 +145,7 @@ class Ingest:
         _, operator_token = benchlib.make_account(
             self.engine, self.config, "operator", jurisdiction_code=DISTRICT
         )
-        self.plan = Plan(cells, categories)
+        self.plan = benchlib.ReportPlan(cells, categories)
         serve = benchlib.Process(
             "ingest", "serve", ["serve", "--port", str(self.port)], self.config
         )
@@ -291,14 +159,24 @@ class Ingest:
         serve.wait_for_port(self.port)
         self.feed = Feed(f"http://127.0.0.1:{self.port}", operator_token)
         self.client = self.feed.connect()
-        self.generator = Generator(self.port, self.tokens, self.plan, self.args.workers)
+        self.generator = benchlib.OpenLoop(self.port, self.args.workers)
         self.warm_up()
+
+    def reports(self, count: int) -> list[benchlib.Request]:
+        """`count` report POSTs, the accounts taking turns."""
+        out = []
+        for i in range(count):
+            body = self.plan.body()
+            token = self.tokens[i % len(self.tokens)]
+            out.append(benchlib.Request("/api/v1/reports", json.dumps(body).encode(), token,
+                                        body["id"]))  # fmt: skip
+        return out
 
     def warm_up(self) -> None:
         """A few reports through the whole pipeline, so topics, consumer groups and pools
         exist before anything is measured."""
-        sent = self.generator.run(rate=10, duration_s=2)
-        accepted = {s.report_id for s in sent if s.status in (200, 201)}
+        sent = self.generator.run(self.reports(20), rate=10)
+        accepted = {s.key for s in sent if s.status in (200, 201)}
         if not accepted:
             raise RuntimeError(f"warm-up reports refused: {[s.status for s in sent][:5]}")
         waited = drain(self.feed, accepted, timeout_s=120, idle_s=60)
@@ -311,18 +189,18 @@ class Ingest:
         sampler = benchlib.Sampler(pids, self.engine.url.database).start()
         gen_cpu = benchlib.self_cpu_s()
         load_start = time.monotonic()
-        sent = self.generator.run(rate, duration_s)
+        sent = self.generator.run(self.reports(int(rate * duration_s)), rate)
         load_end = max(s.done for s in sent)
         accepted = [s for s in sent if s.status in (200, 201)]
-        accepted_ids = {s.report_id for s in accepted}
+        accepted_ids = {s.key for s in accepted}
         drained_s = drain(self.feed, accepted_ids, self.args.drain_timeout)
         usage = sampler.stop()
         gen_cpu = benchlib.self_cpu_s() - gen_cpu
-        db = outcome(self.engine, [s.report_id for s in accepted])
+        db = outcome(self.engine, [s.key for s in accepted])
         http = [s.done - s.sent for s in accepted]
         with self.feed.lock:
-            e2e = [self.feed.dispatched[s.report_id] - s.sent
-                   for s in accepted if s.report_id in self.feed.dispatched]  # fmt: skip
+            e2e = [self.feed.dispatched[s.key] - s.sent
+                   for s in accepted if s.key in self.feed.dispatched]  # fmt: skip
             repeated = self.feed.repeated
         lag = [s.sent - s.scheduled for s in sent]
         statuses: dict[str, int] = {}

@@ -472,3 +472,149 @@ def current_cells(engine, prefix: str = "") -> list[tuple[str, float, float]]:
             {"p": prefix + "%"},
         ).all()
     return [(r[0].strip(), r[1], r[2]) for r in rows]
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One POST of the load: path, JSON body, the account's token, and what it is (a key)."""
+
+    path: str
+    body: bytes
+    token: str
+    key: str
+
+
+@dataclass
+class Sent:
+    key: str
+    scheduled: float
+    sent: float = 0.0
+    done: float = 0.0
+    status: int = 0
+
+
+class OpenLoop:
+    """Open-loop load: request i is due at start + i/rate whatever the answers so far;
+    `workers` threads, each with its own keep-alive connection, send them. A request sent
+    after its due time shows as generator lag (the server or the generator fell behind)."""
+
+    def __init__(self, port: int, workers: int):
+        self.port = port
+        self.workers = workers
+
+    def run(self, requests: list[Request], rate: float) -> list[Sent]:
+        import http.client
+        import queue
+
+        work: queue.Queue = queue.Queue()
+        results: list[Sent] = []
+        lock = threading.Lock()
+
+        def connect():
+            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+        def worker() -> None:
+            conn = connect()
+            while (item := work.get()) is not None:
+                req, sent = item
+                headers = {"Content-Type": "application/json",
+                           "Authorization": f"Bearer {req.token}"}  # fmt: skip
+                sent.sent = time.monotonic()
+                try:
+                    conn.request("POST", req.path, req.body, headers)
+                    resp = conn.getresponse()
+                    resp.read()
+                    sent.status = resp.status
+                except (OSError, http.client.HTTPException):
+                    sent.status = -1
+                    conn.close()
+                    conn = connect()
+                sent.done = time.monotonic()
+                with lock:
+                    results.append(sent)
+            conn.close()
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.workers)]
+        for t in threads:
+            t.start()
+        start = time.monotonic() + 0.2
+        for i, req in enumerate(requests):
+            due = start + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            work.put((req, Sent(req.key, due)))
+        for _ in threads:
+            work.put(None)
+        for t in threads:
+            t.join()
+        return results
+
+
+class ReportPlan:
+    """Report bodies: categories round robin, each at a cell's inner point farther than that
+    category's duplicate radius (+10 m) from every earlier report of the same category, so no
+    report is merged as a duplicate (a merged report is never dispatched)."""
+
+    def __init__(self, cells, categories, seed: int = 7):
+        import random
+
+        self.rng = random.Random(seed)
+        self.cells = cells  # [(code, lat, lng)]
+        self.categories = categories  # [(code, radius_m)]
+        self.used: dict[str, dict[tuple[int, int], list[tuple[float, float]]]] = {}
+        self.order = {c: self._shuffled() for c, _ in categories}
+        self.n = 0
+
+    def _shuffled(self):
+        cells = list(self.cells)
+        self.rng.shuffle(cells)
+        return iter(cells)
+
+    def _free(self, code: str, radius: float, lat: float, lng: float) -> bool:
+        grid = self.used.setdefault(code, {})
+        mx, my = lng * 111_320 * math.cos(math.radians(lat)), lat * 110_540
+        key = (int(mx // 200), int(my // 200))
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for ox, oy in grid.get((key[0] + dx, key[1] + dy), ()):
+                    if math.hypot(mx - ox, my - oy) <= radius + 10:
+                        return False
+        grid.setdefault(key, []).append((mx, my))
+        return True
+
+    def body(self) -> dict:
+        from datetime import timedelta
+
+        for _ in range(len(self.categories)):
+            code, radius = self.categories[self.n % len(self.categories)]
+            self.n += 1
+            for _cell, lat, lng in self.order[code]:
+                if self._free(code, radius, lat, lng):
+                    return {
+                        "id": str(uuid.uuid4()),
+                        "category": code,
+                        "description": f"巡查发现问题 #{self.n}",
+                        "location": {"lat": lat, "lng": lng, "crs": "wgs84", "accuracy_m": 5.0},
+                        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+                    }
+        raise RuntimeError("every spot of every category is used: ask for fewer reports")
+
+
+def load_demo_data(engine) -> list[tuple[str, float]]:
+    """The demo grid, departments and routing rules; returns [(category, duplicate radius)]."""
+    from geo.demo import load_demo
+    from services.dispatch.rulefile import load_demo_rules
+
+    load_demo(engine)
+    load_demo_rules(engine, actor="bench")
+    with engine.connect() as conn:
+        return [
+            (r.code, float(r.duplicate_radius_m))
+            for r in conn.execute(
+                text("SELECT code, duplicate_radius_m FROM category WHERE active ORDER BY code")
+            )
+        ]
