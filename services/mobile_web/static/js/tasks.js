@@ -68,9 +68,16 @@ function row(task, done) {
   const preview = h('div', { class: 'thumbs' });
   const showPhoto = () => replaceChildren(preview, [photos.get(task.id) && h('figure', { class: 'thumb' }, blobImage(photos.get(task.id).blob, t('tasks.photo')))]);
   input.addEventListener('change', async () => {
-    if (input.files[0]) photos.set(task.id, await downscale(input.files[0]));
+    const file = input.files[0];
     input.value = '';
-    showPhoto();
+    if (!file) return;
+    try {
+      photos.set(task.id, await downscale(file));
+    } catch {
+      toast(t('capture.photo_failed'));
+      return;
+    }
+    render(); // this row may have been rebuilt while the photo was being scaled
   });
   showPhoto();
   return h('li', { class: 'task', dataset: { task: task.id, caseNo: task.case_no, answered: done ? 'yes' : 'no' } },
