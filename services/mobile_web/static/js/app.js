@@ -108,6 +108,7 @@ async function enterApp() {
   $('#patrol-toggle').hidden = false;
   $('#settings-link').hidden = false;
   route();
+  updateBadge();
   if (!entered) {
     entered = true;
     runner.start();
@@ -115,6 +116,7 @@ async function enterApp() {
     live.start();
   } else {
     runner.kick();
+    live.start();
     live.reconnect();
   }
   categories.refresh();
@@ -131,8 +133,14 @@ async function onLogin(event) {
   const error = $('#login-error');
   error.hidden = true;
   try {
-    await session.login($('#username').value.trim(), $('#password').value);
+    const before = await store.getValue('me');
+    const s = await session.login($('#username').value.trim(), $('#password').value);
     $('#password').value = '';
+    if (before && before.username !== s.username) {
+      await store.deleteValue('me');
+      await reports.reset();
+      await tasks.reset();
+    }
     await enterApp();
   } catch (err) {
     let key = 'login.failed';
@@ -158,6 +166,7 @@ function wire() {
   $('#logout').addEventListener('click', async () => {
     live.stop();
     await session.logout();
+    updateBadge();
     showLogin();
   });
   window.addEventListener('hashchange', route);

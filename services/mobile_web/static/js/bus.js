@@ -10,9 +10,10 @@ if (channel) {
   };
 }
 
-export function emit(type, detail = null) {
+// `localOnly`: for notices every context produces itself (each tab has its own live feed).
+export function emit(type, detail = null, { localOnly = false } = {}) {
   local.dispatchEvent(new CustomEvent(type, { detail }));
-  if (channel) channel.postMessage({ type, detail });
+  if (channel && !localOnly) channel.postMessage({ type, detail });
 }
 
 export function on(type, listener) {

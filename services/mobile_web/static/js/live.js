@@ -6,6 +6,7 @@ import { io } from '/m/vendor/socket.io.js';
 import { accessToken, AuthRequired } from './session.js';
 import { emit, on } from './bus.js';
 
+const LOCAL = { localOnly: true };
 let socket = null;
 let lastEventId = null;
 const seen = new Set();
@@ -14,7 +15,7 @@ function handle(message) {
   if (!message || seen.has(message.id)) return;
   seen.add(message.id);
   if (lastEventId === null || message.id > lastEventId) lastEventId = message.id;
-  emit('case_event', message);
+  emit('case_event', message, LOCAL);
 }
 
 export function start() {
@@ -32,22 +33,19 @@ export function start() {
   });
   socket.on('snapshot', (snap) => {
     if (lastEventId === null) lastEventId = snap.last_event_id;
-    emit('cases', snap.cases || []);
-    emit('live', { connected: true });
+    emit('cases', snap.cases || [], LOCAL);
+    emit('live', { connected: true }, LOCAL);
   });
   socket.on('replay', (data) => (data.events || []).forEach(handle));
   socket.on('case_event', handle);
   socket.on('disconnect', (reason) => {
-    emit('live', { connected: false });
+    emit('live', { connected: false }, LOCAL);
     // The server hung up (token expired or revoked): refresh quietly and connect again.
     if (reason === 'io server disconnect') later(1000);
   });
   socket.on('connect_error', () => {
-    emit('live', { connected: false });
+    emit('live', { connected: false }, LOCAL);
     if (socket && !socket.active) later(5000); // refused: the client does not retry by itself
-  });
-  on('token', (detail) => {
-    if (socket && socket.connected) socket.emit('token', { token: detail.access_token });
   });
 }
 
@@ -62,7 +60,14 @@ function later(ms) {
 export function stop() {
   if (socket) socket.close();
   socket = null;
+  lastEventId = null;
+  seen.clear();
 }
+
+// A quietly refreshed token is handed to the open connection, which stays up.
+on('token', (detail) => {
+  if (socket && socket.connected) socket.emit('token', { token: detail.access_token });
+});
 
 // The network is back: connect now rather than when the backoff timer says so.
 export function reconnect() {

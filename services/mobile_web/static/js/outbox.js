@@ -40,10 +40,18 @@ export async function items() {
   return list.sort((a, b) => a.created_at - b.created_at);
 }
 
+// The items of the signed-in worker: on a shared phone, nobody sees (or sends) another
+// worker's reports; theirs wait until they sign in again.
+export async function myItems() {
+  const session = await current();
+  const owner = session ? session.username : null;
+  return (await items()).filter((i) => i.owner === owner);
+}
+
 export const pending = (list) => list.filter((i) => i.state !== SENT);
 
 export async function pendingCount() {
-  return pending(await items()).length;
+  return pending(await myItems()).length;
 }
 
 // Applies `changes` to a stored item (skipped if the item was deleted meanwhile).

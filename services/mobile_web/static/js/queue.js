@@ -70,7 +70,7 @@ function row(item) {
 }
 
 export async function render() {
-  const list = await outbox.items();
+  const list = await outbox.myItems();
   const waiting = outbox.pending(list);
   const sent = list.filter((i) => i.state === outbox.SENT).reverse();
   const children = waiting.length ? waiting.map(row) : [h('li', { class: 'empty' }, t('queue.empty'))];

@@ -66,7 +66,7 @@ function reportRow(r) {
 }
 
 export async function render() {
-  const items = await outbox.items();
+  const items = await outbox.myItems();
   const shown = new Set(reports.map((r) => r.id));
   const rows = [];
   for (const item of items.slice().reverse()) {
@@ -101,6 +101,13 @@ export async function init() {
   on('case_event', onCaseEvent);
   on('outbox', (d) => { if (d && (d.state === outbox.SENT || d.removed || !d.state)) render(); });
   on('live', (d) => { if (d.connected) refresh(); });
+}
+
+// Another worker signed in on this phone: nothing of the previous one is shown.
+export async function reset() {
+  reports = [];
+  await store.deleteValue(KEY);
+  render();
 }
 
 export function shown() {

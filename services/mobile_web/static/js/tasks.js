@@ -34,7 +34,7 @@ function refreshSoon() {
 }
 
 async function answered() {
-  return new Set((await outbox.items()).filter((i) => i.kind === 'verify').map((i) => String(i.task_id)));
+  return new Set((await outbox.myItems()).filter((i) => i.kind === 'verify').map((i) => String(i.task_id)));
 }
 
 async function answer(task, passed, noteEl) {
@@ -112,6 +112,14 @@ export async function init() {
   on('case_event', refreshSoon);
   on('live', (d) => { if (d.connected) refreshSoon(); });
   on('outbox', (d) => { if (d && d.state === outbox.SENT) refreshSoon(); });
+  render();
+}
+
+export async function reset() {
+  tasks = [];
+  photos.clear();
+  notes.clear();
+  await store.deleteValue(KEY);
   render();
 }
 
