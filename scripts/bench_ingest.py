@@ -66,7 +66,7 @@ class Feed:
                     report_id = (message.get("case") or {}).get("report_id")
                     self.dispatched.setdefault(report_id, now)
 
-        client.connect(self.url, auth={"token": self.token}, transports=["websocket"])
+        client.connect(self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
         if not ready.wait(30):
             raise RuntimeError("no snapshot from the live feed")
         return client

@@ -46,7 +46,7 @@ class Positions:
             with self.lock:
                 self.seen.setdefault((int(message["worker_id"]), str(message["t"])), now)
 
-        client.connect(self.url, auth={"token": self.token}, transports=["websocket"])
+        client.connect(self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
         if not ready.wait(30):
             raise RuntimeError("no snapshot from the live feed")
         return client

@@ -129,9 +129,10 @@ def stack_urls() -> tuple[str, str]:
 
 
 @contextmanager
-def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
-    """A fresh database `gridflow_bench_<name>` migrated to head (an old one is dropped first);
-    dropped afterwards unless `keep`. Yields its URL."""
+def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Iterator[str]:
+    """A fresh database `gridflow_bench_<name>` migrated to head (an old one is dropped first,
+    unless `reuse` and it exists: then it is used as it is); dropped afterwards unless `keep`.
+    Yields its URL."""
     from services.store.migrate import upgrade
 
     base = make_url(stack_urls()[0])
@@ -139,8 +140,12 @@ def bench_database(name: str, *, keep: bool = False) -> Iterator[str]:
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{db}"'))
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": db}
+            ).first()
+            if not (reuse and exists):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
         url = base.set(database=db).render_as_string(hide_password=False)
         upgrade(url)
         yield url
