@@ -29,14 +29,15 @@ from typing import Any
 import jwt
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.auth.principal import Principal
 from services.auth.tokens import InvalidToken, decode_access
 from services.config import Config
 from services.live import details, kpis, queries
 from services.live.feed import LiveFeed
-from services.live.positions import WorkerPositions
-from services.live.rooms import rooms_for_principal
+from services.live.positions import WorkerPosition, WorkerPositions
+from services.live.rooms import rooms_for_principal, worker_rooms
 
 log = logging.getLogger(__name__)
 REPLAY_OVERLAP = 100
@@ -62,7 +63,9 @@ class LiveServer:
         self.app = app
         self.config = config
         self.engine = app.extensions["gridflow"].engine
-        self.socketio = SocketIO(app, async_mode="threading", cors_allowed_origins=[], logger=False)
+        # Same-origin connections only (the default); the token in the connect auth, not a
+        # cookie, is what authorizes a client anyway.
+        self.socketio = SocketIO(app, async_mode="threading", logger=False)
         self.positions = WorkerPositions()
         self.stop = threading.Event()
         self.feed: LiveFeed | None = None
@@ -222,7 +225,7 @@ class LiveServer:
                     with self._lock:
                         self._clients.pop(sid, None)
                     continue
-                except Exception as exc:  # the database may be briefly away: check again soon
+                except SQLAlchemyError as exc:  # the database is briefly away: check again soon
                     log.warning("live: token check failed: %s", exc)
                 with self._lock:
                     client.next_check = min(client.expires_at, now + self._check_interval())
@@ -238,7 +241,5 @@ def _cursor(value: Any) -> int | None:
     return number if number >= 0 else None
 
 
-def _sees(principal: Principal, position: Any) -> bool:
-    from services.live.rooms import worker_rooms
-
+def _sees(principal: Principal, position: WorkerPosition) -> bool:
     return bool(set(worker_rooms(position.cell_codes)) & set(rooms_for_principal(principal)))

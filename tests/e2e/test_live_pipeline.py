@@ -33,8 +33,56 @@ def pipeline(config, engine):
     try:
         yield
     finally:
-        router.stop()
-        relay.stop()
+        try:
+            close_cases_of_this_module(engine)
+        finally:
+            router.stop()
+            relay.stop()
+
+
+# Reports filed here: this module's category, or by the simulated fleet.
+FILED_HERE = (
+    "(r.category_code = :category OR r.reporter_id IN "
+    "(SELECT id FROM app_user WHERE username LIKE 'sim-%'))"
+)
+
+
+def close_cases_of_this_module(engine, timeout_s: float = 15.0) -> None:
+    """Once the router has turned every report filed here into a case, closes those cases, so
+    no later test's report is taken for a duplicate of one of them."""
+    from sqlalchemy import text
+
+    params = {"category": CATEGORY}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM report r LEFT JOIN case_file c ON c.report_id = r.id "
+                    f"WHERE c.id IS NULL AND {FILED_HERE}"
+                ),
+                params,
+            ).scalar_one()
+        if not waiting:
+            break
+        time.sleep(0.2)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE case_file c SET state = 'closed', closed_at = now() FROM report r "
+                "WHERE r.id = c.report_id AND c.state NOT IN ('closed', 'rejected', 'merged') "
+                f"AND {FILED_HERE}"
+            ),
+            params,
+        )
+        # The fleet's accounts leave their cells, so no later test's task goes to them.
+        conn.execute(
+            text(
+                "DELETE FROM user_cell WHERE user_id IN "
+                "(SELECT id FROM app_user WHERE username LIKE 'sim-%')"
+            )
+        )
+        conn.execute(text("UPDATE app_user SET active = false WHERE username LIKE 'sim-%'"))
 
 
 @pytest.fixture()
