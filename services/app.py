@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from services.api import (
     admin,
+    audit,
     auth,
     department,
     errors,
@@ -55,7 +56,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, verification.bp, stats.bp):
+    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp):
         app.register_blueprint(bp)
     init_live(app, config)
     init_http_metrics(app, token=config.metrics_token)

@@ -14,6 +14,7 @@ PREFIX = "GRIDFLOW_"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
 DEFAULT_KAFKA = "127.0.0.1:59092"
 DEV_SECRET = "gridflow-development-secret"
+MIN_SECRET_LENGTH = 16
 
 
 class ConfigError(ValueError):
@@ -88,12 +89,17 @@ class Config:
         """Fills development defaults in; refuses unsafe production settings."""
         if self.env not in ("development", "production", "test"):
             raise ConfigError(f"GRIDFLOW_ENV must be development, test or production: {self.env!r}")
-        if not self.secret_key:
-            if self.env == "production":
-                raise ConfigError("GRIDFLOW_SECRET_KEY must be set outside development")
-            return replace(self, secret_key=DEV_SECRET)
-        if self.secret_key == DEV_SECRET and self.env == "production":
+        if self.development:
+            return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
+        if not self.secret_key.strip():
+            raise ConfigError("GRIDFLOW_SECRET_KEY must be set outside development")
+        if self.secret_key == DEV_SECRET:
             raise ConfigError("GRIDFLOW_SECRET_KEY is the well-known development secret")
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"GRIDFLOW_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters "
+                "outside development"
+            )
         return self
 
     def with_(self, **changes: object) -> Config:

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.handling_schemas import (
+    CaseCategory,
     CaseDetail,
     CaseEventOut,
     CaseOut,
     CasePhotoOut,
-    CategoryOut,
     ExtensionOut,
     Moderation,
     Names,
@@ -172,7 +172,7 @@ def case_out(row: dict[str, Any]) -> CaseOut:
     pending = extension is not None and extension.status == "pending"
     return CaseOut(
         **{k: row[k] for k in CaseOut.model_fields if k in row and k not in _COMPOSED},
-        category=CategoryOut(
+        category=CaseCategory(
             code=row["category_code"],
             name=Names(zh=row["name_zh"], en=row["name_en"]),
             priority=row["priority"],

@@ -129,7 +129,7 @@ class Names(BaseModel):
     en: str
 
 
-class CategoryOut(BaseModel):
+class CaseCategory(BaseModel):
     code: str
     name: Names
     priority: str
@@ -165,7 +165,7 @@ class CaseOut(BaseModel):
     case_no: str
     report_id: UUID
     state: CaseStateName
-    category: CategoryOut
+    category: CaseCategory
     department_code: str | None
     department: Names | None
     cell_code: str | None

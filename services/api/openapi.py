@@ -81,11 +81,22 @@ class _Schemas:
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
+    def add(self, name: str, schema: dict[str, Any]) -> None:
+        """Registers a component; two different models of one name would silently make one
+        endpoint's documented response another's, so that is refused."""
+        known = self.components.setdefault(name, schema)
+        if known != schema:
+            raise ValueError(f"two different models are named {name!r}: rename one of them")
+
+    def add_defs(self, schema: dict[str, Any]) -> None:
+        for name, sub in schema.pop("$defs", {}).items():
+            self.add(name, sub)
+
     def ref(self, kind: Any, mode: str) -> dict[str, Any]:
         schema = TypeAdapter(kind).json_schema(ref_template=REF, mode=mode)
-        self.components.update(schema.pop("$defs", {}))
+        self.add_defs(schema)
         if isinstance(kind, type) and issubclass(kind, BaseModel):
-            self.components.setdefault(kind.__name__, schema)
+            self.add(kind.__name__, schema)
             return {"$ref": REF.format(model=kind.__name__)}
         return schema
 
@@ -113,7 +124,7 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
 
 def _query(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, Any]]:
     schema = TypeAdapter(model).json_schema(ref_template=REF, mode="validation")
-    schemas.components.update(schema.pop("$defs", {}))
+    schemas.add_defs(schema)
     required = set(schema.get("required", ()))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import getpass
+
 import click
 
+from services.audit import acting_as
 from services.auth.principal import ROLES
 from services.config import Config
+
+
+def cli_actor() -> str:
+    """The actor the audit trail names for changes made from this command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 @click.group()
@@ -34,6 +45,7 @@ def user_create(username, role, password, display_name, phone, cells, jurisdicti
     engine = make_engine(config.database_url)
     try:
         with engine.begin() as conn:
+            acting_as(conn, cli_actor())
             user_id = create_user(conn, account, development=config.development)
     except AccountError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.field}'") from exc
@@ -58,6 +70,7 @@ def user_import(roster):
     try:
         rows = parse_roster(roster)
         with engine.begin() as conn:
+            acting_as(conn, cli_actor())
             result = import_roster(conn, rows, development=config.development)
     except RosterError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -84,6 +97,7 @@ def open311_add_client(name):
     engine = make_engine(Config.from_env().database_url)
     try:
         with engine.begin() as conn:
+            acting_as(conn, cli_actor())
             key = create_client(conn, name)
     finally:
         engine.dispose()
@@ -100,6 +114,7 @@ def open311_revoke_client(name):
     engine = make_engine(Config.from_env().database_url)
     try:
         with engine.begin() as conn:
+            acting_as(conn, cli_actor())
             if not revoke_client(conn, name):
                 raise click.ClickException(f"no active client named {name!r}")
     finally:

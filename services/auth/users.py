@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from services import audit
 from services.auth.passwords import check_allowed, hash_password
 from services.auth.principal import (
     DEPARTMENT_STAFF,
@@ -97,13 +98,27 @@ def create_user(conn: Connection, account: NewAccount, *, development: bool) -> 
 
 
 def set_cells(conn: Connection, user_id: int, cell_codes: tuple[str, ...] | list[str]) -> None:
-    """Binds the account to exactly these cells."""
+    """Binds the account to exactly these cells; a change is audited (cells before/after)."""
+    before = [r[0] for r in conn.execute(
+        text("SELECT cell_code FROM user_cell WHERE user_id = :id ORDER BY cell_code"),
+        {"id": user_id},
+    )]  # fmt: skip
+    after = sorted(set(cell_codes))
+    if before == after:
+        return
     conn.execute(text("DELETE FROM user_cell WHERE user_id = :id"), {"id": user_id})
-    if cell_codes:
+    if after:
         conn.execute(
             text("INSERT INTO user_cell (user_id, cell_code) VALUES (:id, :cell)"),
-            [{"id": user_id, "cell": c} for c in sorted(set(cell_codes))],
+            [{"id": user_id, "cell": c} for c in after],
         )
+    username = conn.execute(
+        text("SELECT username FROM app_user WHERE id = :id"), {"id": user_id}
+    ).scalar_one()
+    audit.record(
+        conn, actor=None, action="account.cells", subject=f"account:{username}",
+        before={"cells": before}, after={"cells": after},
+    )  # fmt: skip
 
 
 def login_record(conn: Connection, username: str) -> tuple[int, str, bool] | None:

@@ -157,10 +157,14 @@ def save_ruleset(
         for i, spec in enumerate(rules)
     ]
     _check_admission(uow, domain_rules, by_code, actor=actor, action="ruleset.save")
+    before = {"version": store.current_version(conn),
+              "rules": [_spec(r).__dict__ for r in store.active_rules(conn)]}  # fmt: skip
     version = store.write_ruleset(conn, domain_rules, created_by=actor, source=source, note=note)
+    after = {"version": version, "rules": [_spec(r).__dict__ for r in domain_rules]}
     store.write_audit(
         conn, actor=actor, action="ruleset.save", subject=f"ruleset:{version}", outcome="done",
-        detail={"source": source, "rules": len(domain_rules), "note": note},
+        detail={"source": source, "rules": len(domain_rules), "note": note,
+                "before": before, "after": after},
     )  # fmt: skip
     return version
 

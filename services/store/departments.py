@@ -7,12 +7,12 @@ for history). Plain functions over a Connection inside the caller's transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from services import audit
 from services.domain.routing import Department, RoutingRule
 
 # Serialises every change to departments and rules (a transaction-scoped advisory lock).
@@ -187,22 +187,13 @@ def write_audit(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> int:
-    """Appends one entry to the audit log; returns its id."""
-    return conn.execute(
-        text(
-            "INSERT INTO audit_log (actor, action, subject, outcome, reason, detail) "
-            "VALUES (:actor, :action, :subject, :outcome, :reason, CAST(:detail AS jsonb)) "
-            "RETURNING id"
-        ),
-        {
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "outcome": outcome,
-            "reason": reason,
-            "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
-        },
-    ).scalar_one()
+    """Appends one entry to the audit log (its `before`/`after` taken from `detail`); returns
+    its id."""
+    detail = detail or {}
+    return audit.record(
+        conn, actor=actor, action=action, subject=subject, outcome=outcome, reason=reason,
+        before=detail.get("before"), after=detail.get("after"), detail=detail,
+    )  # fmt: skip
 
 
 def audit_entries(
