@@ -109,3 +109,26 @@ def test_two_scheduler_processes_sweep_once(maker, engine, topics):
         ("CaseEscalated", None, 1), ("CaseEscalated", None, 2),
         ("CaseOverdue", "acknowledge", None), ("CaseOverdue", "resolve", None),
     ]  # fmt: skip
+
+
+def test_the_daily_ledger_job_writes_this_month_once_at_a_time(maker, engine, topics, tmp_path):
+    from streams.scheduler import LEDGER_LOCK, ledger_job
+
+    case = maker.case("101004")
+    config = topics.with_(ledger_dir=str(tmp_path))
+    # On the 1st of the next month the job also rewrites this month, so its last day is in.
+    this_month = datetime.now(CST).date().replace(day=1)
+    next_month = (this_month + timedelta(days=32)).replace(day=1)
+    clock = lambda: datetime.combine(next_month, datetime.min.time(), CST) + 60 * MINUTE  # noqa: E731
+    with engine.connect() as other:
+        assert other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEDGER_LOCK}).scalar()
+        try:
+            assert ledger_job(engine, config, clock) is None
+        finally:
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEDGER_LOCK})
+            other.commit()
+    written = ledger_job(engine, config, clock)
+    community = case["community_code"]
+    assert tmp_path / f"{community}-{this_month:%Y-%m}.xlsx" in written
+    assert tmp_path / f"{community}-{this_month:%Y-%m}.csv" in written
+    assert all(p.is_file() for p in written)
