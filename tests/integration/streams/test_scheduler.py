@@ -132,3 +132,15 @@ def test_the_daily_ledger_job_writes_this_month_once_at_a_time(maker, engine, to
     assert tmp_path / f"{community}-{this_month:%Y-%m}.xlsx" in written
     assert tmp_path / f"{community}-{this_month:%Y-%m}.csv" in written
     assert all(p.is_file() for p in written)
+
+
+def test_gridflow_scheduler_once(topics, tmp_path, demo_rules):
+    from click.testing import CliRunner
+
+    from streams.cli import main
+    from tests.processes import config_env
+
+    env = config_env(topics.with_(ledger_dir=str(tmp_path)))
+    result = CliRunner().invoke(main, ["scheduler", "--once", "--ledgers"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "swept" in result.output and "ledger files" in result.output
