@@ -116,6 +116,7 @@ async function enterApp() {
     live.start();
   } else {
     runner.kick();
+    patrol.send();
     live.start();
     live.reconnect();
   }

@@ -13,6 +13,9 @@ export const SENDING = 'sending';
 export const ATTENTION = 'attention';
 export const SENT = 'sent';
 const KEEP_SENT = 30; // delivered items kept for the queue screen
+// A send that has not finished by then is given up and tried again later (same id), so one
+// stalled upload on a weak signal never blocks the queue.
+const SEND_TIMEOUT_MS = 120_000;
 
 // Adds an item: {id, kind, owner, path, body, json_field, files: [{field, blob, name}]}.
 // The body is sent as JSON, or — when there are files — as multipart with the JSON document
@@ -83,17 +86,19 @@ export async function wakeAll() {
 
 function requestInit(item) {
   const files = item.files || [];
+  const signal = AbortSignal.timeout(SEND_TIMEOUT_MS);
   if (!files.length) {
     return {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(item.body),
+      signal,
     };
   }
   const form = new FormData();
   form.append(item.json_field || 'document', JSON.stringify(item.body));
   for (const f of files) form.append(f.field, f.blob, f.name);
-  return { method: 'POST', body: form };
+  return { method: 'POST', body: form, signal };
 }
 
 async function failLater(item, retryAfterS, error) {

@@ -84,6 +84,7 @@ export async function send() {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ batch_id: batch.batch_id, pings: batch.pings }),
+        signal: AbortSignal.timeout(60_000),
       });
       if (res.ok) {
         await delivered(batch);
