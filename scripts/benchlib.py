@@ -44,6 +44,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # PostgreSQL processes that serve every database of the server (their CPU is counted, and
 # flagged as shared, because the bench's writes are part of what they do).
+# BENCH_SUFFIX names a run's database and log folder apart (the smoke run uses one, so it
+# never meets a full-size run of the same benchmark).
+SUFFIX = os.environ.get("BENCH_SUFFIX", "")
 PG_SHARED = ("checkpointer", "background writer", "walwriter", "autovacuum launcher")
 
 
@@ -136,7 +139,7 @@ def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Ite
     from services.store.migrate import upgrade
 
     base = make_url(stack_urls()[0])
-    db = f"gridflow_bench_{name}"
+    db = f"gridflow_bench_{name}{SUFFIX}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -166,7 +169,7 @@ def bench_config(database_url: str, name: str, **changes) -> Config:
         topic_prefix=f"bench-{name}-{run}.",
         env="production",
         secret_key=uuid.uuid4().hex + uuid.uuid4().hex,
-        media_dir=str(LOGS / name / "media"),
+        media_dir=str(LOGS / f"{name}{SUFFIX}" / "media"),
         **changes,
     ).checked()
 
@@ -212,7 +215,7 @@ class Process:
     """One `gridflow ARGS…` subprocess with its output in .run/bench/<bench>/<name>.log."""
 
     def __init__(self, bench: str, name: str, args: list[str], config: Config):
-        folder = LOGS / bench
+        folder = LOGS / f"{bench}{SUFFIX}"
         folder.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.log_path = folder / f"{name}.log"
