@@ -59,6 +59,8 @@ class Config:
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
     metrics_token: str = ""
+    # The router applies up to this many reports of a poll in one transaction (1: one each).
+    router_batch_size: int = 100
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

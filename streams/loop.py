@@ -9,6 +9,9 @@ A processor is a plain function over a decoded `Event`. The loop around it is wr
   is retried with capped exponential backoff for as long as it takes: nothing is dead-lettered
   for an outage;
 * any other error is retried a few times, then dead-lettered with its description;
+* with a batch processor, the events of a poll are applied `batch_size` at a time in one
+  transaction each (one commit instead of one per event); a chunk that fails for any reason is
+  applied again event by event as above, so batching never changes what is dead-lettered;
 * offsets are committed after the whole polled batch is handled, so a crash re-delivers at most
   that batch. Processors are idempotent (they record the events they applied), so re-delivery
   and replays from offset 0 change nothing.
@@ -58,6 +61,8 @@ class Event:
 
 
 Processor = Callable[[Event], None]
+# Applies several events in one transaction, all or nothing; raises if any cannot be applied.
+BatchProcessor = Callable[[list[Event]], None]
 
 
 def decode(record: Any) -> Event:
@@ -144,6 +149,8 @@ class ConsumeLoop:
         stop: threading.Event,
         max_attempts: int = 3,
         poll_timeout_ms: int = 500,
+        batch_processor: BatchProcessor | None = None,
+        batch_size: int = 100,
     ) -> None:
         self.config = config
         self.name = name
@@ -152,6 +159,8 @@ class ConsumeLoop:
         self.processor = processor
         self.stop = stop
         self.max_attempts = max_attempts
+        self.batch_processor = batch_processor if batch_size > 1 else None
+        self.batch_size = batch_size
         self.poll_timeout_ms = poll_timeout_ms
         self.dead_letter_topic = topic_name(config.topic_prefix, DEAD_LETTER)
         self.handled = 0
@@ -174,14 +183,11 @@ class ConsumeLoop:
             self.record_lag()
             if not batches:
                 continue
-            complete = True
-            for records in batches.values():
-                for record in records:
-                    if not self.handle(record):
-                        complete = False
-                        break
-                if not complete:
-                    break
+            records = [record for part in batches.values() for record in part]
+            if self.batch_processor is not None:
+                complete = self.handle_batch(records)
+            else:
+                complete = all(self.handle(record) for record in records)
             if not complete:
                 # Stopped in the middle of an outage: leave offsets uncommitted so the
                 # unhandled records are delivered again.
@@ -212,6 +218,32 @@ class ConsumeLoop:
             self.consumer.commit()
         except KafkaError as exc:
             log.warning("%s: offset commit failed (%s); batch will be re-delivered", self.name, exc)
+
+    def handle_batch(self, records: list[Any]) -> bool:
+        """Hands the decoded events to the batch processor, `batch_size` at a time (one
+        transaction each); a chunk that fails in any way is handled again event by event, with
+        the retries and dead letters of `handle`. False only when stopped before the end."""
+        events: list[tuple[Any, Event]] = []
+        for record in records:
+            try:
+                events.append((record, decode(record)))
+            except Rejected as exc:
+                if not self.dead_letter(record, str(exc), "Rejected"):
+                    return False
+        assert self.batch_processor is not None
+        for start in range(0, len(events), self.batch_size):
+            chunk = events[start : start + self.batch_size]
+            try:
+                self.batch_processor([event for _, event in chunk])
+            except Exception as exc:  # noqa: BLE001 - every event is handled again below
+                log.info("%s: a batch of %d failed (%s: %s); handling its events one by one",
+                         self.name, len(chunk), type(exc).__name__, exc)  # fmt: skip
+                if not all(self.handle(record) for record, _ in chunk):
+                    return False
+                continue
+            self.handled += len(chunk)
+            self._processed.inc(len(chunk))
+        return True
 
     def handle(self, record: Any) -> bool:
         """Processes one record to completion; False only when stopped before finishing it."""

@@ -20,13 +20,13 @@ from sqlalchemy import Engine
 from services.config import Config
 from services.dispatch.commands import RegisterReport
 from services.dispatch.errors import DispatchError
-from services.dispatch.handlers import ROUTER, register_report
+from services.dispatch.handlers import ROUTER, CaseOutcome, register_report
 from services.dispatch.timing import Calendars, calendars_from_config
 from services.dispatch.uow import UnitOfWork
 from services.events import REPORTS, SCHEMA_VERSION
 from services.store.db import make_engine
 from streams.kafka import make_consumer, make_producer
-from streams.loop import ConsumeLoop, Event, Processor, Rejected
+from streams.loop import BatchProcessor, ConsumeLoop, Event, Processor, Rejected
 from streams.topics import wait_for_topics
 
 log = logging.getLogger(__name__)
@@ -43,28 +43,63 @@ def make_router(engine: Engine, calendars: Calendars, clock: Clock = system_cloc
     ReportCaptured event; `clock` gives the registration/dispatch instant."""
 
     def route_report(event: Event) -> None:
-        if event.type != "ReportCaptured":
-            raise Rejected(f"the router does not handle {event.type!r} events")
-        if event.schema_version > SCHEMA_VERSION:
-            raise Rejected(f"schema_version {event.schema_version} is newer than this router")
+        command = _command(event)
         try:
-            command = RegisterReport.from_payload(event.event_id, event.payload)
             with UnitOfWork(engine) as uow:
                 outcome = register_report(uow, command, calendars=calendars, now=clock())
                 uow.commit()
         except DispatchError as exc:
             raise Rejected(str(exc)) from exc
-        if outcome.applied:
-            log.info(
-                "case %s of report %s: %s%s",
-                outcome.case_id,
-                command.report_id,
-                outcome.state,
-                f" → {outcome.department_code}" if outcome.department_code else "",
-                extra={"case_id": outcome.case_id, "report_id": command.report_id},
-            )
+        _log(command, outcome)
 
     return route_report
+
+
+def make_batch_router(
+    engine: Engine, calendars: Calendars, clock: Clock = system_clock
+) -> BatchProcessor:
+    """The router's batch processor: the cases of several ReportCaptured events in one unit of
+    work (one commit). Reports are taken category by category (each category's in arrival
+    order), so routers running side by side take the per-category locks in one order and never
+    deadlock. Raises if any event cannot be applied; the loop then routes them one by one."""
+
+    def route_reports(events: list[Event]) -> None:
+        commands = sorted((_command(e) for e in events), key=lambda c: c.category_code)
+        try:
+            with UnitOfWork(engine) as uow:
+                outcomes = [
+                    register_report(uow, c, calendars=calendars, now=clock()) for c in commands
+                ]
+                uow.commit()
+        except DispatchError as exc:
+            raise Rejected(str(exc)) from exc
+        for command, outcome in zip(commands, outcomes, strict=True):
+            _log(command, outcome)
+
+    return route_reports
+
+
+def _command(event: Event) -> RegisterReport:
+    if event.type != "ReportCaptured":
+        raise Rejected(f"the router does not handle {event.type!r} events")
+    if event.schema_version > SCHEMA_VERSION:
+        raise Rejected(f"schema_version {event.schema_version} is newer than this router")
+    try:
+        return RegisterReport.from_payload(event.event_id, event.payload)
+    except DispatchError as exc:
+        raise Rejected(str(exc)) from exc
+
+
+def _log(command: RegisterReport, outcome: CaseOutcome) -> None:
+    if outcome.applied:
+        log.info(
+            "case %s of report %s: %s%s",
+            outcome.case_id,
+            command.report_id,
+            outcome.state,
+            f" → {outcome.department_code}" if outcome.department_code else "",
+            extra={"case_id": outcome.case_id, "report_id": command.report_id},
+        )
 
 
 def run_router(
@@ -84,14 +119,17 @@ def run_router(
     engine = make_engine(config.database_url, pool_size=2)
     consumer = make_consumer(config, [REPORTS], group=group, client_id="gridflow-router")
     producer = make_producer(config, client_id="gridflow-router")
+    calendars = calendars_from_config(config)
     try:
         loop = ConsumeLoop(
             config,
             name=ROUTER,
             consumer=consumer,
             producer=producer,
-            processor=make_router(engine, calendars_from_config(config), clock),
+            processor=make_router(engine, calendars, clock),
             stop=stop,
+            batch_processor=make_batch_router(engine, calendars, clock),
+            batch_size=config.router_batch_size,
         )
         if on_loop is not None:
             on_loop(loop)

@@ -1,0 +1,114 @@
+"""The consume loop with a batch processor: one call per chunk of a poll, and a failing chunk
+handled again event by event, so batching never changes what is applied or dead-lettered."""
+
+from __future__ import annotations
+
+import json
+import threading
+from types import SimpleNamespace
+
+from services.config import Config
+from services.events import envelope
+from streams.loop import ConsumeLoop, Rejected
+
+
+class Future:
+    def get(self, timeout=None):
+        return None
+
+
+class Producer:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, topic, key=None, value=None):
+        self.sent.append(value)
+        return Future()
+
+    def flush(self, timeout=None):
+        pass
+
+
+class Consumer:
+    def __init__(self, batches, stop):
+        self.batches = list(batches)
+        self.stop = stop
+        self.commits = 0
+
+    def poll(self, timeout_ms=0):
+        if not self.batches:
+            self.stop.set()
+            return {}
+        return {("t", 0): self.batches.pop(0)}
+
+    def commit(self):
+        self.commits += 1
+
+    def assignment(self):
+        return set()
+
+
+def records(*payloads, start: int = 0):
+    out = []
+    for i, payload in enumerate(payloads):
+        value = payload if isinstance(payload, bytes) else json.dumps(
+            envelope("ReportCaptured", payload)).encode()  # fmt: skip
+        out.append(SimpleNamespace(topic="t", partition=0, offset=start + i, key=b"k", value=value))
+    return out
+
+
+def run(batches, processor, batch_processor, batch_size):
+    stop = threading.Event()
+    consumer, producer = Consumer(batches, stop), Producer()
+    loop = ConsumeLoop(
+        Config(env="test"), name="batch-test", consumer=consumer, producer=producer,
+        processor=processor, stop=stop, batch_processor=batch_processor, batch_size=batch_size,
+    )  # fmt: skip
+    loop.run()
+    return loop, consumer, producer
+
+
+def test_a_poll_is_applied_in_chunks_of_batch_size():
+    chunks, singles = [], []
+    loop, consumer, producer = run(
+        [records(*({"n": i} for i in range(5)))],
+        processor=lambda e: singles.append(e.payload["n"]),
+        batch_processor=lambda events: chunks.append([e.payload["n"] for e in events]),
+        batch_size=2,
+    )
+    assert chunks == [[0, 1], [2, 3], [4]]
+    assert singles == []
+    assert loop.handled == 5 and loop.dead_lettered == 0 and consumer.commits == 1
+
+
+def test_a_failing_chunk_is_applied_again_one_event_at_a_time():
+    applied = []
+
+    def batch(events):
+        raise Rejected("one of these cannot be applied")
+
+    def single(event):
+        if event.payload.get("bad"):
+            raise Rejected("bad payload")
+        applied.append(event.payload["n"])
+
+    loop, consumer, producer = run(
+        [records({"n": 1}, {"bad": True}, b"not json", {"n": 2})],
+        processor=single, batch_processor=batch, batch_size=10,
+    )  # fmt: skip
+    assert applied == [1, 2]
+    assert loop.handled == 2 and loop.dead_lettered == 2
+    reasons = [v["payload"]["reason"] for v in producer.sent]
+    assert any("not a JSON envelope" in r for r in reasons) and "bad payload" in reasons
+    assert consumer.commits == 1
+
+
+def test_batch_size_one_means_no_batching():
+    chunks, singles = [], []
+    loop, _, _ = run(
+        [records({"n": 1}, {"n": 2})],
+        processor=lambda e: singles.append(e.payload["n"]),
+        batch_processor=lambda events: chunks.append(events),
+        batch_size=1,
+    )
+    assert singles == [1, 2] and chunks == []
