@@ -16,6 +16,7 @@ from services.dispatch.commands import DispatchCase, RegisterReport
 from services.dispatch.errors import UnknownCase, UnknownCategory, UnknownDepartment, UnknownReport
 from services.dispatch.timing import Calendars, case_due_times
 from services.dispatch.uow import UnitOfWork
+from services.domain.events import CaseHeldForIntake
 from services.domain.routing import RouteDecision, RoutingRule, check_rule_admissible, resolve_route
 from services.domain.states import CaseAction, CaseFacts, CaseState, apply
 from services.store import cases as case_store
@@ -79,8 +80,10 @@ def register_report(
     repeated delivery changes nothing and returns applied=False); a report handled on the spot
     gives a case closed at once; a report of the same category within the category's radius
     and time window of an open case is merged into it (its duplicate count grows, nothing is
-    dispatched); otherwise the case is registered and dispatched by the routing rules, with
-    ack/resolve due times counted from `now`. Raises `UnknownReport`/`UnknownCategory`.
+    dispatched); a report no routing rule places (outside every cell, or no rule for its
+    category there) stays `reported` in the operators' intake queue (CaseHeldForIntake);
+    otherwise the case is registered and dispatched by the routing rules, with ack/resolve due
+    times counted from `now`. Raises `UnknownReport`/`UnknownCategory`.
     """
     conn = uow.conn
     if not uow.claim(consumer, cmd.event_id):
@@ -122,10 +125,20 @@ def register_report(
             reason=f"duplicate of an open case ({count} merged so far)",
         )  # fmt: skip
 
+    case_store.insert_case(conn, {**row, "state": CaseState.reported.value})
+    decision = _route(uow, case_store.get_case(conn, case_id))
+    if decision.fallback:
+        # 立案 needs a place and a department: the operators decide (register, reject, merge).
+        case_store.update_case(
+            conn, case_id, route_reason=decision.reason,
+            ruleset_version=dept_store.current_version(conn),
+        )  # fmt: skip
+        uow.record(case_id, [CaseHeldForIntake(str(case_id), None, now, reason=decision.reason)])
+        return CaseOutcome(True, case_id, CaseState.reported.value, reason=decision.reason)
     registration = apply(facts, CaseAction.register, actor=None, at=now)
-    case_store.insert_case(
-        conn, {**row, "state": registration.new_state.value, "registered_at": now}
-    )
+    case_store.update_case(
+        conn, case_id, state=registration.new_state.value, registered_at=now
+    )  # fmt: skip
     uow.record(case_id, registration.events)
     return dispatch_case(uow, DispatchCase(case_id=case_id), calendars=calendars, now=now)
 

@@ -142,6 +142,15 @@ class CaseClosed(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CaseHeldForIntake(DomainEvent):
+    """No routing rule places the report (outside every cell, or no rule for its category
+    there): the case stays `reported` in the operators' intake queue, to be registered and
+    dispatched by hand, rejected or merged. `reason` says why the rules did not place it."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class CaseWarned(DomainEvent):
     """A running time limit is close to its due time (预警). `limit` is "acknowledge" or
     "resolve"."""

@@ -205,3 +205,29 @@ def test_moderation_sets_the_flags_and_is_audited(api, login, cases, engine):
         ).one()
     assert audit.reason == "含个人信息" and audit.actor.startswith("operator-")
     assert audit.detail["before"]["redacted"] is False and audit.detail["after"]["redacted"]
+
+
+def test_a_report_no_rule_places_waits_for_the_operator_who_may_reject_it(
+    api, login, cases, engine
+):
+    # Behind the application's back, the category loses every rule: the router cannot place it.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE routing_rule SET active = false WHERE category_code = '104001'"))
+    try:
+        held = cases.case("104001")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE routing_rule SET active = true WHERE category_code = '104001'")
+            )
+    assert (held["state"], held["department_code"]) == ("reported", None)
+    assert held["route_reason"]
+    [event] = cases.events(held["id"])
+    assert event["type"] == "CaseHeldForIntake" and event["payload"]["reason"]
+
+    operator = _operator(login)
+    listed = api.get("/api/v1/operator/cases?queue=intake", headers=operator).get_json()
+    assert held["case_no"] in {c["case_no"] for c in listed["items"]}
+    resp = _post(api, operator, f"reports/{held['report']['id']}/reject", reason="非城市管理事项")
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["state"] == "rejected"
