@@ -6,7 +6,7 @@ from uuid import UUID
 
 from flask import Blueprint, current_app, jsonify, send_file
 
-from services.api.errors import Forbidden, NotFound
+from services.api.errors import NotFound
 from services.api.mobile import photo_url
 from services.api.openapi import operation
 from services.api.validation import query_args
@@ -40,10 +40,9 @@ def report(report_id: UUID):
     me = current_principal()
     with _gf().engine.connect() as conn:
         row = queries.get_report(conn, report_id)
-        if row is None:
+        # Outside the caller's scope answers exactly as a missing report: nothing leaks.
+        if row is None or not may_see_report(me, row):
             raise NotFound(f"no report {report_id}", field="report_id")
-        if not may_see_report(me, row):
-            raise Forbidden("this report is outside your cells or jurisdiction")
         photos = queries.photos_of(conn, [report_id])[report_id]
         timeline = queries.timeline(conn, row)
     return jsonify(report_detail(row, photos, timeline, photo_url).model_dump(mode="json"))
@@ -63,10 +62,8 @@ def photo(photo_id: UUID):
     me = current_principal()
     with _gf().engine.connect() as conn:
         row = queries.photo_file(conn, photo_id)
-    if row is None:
+    if row is None or not may_see_report(me, row):
         raise NotFound(f"no photo {photo_id}", field="photo_id")
-    if not may_see_report(me, row):
-        raise Forbidden("this photo belongs to a report outside your cells or jurisdiction")
     path = media.resolve(_gf().config.media_dir, row["thumb_path" if thumbnail else "path"])
     if not path.is_file():
         raise NotFound("the photo file is missing", field="photo_id")

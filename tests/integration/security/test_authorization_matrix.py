@@ -1,0 +1,404 @@
+"""The authorization matrix, generated from the application's route table: every endpoint ×
+every role × own/other jurisdiction (street), department and cell.
+
+Each route must have an entry in MATRIX (a new route without one fails the test). The allowed
+callers get the success status on an object made for them in the right state; every other
+caller gets 403 or 404 — and exactly the answer a missing object gets, so a refusal never tells
+whether the object exists — and the object is left unchanged. Anonymous callers get 401.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.integration.security.world import (
+    OTHER_DEPARTMENT,
+    PRINCIPALS,
+    STREET_A,
+    Thing,
+    World,
+    jpeg,
+)
+
+ALL = frozenset(PRINCIPALS)
+ADMIN = frozenset({"admin"})
+GRID = frozenset({"gw_own", "gw_other"})
+STAFF = frozenset({"staff_own", "staff_other"})
+OPERATORS = frozenset({"admin", "op_street", "op_district", "op_other"})
+OWN_PLACE = frozenset({"admin", "op_street", "op_district"})
+SEES_CASE = OWN_PLACE | {"staff_own", "gw_own"}
+TODAY = date.today()
+STATS = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call an endpoint, on what object, with what body, and what success is."""
+
+    allowed: frozenset[str]
+    make: Callable[[World], Thing] | None = None
+    body: Callable[[World, Thing | None, str], dict] | None = None
+    multipart: bool = False
+    query: dict = field(default_factory=dict)
+    ok: int = 200
+    params: Callable[[Thing], dict] | None = None
+
+
+def _later(days: int = 5) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+def _report_body(world: World, thing: Thing | None, who: str) -> dict:
+    from tests.integration.services.handling.loop import cell_point
+
+    cell = next(iter(world.cases._cells.get(STREET_A) or [])) if who == "gw_own" else None
+    lat, lng = cell_point(world.engine, cell or world.cases.fresh_cell(STREET_A))
+    return {
+        "id": str(uuid.uuid4()),
+        "category": "201001",
+        "description": "巡查发现",
+        "location": {"lat": lat, "lng": lng, "crs": "wgs84", "accuracy_m": 5.0},
+        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+    }
+
+
+def _pings(world: World, thing: Thing | None, who: str) -> dict:
+    ping = {"t": datetime.now(UTC).isoformat(), "lat": 29.95, "lng": 121.71, "crs": "wgs84"}
+    return {"batch_id": str(uuid.uuid4()), "pings": [ping]}
+
+
+def _merge(world: World) -> Thing:
+    original = world.report()
+    waiting = world.waiting()
+    waiting.extra["duplicate_of"] = original.case_no
+    return waiting
+
+
+def _department_body(world: World, thing: Thing | None, who: str) -> dict:
+    rows = world.api.get("/api/v1/admin/departments", headers=world.headers["admin"]).get_json()
+    greening = next(d for d in rows["items"] if d["code"] == OTHER_DEPARTMENT)
+    keys = ("name_zh", "name_en", "kind", "jurisdiction_code", "admitted_categories", "active")
+    return {k: greening[k] for k in keys}
+
+
+def _ruleset_body(world: World, thing: Thing | None, who: str) -> dict:
+    rules = world.api.get("/api/v1/admin/rules", headers=world.headers["admin"]).get_json()
+    keys = ("category_code", "jurisdiction_code", "department_code", "priority")
+    return {"rules": [{k: r[k] for k in keys} for r in rules["items"]], "note": "unchanged"}
+
+
+def _rule_body(world: World, thing: Thing | None, who: str) -> dict:
+    cell = world.cases.fresh_cell(STREET_A)
+    return {"category_code": "104003", "jurisdiction_code": cell,
+            "department_code": OTHER_DEPARTMENT}  # fmt: skip
+
+
+def _verify_body(world: World, thing: Thing | None, who: str) -> dict:
+    return {
+        "verification": json.dumps({"passed": True, "note": "现场核查通过"}),
+        "photo": (io.BytesIO(jpeg("gray")), "v.jpg", "image/jpeg"),
+    }
+
+
+def _const(body: dict) -> Callable[[World, Thing | None, str], dict]:
+    return lambda world, thing, who: dict(body)
+
+
+def _version(thing: Thing) -> dict:
+    return {"version": 1}
+
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    # Everyone signed in.
+    ("auth.me", "GET"): Rule(ALL),
+    ("reports.categories", "GET"): Rule(ALL),
+    # Grid workers.
+    ("mobile.my_reports", "GET"): Rule(GRID),
+    ("mobile.my_tasks", "GET"): Rule(GRID),
+    ("mobile.file_report", "POST"): Rule(GRID, body=_report_body, ok=201),
+    ("mobile.patrol_pings", "POST"): Rule(GRID, body=_pings, ok=202),
+    ("verification.verify", "POST"): Rule(
+        frozenset({"gw_own"}), make=World.resolved, body=_verify_body, multipart=True
+    ),
+    # Who sees a report or a case: its place, its department, its reporter.
+    ("reports.report", "GET"): Rule(SEES_CASE, make=World.report),
+    ("reports.photo", "GET"): Rule(SEES_CASE, make=World.report),
+    ("verification.case_photo", "GET"): Rule(
+        SEES_CASE,
+        make=World.resolved,
+        params=lambda t: {"case_id": t.case_id, "photo_id": t.extra["case_photo_id"]},
+    ),  # fmt: skip
+    ("verification.rating", "POST"): Rule(
+        OWN_PLACE | {"gw_own"}, make=World.closed, body=_const({"rating": "satisfied"})
+    ),
+    # Department staff: the cases their department holds.
+    ("department.cases", "GET"): Rule(STAFF),
+    ("department.case", "GET"): Rule(frozenset({"staff_own"}), make=World.report),
+    ("department.acknowledge", "POST"): Rule(
+        frozenset({"staff_own"}), make=World.report, body=_const({})
+    ),
+    ("department.return_", "POST"): Rule(
+        frozenset({"staff_own"}), make=World.report, body=_const({"reason": "不属于本部门职责"})
+    ),
+    ("department.resolve", "POST"): Rule(
+        frozenset({"staff_own"}), make=World.acknowledged, body=_const({"note": "已处理"})
+    ),
+    ("department.extension", "POST"): Rule(
+        frozenset({"staff_own"}),
+        make=World.acknowledged,
+        body=lambda w, t, who: {"requested_due": _later(), "reason": "需要采购配件"},
+    ),  # fmt: skip
+    # Operators: their district or street.
+    ("operator.cases", "GET"): Rule(OPERATORS),
+    ("operator.case", "GET"): Rule(OWN_PLACE, make=World.report),
+    ("operator.register", "POST"): Rule(
+        OWN_PLACE, make=lambda w: w.report(routed=False), body=_const({})
+    ),
+    ("operator.reject", "POST"): Rule(
+        OWN_PLACE, make=lambda w: w.report(routed=False), body=_const({"reason": "非城管问题"})
+    ),
+    ("operator.moderate", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const({"hidden": True, "reason": "含个人信息"})
+    ),
+    ("operator.dispatch", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const({"department_code": OTHER_DEPARTMENT})
+    ),
+    ("operator.merge", "POST"): Rule(
+        OWN_PLACE, make=_merge, body=lambda w, t, who: {"duplicate_of": t.extra["duplicate_of"]}
+    ),
+    ("operator.approve_extension", "POST"): Rule(
+        OWN_PLACE, make=World.with_extension_request, body=_const({})
+    ),
+    ("operator.reject_extension", "POST"): Rule(
+        OWN_PLACE, make=World.with_extension_request, body=_const({"reason": "理由不充分"})
+    ),
+    # Statistics: scoped inside the query; refused to grid workers.
+    ("stats.departments", "GET"): Rule(OPERATORS | STAFF, query=STATS),
+    ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF, query=STATS),
+    # Admins.
+    ("audit.audit_trail", "GET"): Rule(ADMIN),
+    ("admin.audit", "GET"): Rule(ADMIN),
+    ("admin.departments", "GET"): Rule(ADMIN),
+    ("admin.put_department", "PUT"): Rule(
+        ADMIN, body=_department_body, params=lambda t: {"code": OTHER_DEPARTMENT}
+    ),
+    ("admin.active_rules", "GET"): Rule(ADMIN),
+    ("admin.add_rule", "POST"): Rule(ADMIN, body=_rule_body, ok=201),
+    ("admin.replace_rules", "PUT"): Rule(ADMIN, body=_ruleset_body),
+    ("admin.remove_rule", "DELETE"): Rule(
+        ADMIN, make=World.rule, params=lambda t: {"rule_id": t.extra["rule_id"]}
+    ),
+    ("admin.rule_versions", "GET"): Rule(ADMIN),
+    ("admin.rule_version", "GET"): Rule(ADMIN, params=_version),
+}
+
+# Open to anyone (no token): sign-in, the public documents, the grid, pages and their assets,
+# health, metrics (guarded by its own token when one is configured). Open311 uses API keys and
+# has its own tests.
+PUBLIC = {
+    "auth.login", "auth.refresh", "openapi.openapi_json", "openapi.docs_page", "grid.cells",
+    "grid.cell", "grid.locate", "health.healthz", "metrics", "pages.command_center",
+    "pages.department_console", "pages.static", "pages.vendor", "static", "mobile_web.index",
+    "mobile_web.manifest", "mobile_web.static", "mobile_web.service_worker", "mobile_web.vendor",
+}  # fmt: skip
+SEPARATE = {"auth.logout": "revokes the caller's own session: test_tokens.py"}
+_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _routes(app) -> list[tuple[str, str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule.rule))
+    return sorted(found)
+
+
+def _standard_params(thing: Thing | None) -> dict:
+    if thing is None:
+        return {}
+    extra = thing.extra
+    return {"case_id": thing.case_id, "report_id": thing.report_id,
+            "photo_id": extra.get("photo_id"), "task_id": extra.get("task_id")}  # fmt: skip
+
+
+def _ghost(kind: str | None) -> object:
+    return 2**31 - 7 if kind == "int" else ("NO-SUCH" if kind is None else uuid.uuid4())
+
+
+def _path(template: str, values: dict) -> str:
+    return _PARAM.sub(lambda m: str(values[m.group(2)]), template)
+
+
+def _ghost_values(template: str) -> dict:
+    return {name: _ghost(kind or None) for kind, name in _PARAM.findall(template)}
+
+
+def _call(world: World, method: str, path: str, rule: Rule, headers, thing, who):
+    kwargs: dict = {"headers": headers, "query_string": rule.query}
+    if rule.body is not None:
+        body = rule.body(world, thing, who)
+        if rule.multipart:
+            kwargs.update(data=body, content_type="multipart/form-data")
+        else:
+            kwargs["json"] = body
+    resp = world.api.open(path, method=method, **kwargs)
+    resp.get_data()
+    resp.close()  # a file answer holds its file open until closed
+    return resp
+
+
+def _shape(resp, ids: list[str]) -> tuple:
+    """What a caller learns from a refusal: status, error code and message (ids blanked)."""
+    error = (resp.get_json(silent=True) or {}).get("error", {})
+    message = error.get("message", "")
+    for value in ids:
+        message = message.replace(str(value), "<id>")
+    return resp.status_code, error.get("code"), error.get("field"), message
+
+
+def _state(world: World, thing: Thing | None):
+    if thing is None or thing.case_id is None:
+        return None
+    resp = world.api.get(f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"])
+    body = resp.get_json()
+    keep = ("state", "department_code", "moderation", "extension", "rating", "resolve_due")
+    return {k: body.get(k) for k in keep}
+
+
+@pytest.fixture(scope="module")
+def world(security_app, engine, demo):
+    from tests.integration.services.accounts import signed_in
+
+    api = security_app.test_client()
+    return World(api, engine, lambda role, **scope: signed_in(api, engine, role, **scope))
+
+
+def test_every_route_has_an_authorization_rule(security_app):
+    missing = [
+        (endpoint, method, path)
+        for endpoint, method, path in _routes(security_app)
+        if (endpoint, method) not in MATRIX and endpoint not in PUBLIC | set(SEPARATE)
+        and not endpoint.startswith("open311.")
+    ]  # fmt: skip
+    assert missing == [], "routes without an entry in the authorization matrix"
+
+
+def test_public_routes_need_no_token(security_app, world):
+    for endpoint, method, template in _routes(security_app):
+        if endpoint not in PUBLIC or method != "GET" or "<" in template:
+            continue
+        resp = world.api.get(template)
+        assert resp.status_code not in (401, 403), (endpoint, resp.status_code)
+
+
+@pytest.mark.parametrize(("endpoint", "method"), sorted(MATRIX), ids=lambda v: str(v))
+def test_matrix(security_app, world, endpoint, method):
+    rule = MATRIX[(endpoint, method)]
+    [template] = [p for e, m, p in _routes(security_app) if (e, m) == (endpoint, method)]
+    params = rule.params or _standard_params
+
+    # Anonymous: 401, whatever the object.
+    shared = rule.make(world) if rule.make else None
+    ghost_values = _ghost_values(template)
+    ghost_path = _path(template, ghost_values)
+    assert _call(world, method, ghost_path, rule, {}, shared, "anonymous").status_code == 401
+
+    # Everyone else: refused as if the object did not exist, and the object unchanged.
+    before = _state(world, shared)
+    for who in sorted(ALL - rule.allowed):
+        headers = world.as_(who, shared)
+        values = params(shared) if "<" in template else {}
+        resp = _call(world, method, _path(template, values), rule, headers, shared, who)
+        ghost = _call(world, method, ghost_path, rule, headers, shared, who)
+        ids = [v for v in values.values() if v is not None]
+        assert resp.status_code in (403, 404), (who, resp.status_code, resp.get_json(silent=True))
+        if "<" in template:
+            expected = _shape(ghost, list(ghost_values.values()))
+            assert _shape(resp, ids) == expected, (who, _shape(resp, ids), expected)
+    assert _state(world, shared) == before, "a refused call changed the object"
+
+    # The allowed: success, each on an object of its own.
+    for who in sorted(rule.allowed):
+        thing = rule.make(world) if rule.make else None
+        values = params(thing) if "<" in template else {}
+        resp = _call(
+            world, method, _path(template, values), rule, world.as_(who, thing), thing, who
+        )
+        assert resp.status_code == rule.ok, (who, resp.status_code, resp.get_json(silent=True))
+
+
+def _ids(resp, key: str = "id") -> set[str]:
+    assert resp.status_code == 200, resp.get_json()
+    return {str(item[key]) for item in resp.get_json()["items"]}
+
+
+def test_lists_hold_only_what_the_caller_may_see(world):
+    thing = world.report()
+    api, h = world.api, world.headers
+    listed = {
+        who: thing.case_id
+        in _ids(
+            api.get("/api/v1/operator/cases?queue=all&per_page=200", headers=h[who])
+        )  # fmt: skip
+        for who in OPERATORS
+    }
+    assert listed == {"admin": True, "op_street": True, "op_district": True, "op_other": False}
+    listed = {
+        who: thing.case_id in _ids(api.get("/api/v1/department/cases?per_page=200", headers=h[who]))
+        for who in STAFF
+    }
+    assert listed == {"staff_own": True, "staff_other": False}
+    mine = _ids(api.get("/api/v1/me/reports?per_page=100", headers=thing.reporter))
+    theirs = _ids(api.get("/api/v1/me/reports?per_page=100", headers=h["gw_other"]))
+    assert thing.report_id in mine and thing.report_id not in theirs
+
+
+def _token(headers: dict[str, str]) -> str:
+    return headers["Authorization"].split(" ", 1)[1]
+
+
+def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, world):
+    """Each role joins the rooms of its scope only: an event of street A reaches the admin,
+    the operators of street A and of the district, the case's department and the cell's worker
+    — nobody else; a case's details over the socket are refused like a missing case."""
+    from services.live.rooms import Place, rooms_for_place
+
+    thing = world.report()
+    live = security_app.extensions["gridflow.live"]
+    clients = {
+        who: live.socketio.test_client(security_app, auth={"token": _token(world.as_(who, thing))})
+        for who in ALL
+    }
+    try:
+        assert all(c.is_connected() for c in clients.values())
+        for client in clients.values():
+            client.get_received()
+        place = Place(thing.cell, thing.cell[:9], thing.cell[:6], ("sanitation",))
+        live.publish("case_event", {"id": -1, "case": {"id": thing.case_id}},
+                     rooms_for_place(place))  # fmt: skip
+        got = {
+            who: any(m["name"] == "case_event" for m in c.get_received())
+            for who, c in clients.items()
+        }
+        assert {who for who, yes in got.items() if yes} == SEES_CASE
+
+        ghost = str(uuid.uuid4())
+        for who, client in clients.items():
+            answer = client.emit("case_detail", {"case_id": thing.case_id}, callback=True)
+            missing = client.emit("case_detail", {"case_id": ghost}, callback=True)
+            if who in SEES_CASE:
+                assert answer.get("case", {}).get("id") == thing.case_id, who
+            else:
+                assert answer == missing == {"error": "not_found", "field": "case_id"}, who
+    finally:
+        for client in clients.values():
+            if client.is_connected():
+                client.disconnect()
