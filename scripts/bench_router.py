@@ -183,12 +183,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--capture-threads", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="GRIDFLOW_ROUTER_BATCH_SIZE (default: the Config's)")  # fmt: skip
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     info = benchlib.machine()
     with benchlib.bench_database("router", keep=args.keep_db) as url:
-        config = benchlib.bench_config(url, "router")
+        changes = {} if args.batch_size is None else {"router_batch_size": args.batch_size}
+        config = benchlib.bench_config(url, "router", **changes)
         engine = make_engine(url)
         try:
             t0 = time.monotonic()
@@ -208,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict:
         "parameters": {
             "messages": args.messages,
             "topic_partitions": config.topic_partitions,
+            "router_batch_size": config.router_batch_size,
             "prefill": f"captured in {captured_s:.1f} s, published by gridflow relay in "
             f"{published_s:.1f} s",
             "passthrough": "kafka-python consumer (200 records a poll) → idempotent producer "

@@ -54,6 +54,10 @@ class CategoryTerms:
 def category_terms(uow: UnitOfWork, code: str) -> CategoryTerms:
     """The category's limits (deactivated categories included: a report captured before the
     deactivation still gets its case); raises `UnknownCategory`."""
+    return uow.memo(("category_terms", code), lambda: _load_terms(uow, code))
+
+
+def _load_terms(uow: UnitOfWork, code: str) -> CategoryTerms:
     row = uow.conn.execute(
         text(
             "SELECT priority, ack_limit_minutes, resolve_limit_minutes, around_the_clock, "
@@ -131,7 +135,7 @@ def register_report(
         # 立案 needs a place and a department: the operators decide (register, reject, merge).
         case_store.update_case(
             conn, case_id, route_reason=decision.reason,
-            ruleset_version=dept_store.current_version(conn),
+            ruleset_version=uow.memo("ruleset_version", lambda: dept_store.current_version(conn)),
         )  # fmt: skip
         uow.record(case_id, [CaseHeldForIntake(str(case_id), None, now, reason=decision.reason)])
         return CaseOutcome(True, case_id, CaseState.reported.value, reason=decision.reason)
@@ -174,7 +178,7 @@ def dispatch_case(
     else:
         department_code = _checked_department(uow, case.category_code, cmd.department_code)
         reason = f"dispatched by {cmd.actor or 'the system'} to {department_code}"
-    version = dept_store.current_version(conn)
+    version = uow.memo("ruleset_version", lambda: dept_store.current_version(conn))
 
     if department_code is None:
         case_store.update_case(
@@ -243,9 +247,13 @@ def _open_duplicate(uow: UnitOfWork, cmd: RegisterReport, terms: CategoryTerms):
 def _route(uow: UnitOfWork, case: case_store.CaseRow) -> RouteDecision:
     conn = uow.conn
     rules = dept_store.rules_for(conn, case.category_code, case.cell_code) if case.cell_code else []
-    known = dept_store.departments(conn, {r.department_code for r in rules})
+    codes = frozenset(r.department_code for r in rules)
+    known = dict(uow.memo(("departments", codes), lambda: dept_store.departments(conn, codes)))
     if case.district_code:
-        known.update(dept_store.operator_queues(conn, case.district_code))
+        district = case.district_code
+        known.update(
+            uow.memo(("queues", district), lambda: dept_store.operator_queues(conn, district))
+        )
     return resolve_route(rules, known, case.category_code, case.cell_code, case.district_code or "")
 
 

@@ -15,8 +15,8 @@ Kafka if and only if the change commits. The caller commits (`uow.commit()`); le
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -24,6 +24,8 @@ from services.domain.events import DomainEvent
 from services.events import CASE_EVENTS
 from services.store import cases as case_store
 from services.store.outbox import enqueue
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -34,6 +36,7 @@ class UnitOfWork:
         self.conn: Connection | None = None
         self.recorded: list[dict[str, Any]] = []
         self._committed = False
+        self._memo: dict[Hashable, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
@@ -53,6 +56,13 @@ class UnitOfWork:
         assert self.conn is not None
         self.conn.commit()
         self._committed = True
+
+    def memo(self, key: Hashable, load: Callable[[], T]) -> T:
+        """Reference data (a category's terms, the ruleset version, departments) read once per
+        unit of work: a router batch registering many reports reads each only once."""
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]
 
     def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Marks an incoming event as applied by `consumer` in this transaction; False when it
