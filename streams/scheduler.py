@@ -100,10 +100,12 @@ def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = syste
 @click.option("--once", is_flag=True, help="run one SLA sweep (and, with --ledgers, one "
               "ledger export) and exit")  # fmt: skip
 @click.option("--ledgers", is_flag=True, help="with --once: also export the ledgers")
-def scheduler(log_level: str, once: bool, ledgers: bool) -> None:
+@click.option("--metrics-port", type=int, default=None, help="serve Prometheus /metrics (open "
+              "and overdue cases) here (default GRIDFLOW_METRICS_PORT; 0: none)")  # fmt: skip
+def scheduler(log_level: str, once: bool, ledgers: bool, metrics_port: int | None) -> None:
     """SLA sweeper and daily ledgers (runs until SIGTERM/SIGINT; several may run, one sweep
     is active at a time)."""
-    from streams.process import configure_logging, stop_on_signals
+    from streams.process import configure_logging, start_metrics, stop_on_signals
 
     configure_logging(log_level)
     config = Config.from_env()
@@ -121,8 +123,13 @@ def scheduler(log_level: str, once: bool, ledgers: bool) -> None:
             engine.dispose()
         return
     stop = stop_on_signals()
+    metrics = start_metrics(config, metrics_port, cases=True)
     click.echo("gridflow scheduler: SLA sweep and daily ledgers", err=True)
-    run_scheduler(config, stop)
+    try:
+        run_scheduler(config, stop)
+    finally:
+        if metrics is not None:
+            metrics.close()
     click.echo("gridflow scheduler: stopped", err=True)
 
 

@@ -9,6 +9,7 @@ import uuid
 import requests
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from services.events import REPORTS, topic_name
 from tests.integration.streams.stream_helpers import case_of, cell_point, post_report, wait_until
@@ -97,3 +98,22 @@ def test_relay_and_router_expose_metrics_and_log_the_case_and_report(
     finally:
         assert router.stop() == 0, router.output()[-3000:]
         assert relay.stop() == 0, relay.output()[-3000:]
+
+
+def test_scheduler_exposes_open_and_overdue_cases(topics, engine):
+    port = free_port()
+    scheduler = GridflowProcess(
+        "metrics-scheduler", ["scheduler", "--metrics-port", str(port)], topics
+    )
+    try:
+        scheduler.wait_for_port(port)
+        samples = scrape(port)
+        assert total(samples, "gridflow_store_up") == 1
+        with engine.connect() as conn:
+            open_now = conn.execute(
+                text("SELECT count(*) FROM case_file WHERE state = 'dispatched'")
+            ).scalar_one()
+        assert total(samples, "gridflow_cases_open", state="dispatched") == open_now
+        assert ("gridflow_cases_overdue", ()) in samples
+    finally:
+        assert scheduler.stop() == 0, scheduler.output()[-3000:]
