@@ -23,6 +23,9 @@ from geo.grid import Cell, Grid, Jurisdiction
 from geo.validate import ERROR, WARNING, Problem, ValidationReport
 
 LEVEL_ALIASES = {"grid": "cell", "cell": "cell", "网格": "cell"}
+# More corners than any real cell or jurisdiction boundary needs; a feature past this is
+# refused before its coordinates are read (a file built to exhaust memory or time).
+MAX_VERTICES = 100_000
 
 
 class FeatureError(Exception):
@@ -74,6 +77,11 @@ def _polygons(geometry: object) -> tuple[list[list[np.ndarray]], list[str]]:
         )
     if not isinstance(polys, list) or not polys or not all(isinstance(p, list) for p in polys):
         raise FeatureError("invalid_geometry", "empty geometry")
+    vertices = sum(len(ring) for rings in polys for ring in rings if isinstance(ring, list))
+    if vertices > MAX_VERTICES:
+        raise FeatureError(
+            "too_large", f"{vertices} vertices: a feature may have at most {MAX_VERTICES}"
+        )
     out, defects = [], []
     for i, rings in enumerate(polys):
         if not rings:
@@ -170,6 +178,9 @@ def parse_feature_collection(
                 "malformed", ERROR, f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             )
         )
+        return grid, report
+    except RecursionError:
+        report.add(Problem("malformed", ERROR, "not GeoJSON: arrays nested too deeply"))
         return grid, report
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         report.add(Problem("malformed", ERROR, "the file is not a GeoJSON FeatureCollection"))

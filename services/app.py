@@ -23,6 +23,7 @@ from services.api import (
     stats,
     verification,
 )
+from services.api.security_headers import init_security_headers
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
@@ -58,6 +59,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp):
         app.register_blueprint(bp)
+    init_security_headers(app)
     init_live(app, config)
     init_http_metrics(app, token=config.metrics_token)
     return app

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound
 from services.api.mobile import accept
-from services.api.validation import check_size, validate
+from services.api.validation import check_size, parse_json, validate
 from services.auth.apikeys import client_for_key
 from services.auth.decorators import check_rate
 from services.calendars import calendar_from_config
@@ -101,7 +101,7 @@ def service_definition(code: str, fmt: str):
 def _request_params() -> RequestIn:
     check_size(64 * 1024)
     if request.mimetype == "application/json":
-        data = request.get_json(silent=True)
+        data = parse_json(request.get_data(cache=True) or b"null")
         if not isinstance(data, dict):
             raise InvalidInput("the body is not a JSON object", field="body")
     else:

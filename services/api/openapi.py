@@ -15,6 +15,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel, TypeAdapter
 
+from services.api.security_headers import inline_policy
+
 bp = Blueprint("openapi", __name__)
 DOCS_PAGE = Path(__file__).with_name("docs.html")
 REF = "#/components/schemas/{model}"
@@ -147,6 +149,12 @@ def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: _Schemas) 
     if op.query is not None:
         out["parameters"] = _query(op.query, schemas)
     errors = set(op.errors)
+    # What every validated input can answer: a query → 422; a body → 400 (not JSON, nested too
+    # deeply), 413 (too large) and 422 (a field is invalid).
+    if op.query is not None:
+        errors.add(422)
+    if op.body is not None:
+        errors.update((400, 413, 422))
     if not op.public:
         out["security"] = [{"bearerAuth": []}]
         errors.add(401)
@@ -211,4 +219,6 @@ def openapi_json():
 
 @bp.get("/api/v1/docs")
 def docs_page():
-    return Response(DOCS_PAGE.read_text(encoding="utf-8"), mimetype="text/html")
+    html = DOCS_PAGE.read_text(encoding="utf-8")
+    policy = {"Content-Security-Policy": inline_policy(html)}
+    return Response(html, mimetype="text/html", headers=policy)

@@ -77,18 +77,46 @@ def check_size(max_bytes: int) -> None:
         raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes", field="body")
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_json(raw: bytes | str, field: str = "body") -> Any:
+    """`raw` parsed as JSON: 400 naming `field` when it is not JSON or is nested deeper than
+    MAX_JSON_DEPTH levels (a document built to exhaust the parser is refused, not a 500)."""
+    what = "the body" if field == "body" else f"the part {field!r}"
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:
+        raise InvalidInput(f"{what} is nested too deeply", field=field) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{what} is not valid JSON: {exc}", field=field) from exc
+    if _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise InvalidInput(f"{what} is nested more than {MAX_JSON_DEPTH} levels", field=field)
+    return data
+
+
 def json_object(max_bytes: int = 1024 * 1024) -> Any:
-    """The request body parsed as JSON (400 if it is not JSON, 413 if too large)."""
+    """The request body parsed as JSON (400 if it is not JSON or nested too deeply, 413 if too
+    large)."""
     check_size(max_bytes)
     raw = request.get_data(cache=True)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes", field="body")
     if not raw:
         raise InvalidInput("a JSON body is required", field="body")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from exc
+    return parse_json(raw)
 
 
 def json_body(model: type[M], max_bytes: int = 1024 * 1024) -> M:

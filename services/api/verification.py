@@ -9,7 +9,6 @@ in `verification`, photos in `photo`) or as JSON; the same answer sent again is 
 
 from __future__ import annotations
 
-import json
 from uuid import UUID
 
 from flask import Blueprint, jsonify, request, send_file
@@ -24,7 +23,7 @@ from services.api.casework import (
     run,
     visible_case,
 )
-from services.api.errors import InvalidInput, NotFound, Unprocessable
+from services.api.errors import NotFound, Unprocessable
 from services.api.evidence_upload import photos_from_request
 from services.api.handling_schemas import (
     CaseOut,
@@ -35,7 +34,7 @@ from services.api.handling_schemas import (
     VerifyOut,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args, validate
+from services.api.validation import json_body, parse_json, query_args, validate
 from services.auth import ADMIN, GRID_WORKER, OPERATOR, current_principal, requires
 from services.auth.principal import Principal
 from services.capture import media
@@ -124,11 +123,7 @@ def _answer() -> tuple[VerifyIn, list]:
         if raw is None:
             raise Unprocessable("the part 'verification' (the answer as JSON) is missing",
                                 field="verification")  # fmt: skip
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise InvalidInput(f"the part 'verification' is not valid JSON: {exc}",
-                               field="verification") from exc  # fmt: skip
+        data = parse_json(raw, "verification")
         photos = photos_from_request(("photo", "photos"), text_fields=("verification",))
         return validate(VerifyIn, data), photos
     return json_body(VerifyIn), []

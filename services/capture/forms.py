@@ -6,16 +6,16 @@ multipart/form-data parts: `report` (the ReportIn JSON), `photos` (up to 6 files
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from flask import request
 
-from services.api.errors import InvalidInput, Unprocessable
+from services.api.errors import Unprocessable
 from services.api.validation import (
     UnsupportedMediaType,
     check_size,
     json_body,
+    parse_json,
     validate,
 )
 from services.capture.intake import PhotoUpload
@@ -34,10 +34,7 @@ def _multipart() -> tuple[ReportIn, list[PhotoUpload]]:
     raw = request.form.get("report")
     if raw is None:
         raise Unprocessable("the part 'report' (the report as JSON) is missing", field="report")
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"the part 'report' is not valid JSON: {exc}", field="report") from exc
+    data = parse_json(raw, "report")
     report = validate(ReportIn, data)
     for name in request.files:
         if name not in FILE_FIELDS:
