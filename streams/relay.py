@@ -99,15 +99,18 @@ class OutboxRelay:
             if not candidates:
                 return 0
             random.shuffle(candidates)
-            mine: list[int] = []
-            for bucket in candidates:
-                got = conn.execute(
-                    text("SELECT pg_try_advisory_xact_lock(:c, :b)"), {"c": LOCK_CLASS, "b": bucket}
-                ).scalar_one()
-                if got:
-                    mine.append(bucket)
-                    if len(mine) >= self.max_buckets:
-                        break
+            # One round trip: the buckets are tried in this random order until max_buckets are
+            # held (the limit stops the scan, so no further bucket is locked).
+            mine = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT b FROM unnest(CAST(:buckets AS int[])) AS x(b) "
+                        "WHERE pg_try_advisory_xact_lock(:c, b) LIMIT :max"
+                    ),
+                    {"buckets": candidates, "c": LOCK_CLASS, "max": self.max_buckets},
+                )
+            ]
             if not mine:
                 return 0
             rows = conn.execute(
