@@ -7,18 +7,35 @@ import time
 
 import pytest
 
-from tests.e2e.live_pages import account, sign_in, ticker_ids
+from tests.e2e.live_pages import account, sign_in, start_server, ticker_ids
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.live.cases import CaseWriter
+from tests.integration.services.live.isolated import own_stack
 
 
 @pytest.fixture(scope="module")
-def topics(config):
-    from streams.topics import ensure_topics
+def stack(config):
+    """A database and topics of this module's own: its cases stay out of other tests."""
+    with own_stack(config, "e2ecc") as own:
+        yield own
 
-    if ensure_topics(config):
-        time.sleep(2.5)  # running servers look for new topics every 2 s
-    return config
+
+@pytest.fixture(scope="module")
+def engine(stack):
+    from services.store.db import make_engine
+
+    own = make_engine(stack.database_url)
+    yield own
+    own.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(stack):
+    server, url = start_server("e2e-cc-serve", stack)
+    try:
+        yield url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +44,14 @@ def cells(engine):
 
 
 @pytest.fixture()
-def writer(topics, engine):
-    w = CaseWriter(topics, engine)
+def writer(stack, engine):
+    w = CaseWriter(stack, engine)
     yield w
     w.close()
 
 
 @pytest.fixture()
-def operator_page(page, live_server, engine, cells, topics):
+def operator_page(page, live_server, engine, cells):
     page.on("console", lambda m: print(f"console {m.type}: {m.text}"))
     page.on("pageerror", lambda e: print(f"page error: {e}"))
     _, username = account(engine, "operator", jurisdiction=cells[0].street)
@@ -99,14 +116,14 @@ def test_pages_send_a_content_security_policy(live_server):
         assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
 
 
-def test_a_page_whose_server_dies_catches_up_from_the_next_one(page, engine, writer, cells, topics):
+def test_a_page_whose_server_dies_catches_up_from_the_next_one(page, engine, writer, cells, stack):
     """The server process is killed while events happen; the page reconnects by itself to the
     server started in its place and shows every missed event once."""
     from tests.processes import GridflowProcess, free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    first = GridflowProcess("e2e-serve-dies", ["serve", "--port", str(port)], topics)
+    first = GridflowProcess("e2e-serve-dies", ["serve", "--port", str(port)], stack)
     second = None
     try:
         first.wait_for_port(port)
@@ -121,7 +138,7 @@ def test_a_page_whose_server_dies_catches_up_from_the_next_one(page, engine, wri
             writer.event(case_id, "CaseAcknowledged", department_code="sanitation"),
             writer.event(case_id, "CaseResolved", department_code="sanitation"),
         ]
-        second = GridflowProcess("e2e-serve-again", ["serve", "--port", str(port)], topics)
+        second = GridflowProcess("e2e-serve-again", ["serve", "--port", str(port)], stack)
         second.wait_for_port(port)
         page.wait_for_selector("#connection.online", timeout=10_000)
         for event_id in missed:

@@ -10,79 +10,56 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from tests.e2e.live_pages import account, fresh_point, sign_in
+from tests.e2e.live_pages import account, fresh_point, sign_in, start_server
 from tests.integration.services.accounts import PASSWORD
 from tests.integration.services.grid_fixtures import cell_points
+from tests.integration.services.live.isolated import own_stack
 from tests.processes import GridflowProcess
 
 CATEGORY = "206002"  # 飞线充电: a small duplicate radius keeps test reports apart
 
 
 @pytest.fixture(scope="module")
-def pipeline(config, engine):
+def stack(config):
+    """A database and topics of this module's own: its reports and the simulated city stay
+    out of other tests' listings and duplicate checks."""
+    with own_stack(config, "e2epipe") as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def engine(stack):
+    from services.store.db import make_engine
+
+    own = make_engine(stack.database_url)
+    yield own
+    own.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(stack):
+    server, url = start_server("e2e-pipeline-serve", stack)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def pipeline(stack, engine):
     """The demo routing rules, and `gridflow relay` and `gridflow router` running."""
     from services.dispatch.rulefile import load_demo_rules
-    from streams.topics import ensure_topics
 
-    if ensure_topics(config):
-        time.sleep(2.5)  # running servers look for new topics every 2 s
+    cell_points(engine)  # loads the demo grid
     load_demo_rules(engine, actor="e2e")
-    relay = GridflowProcess("e2e-relay", ["relay"], config)
-    router = GridflowProcess("e2e-router", ["router"], config)
+    relay = GridflowProcess("e2e-relay", ["relay"], stack)
+    router = GridflowProcess("e2e-router", ["router"], stack)
     time.sleep(2)
     try:
         yield
     finally:
-        try:
-            close_cases_of_this_module(engine)
-        finally:
-            router.stop()
-            relay.stop()
-
-
-# Reports filed here: this module's category, or by the simulated fleet.
-FILED_HERE = (
-    "(r.category_code = :category OR r.reporter_id IN "
-    "(SELECT id FROM app_user WHERE username LIKE 'sim-%'))"
-)
-
-
-def close_cases_of_this_module(engine, timeout_s: float = 15.0) -> None:
-    """Once the router has turned every report filed here into a case, closes those cases, so
-    no later test's report is taken for a duplicate of one of them."""
-    from sqlalchemy import text
-
-    params = {"category": CATEGORY}
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            waiting = conn.execute(
-                text(
-                    "SELECT count(*) FROM report r LEFT JOIN case_file c ON c.report_id = r.id "
-                    f"WHERE c.id IS NULL AND {FILED_HERE}"
-                ),
-                params,
-            ).scalar_one()
-        if not waiting:
-            break
-        time.sleep(0.2)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE case_file c SET state = 'closed', closed_at = now() FROM report r "
-                "WHERE r.id = c.report_id AND c.state NOT IN ('closed', 'rejected', 'merged') "
-                f"AND {FILED_HERE}"
-            ),
-            params,
-        )
-        # The fleet's accounts leave their cells, so no later test's task goes to them.
-        conn.execute(
-            text(
-                "DELETE FROM user_cell WHERE user_id IN "
-                "(SELECT id FROM app_user WHERE username LIKE 'sim-%')"
-            )
-        )
-        conn.execute(text("UPDATE app_user SET active = false WHERE username LIKE 'sim-%'"))
+        router.stop()
+        relay.stop()
 
 
 @pytest.fixture()
@@ -254,7 +231,7 @@ def jpeg() -> bytes:
     return out.getvalue()
 
 
-def test_the_simulated_fleet_makes_the_city_move(pipeline, live_server, config, engine, token_of):
+def test_the_simulated_fleet_makes_the_city_move(pipeline, live_server, stack, engine, token_of):
     """`gridflow simulate` files reports, sends patrol pings and handles cases through the API:
     a district operator's live feed sees positions, new cases and acknowledgements."""
     from tests.integration.services.live.clients import LiveClient
@@ -267,7 +244,7 @@ def test_the_simulated_fleet_makes_the_city_move(pipeline, live_server, config, 
         "e2e-simulate",
         ["simulate", "--base-url", live_server, "--workers", "4", "--speed", "600",
          "--reports-per-day", "3000", "--duration", "25", "--password", password],
-        config,
+        stack,
     )  # fmt: skip
     try:
         feed.wait_for("snapshot")

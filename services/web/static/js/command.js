@@ -75,9 +75,12 @@
     map.setLoad(s.cells);
   }
 
+  // At most one summary request per 0.8 s however fast events come (a throttle, not a
+  // debounce: a busy city must not starve the tiles).
   function refreshSummarySoon() {
-    clearTimeout(summaryTimer);
+    if (summaryTimer) return;
     summaryTimer = setTimeout(async () => {
+      summaryTimer = null;
       const s = await live.request("summary");
       if (s && !s.error) renderSummary(s);
     }, 800);
@@ -159,6 +162,8 @@
     });
     live = gf.live({ onSnapshot, onEvent, onWorker: (p) => map.moveWorker(p), onStatus: setStatus });
     window.gridflowLive = live;   // for the browser tests: the connection they cut and restore
+    // Limits pass without events too: refresh the tiles and the cell shading every minute.
+    setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
     map.loadCells();
   }
 

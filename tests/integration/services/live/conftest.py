@@ -11,16 +11,26 @@ from tests.integration.services.accounts import PASSWORD, make_user
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.live.cases import CaseWriter
 from tests.integration.services.live.clients import LiveClient
+from tests.integration.services.live.isolated import own_stack
 from tests.processes import GridflowProcess, free_port
 
 
 @pytest.fixture(scope="session")
 def live_config(config):
-    """Tokens are re-checked twice a second, so revocation shows quickly."""
-    from streams.topics import ensure_topics
+    """A database and topics of their own (see isolated.py); tokens are re-checked twice a
+    second, so revocation shows quickly."""
+    with own_stack(config, "live") as own:
+        yield own.with_(live_auth_check_s=0.5)
 
-    ensure_topics(config)
-    return config.with_(live_auth_check_s=0.5)
+
+@pytest.fixture(scope="session")
+def engine(live_config):
+    """The live tests' own database (overrides the run's shared one in this folder)."""
+    from services.store.db import make_engine
+
+    own = make_engine(live_config.database_url)
+    yield own
+    own.dispose()
 
 
 def start_server(name: str, live_config) -> tuple[GridflowProcess, str]:
