@@ -162,6 +162,7 @@
     });
     live = gf.live({ onSnapshot, onEvent, onWorker: (p) => map.moveWorker(p), onStatus: setStatus });
     window.gridflowLive = live;   // for the browser tests: the connection they cut and restore
+    window.gridflowMap = map.map;   // and the map they can ask for its view
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
     map.loadCells();

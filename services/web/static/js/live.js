@@ -30,6 +30,8 @@ gf.live = function live(handlers) {
   };
 
   const socket = io({
+    // WebSocket only: one connection to one server process, so a load balancer needs no
+    // sticky sessions (long-polling would spread one client's requests over processes).
     transports: ["websocket"],
     reconnectionDelay: 300,
     reconnectionDelayMax: 2000,
