@@ -46,12 +46,14 @@ SELECT c.id::text AS case_id, c.state, c.created_at, c.department_code, c.resolv
   max(e.at) FILTER (WHERE e.type = 'CaseClosed') AS closed_at,
   coalesce(bool_or(e.type = 'ExtensionApproved'), false) AS postponed
 FROM case_file c LEFT JOIN case_event e ON e.case_id = c.id
-WHERE {where} AND (
-  c.id IN (SELECT case_id FROM case_event WHERE at >= :day
-           AND type IN ('CaseClosed', 'CaseResolved'))
-  OR ({open} AND c.resolve_due >= :day AND c.resolve_due <= :now))
+WHERE {where} AND c.id IN (
+  SELECT case_id FROM case_event WHERE at >= :day AND type IN ('CaseClosed', 'CaseResolved')
+  UNION
+  SELECT c.id FROM case_file c WHERE {open} AND c.resolve_due >= :day AND c.resolve_due <= :now)
 GROUP BY c.id
 """
+# (One IN over a UNION, not two conditions joined by OR: with OR, PostgreSQL joined every case
+# event of the database before filtering — seconds at a million cases instead of milliseconds.)
 
 HOURLY = """
 SELECT h, sum(captured)::int AS captured, sum(closed)::int AS closed FROM (

@@ -20,6 +20,8 @@ def make_engine(database_url: str, *, pool_size: int = 10, timeout_s: float = 2.
         pool_timeout=timeout_s,
         connect_args={
             "connect_timeout": max(1, int(timeout_s)),
-            "options": "-c statement_timeout=30000 -c timezone=UTC",
+            # No JIT: gridflow's queries are short, and PostgreSQL compiling one whose cost it
+            # overestimates took seconds (the command-center snapshot at a million cases).
+            "options": "-c statement_timeout=30000 -c timezone=UTC -c jit=off",
         },
     )
