@@ -46,7 +46,9 @@ class Positions:
             with self.lock:
                 self.seen.setdefault((int(message["worker_id"]), str(message["t"])), now)
 
-        client.connect(self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
+        client.connect(
+            self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=60
+        )
         if not ready.wait(30):
             raise RuntimeError("no snapshot from the live feed")
         return client
@@ -173,9 +175,11 @@ def main(argv: list[str] | None = None) -> dict:
             "batch_points": args.batch,
             "duration_s": args.duration,
             "generator_connections": args.workers,
-            "config": {"rate_limit_per_minute": config.rate_limit_per_minute,
-                       "topic_partitions": config.topic_partitions,
-                       "note": "rate limit raised from the default 120 per account"},
+            "config": {
+                "rate_limit_per_minute": config.rate_limit_per_minute,
+                "topic_partitions": config.topic_partitions,
+                "note": "rate limit raised from the default 120 per account",
+            },
         },  # fmt: skip
         "process_exit_codes": codes,
         "figures": {
@@ -189,7 +193,9 @@ def main(argv: list[str] | None = None) -> dict:
             "positions_on_feed": len(e2e),
             "positions_missing": len(accepted) - len(e2e),
             "drain_s": round(drained, 1),
-            "cpu_ms_per_1000_pings": round(usage["cpu_s_total"] * 1e6 / pings, 1) if pings else None,
+            "cpu_ms_per_1000_pings": round(usage["cpu_s_total"] * 1e6 / pings, 1)
+            if pings
+            else None,
             "cpu_s": usage["cpu_s"],
             "cpu_s_load_generator": round(gen_cpu, 3),
             "peak_rss_mb": usage["peak_rss_mb"],

@@ -168,15 +168,17 @@ def remember(engine, grid: dict, history: dict) -> None:
     """Notes what was loaded on the database itself, for a later --reuse-db run."""
     doc = json.dumps([grid, history]).replace("'", "''")
     with engine.begin() as conn:
-        conn.exec_driver_sql(f'COMMENT ON DATABASE "{engine.url.database}" IS \'{doc}\'')
+        conn.exec_driver_sql(f"COMMENT ON DATABASE \"{engine.url.database}\" IS '{doc}'")
 
 
 def loaded(engine) -> tuple[dict | None, dict | None]:
     """What an earlier run loaded into this database (kept with --keep-db), or (None, None)."""
     with engine.connect() as conn:
         doc = conn.execute(
-            text("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                 "WHERE datname = current_database()")  # fmt: skip
+            text(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE datname = current_database()"
+            )  # fmt: skip
         ).scalar()
     if not doc:
         return None, None
@@ -231,8 +233,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="cases younger than this are still open")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--keep-db", action="store_true")
-    parser.add_argument("--reuse-db", action="store_true",
-                        help="use gridflow_bench_scale as a kept run left it (implies --keep-db)")  # fmt: skip
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="measure a kept database again (implies --keep-db)"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     info = benchlib.machine()
@@ -256,8 +259,10 @@ def main(argv: list[str] | None = None) -> dict:
             with engine.connect() as conn:
                 size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
                 bounds = conn.execute(
-                    text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                         "(SELECT ST_Extent(geom) AS e FROM grid_cell) x")  # fmt: skip
+                    text(
+                        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                        "(SELECT ST_Extent(geom) AS e FROM grid_cell) x"
+                    )  # fmt: skip
                 ).one()
                 in_bbox = conn.execute(text("SELECT count(*) FROM grid_cell")).scalar_one()
             _, operator = benchlib.make_account(engine, config, "operator",
@@ -320,8 +325,11 @@ def main(argv: list[str] | None = None) -> dict:
             "peak_rss_mb": usage["peak_rss_mb"],
             "serve_exit_code": code,
         },
-        "targets": {"snapshot_p99_ms": "<= 200", "cells_bbox_p99_ms": "<= 200",
-                    "stats_p99_ms": "<= 500"},  # fmt: skip
+        "targets": {
+            "snapshot_p99_ms": "<= 200",
+            "cells_bbox_p99_ms": "<= 200",
+            "stats_p99_ms": "<= 500",
+        },  # fmt: skip
     }
     path = benchlib.write_result("scale", doc, benchlib.Path(args.out) if args.out else None)
     print(f"wrote {path}", file=sys.stderr)

@@ -424,8 +424,7 @@ def make_grid_workers(engine, config: Config, cells: list[str], count: int, pref
 
     digest = hash_password(uuid.uuid4().hex)
     rows = [
-        {"u": f"{prefix}-{i:05d}", "h": digest, "cell": cells[i % len(cells)]}
-        for i in range(count)
+        {"u": f"{prefix}-{i:05d}", "h": digest, "cell": cells[i % len(cells)]} for i in range(count)
     ]
     out = []
     with engine.begin() as conn:
