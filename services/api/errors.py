@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 
@@ -72,11 +74,22 @@ class Unavailable(ApiError):
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Maps ApiError subclasses and HTTP errors to JSON; anything else is logged as a 500."""
+    """Maps ApiError subclasses and HTTP errors to JSON, a database that cannot be reached to
+    503 with Retry-After; anything else is logged as a 500."""
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify(exc.body()), exc.status, exc.headers
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_away(exc: Exception):
+        # PostgreSQL restarting, unreachable or out of connections: the client may retry (the
+        # same report id makes a retried capture safe). Connecting is bounded by the engine's
+        # timeouts, so this answer comes within seconds instead of a hung request.
+        error = Unavailable("the database is unavailable; retry shortly")
+        return jsonify(error.body()), error.status, {"Retry-After": "2"}
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

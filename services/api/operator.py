@@ -9,6 +9,7 @@ import uuid
 from uuid import UUID
 
 from flask import Blueprint, jsonify
+from pydantic import BaseModel, Field
 
 from services.api.casework import (
     calendars,
@@ -38,6 +39,7 @@ from services.api.handling_schemas import (
 from services.api.openapi import operation
 from services.api.validation import json_body, query_args
 from services.auth import ADMIN, OPERATOR, current_principal, requires
+from services.capture.queries import reporter_contact
 from services.dispatch.casework import (
     DecideExtension,
     MergeCase,
@@ -119,12 +121,29 @@ def cases():
     return jsonify(page.model_dump(mode="json"))
 
 
+class ReporterContact(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+class OperatorCaseDetail(CaseDetail):
+    reporter_contact: ReporterContact | None = Field(
+        None, description="the resident's contact (Open311, hotline), to call them back; "
+        "shown to the operators of the case's place only",
+    )  # fmt: skip
+
+
 @bp.get("/cases/<uuid:case_id>")
-@operation("A case in my jurisdiction with its history and photos", tags=TAGS,
-           responses={200: CaseDetail}, errors=(404,))  # fmt: skip
+@operation("A case in my jurisdiction with its history, photos and the resident's contact",
+           tags=TAGS, responses={200: OperatorCaseDetail}, errors=(404,))  # fmt: skip
 @requires(OPERATOR, ADMIN)
 def case(case_id: UUID):
-    return jsonify(case_detail(_case(case_id), show_hidden=True).model_dump(mode="json"))
+    row = _case(case_id)
+    with gridflow().engine.connect() as conn:
+        contact = reporter_contact(conn, row["report_id"])
+    detail = case_detail(row, show_hidden=True).model_dump()
+    return jsonify(OperatorCaseDetail(**detail, reporter_contact=contact).model_dump(mode="json"))
 
 
 @bp.post("/reports/<uuid:report_id>/register")

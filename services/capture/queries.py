@@ -45,6 +45,21 @@ def get_report(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def reporter_contact(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:
+    """The resident's name, phone and e-mail given with a report (Open311, hotline), or None
+    when there is none. Only the operators of the report's place may be shown it."""
+    row = conn.execute(
+        text(
+            "SELECT reporter_name AS name, reporter_phone AS phone, reporter_email AS email "
+            "FROM report WHERE id = :id"
+        ),
+        {"id": report_id},
+    ).mappings().first()  # fmt: skip
+    if row is None or not any(row.values()):
+        return None
+    return dict(row)
+
+
 def get_report_by_case_no(conn: Connection, case_no: str) -> dict[str, Any] | None:
     row = conn.execute(
         text(f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE r.case_no = :no"), {"no": case_no}
