@@ -71,13 +71,18 @@ def full_run(config, engine, demo, tmp_path_factory):
             secrets += [resp.json()["access_token"], resp.json()["refresh_token"]]
         s.post(f"{base}/api/v1/auth/login", json={"username": "privacy-op", "password": "wrong-"
                                                   + PASSWORD})  # fmt: skip
-        rotated = s.post(f"{base}/api/v1/auth/refresh",
-                         json={"refresh_token": tokens["privacy-op"]["refresh_token"]}).json()
+        rotated = s.post(
+            f"{base}/api/v1/auth/refresh",
+            json={"refresh_token": tokens["privacy-op"]["refresh_token"]},
+        ).json()
         secrets += [rotated["access_token"], rotated["refresh_token"]]
-        s.post(f"{base}/api/v1/auth/refresh",  # reused: revokes the session
-               json={"refresh_token": tokens["privacy-op"]["refresh_token"]})
-        op = s.post(f"{base}/api/v1/auth/login",
-                    json={"username": "privacy-op", "password": PASSWORD}).json()
+        s.post(
+            f"{base}/api/v1/auth/refresh",  # reused: revokes the session
+            json={"refresh_token": tokens["privacy-op"]["refresh_token"]},
+        )
+        op = s.post(
+            f"{base}/api/v1/auth/login", json={"username": "privacy-op", "password": PASSWORD}
+        ).json()
         secrets += [op["access_token"], op["refresh_token"]]
 
         def auth(token):
@@ -122,8 +127,9 @@ def full_run(config, engine, demo, tmp_path_factory):
             time.sleep(0.3)
         assert case is not None, "the Open311 request never became a case"
         answers = {
-            "operator": s.get(f"{base}/api/v1/operator/cases/{case}",
-                              headers=auth(op["access_token"])),
+            "operator": s.get(
+                f"{base}/api/v1/operator/cases/{case}", headers=auth(op["access_token"])
+            ),
             "staff": s.get(f"{base}/api/v1/department/cases/{case}", headers=auth(staff)),
             "worker list": s.get(f"{base}/api/v1/me/tasks", headers=auth(worker)),
             "public list": s.get(f"{base}/open311/v2/requests.json"),

@@ -1,0 +1,83 @@
+"""What a drill measures in the database and on Kafka: how many accepted reports were
+dispatched (once), lost or doubled, and when everything was settled."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from services.config import Config
+from services.events import REPORTS
+
+
+@dataclass(frozen=True)
+class Tally:
+    accepted: int
+    dispatched: int  # exactly one case, dispatched (or merged into an open case) exactly once
+    lost: int  # accepted, but no case dispatched
+    duplicated: int  # more than one case, or a case registered or dispatched more than once
+    unsent: int  # outbox rows of these reports not yet on Kafka
+
+    @property
+    def settled(self) -> bool:
+        return self.dispatched + self.duplicated >= self.accepted and self.unsent == 0
+
+
+def tally(engine, report_ids: list[str]) -> Tally:
+    """Counts, over the accepted `report_ids`, what the database shows now."""
+    if not report_ids:
+        return Tally(0, 0, 0, 0, 0)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "WITH ids AS (SELECT CAST(unnest(CAST(:ids AS text[])) AS uuid) AS id), "
+                "per_case AS (SELECT c.report_id, c.state, "
+                "  count(*) FILTER (WHERE e.type = 'CaseRegistered') AS registered, "
+                "  count(*) FILTER (WHERE e.type = 'CaseDispatched') AS dispatched, "
+                "  count(*) FILTER (WHERE e.type = 'CaseMerged') AS merged "
+                "  FROM case_file c JOIN ids ON ids.id = c.report_id "
+                "  LEFT JOIN case_event e ON e.case_id = c.id GROUP BY c.id), "
+                "per_report AS (SELECT ids.id, count(p.report_id) AS cases, "
+                "  bool_or(p.state IN ('dispatched', 'merged') "
+                "          AND p.dispatched + p.merged = 1) AS once, "
+                "  bool_or(p.registered > 1 OR p.dispatched > 1) AS doubled "
+                "  FROM ids LEFT JOIN per_case p ON p.report_id = ids.id GROUP BY ids.id) "
+                "SELECT count(*) FILTER (WHERE cases = 1 AND once AND NOT doubled) AS ok, "
+                "  count(*) FILTER (WHERE cases > 1 OR doubled) AS doubled, "
+                "  (SELECT count(*) FROM outbox o JOIN ids "
+                "   ON o.envelope->'payload'->>'report_id' = CAST(ids.id AS text) "
+                "   WHERE o.sent_at IS NULL) AS unsent FROM per_report"
+            ),
+            {"ids": list(report_ids)},
+        ).one()
+    accepted = len(report_ids)
+    return Tally(accepted, row.ok, accepted - row.ok - row.doubled, row.doubled, row.unsent)
+
+
+def settle(engine, report_ids: list[str], timeout_s: float) -> tuple[Tally, float | None]:
+    """Waits until every accepted report is dispatched (or `timeout_s`); the last tally and
+    the time.monotonic() at which it settled (None if it did not)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = tally(engine, report_ids)
+        if now.settled:
+            return now, time.monotonic()
+        if time.monotonic() > deadline:
+            return now, None
+        time.sleep(0.5)
+
+
+def published_twice(config: Config, report_ids: set[str], timeout_s: float = 60.0) -> int:
+    """How many of these reports' events reached the reports topic more than once (what the
+    router's idempotence then absorbs)."""
+    from tests.integration.streams.stream_helpers import read_topic
+
+    seen = Counter(
+        value["event_id"]
+        for _, value, _, _ in read_topic(config, REPORTS, timeout_s=timeout_s)
+        if isinstance(value, dict) and value.get("payload", {}).get("report_id") in report_ids
+    )
+    return sum(1 for n in seen.values() if n > 1)

@@ -1,0 +1,230 @@
+"""The stage of a drill: a database, a Kafka broker, the demo grid and rules, grid workers with
+tokens, and real gridflow processes (serve, relay, router) that a drill kills and restarts.
+
+The database is a fresh one on the stack's server, or one on a private cluster when the drill
+restarts PostgreSQL; the broker is the stack's (with a topic prefix of its own) or a private
+one when the drill kills Kafka. The stack's own PostgreSQL and Kafka are never stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.config import Config
+from tests.integration.drills.postgres import PrivatePostgres
+from tests.integration.streams.private_broker import PrivateBroker, port_open
+from tests.processes import config_env, free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+GRIDFLOW = str(Path(sys.executable).with_name("gridflow"))
+COMMANDS = {"serve": ["serve"], "relay": ["relay"], "router": ["router"]}
+
+
+class Proc:
+    """One gridflow process of the stage; killed and started again under the same name."""
+
+    def __init__(self, name: str, kind: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.kind, self.env = name, kind, env
+        self.port = free_port() if kind == "serve" else None
+        self.log_path = log_dir / f"{name}.log"
+        self.popen: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 60.0) -> Proc:
+        args = [GRIDFLOW, *COMMANDS[self.kind]]
+        if self.port is not None:
+            args += ["--port", str(self.port)]
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(args, env=self.env, stdout=log,
+                                          stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+        if self.port is not None:
+            deadline = time.monotonic() + timeout_s
+            while not port_open(self.port):
+                if self.popen.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.name} did not start: see {self.log_path}")
+                time.sleep(0.1)
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen and self.popen.poll() is None else None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, not a shutdown."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(timeout=30)
+
+    def stop(self, timeout_s: float = 20.0) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout_s`; the exit code."""
+        if self.popen is None:
+            return None
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=30)
+        return self.popen.returncode
+
+    def rss_mb(self) -> float | None:
+        pid = self.pid
+        if pid is None:
+            return None
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return None
+
+
+class Stage:
+    """Everything a drill runs on; `open()` builds it, `close()` removes all of it."""
+
+    def __init__(self, name: str, *, private_db: bool, private_kafka: bool,
+                 log_dir: Path, partitions: int = 3) -> None:  # fmt: skip
+        self.name = name
+        self.private_db, self.private_kafka = private_db, private_kafka
+        self.log_dir = log_dir
+        self.partitions = partitions
+        self.postgres: PrivatePostgres | None = None
+        self.broker: PrivateBroker | None = None
+        self.kafka_dir: Path | None = None
+        self.database: str | None = None
+        self.config: Config | None = None
+        self.engine = None
+        self.procs: dict[str, Proc] = {}
+        self.cells: list[tuple[str, float, float]] = []
+        self.categories: list[tuple[str, float]] = []
+        self.tokens: dict[str, str] = {}  # street code → a worker's access token
+        self.admin_token = ""
+
+    # --- building -------------------------------------------------------------------------
+
+    def open(self) -> Stage:
+        from services.store.migrate import upgrade
+        from streams.topics import ensure_topics
+
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        suffix = uuid.uuid4().hex[:8]
+        if self.private_db:
+            self.postgres = PrivatePostgres(free_port())
+            self.postgres.start()
+            url = self.postgres.create_database("gridflow")
+        else:
+            base = make_url(os.environ["GRIDFLOW_DATABASE_URL"])
+            self.database = f"gridflow_drill_{suffix}"
+            admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.database}"'))
+            admin.dispose()
+            url = base.set(database=self.database).render_as_string(hide_password=False)
+        upgrade(url)
+        if self.private_kafka:
+            self.kafka_dir = Path(tempfile.mkdtemp(prefix="gridflow-drill-kafka-"))
+            self.broker = PrivateBroker(self.kafka_dir)
+            self.broker.start()
+            kafka = self.broker.bootstrap
+        else:
+            kafka = os.environ["GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS"]
+        self.config = Config(
+            database_url=url, kafka_bootstrap_servers=kafka, topic_prefix=f"drill{suffix}.",
+            topic_partitions=self.partitions, relay_poll_interval_s=0.5, env="test",
+            secret_key=secrets.token_urlsafe(32), access_token_ttl_s=6 * 3600,
+            rate_limit_per_minute=10_000_000, media_dir=str(self.log_dir / "media"),
+            live_auth_check_s=30.0,
+        ).checked()  # fmt: skip
+        ensure_topics(self.config)
+        from services.store.db import make_engine
+
+        self.engine = make_engine(url, pool_size=4)
+        self._load_world()
+        return self
+
+    def _load_world(self) -> None:
+        from geo.demo import load_demo
+        from services.auth.tokens import open_session
+        from services.auth.users import NewAccount, create_user
+        from services.dispatch.rulefile import load_demo_rules
+
+        load_demo(self.engine)
+        load_demo_rules(self.engine, actor="drill")
+        with self.engine.begin() as conn:
+            self.cells = [
+                (r[0].strip(), r[1], r[2])
+                for r in conn.execute(
+                    text(
+                        "SELECT c.code, ST_Y(ST_PointOnSurface(c.geom)), "
+                        "ST_X(ST_PointOnSurface(c.geom)) FROM grid_cell c JOIN grid_version v "
+                        "ON v.id = c.version_id AND v.valid_to IS NULL ORDER BY c.code"
+                    )
+                )
+            ]
+            self.categories = [
+                (r[0], float(r[1]))
+                for r in conn.execute(
+                    text("SELECT code, duplicate_radius_m FROM category WHERE active")
+                )
+            ]
+            streets = sorted({code[:9] for code, _, _ in self.cells})
+            password = secrets.token_urlsafe(16)
+            for street in streets:
+                cells = tuple(c for c, _, _ in self.cells if c.startswith(street))
+                account = NewAccount(f"drill-{street}", password, "grid_worker", "", None, cells)
+                user_id = create_user(conn, account, development=False)
+                self.tokens[street] = open_session(conn, self.config, user_id).access_token
+            admin = create_user(
+                conn, NewAccount("drill-admin", password, "admin"), development=False
+            )
+            self.admin_token = open_session(conn, self.config, admin).access_token
+
+    def token_for(self, cell: str) -> str:
+        return self.tokens[cell[:9]]
+
+    # --- processes ------------------------------------------------------------------------
+
+    def start(self, kind: str, name: str | None = None, **env: str) -> Proc:
+        """Starts (or starts again) process `name` (default: the kind)."""
+        name = name or kind
+        proc = self.procs.get(name)
+        if proc is None:
+            environ = config_env(self.config, **env)
+            proc = self.procs[name] = Proc(f"{self.name}-{name}", kind, environ, self.log_dir)
+        return proc.start()
+
+    def api(self, name: str = "serve") -> Proc:
+        return self.procs[name]
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            proc.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.remove()
+        elif self.database is not None:
+            base = make_url(os.environ["GRIDFLOW_DATABASE_URL"])
+            admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+            admin.dispose()
+        if self.kafka_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.kafka_dir, ignore_errors=True)
