@@ -21,7 +21,8 @@ from services.config import Config
 from services.dispatch.commands import RegisterReport
 from services.dispatch.errors import DispatchError
 from services.dispatch.handlers import ROUTER, CaseOutcome, register_report
-from services.dispatch.timing import Calendars, calendars_from_config
+from services.dispatch.overrides import load_calendars
+from services.dispatch.timing import Calendars
 from services.dispatch.uow import UnitOfWork
 from services.events import REPORTS, SCHEMA_VERSION
 from services.store.db import make_engine
@@ -119,7 +120,9 @@ def run_router(
     engine = make_engine(config.database_url, pool_size=2)
     consumer = make_consumer(config, [REPORTS], group=group, client_id="gridflow-router")
     producer = make_producer(config, client_id="gridflow-router")
-    calendars = calendars_from_config(config)
+    with engine.connect() as conn:
+        # The official calendar with the admin's overrides as stored at start-up.
+        calendars = load_calendars(config, conn)
     try:
         loop = ConsumeLoop(
             config,
