@@ -61,3 +61,24 @@ def test_index_page_is_served(client):
     resp = client.get("/")
     assert resp.status_code == 200
     assert "gridflow" in resp.get_data(as_text=True)
+
+
+def test_healthz_names_kafka_within_two_seconds_after_the_broker_is_killed(
+    config, make_app, tmp_path
+):
+    from tests.integration.streams.private_broker import PrivateBroker
+
+    broker = PrivateBroker(tmp_path / "kafka")
+    broker.start()
+    try:
+        client = make_app(config.with_(kafka_bootstrap_servers=broker.bootstrap)).test_client()
+        assert client.get("/healthz").get_json() == {"database": "ok", "kafka": "ok"}
+        broker.kill()
+        started = time.monotonic()
+        resp = client.get("/healthz")
+        assert time.monotonic() - started < 2.0
+        assert resp.status_code == 503
+        assert resp.get_json()["database"] == "ok"
+        assert resp.get_json()["kafka"] != "ok"
+    finally:
+        broker.stop()
