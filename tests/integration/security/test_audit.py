@@ -211,3 +211,23 @@ def test_only_admins_read_the_trail_and_bad_filters_name_the_field(api, login):
         resp = api.get("/api/v1/audit", query_string={name: value}, headers=admin)
         assert resp.status_code == 422, (name, resp.get_json())
         assert resp.get_json()["error"]["field"] == name
+
+
+def test_grid_catalog_and_calendar_changes_are_audited(api, login, engine, demo):
+    from services import audit
+
+    _, admin = login("admin")
+    grids = _trail(api, admin, kind="grid_version", action="grid_version.insert")
+    assert grids and grids[-1]["after"]["district_code"] == "330211"
+    with engine.begin() as conn:
+        audit.acting_as(conn, "cli:catalog-admin")
+        conn.execute(text("UPDATE category SET resolve_limit_minutes = resolve_limit_minutes + 1 "
+                          "WHERE code = '206004'"))  # fmt: skip
+        conn.execute(text("INSERT INTO calendar_override (day, working, updated_by) "
+                          "VALUES ('2031-10-08', false, 'test')"))  # fmt: skip
+    [changed, *_] = _trail(api, admin, object="category:206004")
+    assert changed["actor"] == "cli:catalog-admin" and changed["action"] == "category.update"
+    limit = changed["after"]["resolve_limit_minutes"]
+    assert limit == changed["before"]["resolve_limit_minutes"] + 1
+    [day] = _trail(api, admin, object="calendar_override:2031-10-08")
+    assert day["before"] is None and day["after"]["working"] is False

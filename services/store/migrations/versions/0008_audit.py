@@ -16,6 +16,7 @@ Who writes the trail:
   never copied); the actor is the transaction's `gridflow.actor` setting
   (`services.audit.acting_as`), else `db:<session user>` (SQL function `audit_actor()`);
 - an account's cells: `services.auth.users.set_cells`, one entry with the cells before/after;
+- grid versions, the category catalog and calendar overrides: a generic row trigger;
 - rule, department and moderation changes: the handlers, through `services.audit.record`.
 
 Revision ID: 0008
@@ -141,6 +142,32 @@ CREATE TRIGGER open311_client_audited AFTER INSERT OR UPDATE OR DELETE ON open31
 """
 
 
+REFERENCE_DATA = """
+-- Reference data admins change (grids, the category catalog, the working calendar): one entry
+-- per row written, keyed by the column named in the trigger's argument.
+CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+BEGIN
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO audit_log (actor, action, subject, outcome, before, after)
+    VALUES (audit_actor(), TG_TABLE_NAME || '.' || lower(TG_OP),
+            TG_TABLE_NAME || ':' || (coalesce(new_row, old_row) ->> TG_ARGV[0]), 'done',
+            old_row, new_row);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER grid_version_audited AFTER INSERT OR UPDATE OR DELETE ON grid_version
+    FOR EACH ROW EXECUTE FUNCTION audit_row('id');
+CREATE TRIGGER category_audited AFTER INSERT OR UPDATE OR DELETE ON category
+    FOR EACH ROW EXECUTE FUNCTION audit_row('code');
+CREATE TRIGGER calendar_override_audited AFTER INSERT OR UPDATE OR DELETE ON calendar_override
+    FOR EACH ROW EXECUTE FUNCTION audit_row('day');
+"""
+
+
 def upgrade() -> None:
     op.execute(COLUMNS)
     op.execute(APPEND_ONLY)
@@ -148,15 +175,19 @@ def upgrade() -> None:
     op.execute(ACTOR)
     op.execute(CASES)
     op.execute(ACCOUNTS)
+    op.execute(REFERENCE_DATA)
 
 
 def downgrade() -> None:
     op.execute(
+        "DROP TRIGGER grid_version_audited ON grid_version; "
+        "DROP TRIGGER category_audited ON category; "
+        "DROP TRIGGER calendar_override_audited ON calendar_override; "
         "DROP TRIGGER open311_client_audited ON open311_client; "
         "DROP TRIGGER app_user_audited ON app_user; DROP TRIGGER case_event_audited ON case_event; "
         "DROP TRIGGER audit_log_append_only ON audit_log; "
         "DROP TRIGGER audit_log_no_truncate ON audit_log; "
-        "DROP FUNCTION audit_open311_client(), audit_account(), "
+        "DROP FUNCTION audit_row(), audit_open311_client(), audit_account(), "
         "audit_case_event(), audit_actor(), audit_log_refuse_change(); "
         "DROP INDEX audit_log_by_subject_id, audit_log_by_actor; "
         "ALTER TABLE audit_log DROP COLUMN before, DROP COLUMN after; "
