@@ -148,17 +148,9 @@ def test_the_socket_feed_refuses_the_same_tokens(security_app, api, config, admi
     assert not revoked.is_connected()
 
 
-@pytest.mark.parametrize(
-    ("env", "secret"),
-    [
-        ("production", ""),
-        ("production", DEV_SECRET),
-        ("production", "short-secret"),
-        ("test", ""),
-    ],
-)
-def test_no_process_starts_outside_development_with_a_weak_secret(config, env, secret):
-    environ = config_env(config, GRIDFLOW_ENV=env, GRIDFLOW_SECRET_KEY=secret)
+@pytest.mark.parametrize("secret", ["", DEV_SECRET])
+def test_the_server_does_not_start_in_production_with_a_default_or_empty_secret(config, secret):
+    environ = config_env(config, GRIDFLOW_ENV="production", GRIDFLOW_SECRET_KEY=secret)
     done = subprocess.run(
         [GRIDFLOW, "serve", "--port", "1"], env=environ, cwd=ROOT, capture_output=True,
         text=True, timeout=60,
@@ -168,8 +160,18 @@ def test_no_process_starts_outside_development_with_a_weak_secret(config, env, s
     assert "serving on" not in done.stdout
 
 
-def test_development_mode_may_use_the_development_secret(config):
+@pytest.mark.parametrize(
+    ("env", "secret"),
+    [("production", "   "), ("production", "short-secret"), ("test", ""), ("test", DEV_SECRET)],
+)
+def test_no_setting_outside_development_accepts_a_weak_secret(env, secret):
+    from services.config import Config, ConfigError
+
+    with pytest.raises(ConfigError, match="GRIDFLOW_SECRET_KEY"):
+        Config.from_env({"GRIDFLOW_ENV": env, "GRIDFLOW_SECRET_KEY": secret})
+
+
+def test_development_mode_may_use_the_development_secret():
     from services.config import Config
 
-    environ = {"GRIDFLOW_ENV": "development"}
-    assert Config.from_env(environ).secret_key == DEV_SECRET
+    assert Config.from_env({"GRIDFLOW_ENV": "development"}).secret_key == DEV_SECRET
