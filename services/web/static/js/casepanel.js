@@ -9,6 +9,7 @@ window.gf = window.gf || {};
 gf.OPERATOR_ACTIONS = {
   register: { path: (c) => `reports/${c.report_id}/register`, states: ["reported"],
     field: "department_code" },
+  reject: { path: (c) => `reports/${c.report_id}/reject`, states: ["reported"], field: "reason" },
   dispatch: { path: (c) => `cases/${c.id}/dispatch`, states: ["registered", "returned"],
     field: "department_code" },
   redispatch: { path: (c) => `cases/${c.id}/dispatch`, states: ["dispatched"],
