@@ -115,7 +115,9 @@ class OutboxRelay:
                 return 0
             rows = conn.execute(
                 text(
-                    f"SELECT id, topic, key, envelope FROM outbox "
+                    # The envelope as text: published as it is stored, never parsed and
+                    # serialised again here (a patrol batch's envelope holds 500 points).
+                    f"SELECT id, topic, key, envelope::text AS envelope FROM outbox "
                     f"WHERE sent_at IS NULL AND {BUCKET_SQL} = ANY(:buckets) "
                     f"ORDER BY id LIMIT :limit FOR UPDATE"
                 ),
@@ -125,7 +127,9 @@ class OutboxRelay:
                 return 0
             futures = [
                 self.producer.send(
-                    topic_name(self.config.topic_prefix, row.topic), key=row.key, value=row.envelope
+                    topic_name(self.config.topic_prefix, row.topic),
+                    key=row.key,
+                    value=row.envelope.encode("utf-8"),
                 )
                 for row in rows
             ]
