@@ -218,7 +218,8 @@ def test_grid_catalog_and_calendar_changes_are_audited(api, login, engine, demo)
 
     _, admin = login("admin")
     grids = _trail(api, admin, kind="grid_version", action="grid_version.insert")
-    assert grids and grids[-1]["after"]["district_code"] == "330211"
+    # Other tests import grids of their own districts into this run's database too.
+    assert "330211" in {g["after"]["district_code"] for g in grids}
     with engine.begin() as conn:
         audit.acting_as(conn, "cli:catalog-admin")
         conn.execute(text("UPDATE category SET resolve_limit_minutes = resolve_limit_minutes + 1 "
