@@ -3,6 +3,9 @@ and a token that is revoked or expires ends the connection."""
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 import requests
 import socketio
@@ -52,22 +55,27 @@ def test_revoked_token_is_disconnected(connect, token_of, live_url):
 
 def test_expired_token_is_disconnected(connect, live_config, engine):
     user_id, _ = make_user(engine, "operator", jurisdiction="330211001")
-    short = live_config.with_(access_token_ttl_s=2)
+    short = live_config.with_(access_token_ttl_s=4)
     with engine.begin() as conn:
         token = open_session(conn, short, user_id).access_token
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
     client = connect(token)
     client.wait_for("snapshot")
-    assert not client.disconnected.wait(1.0)
+    alive_for = expires_at - time.time() - 0.5
+    assert alive_for > 0, "the connection took longer than the token lived"
+    assert not client.disconnected.wait(alive_for), "the feed ended before the token expired"
     assert client.disconnected.wait(5), "an expired token must lose its live feed"
+    assert client.messages("auth_expired")
 
 
 def test_refreshed_token_keeps_the_connection(connect, live_config, engine, live_url):
     user_id, _ = make_user(engine, "operator", jurisdiction="330211001")
-    short = live_config.with_(access_token_ttl_s=2)
+    short = live_config.with_(access_token_ttl_s=4)
     with engine.begin() as conn:
         first = open_session(conn, short, user_id)
         second = open_session(conn, live_config, user_id)
     client = connect(first.access_token)
     client.wait_for("snapshot")
     assert client.call("token", {"token": second.access_token}) == {"ok": True}
-    assert not client.disconnected.wait(3.5)
+    expired_at = jwt.decode(first.access_token, options={"verify_signature": False})["exp"]
+    assert not client.disconnected.wait(max(0.0, expired_at - time.time()) + 2.0)
