@@ -10,6 +10,7 @@ each counts only the reports its own load filed.
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,12 +32,12 @@ class Scale:
     soak_rate: float
     soak_s: float
     soak_warm_s: float
-    settle_s: float  # how long everything may take to be dispatched after the load stops
+    settle_s: float  # at most this long for the backlog to drain after the load (while it moves)
     watchers: int  # Socket.IO pages in socket-restart
 
 
 FULL = Scale(rate=50, warm_s=20, outage_s=30, after_s=20, soak_rate=100, soak_s=600,
-             soak_warm_s=120, settle_s=300, watchers=5)  # fmt: skip
+             soak_warm_s=120, settle_s=1800, watchers=5)  # fmt: skip
 SMALL = Scale(rate=8, warm_s=4, outage_s=6, after_s=4, soak_rate=15, soak_s=20,
               soak_warm_s=6, settle_s=120, watchers=2)  # fmt: skip
 
@@ -54,9 +55,9 @@ class Drills:
 
     # --- shared ---------------------------------------------------------------------------
 
-    def _fleet(self, rate: float | None = None) -> Fleet:
-        url = self.stage.api().url
-        return Fleet(url, self.plan, self.stage.token_for, rate or self.scale.rate).start()
+    def _fleet(self, rate: float | None = None, urls: list[str] | None = None) -> Fleet:
+        urls = urls or [self.stage.api().url]
+        return Fleet(urls, self.plan, self.stage.token_for, rate or self.scale.rate).start()
 
     def _figures(self, stats: FleetStats, repaired_at: float | None, **extra) -> dict:
         ids = list(stats.accepted)
@@ -66,6 +67,7 @@ class Drills:
             recovery = round(max(0.0, settled_at - repaired_at), 2)
         figures = {
             "accepted": final.accepted,
+            "not_sent_when_stopped": stats.generated - len(stats.accepted) - len(stats.refused),
             "dispatched": final.dispatched,
             "lost": final.lost + len(stats.refused),
             "duplicated": final.duplicated,
@@ -200,6 +202,7 @@ class Drills:
         watchers = [Watcher(live.url, stage.admin_token).open()
                     for _ in range(self.scale.watchers)]  # fmt: skip
         try:
+            catch_up: dict[str, float] = {}
 
             def fault() -> float:
                 live.kill()
@@ -207,7 +210,10 @@ class Drills:
                 time.sleep(1.0)
                 live.start()
                 self.log("  Socket.IO server back")
-                return time.monotonic()
+                restarted = time.monotonic()
+                threading.Thread(target=self._watch_catch_up, daemon=True,
+                                 args=(watchers, restarted, catch_up)).start()  # fmt: skip
+                return restarted
 
             stats, repaired = self._load_then(fault)
             final, _ = settle(stage.engine, list(stats.accepted), self.scale.settle_s)
@@ -225,18 +231,34 @@ class Drills:
                 baseline=min(w.baseline or 0 for w in watchers),
                 replays=[w.replays for w in watchers] if missed else None,
             )  # fmt: skip
-            figures["recovery_s"] = round(caught_up - repaired, 2) if not missed else None
+            # Recovery: from the restart until every page holds every event that existed
+            # when the server came back (later events arrive live as usual).
+            done = catch_up.get("at") or (caught_up if not missed else None)
+            figures["recovery_s"] = round(done - repaired, 2) if done and not missed else None
             return figures
         finally:
             for watcher in watchers:
                 watcher.close()
 
+    def _watch_catch_up(self, watchers: list[Watcher], since: float, out: dict) -> None:
+        with self.stage.engine.connect() as conn:
+            existing = {r[0] for r in conn.execute(text("SELECT id FROM case_event"))}
+        deadline = since + self.scale.settle_s
+        while time.monotonic() < deadline:
+            if not any(w.missing(existing) for w in watchers):
+                out["at"] = time.monotonic()
+                return
+            time.sleep(0.1)
+
     def soak(self) -> dict:
         """soak_s at soak_rate reports/s: no error, the RSS of every process grows by less
         than 10 % after the warm-up."""
+        if "live" not in self.stage.procs:  # a second API process, as behind a load balancer
+            self.stage.start("serve", "live")
         procs = {name: p for name, p in self.stage.procs.items() if p.pid is not None}
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in procs}
-        fleet = self._fleet(self.scale.soak_rate)
+        apis = [p.url for p in procs.values() if p.kind == "serve"]
+        fleet = self._fleet(self.scale.soak_rate, apis)
         start = time.monotonic()
         while time.monotonic() - start < self.scale.soak_s:
             for name, proc in procs.items():

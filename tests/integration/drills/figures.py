@@ -57,15 +57,21 @@ def tally(engine, report_ids: list[str]) -> Tally:
     return Tally(accepted, row.ok, accepted - row.ok - row.doubled, row.doubled, row.unsent)
 
 
-def settle(engine, report_ids: list[str], timeout_s: float) -> tuple[Tally, float | None]:
-    """Waits until every accepted report is dispatched (or `timeout_s`); the last tally and
-    the time.monotonic() at which it settled (None if it did not)."""
+def settle(
+    engine, report_ids: list[str], timeout_s: float, idle_s: float = 60.0
+) -> tuple[Tally, float | None]:
+    """Waits until every accepted report is dispatched — as long as the backlog keeps moving
+    (gives up after `idle_s` without progress, or `timeout_s` in all); the last tally and the
+    time.monotonic() at which it settled (None if it did not)."""
     deadline = time.monotonic() + timeout_s
+    best, moved = -1, time.monotonic()
     while True:
         now = tally(engine, report_ids)
         if now.settled:
             return now, time.monotonic()
-        if time.monotonic() > deadline:
+        if now.dispatched > best:
+            best, moved = now.dispatched, time.monotonic()
+        if time.monotonic() > deadline or time.monotonic() - moved > idle_s:
             return now, None
         time.sleep(0.5)
 

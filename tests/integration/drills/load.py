@@ -98,9 +98,9 @@ class Fleet:
     """Files `rate` reports a second through `base_url` from `threads` phones until stopped;
     `token_for(cell)` is the access token of a worker of that cell."""
 
-    def __init__(self, base_url: str, plan: ReportPlan, token_for, rate: float,
+    def __init__(self, base_urls: list[str], plan: ReportPlan, token_for, rate: float,
                  threads: int = 16) -> None:  # fmt: skip
-        self.base_url = base_url
+        self.base_urls = base_urls  # phones spread over these, as a load balancer would
         self.plan = plan
         self.token_for = token_for
         self.rate = rate
@@ -110,7 +110,10 @@ class Fleet:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pending = 0
-        self._threads = [threading.Thread(target=self._phone, daemon=True) for _ in range(threads)]
+        self._threads = [
+            threading.Thread(target=self._phone, args=(base_urls[i % len(base_urls)],), daemon=True)
+            for i in range(threads)
+        ]
         self._generator = threading.Thread(target=self._generate, daemon=True)
 
     def start(self) -> Fleet:
@@ -134,7 +137,7 @@ class Fleet:
             self._queue.put(Phone(body, self.token_for(cell)))
             n += 1
 
-    def _phone(self) -> None:
+    def _phone(self, base_url: str) -> None:
         session = requests.Session()
         try:
             while not self._stop.is_set():
@@ -144,18 +147,18 @@ class Fleet:
                     continue
                 if phone is None:
                     break
-                self._send(session, phone)
+                self._send(session, base_url, phone)
         finally:
             session.close()
 
-    def _send(self, session: requests.Session, phone: Phone) -> None:
+    def _send(self, session: requests.Session, base_url: str, phone: Phone) -> None:
         payload = json.dumps(phone.body)
         headers = {"Authorization": f"Bearer {phone.token}", "Content-Type": "application/json"}
         while not self._stop.is_set():
             phone.attempts += 1
             sent = time.monotonic()
             try:
-                resp = session.post(f"{self.base_url}/api/v1/reports", data=payload,
+                resp = session.post(f"{base_url}/api/v1/reports", data=payload,
                                     headers=headers, timeout=ATTEMPT_TIMEOUT_S)  # fmt: skip
                 status = resp.status_code
             except requests.RequestException:
@@ -175,16 +178,19 @@ class Fleet:
         with self._lock:
             self._pending -= 1
 
-    def stop(self, settle_s: float = 120.0) -> FleetStats:
-        """Stops making reports, lets the phones retry what they hold for up to `settle_s`,
-        then stops them."""
+    def stop(self, settle_s: float = 120.0, idle_s: float = 60.0) -> FleetStats:
+        """Stops making reports and lets the phones send (and retry) what they hold — while
+        that moves, for up to `settle_s` — then stops them."""
         self._stop_generating.set()
         self._generator.join()
         deadline = time.monotonic() + settle_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._pending == 0:
-                    break
+        last, moved = self.pending, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - moved < idle_s:
+            pending = self.pending
+            if pending == 0:
+                break
+            if pending < last:
+                last, moved = pending, time.monotonic()
             time.sleep(0.1)
         self._stop.set()
         for _ in self._threads:
