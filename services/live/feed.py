@@ -26,7 +26,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.config import Config
 from services.events import CASE_EVENTS, PATROL_PINGS, topic_name
@@ -80,7 +80,9 @@ class LiveFeed(threading.Thread):
             try:
                 self._step()
                 delay = 0.5
-            except (KafkaError, OSError, DBAPIError) as exc:
+            # SQLAlchemyError: also a pool exhausted under load (TimeoutError), not only the
+            # database itself failing; the feed waits and goes on instead of dying.
+            except (KafkaError, OSError, SQLAlchemyError) as exc:
                 log.warning("live feed: %s; retrying in %.1f s", exc, delay)
                 self._close()
                 self.stop.wait(delay)
