@@ -74,22 +74,37 @@ class Feed:
         return client
 
 
-def drain(feed: Feed, accepted: set[str], timeout_s: float, idle_s: float = 20.0) -> float:
-    """Waits until every accepted report's dispatch reached the feed, or no progress for
-    idle_s, or timeout_s; returns the seconds waited."""
+def drain(feed: Feed, engine, accepted: set[str], timeout_s: float, idle_s: float = 30.0) -> float:
+    """Waits until every accepted report's dispatch reached the feed, or neither the feed nor
+    the database (dispatched cases) made progress for idle_s, or timeout_s; returns the
+    seconds waited. An overloaded pipeline is still working through its backlog, so a stalled
+    feed alone does not end the drain."""
+    ids = list(accepted)
     started = time.monotonic()
-    last_count, last_change = -1, started
+    last, last_change = (-1, -1), started
     while time.monotonic() - started < timeout_s:
         with feed.lock:
-            count = sum(1 for r in accepted if r in feed.dispatched)
-        if count == len(accepted):
+            seen = sum(1 for r in accepted if r in feed.dispatched)
+        if seen == len(accepted):
             break
-        if count != last_count:
-            last_count, last_change = count, time.monotonic()
+        progress = (seen, dispatched_count(engine, ids))
+        if progress != last:
+            last, last_change = progress, time.monotonic()
         elif time.monotonic() - last_change > idle_s:
             break
-        time.sleep(0.2)
+        time.sleep(1.0)
     return time.monotonic() - started
+
+
+def dispatched_count(engine, report_ids: list[str]) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM case_file WHERE report_id = ANY(CAST(:ids AS uuid[])) "
+                "AND dispatched_at IS NOT NULL"
+            ),
+            {"ids": report_ids},
+        ).scalar_one()
 
 
 def outcome(engine, report_ids: list[str]) -> dict:
@@ -181,7 +196,7 @@ class Ingest:
         accepted = {s.key for s in sent if s.status in (200, 201)}
         if not accepted:
             raise RuntimeError(f"warm-up reports refused: {[s.status for s in sent][:5]}")
-        waited = drain(self.feed, accepted, timeout_s=120, idle_s=60)
+        waited = drain(self.feed, self.engine, accepted, timeout_s=120, idle_s=60)
         missing = [r for r in accepted if r not in self.feed.dispatched]
         if missing:
             raise RuntimeError(f"warm-up: {len(missing)} reports not dispatched in {waited:.0f} s")
@@ -195,7 +210,7 @@ class Ingest:
         load_end = max(s.done for s in sent)
         accepted = [s for s in sent if s.status in (200, 201)]
         accepted_ids = {s.key for s in accepted}
-        drained_s = drain(self.feed, accepted_ids, self.args.drain_timeout)
+        drained_s = drain(self.feed, self.engine, accepted_ids, self.args.drain_timeout)
         usage = sampler.stop()
         gen_cpu = benchlib.self_cpu_s() - gen_cpu
         db = outcome(self.engine, [s.key for s in accepted])
@@ -223,6 +238,7 @@ class Ingest:
             "e2e_p99_ms": benchlib.ms(benchlib.percentile(e2e, 99)),
             "e2e_max_ms": benchlib.ms(max(e2e) if e2e else None),
             "dispatched_on_feed": len(e2e),
+            "dispatched_not_on_feed": sum(db["states"].values()) - db["lost"] - len(e2e),
             "lost": db["lost"],
             "duplicates": db["duplicates"],
             "feed_repeated_events": repeated,
@@ -269,7 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sweep", default="", help="rates to try in turn, e.g. 100,200,300,400")
     parser.add_argument("--sweep-duration", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=48, help="generator connections")
-    parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--no-scheduler", action="store_true")
     parser.add_argument(
         "--router-batch-size",
