@@ -10,53 +10,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.integration.services.accounts import signed_in
-from tests.integration.services.handling.loop import CaseMaker
-
-
-@pytest.fixture(scope="session")
-def demo(engine):
-    """The demo grid, departments and routing rules of district 330211."""
-    from geo.demo import load_demo
-    from services.dispatch.rulefile import load_demo_rules
-
-    load_demo(engine)
-    load_demo_rules(engine, actor="test")
+from tests.integration.apps import media_app
 
 
 @pytest.fixture(scope="session")
 def security_app(config, tmp_path_factory, demo):
-    from services.app import create_app
-
-    media = str(tmp_path_factory.mktemp("media"))
-    app = create_app(config.with_(media_dir=media, rate_limit_per_minute=100_000))
-    app.config["TESTING"] = True
-    yield app
-    gf = app.extensions["gridflow"]
-    gf.locator.close()
-    gf.engine.dispose()
+    yield from media_app(config, tmp_path_factory, rate_limit_per_minute=100_000)
 
 
 @pytest.fixture()
 def api(security_app):
     return security_app.test_client()
-
-
-@pytest.fixture()
-def login(api, engine):
-    """login(role, **scope) → (user id, headers) of a fresh account."""
-
-    def _login(role: str, **scope):
-        return signed_in(api, engine, role, **scope)
-
-    return _login
-
-
-@pytest.fixture()
-def cases(api, engine, login):
-    """Makes cases: a worker of the cell files the report, the router's processor registers
-    and dispatches it."""
-    return CaseMaker(api, engine, login)
 
 
 @pytest.fixture(scope="session")

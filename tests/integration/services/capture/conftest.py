@@ -1,5 +1,6 @@
 import pytest
 
+from tests.integration.apps import media_app
 from tests.integration.services.accounts import signed_in
 from tests.integration.services.grid_fixtures import cell_points
 
@@ -13,14 +14,7 @@ def cells(engine):
 @pytest.fixture(scope="session")
 def capture_app(config, tmp_path_factory):
     """The app with photos stored in a temporary media directory."""
-    from services.app import create_app
-
-    app = create_app(config.with_(media_dir=str(tmp_path_factory.mktemp("media"))))
-    app.config["TESTING"] = True
-    yield app
-    gf = app.extensions["gridflow"]
-    gf.locator.close()
-    gf.engine.dispose()
+    yield from media_app(config, tmp_path_factory)
 
 
 @pytest.fixture()
