@@ -31,29 +31,35 @@ def day_start(now: datetime, zone: str = DEFAULT_TIMEZONE) -> datetime:
 COUNTS = """
 SELECT
   (SELECT count(*) FROM case_file c WHERE c.created_at >= :day AND {where}) AS captured,
-  count(DISTINCT e.case_id) FILTER (WHERE e.type = 'CaseDispatched') AS dispatched,
-  count(DISTINCT e.case_id) FILTER (WHERE e.type = 'CaseResolved') AS resolved,
-  count(DISTINCT e.case_id) FILTER (WHERE e.type = 'CaseClosed') AS closed
-FROM case_event e JOIN case_file c ON c.id = e.case_id
-WHERE e.at >= :day AND {where}
+  count(*) FILTER (WHERE t.dispatched) AS dispatched,
+  count(*) FILTER (WHERE t.resolved) AS resolved,
+  count(*) FILTER (WHERE t.closed) AS closed
+FROM (
+  SELECT case_id, bool_or(type = 'CaseDispatched') AS dispatched,
+    bool_or(type = 'CaseResolved') AS resolved, bool_or(type = 'CaseClosed') AS closed
+  FROM case_event WHERE at >= :day
+    AND type IN ('CaseDispatched', 'CaseResolved', 'CaseClosed')
+  GROUP BY case_id
+) t
+CROSS JOIN LATERAL (SELECT c.district_code, c.street_code, c.department_code, c.cell_code
+                    FROM case_file c WHERE c.id = t.case_id OFFSET 0) c
+WHERE {where}
 """
+# Today's cases with events are looked up one by one (OFFSET 0 keeps the lookup a
+# parameterized index scan): joined as a set, PostgreSQL scanned all of case_file for them
+# when the scope (a district) matched most cases.
 
 FACTS = """
-SELECT c.id::text AS case_id, c.state, c.created_at, c.department_code, c.resolve_due,
-  min(e.at) FILTER (WHERE e.type = 'CaseDispatched') AS dispatched_at,
-  min(e.at) FILTER (WHERE e.type = 'CaseAcknowledged') AS acknowledged_at,
-  max(e.at) FILTER (WHERE e.type = 'CaseResolved') AS resolved_at,
-  max(e.at) FILTER (WHERE e.type = 'CaseClosed') AS closed_at,
-  coalesce(bool_or(e.type = 'ExtensionApproved'), false) AS postponed
-FROM case_file c LEFT JOIN case_event e ON e.case_id = c.id
-WHERE {where} AND c.id IN (
+SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code, c.resolve_due,
+  c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed
+FROM case_fact c
+WHERE {where} AND c.case_id IN (
   SELECT case_id FROM case_event WHERE at >= :day AND type IN ('CaseClosed', 'CaseResolved')
   UNION
   SELECT c.id FROM case_file c WHERE {open} AND c.resolve_due >= :day AND c.resolve_due <= :now)
-GROUP BY c.id
 """
-# (One IN over a UNION, not two conditions joined by OR: with OR, PostgreSQL joined every case
-# event of the database before filtering — seconds at a million cases instead of milliseconds.)
+# case_fact: each case's facts as its events left them (migration 0009). One IN over a UNION,
+# not two conditions joined by OR: with OR, PostgreSQL read every case before filtering.
 
 HOURLY = """
 SELECT h, sum(captured)::int AS captured, sum(closed)::int AS closed FROM (

@@ -210,12 +210,24 @@ def rooms_of(message: dict[str, Any]) -> list[str]:
     return rooms_for_place(place)
 
 
+# Bounds per (place, current grid versions): a grid changes only when a new version is
+# published, so the extent of 100,000 cells is computed once per version, not per connect.
+_BOUNDS: dict[tuple, list[float] | None] = {}
+_BOUNDS_MAX = 512
+
+
 def scope_bounds(engine: Engine, principal: Principal) -> list[float] | None:
     """[west, south, east, north] of the current cells in `principal`'s place (all cells for
     admins and departments), so a page opens on its own area; None without a grid."""
     code = principal.jurisdiction_code if principal.role == OPERATOR else None
     cells = sorted(principal.cell_codes) if principal.role == GRID_WORKER else None
     with engine.connect() as conn:
+        versions = conn.execute(
+            text("SELECT array_agg(id ORDER BY id) FROM grid_version WHERE valid_to IS NULL")
+        ).scalar()
+        key = (str(engine.url), code, tuple(cells or ()), tuple(versions or ()))
+        if key in _BOUNDS:
+            return _BOUNDS[key]
         row = conn.execute(
             text(
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
@@ -226,7 +238,11 @@ def scope_bounds(engine: Engine, principal: Principal) -> list[float] | None:
             ),
             {"code": code, "cells": cells},
         ).one()
-    return None if row[0] is None else [float(v) for v in row]
+    bounds = None if row[0] is None else [float(v) for v in row]
+    if len(_BOUNDS) >= _BOUNDS_MAX:
+        _BOUNDS.clear()
+    _BOUNDS[key] = bounds
+    return bounds
 
 
 def scope_name(engine: Engine, principal: Principal) -> dict[str, str] | None:

@@ -3,8 +3,9 @@
 A period is a range of local dates [first, last] in the working-time zone; the population is
 the cases whose report was received in it. Each case's figures come from its history: first
 dispatch, first acknowledgement, last resolution, closure, resolutions, failed verifications
-(reworks), an approved extension; its resolve due time is the current one (after any
-extension or rework) and its rating the reporter's.
+(reworks), an approved extension — kept per case in `case_fact` by the database as the events
+are written; its resolve due time is the current one (after any extension or rework) and its
+rating the reporter's.
 """
 
 from __future__ import annotations
@@ -22,22 +23,16 @@ from services.domain.kpi import KpiFacts
 from services.domain.states import CaseState
 
 FACTS_SQL = """
-SELECT c.id::text AS case_id, c.state, c.created_at, c.department_code, c.community_code,
-  c.street_code, c.district_code, c.resolve_due, g.rating,
-  min(e.at) FILTER (WHERE e.type = 'CaseDispatched') AS dispatched_at,
-  min(e.at) FILTER (WHERE e.type = 'CaseAcknowledged') AS acknowledged_at,
-  max(e.at) FILTER (WHERE e.type = 'CaseResolved') AS resolved_at,
-  max(e.at) FILTER (WHERE e.type = 'CaseClosed') AS closed_at,
-  coalesce(bool_or(e.type = 'ExtensionApproved'), false) AS postponed,
-  count(e.id) FILTER (WHERE e.type = 'CaseResolved') AS resolutions,
-  count(e.id) FILTER (WHERE e.type = 'CaseReworked') AS failed_verifications
-FROM case_file c
-LEFT JOIN case_event e ON e.case_id = c.id
-LEFT JOIN case_rating g ON g.case_id = c.id
+SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code,
+  c.community_code, c.street_code, c.district_code, c.resolve_due, c.rating,
+  c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed,
+  c.resolutions, c.failed_verifications
+FROM case_fact c
 WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
-GROUP BY c.id, g.rating
-ORDER BY c.created_at, c.id
+ORDER BY c.created_at, c.case_id
 """
+# case_fact: one row per case kept by triggers (migration 0009); `where` may name its place
+# and department columns as on case_file.
 
 
 @dataclass(frozen=True)

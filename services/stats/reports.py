@@ -1,5 +1,6 @@
 """KPI reports: per department and per jurisdiction (district, street or community), for a
-period and a scope, with the arithmetic of `services.domain.kpi`."""
+period and a scope, with the arithmetic of `services.domain.kpi`: aggregated by PostgreSQL in
+clock time (`services.stats.aggregate`), over the cases' facts in Python in working time."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, text
 
 from services.domain.calendar import TimeCalendar
 from services.domain.kpi import Kpis, compute_kpis, kpis_by
+from services.stats.aggregate import aggregate_kpis
 from services.stats.facts import CaseFigures, Period, load_figures
 
 LEVEL_COLUMNS = {
@@ -59,6 +61,22 @@ def _report(
     return KpiReport(period, as_of, total, rows)
 
 
+def _aggregated(
+    conn: Connection,
+    period: Period,
+    by: str,
+    names: dict[str, tuple[str, str | None]],
+    where: str,
+    params: dict[str, Any] | None,
+    now: datetime,
+) -> KpiReport:
+    as_of = period.as_of(now)
+    total, groups = aggregate_kpis(conn, period, by, as_of=as_of, where=where, params=params)
+    rows = [Row(k, *names.get(k, (None, None)), v) for k, v in groups.items()]
+    rows.sort(key=lambda r: (r.key is None, r.key or ""))
+    return KpiReport(period, as_of, total, rows)
+
+
 def by_department(
     conn: Connection,
     period: Period,
@@ -69,9 +87,11 @@ def by_department(
     calendar: TimeCalendar | None = None,
 ) -> KpiReport:
     """KPIs per department (the one holding or last holding each case) for cases in scope."""
-    figures = load_figures(conn, period, where, params)
     rows = conn.execute(text("SELECT code, name_zh, name_en FROM department"))
     names = {code: (zh, en) for code, zh, en in rows}
+    if calendar is None:
+        return _aggregated(conn, period, "department", names, where, params, now)
+    figures = load_figures(conn, period, where, params)
     return _report(figures, lambda f: f.department_code, names, period, now, calendar)
 
 
@@ -87,7 +107,9 @@ def by_jurisdiction(
 ) -> KpiReport:
     """KPIs per district, street or community (`level`) for cases in scope."""
     column = LEVEL_COLUMNS[level]
-    figures = load_figures(conn, period, where, params)
     rows = conn.execute(text("SELECT code, name FROM jurisdiction WHERE level = :l"), {"l": level})
     names = {code: (name, None) for code, name in rows}
+    if calendar is None:
+        return _aggregated(conn, period, level, names, where, params, now)
+    figures = load_figures(conn, period, where, params)
     return _report(figures, lambda f: getattr(f, column), names, period, now, calendar)
