@@ -48,7 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_content_length
     app.config["SECRET_KEY"] = config.secret_key
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, pre_ping=False)  # see make_engine: 503 + retry
     locator = Locator(engine, snap_distance_m=config.snap_distance_m)
     app.extensions["gridflow"] = Gridflow(config=config, engine=engine, locator=locator)
     errors.register_error_handlers(app)

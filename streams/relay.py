@@ -228,7 +228,7 @@ def run_relay(config: Config, stop: threading.Event) -> None:
     """Runs one relay until `stop` is set: topics first, then the publish loop."""
     if not wait_for_topics(config, stop):
         return
-    engine = make_engine(config.database_url, pool_size=2)
+    engine = make_engine(config.database_url, pool_size=2, pre_ping=False)
     try:
         OutboxRelay(config, engine, stop).run()
     finally:

@@ -13,6 +13,7 @@ from services.capture import queries
 from services.capture.forms import report_request
 from services.capture.intake import (
     CaptureConflict,
+    Captured,
     CaptureReport,
     UnknownCategory,
     capture_report,
@@ -68,11 +69,15 @@ def accept(cmd: CaptureReport):
         raise Unavailable("the grid cannot be loaded right now; retry later") from exc
 
 
-def show_report(report_id):
+def show_report(result: Captured):
+    """The answer to a capture: built from what was written for a new report (nothing read
+    back), the stored report as it stands now for a replay."""
+    if result.report is not None:
+        return report_out(result.report, result.report["photos"], photo_url)
     gf = current_app.extensions["gridflow"]
     with gf.engine.connect() as conn:
-        row = queries.get_report(conn, report_id)
-        photos = queries.photos_of(conn, [report_id])[report_id]
+        row = queries.get_report(conn, result.report_id)
+        photos = queries.photos_of(conn, [result.report_id])[result.report_id]
     return report_out(row, photos, photo_url)
 
 
@@ -109,7 +114,7 @@ def file_report():
         photos=tuple(uploads),
     )
     result = accept(cmd)
-    body = show_report(result.report_id).model_dump(mode="json")
+    body = show_report(result).model_dump(mode="json")
     location = url_for("reports.report", report_id=result.report_id)
     return jsonify(body), 201 if result.created else 200, {"Location": location}
 

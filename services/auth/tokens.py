@@ -17,8 +17,9 @@ import jwt
 from sqlalchemy import Connection, Engine, text
 
 from services.auth.principal import Principal
-from services.auth.users import load_principal
+from services.auth.users import session_principal
 from services.config import Config
+from services.store.db import retry_on_disconnect
 
 ISSUER = "gridflow"
 ALGORITHM = "HS256"
@@ -155,15 +156,14 @@ def decode_access(config: Config, engine: Engine, token: str) -> Principal:
     current state (role, cells, active). Raises InvalidToken. Safe to call from any process
     that shares the database (API views, the Socket.IO connect handler)."""
     claims = _decode(config, token, "access")
-    with engine.connect() as conn:
-        live = conn.execute(
-            text(
-                "SELECT 1 FROM auth_session WHERE id = :sid AND user_id = :uid "
-                "AND revoked_at IS NULL AND expires_at > now()"
-            ),
-            {"sid": claims["sid"], "uid": claims["user_id"]},
-        ).first()
-        principal = load_principal(conn, int(claims["user_id"])) if live else None
+
+    def check() -> Principal | None:
+        # One statement, nothing written: no transaction around it (no BEGIN, no ROLLBACK).
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            return session_principal(conn, claims["sid"], int(str(claims["user_id"])))
+
+    principal = retry_on_disconnect(check)
     if principal is None:
         raise InvalidToken("session revoked or account disabled")
     return principal

@@ -130,17 +130,29 @@ def login_record(conn: Connection, username: str) -> tuple[int, str, bool] | Non
     return (row.id, row.password_hash, row.active) if row else None
 
 
+_PRINCIPAL = (
+    "SELECT u.id, u.username, u.role, u.jurisdiction_code, u.department_code, "
+    "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells "
+    "FROM app_user u WHERE u.id = :id AND u.active"
+)
+_SESSION_PRINCIPAL = text(
+    _PRINCIPAL + " AND EXISTS (SELECT 1 FROM auth_session s WHERE s.id = :sid "
+    "AND s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())"
+)
+
+
 def load_principal(conn: Connection, user_id: int) -> Principal | None:
     """The Principal of an active account, with its current cells; None if gone or disabled."""
-    row = conn.execute(
-        text(
-            "SELECT u.id, u.username, u.role, u.jurisdiction_code, u.department_code, "
-            "COALESCE(array_agg(c.cell_code) FILTER (WHERE c.cell_code IS NOT NULL), '{}') "
-            "AS cells FROM app_user u LEFT JOIN user_cell c ON c.user_id = u.id "
-            "WHERE u.id = :id AND u.active GROUP BY u.id"
-        ),
-        {"id": user_id},
-    ).first()
+    return _principal(conn.execute(text(_PRINCIPAL), {"id": user_id}).first())
+
+
+def session_principal(conn: Connection, session_id: object, user_id: int) -> Principal | None:
+    """The Principal of an active account whose session `session_id` is open (neither revoked
+    nor expired), read in one statement; None otherwise."""
+    return _principal(conn.execute(_SESSION_PRINCIPAL, {"id": user_id, "sid": session_id}).first())
+
+
+def _principal(row) -> Principal | None:
     if row is None:
         return None
     return Principal(

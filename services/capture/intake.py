@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from services.capture import media, store
 from services.capture.photos import CleanPhoto, clean_photo, upload_digest
-from services.catalog.store import Category, get_category
-from services.events import REPORTS
-from services.store.outbox import enqueue
+from services.events import REPORTS, envelope
+from services.store.db import retry_on_disconnect
 
 
 class CaptureConflict(Exception):
@@ -73,45 +73,59 @@ class CaptureReport:
 
 @dataclass(frozen=True)
 class Captured:
+    """The outcome of `capture_report`: `report` is the row as written (the columns of
+    `services.capture.queries.get_report` and its `photos`) when `created`, else None."""
+
     report_id: uuid.UUID
     created: bool
+    report: dict[str, Any] | None = None
 
 
 Locate = Callable[[float, float, str, "float | None"], Any]
 
 
-class _LostRace(Exception):
-    pass
-
-
 def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureReport) -> Captured:
     """Accepts a report durably (see module docstring). Raises UnknownCategory,
-    CaptureConflict, photos.PhotoRejected, geo.datum.UnknownDatum / InvalidCoordinate."""
+    CaptureConflict, photos.PhotoRejected, geo.datum.UnknownDatum / InvalidCoordinate.
+
+    The report, its photo rows and its outbox event are one statement on one connection,
+    committed on its own (photo files are written and fsynced before it and removed if it
+    stores nothing). A connection that turns out dead (PostgreSQL restarted since it was
+    last used) is replaced and the statement tried once more: it is idempotent by report id."""
     body_hash = cmd.body_hash()
-    with engine.connect() as conn:
-        stored = store.find_report_hash(conn, cmd.id)
-        category = get_category(conn, cmd.category_code)
-    if stored is not None:
-        return _replay(cmd.id, stored, body_hash)
-    if category is None:
-        raise UnknownCategory(cmd.category_code)
     clean = [(p, clean_photo(p.data, p.declared_type, p.field)) for p in cmd.photos]
     if cmd.lat is None or cmd.lng is None:
         placement = None
     else:
         placement = locate(cmd.lat, cmd.lng, cmd.crs, cmd.accuracy_m)
+    values = _row(cmd, placement, datetime.now(UTC), body_hash)
     written: list[str] = []
     try:
-        _write(engine, media_dir, cmd, category, placement, clean, body_hash, written)
-    except _LostRace:
-        media.remove_files(media_dir, written)
-        with engine.connect() as conn:
-            stored = store.find_report_hash(conn, cmd.id)
-        return _replay(cmd.id, stored, body_hash)
+        photos = _store_photos(media_dir, cmd.id, clean, written)
+        event = _event(values)
+        result = retry_on_disconnect(lambda: _write(engine, values, photos, event))
     except BaseException:
         media.remove_files(media_dir, written)
         raise
-    return Captured(cmd.id, created=True)
+    if result.case_no is None:
+        media.remove_files(media_dir, written)
+        if result.stored_hash is None:
+            raise UnknownCategory(cmd.category_code)
+        return _replay(cmd.id, result.stored_hash, body_hash)
+    values["case_no"] = result.case_no
+    return Captured(cmd.id, created=True, report=_written_report(values, result, photos))
+
+
+def _write(engine: Engine, values: dict, photos: list[dict], event: dict) -> store.Written:
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return store.write_report(conn, values, photos, event)
+        except IntegrityError as exc:
+            if getattr(exc.orig.diag, "constraint_name", None) != store.REPORT_PKEY:
+                raise
+        # Lost the race to a writer of the same id, whose row is committed now.
+        return store.Written(None, store.find_report_hash(conn, values["id"]), None)
 
 
 def _replay(report_id: uuid.UUID, stored_hash: str | None, body_hash: str) -> Captured:
@@ -120,22 +134,47 @@ def _replay(report_id: uuid.UUID, stored_hash: str | None, body_hash: str) -> Ca
     return Captured(report_id, created=False)
 
 
-def _write(engine, media_dir, cmd, category, placement, clean, body_hash, written) -> None:
-    received_at = datetime.now(UTC)
-    values = _row(cmd, placement, received_at, body_hash)
-    with engine.begin() as conn:
-        if not store.insert_report(conn, values):
-            raise _LostRace()
-        positions = {"before": 0, "after": 0}
-        for upload, photo in clean:
-            photo_id = uuid.uuid4()
-            path, thumb = media.store_photo(media_dir, cmd.id, photo_id, photo)
-            written += [path, thumb]
-            store.insert_photo(conn, _photo_row(cmd.id, photo_id, upload, photo, path, thumb,
-                                                positions[upload.kind]))  # fmt: skip
-            positions[upload.kind] += 1
-        values["case_no"] = store.assign_case_no(conn, cmd.id, values["district_code"], received_at)
-        enqueue(conn, REPORTS, _key(values), "ReportCaptured", _payload(values, category))
+def _store_photos(media_dir, report_id, clean, written: list[str]) -> list[dict]:
+    rows = []
+    positions = {"before": 0, "after": 0}
+    for upload, photo in clean:
+        photo_id = uuid.uuid4()
+        path, thumb = media.store_photo(media_dir, report_id, photo_id, photo)
+        written += [path, thumb]
+        rows.append(_photo_row(report_id, photo_id, upload, photo, path, thumb,
+                               positions[upload.kind]))  # fmt: skip
+        positions[upload.kind] += 1
+    return rows
+
+
+def _event(values: dict) -> dict[str, Any]:
+    # The payload's case_no and priority are filled in by the statement that writes the report.
+    event = envelope("ReportCaptured", _payload(values, priority=None))
+    return {
+        "event_id": event["event_id"],
+        "topic": REPORTS,
+        "key": _key(values),
+        "event_type": "ReportCaptured",
+        "envelope": event,
+    }
+
+
+def _written_report(values: dict, result: store.Written, photos: list[dict]) -> dict[str, Any]:
+    """The report as `services.capture.queries.get_report` would read it back right now."""
+    return {
+        **values,
+        **(result.category or {}),
+        "occurred_at": _utc(values["occurred_at"]),
+        "status": "reported",
+        "case_id": None,
+        "photos": [{k: p[k] for k in ("id", "kind", "media_type", "width", "height")}
+                   for p in sorted(photos, key=lambda p: (p["kind"] != "before", p["position"]))],
+    }  # fmt: skip
+
+
+def _utc(moment: datetime) -> datetime:
+    # As PostgreSQL gives a timestamptz back on gridflow's connections (timezone=UTC).
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _row(cmd: CaptureReport, placement: Any, received_at: datetime, body_hash: str) -> dict:
@@ -194,14 +233,14 @@ def _key(values: dict) -> str:
     return f"outside:{values['district_code']}" if values["district_code"] else "outside"
 
 
-def _payload(values: dict, category: Category) -> dict[str, Any]:
+def _payload(values: dict, priority: str | None) -> dict[str, Any]:
     """Everything the router needs to register the case without reading the report row."""
     return {
         "report_id": str(values["id"]),
         "case_no": values["case_no"],
         "channel": values["channel"],
         "category_code": values["category_code"],
-        "priority": category.priority,
+        "priority": priority,
         "description": values["description"],
         "lat": values["lat"],
         "lng": values["lng"],
