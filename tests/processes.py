@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -89,3 +91,25 @@ class GridflowProcess:
                 self.proc.wait(timeout=10)
         self._log.close()
         return self.proc.returncode
+
+
+def start_server(name: str, config: Config) -> tuple[GridflowProcess, str]:
+    """A `gridflow serve` process on a free port with `config`, listening: (process, base URL)."""
+    port = free_port()
+    server = GridflowProcess(name, ["serve", "--port", str(port)], config)
+    try:
+        server.wait_for_port(port)
+    except BaseException:
+        server.stop()
+        raise
+    return server, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(name: str, config: Config) -> Iterator[str]:
+    """`gridflow serve` with `config` for the duration of the block; yields its base URL."""
+    server, url = start_server(name, config)
+    try:
+        yield url
+    finally:
+        server.stop()

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.processes import ARTIFACTS, GridflowProcess, free_port
+from tests.processes import ARTIFACTS, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,13 +29,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def live_server(config):
     """`gridflow serve` on a free port with this run's config; yields its base URL."""
-    port = free_port()
-    server = GridflowProcess("e2e-serve", ["serve", "--port", str(port)], config)
-    try:
-        server.wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with serving("e2e-serve", config) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -52,13 +52,3 @@ def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
             {"street": street},
         ).one()
     return row.code.strip(), row.lat, row.lng
-
-
-def start_server(name: str, config) -> tuple[object, str]:
-    """A `gridflow serve` process on a free port with `config`: (process, base URL)."""
-    from tests.processes import GridflowProcess, free_port
-
-    port = free_port()
-    server = GridflowProcess(name, ["serve", "--port", str(port)], config)
-    server.wait_for_port(port)
-    return server, f"http://127.0.0.1:{port}"

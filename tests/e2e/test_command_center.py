@@ -7,10 +7,11 @@ import time
 
 import pytest
 
-from tests.e2e.live_pages import account, sign_in, start_server, ticker_ids
+from tests.e2e.live_pages import account, sign_in, ticker_ids
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.live.cases import CaseWriter
-from tests.integration.services.live.isolated import own_stack
+from tests.integration.services.live.isolated import own_engine, own_stack
+from tests.processes import serving
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +23,14 @@ def stack(config):
 
 @pytest.fixture(scope="module")
 def engine(stack):
-    from services.store.db import make_engine
-
-    own = make_engine(stack.database_url)
-    yield own
-    own.dispose()
+    with own_engine(stack) as own:
+        yield own
 
 
 @pytest.fixture(scope="module")
 def live_server(stack):
-    server, url = start_server("e2e-cc-serve", stack)
-    try:
+    with serving("e2e-cc-serve", stack) as url:
         yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from tests.e2e.live_pages import account, fresh_point, sign_in, start_server
-from tests.integration.services.accounts import PASSWORD
+from tests.e2e.live_pages import account, fresh_point, sign_in
+from tests.integration.services.accounts import tokens_over_http
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.isolated import own_stack
-from tests.processes import GridflowProcess
+from tests.integration.services.live.isolated import own_engine, own_stack
+from tests.processes import GridflowProcess, serving
 
 CATEGORY = "206002"  # 飞线充电: a small duplicate radius keeps test reports apart
 
@@ -29,20 +29,14 @@ def stack(config):
 
 @pytest.fixture(scope="module")
 def engine(stack):
-    from services.store.db import make_engine
-
-    own = make_engine(stack.database_url)
-    yield own
-    own.dispose()
+    with own_engine(stack) as own:
+        yield own
 
 
 @pytest.fixture(scope="module")
 def live_server(stack):
-    server, url = start_server("e2e-pipeline-serve", stack)
-    try:
+    with serving("e2e-pipeline-serve", stack) as url:
         yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +62,7 @@ def token_of(live_server, engine):
 
     def _make(role: str, **scope):
         user_id, username = account(engine, role, **scope)
-        resp = requests.post(
-            f"{live_server}/api/v1/auth/login",
-            json={"username": username, "password": PASSWORD},
-            timeout=10,
-        )
-        body = resp.json()
-        return user_id, body["access_token"], body["refresh_token"]
+        return (user_id, *tokens_over_http(live_server, username))
 
     return _make
 
@@ -88,12 +76,7 @@ def post_report(base_url: str, engine, street: str) -> str:
     """Files a report as a grid worker of a random cell of `street`; returns the report id."""
     cell, lat, lng = fresh_point(engine, street)
     _, username = account(engine, "grid_worker", cells=(cell,))
-    login = requests.post(
-        f"{base_url}/api/v1/auth/login",
-        json={"username": username, "password": PASSWORD},
-        timeout=10,
-    )
-    token = login.json()["access_token"]
+    token, _ = tokens_over_http(base_url, username)
     report_id = str(uuid.uuid4())
     resp = requests.post(
         f"{base_url}/api/v1/reports",

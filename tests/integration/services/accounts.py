@@ -44,3 +44,17 @@ def signed_in(client, engine: Engine, role: str, **scope) -> tuple[int, dict[str
     """(user id, Authorization header) of a fresh account of `role`."""
     user_id, username = make_user(engine, role, **scope)
     return user_id, bearer(login(client, username)["access_token"])
+
+
+def tokens_over_http(base_url: str, username: str) -> tuple[str, str]:
+    """(access token, refresh token) of `username`, signed in through a served app's API."""
+    import requests
+
+    resp = requests.post(
+        f"{base_url}/api/v1/auth/login",
+        json={"username": username, "password": PASSWORD},
+        timeout=10,
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    return body["access_token"], body["refresh_token"]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-import requests
 
-from tests.integration.services.accounts import PASSWORD, make_user
+from tests.integration.services.accounts import make_user, tokens_over_http
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.live.cases import CaseWriter
 from tests.integration.services.live.clients import LiveClient
-from tests.integration.services.live.isolated import own_stack
-from tests.processes import GridflowProcess, free_port
+from tests.integration.services.live.isolated import own_engine, own_stack
+from tests.processes import serving
 
 
 @pytest.fixture(scope="session")
@@ -26,27 +25,14 @@ def live_config(config):
 @pytest.fixture(scope="session")
 def engine(live_config):
     """The live tests' own database (overrides the run's shared one in this folder)."""
-    from services.store.db import make_engine
-
-    own = make_engine(live_config.database_url)
-    yield own
-    own.dispose()
-
-
-def start_server(name: str, live_config) -> tuple[GridflowProcess, str]:
-    port = free_port()
-    server = GridflowProcess(name, ["serve", "--port", str(port)], live_config)
-    server.wait_for_port(port)
-    return server, f"http://127.0.0.1:{port}"
+    with own_engine(live_config) as own:
+        yield own
 
 
 @pytest.fixture(scope="session")
 def live_url(live_config):
-    server, url = start_server("live-serve", live_config)
-    try:
+    with serving("live-serve", live_config) as url:
         yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -68,14 +54,7 @@ def token_of(live_url, engine):
 
     def _make(role: str, **scope):
         user_id, username = make_user(engine, role, **scope)
-        resp = requests.post(
-            f"{live_url}/api/v1/auth/login",
-            json={"username": username, "password": PASSWORD},
-            timeout=10,
-        )
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        return user_id, body["access_token"], body["refresh_token"]
+        return (user_id, *tokens_over_http(live_url, username))
 
     return _make
 

@@ -39,3 +39,15 @@ def own_stack(config: Config, name: str) -> Iterator[Config]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def own_engine(config: Config) -> Iterator[object]:
+    """An engine on `config`'s database, disposed on exit."""
+    from services.store.db import make_engine
+
+    engine = make_engine(config.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

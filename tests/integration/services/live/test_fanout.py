@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.services.live.conftest import start_server
+from tests.processes import start_server
 
 
 def test_operator_of_one_street_never_receives_another_streets_events(
