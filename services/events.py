@@ -17,8 +17,10 @@ SCHEMA_VERSION = 1
 REPORTS = "reports.v1"
 CASE_EVENTS = "case-events.v1"
 PATROL_PINGS = "patrol-pings.v1"
+# One small event per accepted patrol batch: the worker's latest point, for the live map.
+PATROL_POSITIONS = "patrol-positions.v1"
 DEAD_LETTER = "dead-letter.v1"
-ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, DEAD_LETTER)
+ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, PATROL_POSITIONS, DEAD_LETTER)
 
 
 def topic_name(prefix: str, logical: str) -> str:

@@ -2,7 +2,9 @@
 Socket.IO clients connected to *this* process.
 
 Every API process runs one `LiveFeed` thread. It reads every partition of the case-events and
-patrol-pings topics itself (manual assignment, no consumer group, nothing committed), so any
+patrol-positions topics itself (the small latest-point event of each patrol batch, not the
+500-point batches: the map needs one point, and a busy API process could not keep up decoding
+40 kB per batch) (manual assignment, no consumer group, nothing committed), so any
 number of API processes can run behind a load balancer and each fans out to its own clients
 only; no process depends on another and none shares a message queue. It starts at the records
 written since the process started (looked up by timestamp), so it never floods its clients with
@@ -29,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.config import Config
-from services.events import CASE_EVENTS, PATROL_PINGS, topic_name
+from services.events import CASE_EVENTS, PATROL_POSITIONS, topic_name
 from services.live import queries
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.rooms import worker_rooms
@@ -49,7 +51,8 @@ def client_id() -> str:
 
 
 class LiveFeed(threading.Thread):
-    """Reads case events and patrol pings until `stop` is set; publishes each to its rooms."""
+    """Reads case events and worker positions until `stop` is set; publishes each to its
+    rooms."""
 
     def __init__(
         self,
@@ -67,7 +70,7 @@ class LiveFeed(threading.Thread):
         self.stop = stop
         self.started_ms = int(time.time() * 1000)
         self.case_topic = topic_name(config.topic_prefix, CASE_EVENTS)
-        self.ping_topic = topic_name(config.topic_prefix, PATROL_PINGS)
+        self.position_topic = topic_name(config.topic_prefix, PATROL_POSITIONS)
         self.ready = threading.Event()  # set once every topic is assigned
         self._consumer: KafkaConsumer | None = None
         self._offsets: dict[TopicPartition, int] = {}
@@ -118,7 +121,7 @@ class LiveFeed(threading.Thread):
                 if tp.topic == self.case_topic:
                     cases.append(body)
                 else:
-                    self._pings(body)
+                    self._position(body)
         if cases:
             self._case_events(cases)
 
@@ -128,11 +131,10 @@ class LiveFeed(threading.Thread):
         consumer = self._consumer
         assert consumer is not None
         wanted: list[TopicPartition] = []
-        for topic in (self.case_topic, self.ping_topic):
-            wanted += [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))
-            ]
-        complete = {tp.topic for tp in wanted} == {self.case_topic, self.ping_topic}
+        for topic in (self.case_topic, self.position_topic):
+            partitions = consumer.partitions_for_topic(topic) or ()  # None: not created yet
+            wanted += [TopicPartition(topic, p) for p in sorted(partitions)]
+        complete = {tp.topic for tp in wanted} == {self.case_topic, self.position_topic}
         self._next_refresh = time.monotonic() + (
             ASSIGNED_REFRESH_S if complete else TOPIC_REFRESH_S
         )
@@ -172,17 +174,15 @@ class LiveFeed(threading.Thread):
                 continue
             self.publish("case_event", message, queries.rooms_of(message))
 
-    def _pings(self, body: dict[str, Any]) -> None:
+    def _position(self, body: dict[str, Any]) -> None:
         payload = body.get("payload") or {}
-        pings = payload.get("pings") or []
         try:
             worker_id = int(payload["worker_id"])
-            last = max((p for p in pings if "lat" in p and "lng" in p), key=lambda p: str(p["t"]))
-            lat, lng = float(last["lat"]), float(last["lng"])
+            lat, lng, t = float(payload["lat"]), float(payload["lng"]), str(payload["t"])
         except (KeyError, TypeError, ValueError):
             return
         cells = self._cells_of(worker_id)
-        position = WorkerPosition(worker_id, lat, lng, str(last.get("t")), cells)
+        position = WorkerPosition(worker_id, lat, lng, t, cells)
         if self.positions.update(position):
             self.publish("worker_position", position.as_message(), worker_rooms(cells))
 

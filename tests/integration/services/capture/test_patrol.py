@@ -86,3 +86,27 @@ def test_only_grid_workers_send_pings(api, engine, cells):
     assert api.post("/api/v1/patrol/pings", json=body).status_code == 401
     _, headers = signed_in(api, engine, "operator", jurisdiction=cells[0].district)
     assert api.post("/api/v1/patrol/pings", json=body, headers=headers).status_code == 403
+
+
+def test_a_batch_reports_the_workers_latest_point_for_the_live_map(api, engine, cells):
+    worker_id, headers = signed_in(api, engine, "grid_worker", cells=(cells[0].code,))
+    points = pings(cells[0], 40)
+    latest = points[-1]
+    points = points[20:] + points[:20]  # the phone's buffer need not be in time order
+    resp = api.post("/api/v1/patrol/pings", json={"pings": points}, headers=headers)
+    assert resp.status_code == 202
+    with engine.connect() as conn:
+        [(event_type, envelope)] = conn.execute(
+            text(
+                "SELECT event_type, envelope FROM outbox "
+                "WHERE topic = 'patrol-positions.v1' AND key = :k"
+            ),
+            {"k": str(worker_id)},
+        ).all()
+    assert event_type == "WorkerPositionReported"
+    position = envelope["payload"]
+    assert position["worker_id"] == worker_id
+    assert datetime.fromisoformat(position["t"]) == datetime.fromisoformat(latest["t"])
+    assert (
+        abs(position["lat"] - latest["lat"]) < 1e-7 and abs(position["lng"] - latest["lng"]) < 1e-7
+    )

@@ -12,7 +12,7 @@ from kafka import KafkaProducer
 from sqlalchemy import Engine, text
 
 from services.config import Config
-from services.events import CASE_EVENTS, PATROL_PINGS, envelope, topic_name
+from services.events import CASE_EVENTS, PATROL_POSITIONS, envelope, topic_name
 
 # 花坛 (flower bed): a category no other test files reports in, so the router never takes
 # another test's report for a duplicate of a case written here.
@@ -120,16 +120,12 @@ class CaseWriter:
         return int(seq)
 
     def pings(self, worker_id: int, lat: float, lng: float) -> None:
-        """A patrol ping batch, as the relay publishes it from the outbox."""
+        """A worker's latest patrol point, as the relay publishes it from the outbox."""
         body = envelope(
-            "PatrolPingsReceived",
-            {
-                "worker_id": worker_id,
-                "batch_id": str(uuid.uuid4()),
-                "pings": [{"t": datetime.now(UTC).isoformat(), "lat": lat, "lng": lng}],
-            },
+            "WorkerPositionReported",
+            {"worker_id": worker_id, "t": datetime.now(UTC).isoformat(), "lat": lat, "lng": lng},
         )
-        topic = topic_name(self.config.topic_prefix, PATROL_PINGS)
+        topic = topic_name(self.config.topic_prefix, PATROL_POSITIONS)
         self._send(topic, str(worker_id), body)
 
     def _send(self, topic: str, key: str, body: dict) -> None:
