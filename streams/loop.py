@@ -10,8 +10,10 @@ A processor is a plain function over a decoded `Event`. The loop around it is wr
   for an outage;
 * any other error is retried a few times, then dead-lettered with its description;
 * with a batch processor, the events of a poll are applied `batch_size` at a time in one
-  transaction each (one commit instead of one per event); a chunk that fails for any reason is
-  applied again event by event as above, so batching never changes what is dead-lettered;
+  transaction each (one commit instead of one per event); events the batch processor refuses
+  are dead-lettered while the rest of the chunk stays applied; a chunk that fails for any
+  other reason is applied again event by event as above, so batching never changes what is
+  dead-lettered;
 * offsets are committed after the whole polled batch is handled, so a crash re-delivers at most
   that batch. Processors are idempotent (they record the events they applied), so re-delivery
   and replays from offset 0 change nothing.
@@ -24,7 +26,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,8 +63,10 @@ class Event:
 
 
 Processor = Callable[[Event], None]
-# Applies several events in one transaction, all or nothing; raises if any cannot be applied.
-BatchProcessor = Callable[[list[Event]], None]
+# Applies several events in one transaction; raises when the batch cannot be applied. It may
+# return the events it refused (event, reason): nothing of them was applied, the loop
+# dead-letters them and the others stay applied.
+BatchProcessor = Callable[[list[Event]], Sequence[tuple[Event, str]] | None]
 
 
 def decode(record: Any) -> Event:
@@ -234,15 +238,19 @@ class ConsumeLoop:
         for start in range(0, len(events), self.batch_size):
             chunk = events[start : start + self.batch_size]
             try:
-                self.batch_processor([event for _, event in chunk])
+                refused = self.batch_processor([event for _, event in chunk]) or ()
             except Exception as exc:  # noqa: BLE001 - every event is handled again below
                 log.info("%s: a batch of %d failed (%s: %s); handling its events one by one",
                          self.name, len(chunk), type(exc).__name__, exc)  # fmt: skip
                 if not all(self.handle(record) for record, _ in chunk):
                     return False
                 continue
-            self.handled += len(chunk)
-            self._processed.inc(len(chunk))
+            records_of = {id(event): record for record, event in chunk}
+            for event, reason in refused:
+                if not self.dead_letter(records_of[id(event)], reason, "Rejected", event):
+                    return False
+            self.handled += len(chunk) - len(refused)
+            self._processed.inc(len(chunk) - len(refused))
         return True
 
     def handle(self, record: Any) -> bool:

@@ -1,11 +1,13 @@
 """The router (`gridflow router`): turns every captured report into a case.
 
-The processor is a plain function over a decoded ReportCaptured event: it builds the
-`RegisterReport` command and calls the `register_report` handler in one unit of work (case,
-case events, outbox rows and the processed-event record commit together, so a replay from
-offset 0 creates nothing twice). Events it can never apply — another type, a newer schema, a
-malformed payload, an unknown report or category — raise `Rejected` and go to the dead-letter
-topic. Any number of routers may run in one consumer group.
+The processor works on the ReportCaptured events of a poll, set-wise: it builds a
+`RegisterReport` command per event and calls `register_reports` once for the batch in one unit
+of work (cases, case events, outbox rows and the processed-event records commit together, so a
+replay from offset 0 creates nothing twice), with a constant number of statements per batch
+and the reference data (catalog, rules, departments, calendars) kept in memory while it is
+unchanged. Events it can never apply — another type, a newer schema, a malformed payload, an
+unknown report or category — are refused and go to the dead-letter topic while the rest of
+the batch is applied. Any number of routers may run in one consumer group.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from sqlalchemy import Engine
 from services.config import Config
 from services.dispatch.commands import RegisterReport
 from services.dispatch.errors import DispatchError
-from services.dispatch.handlers import ROUTER, CaseOutcome, register_report
-from services.dispatch.overrides import load_calendars
+from services.dispatch.handlers import ROUTER, CaseOutcome
+from services.dispatch.reference import ReferenceCache
+from services.dispatch.registration import register_reports
 from services.dispatch.timing import Calendars
 from services.dispatch.uow import UnitOfWork
 from services.events import REPORTS, SCHEMA_VERSION
@@ -39,43 +42,54 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def make_router(engine: Engine, calendars: Calendars, clock: Clock = system_clock) -> Processor:
-    """The router's processor: registers (and routes, merges or closes) the case of each
-    ReportCaptured event; `clock` gives the registration/dispatch instant."""
+def make_router(
+    engine: Engine, reference: ReferenceCache | Calendars, clock: Clock = system_clock
+) -> Processor:
+    """The router's processor for one ReportCaptured event (the batch processor with a batch
+    of one); raises `Rejected` for an event it can never apply. `reference` is the router's
+    reference cache, or fixed calendars (then the overrides stored are not read); `clock`
+    gives the registration/dispatch instant."""
+    route_reports = make_batch_router(engine, reference, clock)
 
     def route_report(event: Event) -> None:
-        command = _command(event)
-        try:
-            with UnitOfWork(engine) as uow:
-                outcome = register_report(uow, command, calendars=calendars, now=clock())
-                uow.commit()
-        except DispatchError as exc:
-            raise Rejected(str(exc)) from exc
-        _log(command, outcome)
+        for _, reason in route_reports([event]):
+            raise Rejected(reason)
 
     return route_report
 
 
 def make_batch_router(
-    engine: Engine, calendars: Calendars, clock: Clock = system_clock
+    engine: Engine, reference: ReferenceCache | Calendars, clock: Clock = system_clock
 ) -> BatchProcessor:
     """The router's batch processor: the cases of several ReportCaptured events in one unit of
-    work (one commit). Reports are taken category by category (each category's in arrival
-    order), so routers running side by side take the per-category locks in one order and never
-    deadlock. Raises if any event cannot be applied; the loop then routes them one by one."""
+    work (one commit); returns the events refused (with the reason), of which nothing was
+    applied. Reports are taken category by category (each category's in arrival order), as
+    the one-by-one processing would; routers running side by side take the per-category locks
+    in one order and never deadlock."""
+    if isinstance(reference, Calendars):
+        reference = ReferenceCache(calendars=reference)
+    cache = reference
 
-    def route_reports(events: list[Event]) -> None:
-        commands = sorted((_command(e) for e in events), key=lambda c: c.category_code)
-        try:
-            with UnitOfWork(engine) as uow:
-                outcomes = [
-                    register_report(uow, c, calendars=calendars, now=clock()) for c in commands
-                ]
-                uow.commit()
-        except DispatchError as exc:
-            raise Rejected(str(exc)) from exc
-        for command, outcome in zip(commands, outcomes, strict=True):
+    def route_reports(events: list[Event]) -> list[tuple[Event, str]]:
+        refused: list[tuple[Event, str]] = []
+        taken: list[tuple[RegisterReport, Event]] = []
+        for event in events:
+            try:
+                taken.append((_command(event), event))
+            except Rejected as exc:
+                refused.append((event, str(exc)))
+        taken.sort(key=lambda pair: pair[0].category_code)
+        event_of = {id(command): event for command, event in taken}
+        with UnitOfWork(engine) as uow:
+            done = register_reports(
+                uow, [command for command, _ in taken], reference=cache, clock=clock
+            )
+            uow.commit()
+        refused.extend((event_of[id(command)], str(exc)) for command, exc in done.rejected)
+        for command, outcome in done.outcomes:
             _log(command, outcome)
+        position = {id(event): i for i, event in enumerate(events)}
+        return sorted(refused, key=lambda pair: position[id(pair[0])])  # in offset order
 
     return route_reports
 
@@ -120,18 +134,18 @@ def run_router(
     engine = make_engine(config.database_url, pool_size=2)
     consumer = make_consumer(config, [REPORTS], group=group, client_id="gridflow-router")
     producer = make_producer(config, client_id="gridflow-router")
-    with engine.connect() as conn:
-        # The official calendar with the admin's overrides as stored at start-up.
-        calendars = load_calendars(config, conn)
+    # Catalog, rules, departments and the calendar with the admin's overrides, re-read when
+    # any of them changes.
+    reference = ReferenceCache(config)
     try:
         loop = ConsumeLoop(
             config,
             name=ROUTER,
             consumer=consumer,
             producer=producer,
-            processor=make_router(engine, calendars, clock),
+            processor=make_router(engine, reference, clock),
             stop=stop,
-            batch_processor=make_batch_router(engine, calendars, clock),
+            batch_processor=make_batch_router(engine, reference, clock),
             batch_size=config.router_batch_size,
         )
         if on_loop is not None:

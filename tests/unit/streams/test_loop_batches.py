@@ -112,3 +112,20 @@ def test_batch_size_one_means_no_batching():
         batch_size=1,
     )
     assert singles == [1, 2] and chunks == []
+
+
+def test_events_the_batch_processor_refuses_are_dead_lettered_and_the_rest_stays_applied():
+    applied, singles = [], []
+
+    def batch(events):
+        applied.extend(e.payload["n"] for e in events if not e.payload.get("bad"))
+        return [(e, f"refused {e.payload['n']}") for e in events if e.payload.get("bad")]
+
+    loop, consumer, producer = run(
+        [records({"n": 1}, {"n": 2, "bad": True}, {"n": 3}, {"n": 4, "bad": True})],
+        processor=lambda e: singles.append(e.payload["n"]), batch_processor=batch, batch_size=10,
+    )  # fmt: skip
+    assert applied == [1, 3] and singles == []
+    assert [v["payload"]["reason"] for v in producer.sent] == ["refused 2", "refused 4"]
+    assert [v["payload"]["offset"] for v in producer.sent] == [1, 3]
+    assert loop.handled == 2 and loop.dead_lettered == 2 and consumer.commits == 1

@@ -1,0 +1,113 @@
+"""The reference data of registration held in memory: the category catalog's terms, the active
+routing rules, the departments, the ruleset version and the calendars (with the admin's
+overrides).
+
+A long-running processor (the router) keeps one `ReferenceCache` and asks it for the current
+`ReferenceData` once per transaction: one statement compares a fingerprint of the five
+tables (a hash of their rows, so any change counts, also one made behind the application's
+back) with the one the data was loaded at, and reloads everything only when it differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from services.config import Config
+from services.dispatch.handlers import CategoryTerms
+from services.dispatch.overrides import load_calendars
+from services.dispatch.timing import Calendars
+from services.domain.routing import Department, RouteDecision, RoutingRule, resolve_route
+from services.store import departments as dept_store
+
+_FINGERPRINT = text(
+    "SELECT (SELECT max(id) FROM ruleset_version), "
+    "(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r.id), '')) "
+    " FROM routing_rule r WHERE r.active), "
+    "(SELECT md5(coalesce(string_agg(d::text, '|' ORDER BY d.code), '')) FROM department d), "
+    "(SELECT md5(coalesce(string_agg(k::text, '|' ORDER BY k.code), '')) FROM category k), "
+    "(SELECT md5(coalesce(string_agg(o::text, '|' ORDER BY o.day), '')) "
+    " FROM calendar_override o)"
+)
+
+_TERMS = text(
+    "SELECT code, priority, ack_limit_minutes, resolve_limit_minutes, around_the_clock, "
+    "duplicate_radius_m, duplicate_window_minutes FROM category"
+)
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """One consistent snapshot of what registering and routing a case reads."""
+
+    fingerprint: tuple
+    ruleset_version: int | None
+    terms: dict[str, CategoryTerms]
+    departments: dict[str, Department]
+    calendars: Calendars
+    rules_by_jurisdiction: dict[str, list[RoutingRule]] = field(default_factory=dict)
+
+    def route(
+        self, category_code: str, cell_code: str | None, district_code: str | None
+    ) -> RouteDecision:
+        """The routing decision for a case (`services.domain.routing.resolve_route` over the
+        rules whose jurisdiction contains the cell, with every department known)."""
+        rules: list[RoutingRule] = []
+        if cell_code:
+            for length in (6, 9, 12, 15):
+                rules.extend(self.rules_by_jurisdiction.get(cell_code[:length], ()))
+        return resolve_route(rules, self.departments, category_code, cell_code, district_code or "")
+
+
+def load_reference(
+    conn: Connection, fingerprint: tuple, calendars: Callable[[Connection], Calendars]
+) -> ReferenceData:
+    """Reads the catalog's terms, the active rules, the departments and the ruleset version,
+    and takes the calendars from `calendars`; `fingerprint` is the one read in the same
+    transaction before."""
+    terms = {}
+    for row in conn.execute(_TERMS).mappings():
+        values = dict(row)
+        code = values.pop("code")
+        terms[code] = CategoryTerms(**values)
+    by_jurisdiction: dict[str, list[RoutingRule]] = {}
+    for rule in dept_store.active_rules(conn):
+        by_jurisdiction.setdefault(rule.jurisdiction_code, []).append(rule)
+    return ReferenceData(
+        fingerprint=fingerprint,
+        ruleset_version=fingerprint[0],
+        terms=terms,
+        departments=dept_store.departments(conn),
+        calendars=calendars(conn),
+        rules_by_jurisdiction=by_jurisdiction,
+    )
+
+
+class ReferenceCache:
+    """Reference data kept between transactions; see the module text. The calendars are the
+    official calendar with the stored overrides (office hours and timezone from `config`), or
+    the fixed `calendars` given. Not thread-safe: one per processor thread."""
+
+    def __init__(self, config: Config | None = None, *, calendars: Calendars | None = None):
+        if config is None and calendars is None:
+            raise ValueError("a ReferenceCache needs a config or fixed calendars")
+        self.config = config
+        self.fixed_calendars = calendars
+        self._data: ReferenceData | None = None
+        self.loads = 0
+
+    def _calendars(self, conn: Connection) -> Calendars:
+        if self.fixed_calendars is not None:
+            return self.fixed_calendars
+        return load_calendars(self.config, conn)
+
+    def current(self, conn: Connection) -> ReferenceData:
+        """The reference data as stored now (reloaded in `conn`'s transaction when any of it
+        changed since the last call). Costs one statement when nothing changed."""
+        fingerprint = tuple(conn.execute(_FINGERPRINT).one())
+        if self._data is None or self._data.fingerprint != fingerprint:
+            self._data = load_reference(conn, fingerprint, self._calendars)
+            self.loads += 1
+        return self._data

@@ -1,0 +1,223 @@
+"""The router's batch processor on the real PostgreSQL: a poll's reports registered set-wise.
+
+Reports are posted through the API (report row + ReportCaptured outbox row); their events are
+read from the outbox as Kafka carries them and handed to `make_batch_router` in one batch, as
+`gridflow router` does with a poll. The cells are those of street 330211016, which no other
+test of the suite files reports in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, text
+
+from services.dispatch.reference import ReferenceCache
+from services.dispatch.rules import RuleSpec, add_rule, remove_rule
+from services.dispatch.uow import UnitOfWork
+from streams.loop import Event
+from streams.router import make_batch_router
+from tests.integration.streams.stream_helpers import case_events, case_of, cell_point, post_report
+
+CST = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 9, 30, 10, 0, tzinfo=CST)
+
+
+@pytest.fixture(scope="module")
+def cells(engine, demo_rules) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT c.code FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                    "AND v.valid_to IS NULL WHERE c.code LIKE '330211016%' ORDER BY c.code"
+                )
+            ).scalars()
+        )
+
+
+@pytest.fixture()
+def router(engine, config):
+    reference = ReferenceCache(config)
+    return reference, make_batch_router(engine, reference, lambda: NOW)
+
+
+def captured(engine, report: dict) -> Event:
+    """The report's ReportCaptured event as the router receives it from Kafka."""
+    with engine.connect() as conn:
+        envelope = conn.execute(
+            text(
+                "SELECT envelope FROM outbox WHERE event_type = 'ReportCaptured' "
+                "AND envelope->'payload'->>'report_id' = :r"
+            ),
+            {"r": report["id"]},
+        ).scalar_one()
+    return Event(
+        event_id=uuid.UUID(envelope["event_id"]), type=envelope["type"],
+        occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
+        schema_version=envelope["schema_version"], payload=envelope["payload"],
+        topic="reports", partition=0, offset=0, key=None,
+    )  # fmt: skip
+
+
+def test_reports_of_one_batch_are_merged_into_a_case_of_the_same_batch(
+    api, engine, worker_headers, cells, router
+):
+    _, route = router
+    lat, lng = cell_point(engine, cells[0])
+    # 102002 (pothole) merges within 50 m: ~11 m and ~22 m from the first, and one far away.
+    reports = [
+        post_report(api, worker_headers, (lat, lng), "102002"),
+        post_report(api, worker_headers, (lat + 0.0001, lng), "102002"),
+        post_report(api, worker_headers, (lat, lng + 0.0002), "102002"),
+        post_report(api, worker_headers, cell_point(engine, cells[5]), "102002"),
+    ]
+    events = [captured(engine, r) for r in reports]
+    # The second delivery of an event in the same poll is not applied twice.
+    assert route([*events, events[1]]) == []
+    first, second, third, far = (case_of(engine, r["id"]) for r in reports)
+    assert first["state"] == "dispatched" and first["duplicate_count"] == 2
+    assert (second["state"], second["merged_into"]) == ("merged", first["id"])
+    assert (third["state"], third["merged_into"]) == ("merged", first["id"])
+    assert far["state"] == "dispatched" and far["duplicate_count"] == 0
+    assert [e["type"] for e in case_events(engine, second["id"])] == ["CaseMerged"]
+    assert [e["type"] for e in case_events(engine, first["id"])] == [
+        "CaseRegistered",
+        "CaseDispatched",
+    ]
+
+    # A later batch merges into the stored case; a replay of the whole batch changes nothing.
+    later = post_report(api, worker_headers, (lat - 0.0001, lng), "102002")
+    assert route([captured(engine, later), *events]) == []
+    assert case_of(engine, later["id"])["merged_into"] == first["id"]
+    assert case_of(engine, reports[0]["id"])["duplicate_count"] == 3
+    with engine.connect() as conn:
+        cases = conn.execute(
+            text("SELECT count(*) FROM case_file WHERE report_id = ANY(CAST(:r AS uuid[]))"),
+            {"r": [r["id"] for r in [*reports, later]]},
+        ).scalar_one()
+    assert cases == 5
+
+
+def test_the_nearest_open_case_wins_and_a_merged_one_is_never_a_target(
+    api, engine, worker_headers, cells, router
+):
+    _, route = router
+    lat, lng = cell_point(engine, cells[10])
+    # a ← b (~33 m), c is ~33 m from b but ~67 m from a: b is merged, so c gets its own case.
+    a = post_report(api, worker_headers, (lat, lng), "102002")
+    b = post_report(api, worker_headers, (lat + 0.0003, lng), "102002")
+    c = post_report(api, worker_headers, (lat + 0.0006, lng), "102002")
+    # d lies ~11 m from c and ~78 m from a: it joins c, the nearest open case.
+    d = post_report(api, worker_headers, (lat + 0.0007, lng), "102002")
+    assert route([captured(engine, r) for r in (a, b, c, d)]) == []
+    case_a, case_b, case_c, case_d = (case_of(engine, r["id"]) for r in (a, b, c, d))
+    assert case_b["merged_into"] == case_a["id"]
+    assert case_c["state"] == "dispatched"
+    assert case_d["merged_into"] == case_c["id"]
+    assert (case_a["duplicate_count"], case_c["duplicate_count"]) == (1, 1)
+
+
+def test_a_poison_event_is_refused_and_the_rest_of_the_batch_applied(
+    api, engine, worker_headers, cells, router
+):
+    _, route = router
+    good = captured(
+        engine, post_report(api, worker_headers, cell_point(engine, cells[20]), "104001")
+    )
+    unknown_category = replace(good, event_id=uuid.uuid4(),
+                               payload={**good.payload, "category_code": "999999"})  # fmt: skip
+    unknown_report = replace(good, event_id=uuid.uuid4(),
+                             payload={**good.payload, "report_id": str(uuid.uuid4())})  # fmt: skip
+    wrong_type = replace(good, event_id=uuid.uuid4(), type="SomethingElse")
+    refused = route([unknown_category, good, unknown_report, wrong_type])
+    assert {e.event_id: reason.split(":")[0] for e, reason in refused} == {
+        unknown_category.event_id: "category_code",
+        unknown_report.event_id: "report_id",
+        wrong_type.event_id: "the router does not handle 'SomethingElse' events",
+    }
+    assert case_of(engine, good.payload["report_id"])["state"] == "dispatched"
+    with engine.connect() as conn:
+        claimed = conn.execute(
+            text("SELECT count(*) FROM processed_event WHERE event_id = ANY(CAST(:e AS uuid[]))"),
+            {"e": [unknown_category.event_id, unknown_report.event_id, wrong_type.event_id]},
+        ).scalar_one()
+    assert claimed == 0
+
+
+def test_rule_changes_reach_a_running_router(api, engine, worker_headers, cells, router):
+    reference, route = router
+    street = "330211016"
+
+    def routed(cell: str) -> str:
+        report = post_report(api, worker_headers, cell_point(engine, cell), "104001")
+        assert route([captured(engine, report)]) == []
+        return case_of(engine, report["id"])["department_code"]
+
+    assert routed(cells[30]) == "greening"
+    loads = reference.loads
+    assert routed(cells[31]) == "greening"
+    assert reference.loads == loads  # nothing changed: nothing re-read
+
+    with UnitOfWork(engine) as uow:
+        version = add_rule(uow, RuleSpec("104001", street, "sanitation"), actor="test")
+        uow.commit()
+    try:
+        assert routed(cells[32]) == "sanitation"
+        # A rule written behind the application's back (no new ruleset version) counts too.
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO routing_rule (ruleset_version, category_code, "
+                    "jurisdiction_code, department_code) VALUES (:v, '104001', :c, 'water')"
+                ),
+                {"v": version, "c": cells[33]},
+            )
+        assert routed(cells[33]) == "water"
+        assert routed(cells[34]) == "sanitation"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM routing_rule WHERE jurisdiction_code = :c"),
+                         {"c": cells[33]})  # fmt: skip
+        with UnitOfWork(engine) as uow:
+            rule_id = uow.conn.execute(
+                text("SELECT id FROM routing_rule WHERE active AND jurisdiction_code = :s"),
+                {"s": street},
+            ).scalar_one()
+            remove_rule(uow, rule_id, actor="test")
+            uow.commit()
+    assert routed(cells[35]) == "greening"
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(
+    api, engine, worker_headers, cells, router
+):
+    _, route = router
+    assert route([]) == []  # the reference data is read once, before
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def batch_statements(first_cell: int, size: int) -> int:
+        reports = [
+            post_report(
+                api, worker_headers, cell_point(engine, cells[first_cell + 2 * i]), "203001"
+            )
+            for i in range(size)
+        ]
+        events = [captured(engine, r) for r in reports]
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert route(events) == []
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert all(case_of(engine, r["id"])["state"] == "dispatched" for r in reports)
+        return len(statements)
+
+    assert batch_statements(40, 2) == batch_statements(50, 12)
