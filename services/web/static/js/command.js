@@ -119,13 +119,7 @@
     const scope = s.principal.scope_name;
     gf.$("#scope").textContent = (scope && scope[gf.lang]) || s.principal.jurisdiction_code ||
       s.principal.department_code || s.principal.role;
-    const fresh = new Map();
-    for (const c of s.cases) fresh.set(c.id, c);
-    for (const [id, c] of cases) {
-      if ((c.seq || 0) > s.last_event_id) fresh.set(id, c);   // newer than the snapshot
-    }
-    cases.clear();
-    for (const [id, c] of fresh) cases.set(id, c);
+    gf.takeSnapshotCases(cases, s);
     if (first) map.fitScope(s.bounds);
     map.resetCases([...cases.values()]);
     renderSummary(s);
@@ -140,18 +134,8 @@
     gf.renderCasePanel(gf.$("#case-panel"), detail);
   }
 
-  function setStatus(online) {
-    const node = gf.$("#connection");
-    node.dataset.i18n = online ? "conn.online" : "conn.offline";
-    node.className = online ? "online" : "offline";
-    node.textContent = gf.t(node.dataset.i18n);
-  }
-
   async function start() {
-    gf.applyText();
-    gf.$("#lang").addEventListener("click", () => gf.setLanguage(gf.lang === "zh" ? "en" : "zh"));
-    gf.$("#logout").addEventListener("click", () => gf.logout());
-    await gf.requireLogin();
+    await gf.startPage();
     map = new gf.CommandMap(gf.$("#map"), {
       tileUrl: body.dataset.tileUrl,
       onCaseClick: openCase,
@@ -160,7 +144,7 @@
       if (lastSummary) renderSummary(lastSummary);
       map.resetCases([...cases.values()]);
     });
-    live = gf.live({ onSnapshot, onEvent, onWorker: (p) => map.moveWorker(p), onStatus: setStatus });
+    live = gf.live({ onSnapshot, onEvent, onWorker: (p) => map.moveWorker(p), onStatus: gf.showConnection });
     window.gridflowLive = live;   // for the browser tests: the connection they cut and restore
     window.gridflowMap = map.map;   // and the map they can ask for its view
     // Limits pass without events too: refresh the tiles and the cell shading every minute.

@@ -133,30 +133,17 @@
     department = s.principal.department_code;
     const scope = s.principal.scope_name;
     gf.$("#scope").textContent = (scope && scope[gf.lang]) || department || s.principal.role;
-    const fresh = new Map(s.cases.map((c) => [c.id, c]));
-    for (const [id, c] of cases) if ((c.seq || 0) > s.last_event_id) fresh.set(id, c);
-    cases.clear();
-    for (const [id, c] of fresh) cases.set(id, c);
+    gf.takeSnapshotCases(cases, s);
     render();
   }
 
-  function setStatus(online) {
-    const node = gf.$("#connection");
-    node.dataset.i18n = online ? "conn.online" : "conn.offline";
-    node.className = online ? "online" : "offline";
-    node.textContent = gf.t(node.dataset.i18n);
-  }
-
   async function start() {
-    gf.applyText();
-    gf.$("#lang").addEventListener("click", () => gf.setLanguage(gf.lang === "zh" ? "en" : "zh"));
-    gf.$("#logout").addEventListener("click", () => gf.logout());
+    await gf.startPage();
     gf.onLanguage.push(render);
-    await gf.requireLogin();
     if (window.Notification && Notification.permission === "default") {
       Notification.requestPermission().catch(() => null);
     }
-    window.gridflowLive = gf.live({ onSnapshot, onEvent, onStatus: setStatus });
+    window.gridflowLive = gf.live({ onSnapshot, onEvent, onStatus: gf.showConnection });
     setInterval(tick, 1000);
   }
 

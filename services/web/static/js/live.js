@@ -115,3 +115,20 @@ function tokenExpiry(token) {
     return null;
   }
 }
+
+// The connection badge in the page's header.
+gf.showConnection = function showConnection(online) {
+  const node = gf.$("#connection");
+  node.dataset.i18n = online ? "conn.online" : "conn.offline";
+  node.className = online ? "online" : "offline";
+  node.textContent = gf.t(node.dataset.i18n);
+};
+
+// A snapshot replaces the page's cases, except those an event newer than the snapshot
+// already brought (they arrived while the snapshot was being built).
+gf.takeSnapshotCases = function takeSnapshotCases(cases, snapshot) {
+  const fresh = new Map(snapshot.cases.map((c) => [c.id, c]));
+  for (const [id, c] of cases) if ((c.seq || 0) > snapshot.last_event_id) fresh.set(id, c);
+  cases.clear();
+  for (const [id, c] of fresh) cases.set(id, c);
+};

@@ -93,3 +93,12 @@ gf.requireLogin = function requireLogin() {
     });
   });
 };
+
+// What every signed-in page does first: its texts in the chosen language, the language and
+// sign-out buttons, and the sign-in form until there is a session.
+gf.startPage = async function startPage() {
+  gf.applyText();
+  gf.$("#lang").addEventListener("click", () => gf.setLanguage(gf.lang === "zh" ? "en" : "zh"));
+  gf.$("#logout").addEventListener("click", () => gf.logout());
+  await gf.requireLogin();
+};
