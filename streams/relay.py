@@ -21,7 +21,6 @@ backs off (capped exponential) and catches up once the broker answers again.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +46,23 @@ BUCKETS = 64
 # First half of the two-int advisory lock key: a constant naming the outbox relay.
 LOCK_CLASS = 0x6F7574  # "out"
 BUCKET_SQL = f"(((hashtext(topic || '|' || key) % {BUCKETS}) + {BUCKETS}) % {BUCKETS})"
+# One round trip: the buckets with unsent rows are tried in random order until max_buckets are
+# held (the LIMIT stops the scan, so no further bucket is locked), and their oldest rows are
+# locked and read. The envelope as text: published as it is stored, never parsed and serialised
+# again here (a patrol batch's envelope holds 500 points).
+_CLAIM = text(
+    f"""
+    WITH candidates AS (
+        SELECT b FROM (SELECT DISTINCT {BUCKET_SQL} AS b FROM outbox WHERE sent_at IS NULL) d
+        ORDER BY random()
+    ), mine AS (
+        SELECT b FROM candidates WHERE pg_try_advisory_xact_lock(:c, b) LIMIT :max
+    )
+    SELECT id, topic, key, envelope::text AS envelope FROM outbox
+    WHERE sent_at IS NULL AND {BUCKET_SQL} IN (SELECT b FROM mine)
+    ORDER BY id LIMIT :limit FOR UPDATE
+    """
+)
 
 
 @dataclass
@@ -67,6 +83,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         max_buckets: int = 16,
+        linger_s: float = 0.03,
         producer_factory: Callable[[], object] | None = None,
     ) -> None:
         self.config = config
@@ -74,6 +91,7 @@ class OutboxRelay:
         self.stop = stop
         self.batch_size = batch_size
         self.max_buckets = max_buckets
+        self.linger_s = linger_s
         self.producer_factory = producer_factory or (
             lambda: make_producer(config, client_id="gridflow-relay")
         )
@@ -90,38 +108,8 @@ class OutboxRelay:
         if self.producer is None:
             self.producer = self.producer_factory()
         with self.engine.begin() as conn:
-            candidates = [
-                r[0]
-                for r in conn.execute(
-                    text(f"SELECT DISTINCT {BUCKET_SQL} FROM outbox WHERE sent_at IS NULL")
-                )
-            ]
-            if not candidates:
-                return 0
-            random.shuffle(candidates)
-            # One round trip: the buckets are tried in this random order until max_buckets are
-            # held (the limit stops the scan, so no further bucket is locked).
-            mine = [
-                r[0]
-                for r in conn.execute(
-                    text(
-                        "SELECT b FROM unnest(CAST(:buckets AS int[])) AS x(b) "
-                        "WHERE pg_try_advisory_xact_lock(:c, b) LIMIT :max"
-                    ),
-                    {"buckets": candidates, "c": LOCK_CLASS, "max": self.max_buckets},
-                )
-            ]
-            if not mine:
-                return 0
             rows = conn.execute(
-                text(
-                    # The envelope as text: published as it is stored, never parsed and
-                    # serialised again here (a patrol batch's envelope holds 500 points).
-                    f"SELECT id, topic, key, envelope::text AS envelope FROM outbox "
-                    f"WHERE sent_at IS NULL AND {BUCKET_SQL} = ANY(:buckets) "
-                    f"ORDER BY id LIMIT :limit FOR UPDATE"
-                ),
-                {"buckets": mine, "limit": self.batch_size},
+                _CLAIM, {"c": LOCK_CLASS, "max": self.max_buckets, "limit": self.batch_size}
             ).all()
             if not rows:
                 return 0
@@ -162,6 +150,10 @@ class OutboxRelay:
                     continue
                 if published:
                     log.debug("relay: published %d", published)
+                    if published < self.batch_size:
+                        # Rows are arriving one by one: let a few more gather, so a pass (four
+                        # statements and a broker round trip) carries a batch, not one row.
+                        self.stop.wait(self.linger_s)
                     continue
                 self.wait_for_rows(self.config.relay_poll_interval_s)
         finally:

@@ -8,7 +8,9 @@ which makes its access tokens fail `decode_access` at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ from services.store.db import retry_on_disconnect
 
 ISSUER = "gridflow"
 ALGORITHM = "HS256"
+VERIFIED_CACHE_SIZE = 8192  # tokens whose signature was checked (about 1 kB each)
 
 
 class InvalidToken(Exception):
@@ -44,9 +47,14 @@ class TokenPair:
         }
 
 
+@functools.lru_cache(maxsize=16)
+def _key_of(secret: str) -> bytes:
+    return hashlib.sha256(b"gridflow-jwt\0" + secret.encode()).digest()
+
+
 def _key(config: Config) -> bytes:
     # A fixed-length signing key derived from the configured secret, whatever its length.
-    return hashlib.sha256(b"gridflow-jwt\0" + config.secret_key.encode()).digest()
+    return _key_of(config.secret_key)
 
 
 def _encode(config: Config, claims: dict[str, object], ttl_s: int) -> str:
@@ -55,19 +63,31 @@ def _encode(config: Config, claims: dict[str, object], ttl_s: int) -> str:
     return jwt.encode(body, _key(config), algorithm=ALGORITHM)
 
 
+@functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)
+def _verified(key: bytes, token: str) -> dict[str, object]:
+    """The claims of a token whose signature, issuer and claims checked out at some moment.
+
+    Cached (a failure raises and is never cached): what a token says cannot change, and the
+    one thing that depends on time, its expiry, is checked again on every use by `_decode`.
+    Revocation is never answered from here: `decode_access` asks the database each time."""
+    return jwt.decode(
+        token,
+        key,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        options={"require": ["exp", "iat", "sub", "sid", "jti", "typ"]},
+    )
+
+
 def _decode(config: Config, token: str, kind: str) -> dict[str, object]:
     try:
-        claims = jwt.decode(
-            token,
-            _key(config),
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "sid", "jti", "typ"]},
-        )
+        claims = dict(_verified(_key(config), token))
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken("invalid token") from exc
+    if not time.time() < int(str(claims["exp"])):
+        raise InvalidToken("token expired")
     if claims.get("typ") != kind:
         raise InvalidToken(f"not an {kind} token")
     try:
