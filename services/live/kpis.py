@@ -17,9 +17,8 @@ from sqlalchemy import Engine, text
 
 from services.auth.principal import Principal
 from services.domain.calendar import DEFAULT_TIMEZONE
-from services.domain.kpi import KpiFacts, compute_kpis, median
-from services.domain.states import CaseState
-from services.live.queries import OPEN_SQL, OVERDUE_SQL, scope_sql
+from services.live.queries import OPEN_SQL, OVERDUE_SQL, scope_sql, serial
+from services.stats.aggregate import kpis_of
 
 
 def day_start(now: datetime, zone: str = DEFAULT_TIMEZONE) -> datetime:
@@ -49,17 +48,22 @@ WHERE {where}
 # parameterized index scan): joined as a set, PostgreSQL scanned all of case_file for them
 # when the scope (a district) matched most cases.
 
-FACTS = """
-SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code, c.resolve_due,
-  c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed
-FROM case_fact c
-WHERE {where} AND c.case_id IN (
+# Today's tile population: cases resolved or closed today, and open cases due today.
+TODAY = """c.case_id IN (
   SELECT case_id FROM case_event WHERE at >= :day AND type IN ('CaseClosed', 'CaseResolved')
   UNION
   SELECT c.id FROM case_file c WHERE {open} AND c.resolve_due >= :day AND c.resolve_due <= :now)
 """
-# case_fact: each case's facts as its events left them (migration 0009). One IN over a UNION,
-# not two conditions joined by OR: with OR, PostgreSQL read every case before filtering.
+# (One IN over a UNION, not two conditions joined by OR: with OR, PostgreSQL read every case
+# before filtering.)
+MEDIAN_RESOLVE = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', c.resolved_at -
+  c.dispatched_at)) FILTER (WHERE c.resolved_at >= :day AND c.dispatched_at IS NOT NULL)
+FROM case_fact c
+WHERE {where} AND {today}
+"""
+# (The resolved-today condition as a FILTER, not in WHERE: there PostgreSQL took it for
+# selective and read all of case_fact instead of looking up today's cases.)
 
 HOURLY = """
 SELECT h, sum(captured)::int AS captured, sum(closed)::int AS closed FROM (
@@ -90,20 +94,17 @@ def summary(
     where, params = scope_sql(principal)
     params = {**params, "day": day, "now": now, "zone": zone}
     with engine.connect() as conn:
+        serial(conn)
         counts = conn.execute(text(COUNTS.format(where=where)), params).one()
-        facts_rows = conn.execute(text(FACTS.format(where=where, open=OPEN_SQL)), params).all()
+        today = TODAY.format(open=OPEN_SQL)
+        figures = kpis_of(conn, today, as_of=now, where=where, params=params)
+        median_resolve_s = conn.execute(
+            text(MEDIAN_RESOLVE.format(where=where, today=today)), params
+        ).scalar()
         hourly_rows = conn.execute(text(HOURLY.format(where=where)), params).all()
         dept_rows = conn.execute(
             text(DEPARTMENTS.format(where=where, open=OPEN_SQL, overdue=OVERDUE_SQL)), params
         ).all()
-    facts = [_fact(r) for r in facts_rows]
-    figures = compute_kpis(facts, as_of=now)
-    resolve_times = [
-        f.resolved_at - f.dispatched_at
-        for f in facts
-        if f.resolved_at and f.dispatched_at and f.resolved_at >= day
-    ]
-    resolve_median = median(resolve_times)
     by_hour = {r.h: (r.captured, r.closed) for r in hourly_rows}
     hours = int((now - day) / timedelta(hours=1)) + 1
     return {
@@ -114,7 +115,7 @@ def summary(
             "resolved": counts.resolved,
             "closed": counts.closed,
             "on_time_rate": figures.on_time_closure_rate,
-            "median_resolve_s": resolve_median.total_seconds() if resolve_median else None,
+            "median_resolve_s": median_resolve_s or None,
         },
         "hourly": [
             {"hour": h, "captured": by_hour.get(h, (0, 0))[0], "closed": by_hour.get(h, (0, 0))[1]}
@@ -130,18 +131,3 @@ def summary(
             for r in dept_rows
         ],
     }
-
-
-def _fact(row: Any) -> KpiFacts:
-    return KpiFacts(
-        case_id=row.case_id,
-        state=CaseState(row.state),
-        reported_at=row.created_at,
-        department_code=row.department_code,
-        dispatched_at=row.dispatched_at,
-        acknowledged_at=row.acknowledged_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        resolve_due=row.resolve_due,
-        postponed=bool(row.postponed),
-    )

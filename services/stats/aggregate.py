@@ -51,7 +51,7 @@ SELECT {key} AS key, x.in_loop,
   CASE WHEN x.in_loop THEN c.rating END AS rating
 FROM case_fact c
 CROSS JOIN LATERAL (SELECT c.state NOT IN ('reported', 'rejected', 'merged') AS in_loop) x
-WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
+WHERE ({population}) AND ({where})
 """
 
 
@@ -138,8 +138,9 @@ def aggregate_kpis(
     community; None for cases without one), as `compute_kpis` and `kpis_by` would give them
     (durations to the microsecond; groups in no particular order). Called per report request."""
     key = KEYS[by]
+    population = "c.created_at >= :start AND c.created_at < :end"
     rows = conn.execute(
-        text(AGGREGATE_SQL.format(key=key, where=where)),
+        text(AGGREGATE_SQL.format(key=key, where=where, population=population)),
         {**(params or {}), "start": period.start, "end": period.end, "as_of": as_of},
     ).all()
     total, groups = None, {}
@@ -150,3 +151,21 @@ def aggregate_kpis(
             groups[row.key] = _kpis(row)
     assert total is not None  # GROUPING SETS always yields the () row
     return total, groups
+
+
+def kpis_of(
+    conn: Connection,
+    population: str,
+    *,
+    as_of: datetime,
+    where: str = "TRUE",
+    params: dict[str, Any] | None = None,
+) -> Kpis:
+    """The clock-time KPIs of the cases matching `population` and `where` (SQL conditions over
+    `case_fact` as alias `c`, with `params`), as `compute_kpis` of their facts would give
+    them. Called for the command center's tiles (today's closed, resolved and due cases)."""
+    rows = conn.execute(
+        text(AGGREGATE_SQL.format(key="NULL::text", where=where, population=population)),
+        {**(params or {}), "as_of": as_of},
+    ).all()
+    return next(_kpis(row) for row in rows if row.whole)

@@ -284,3 +284,17 @@ def test_kpis_from_stored_facts_equal_the_kpis_of_the_events(engine, history, ca
     assert {r.key for r in streets.rows} == set(per_street)
     for row in streets.rows:
         _same(row.kpis.as_dict(), per_street[row.key].as_dict())
+
+
+def test_kpis_of_any_population_equal_the_kpis_of_its_facts(engine, history):
+    from services.stats.aggregate import kpis_of
+
+    facts = [f for f, _ in _reference(engine) if f.state in (CaseState.closed, CaseState.resolved)]
+    population = "c.state IN ('closed', 'resolved') AND c.created_at >= :s AND c.created_at < :e"
+    with engine.connect() as conn:
+        got = kpis_of(conn, population, as_of=AS_OF, where="c.district_code = :d",
+                      params={"d": DISTRICT, "s": PERIOD.start, "e": PERIOD.end})  # fmt: skip
+        nobody = kpis_of(conn, "FALSE", as_of=AS_OF)
+    assert got.closed > 10
+    _same(got.as_dict(), compute_kpis(facts, as_of=AS_OF).as_dict())
+    _same(nobody.as_dict(), compute_kpis([], as_of=AS_OF).as_dict())
