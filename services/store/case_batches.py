@@ -1,9 +1,9 @@
 """Set-wise writes and reads of the router: a whole batch of reports per statement.
 
 The counterparts of the one-row functions of services.store.cases for a batch registered in
-one transaction: each function is one SQL statement however many reports the batch holds
-(arrays bound as parameters and expanded with `unnest`). Plain functions over a Connection;
-they run inside the caller's transaction and commit nothing.
+one transaction: each function is one SQL statement however many reports the batch holds (the
+rows bound as one JSON parameter read with `jsonb_to_recordset`, ids as one array). Plain
+functions over a Connection; they run inside the caller's transaction and commit nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,26 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from services.store.cases import OPEN_SQL
+
+
+def _json(rows: Any) -> str:
+    """Rows as one JSON document (read with `jsonb_to_recordset`): one parameter, encoded by
+    the C encoder, instead of one array per column escaped element by element."""
+    return json.dumps(rows, ensure_ascii=False, default=_plain, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _uuids(ids: Iterable[uuid.UUID]) -> str:
+    """A uuid[] literal (uuids need no quoting)."""
+    return "{" + ",".join(str(i) for i in ids) + "}"
+
 
 # Columns of a new case, in the order of `insert_cases`' arrays (lat/lng become `geom`).
 CASE_COLUMNS = (
@@ -81,7 +101,7 @@ def claim_events(conn: Connection, consumer: str, event_ids: Sequence[uuid.UUID]
             "SELECT :c, e FROM unnest(CAST(:ids AS uuid[])) AS e ORDER BY e "
             "ON CONFLICT DO NOTHING RETURNING event_id"
         ),
-        {"c": consumer, "ids": sorted(set(event_ids))},
+        {"c": consumer, "ids": _uuids(sorted(set(event_ids)))},
     )
     return {r[0] for r in rows}
 
@@ -99,7 +119,7 @@ def reports_and_cases(
             "SELECT r.id, c.id FROM report r LEFT JOIN case_file c ON c.report_id = r.id "
             "WHERE r.id = ANY(CAST(:ids AS uuid[]))"
         ),
-        {"ids": ids},
+        {"ids": _uuids(ids)},
     )
     return {report_id: case_id for report_id, case_id in rows}
 
@@ -114,7 +134,7 @@ def lock_categories(conn: Connection, codes: Iterable[str]) -> None:
                 "SELECT pg_advisory_xact_lock(hashtext('gridflow-case:' || c)) "
                 "FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS u(c, n) ORDER BY n"
             ),
-            {"codes": ordered},
+            {"codes": "{" + ",".join(f'"{c}"' for c in ordered) + "}"},
         )
 
 
@@ -127,22 +147,12 @@ def duplicate_candidates(
     are the geography distance operator `<->` for both, so they compare."""
     if not probes:
         return {}
-    params = {
-        "i": [p.index for p in probes],
-        "cat": [p.category_code for p in probes],
-        "lat": [p.lat for p in probes],
-        "lng": [p.lng for p in probes],
-        "radius": [float(p.radius_m) for p in probes],
-        "since": [p.since for p in probes],
-        "received": [p.received_at for p in probes],
-    }
     rows = conn.execute(
         text(
             "WITH p AS (SELECT i, cat, radius, since, received, "
             "ST_SetSRID(ST_MakePoint(lng, lat), 4326)::geography AS pt "
-            "FROM unnest(CAST(:i AS integer[]), CAST(:cat AS text[]), CAST(:lat AS float8[]), "
-            "CAST(:lng AS float8[]), CAST(:radius AS float8[]), CAST(:since AS timestamptz[]), "
-            "CAST(:received AS timestamptz[])) AS u(i, cat, lat, lng, radius, since, received)) "
+            "FROM jsonb_to_recordset(CAST(:probes AS jsonb)) AS u(i integer, cat text, "
+            "lat float8, lng float8, radius float8, since timestamptz, received timestamptz)) "
             "SELECT p.i, c.id, NULL::integer AS peer, c.d, c.created_at FROM p "
             "CROSS JOIN LATERAL (SELECT k.id, k.created_at, k.geom::geography <-> p.pt AS d "
             f"FROM case_file k WHERE {OPEN_SQL.replace('state', 'k.state')} "
@@ -154,8 +164,14 @@ def duplicate_candidates(
             "ON b.i < a.i AND b.cat = a.cat AND b.received >= a.since "
             "AND ST_DWithin(b.pt, a.pt, a.radius)"
         ),
-        params,
-    )
+        {
+            "probes": _json([
+                {"i": p.index, "cat": p.category_code, "lat": p.lat, "lng": p.lng,
+                 "radius": float(p.radius_m), "since": p.since, "received": p.received_at}
+                for p in probes
+            ])
+        },
+    )  # fmt: skip
     found: dict[int, list[DuplicateCandidate]] = {}
     for index, case_id, peer, distance, created_at in rows:
         found.setdefault(index, []).append(
@@ -170,19 +186,18 @@ def insert_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     names = [name for name, _ in CASE_COLUMNS]
-    params = {name: [row.get(name) for row in rows] for name in names}
-    params["duplicate_count"] = [row.get("duplicate_count") or 0 for row in rows]
-    params["lat"] = [row.get("lat") for row in rows]
-    params["lng"] = [row.get("lng") for row in rows]
-    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in CASE_COLUMNS)
+    selected = [
+        "coalesce(duplicate_count, 0)" if name == "duplicate_count" else name for name in names
+    ]
+    columns = ", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS)
     conn.execute(
         text(
             f"INSERT INTO case_file ({', '.join(names)}, geom) "
-            f"SELECT {', '.join(names)}, ST_SetSRID(ST_MakePoint(lng, lat), 4326) "
-            f"FROM unnest({arrays}, CAST(:lat AS float8[]), CAST(:lng AS float8[])) "
-            f"AS u({', '.join(names)}, lat, lng)"
+            f"SELECT {', '.join(selected)}, ST_SetSRID(ST_MakePoint(lng, lat), 4326) "
+            f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u({columns}, lat float8, "
+            "lng float8, n integer) ORDER BY n"
         ),
-        params,
+        {"rows": _json([{**row, "n": n} for n, row in enumerate(rows)])},
     )
 
 
@@ -191,22 +206,17 @@ def dispatch_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     (the dispatch instant), ack_due, resolve_due, route_reason, ruleset_version."""
     if not rows:
         return
-    keys = ("id", "department_code", "at", "ack_due", "resolve_due", "route_reason",
-            "ruleset_version")  # fmt: skip
     conn.execute(
         text(
             "UPDATE case_file c SET state = 'dispatched', department_code = u.department_code, "
             "dispatched_at = u.at, ack_due = u.ack_due, resolve_due = u.resolve_due, "
             "route_reason = u.route_reason, ruleset_version = u.ruleset_version, "
             "updated_at = now() "
-            "FROM unnest(CAST(:id AS uuid[]), CAST(:department_code AS text[]), "
-            "CAST(:at AS timestamptz[]), CAST(:ack_due AS timestamptz[]), "
-            "CAST(:resolve_due AS timestamptz[]), CAST(:route_reason AS text[]), "
-            "CAST(:ruleset_version AS bigint[])) "
-            "AS u(id, department_code, at, ack_due, resolve_due, route_reason, ruleset_version) "
-            "WHERE c.id = u.id"
+            "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, department_code text, "
+            "at timestamptz, ack_due timestamptz, resolve_due timestamptz, route_reason text, "
+            "ruleset_version bigint) WHERE c.id = u.id"
         ),
-        {key: [row[key] for row in rows] for key in keys},
+        {"rows": _json(rows)},
     )
 
 
@@ -222,7 +232,7 @@ def add_duplicates(conn: Connection, counts: dict[uuid.UUID, int]) -> dict[uuid.
             "updated_at = now() FROM unnest(CAST(:ids AS uuid[]), CAST(:n AS integer[])) "
             "AS u(id, n) WHERE c.id = u.id RETURNING c.id, c.duplicate_count"
         ),
-        {"ids": ids, "n": [counts[i] for i in ids]},
+        {"ids": _uuids(ids), "n": [counts[i] for i in ids]},
     )
     return {case_id: count for case_id, count in rows}
 
@@ -236,24 +246,13 @@ def insert_events(conn: Connection, topic: str, entries: Sequence[dict[str, Any]
         return
     conn.execute(
         text(
-            "WITH e AS (SELECT * FROM unnest(CAST(:event_id AS uuid[]), "
-            "CAST(:case_id AS uuid[]), CAST(:type AS text[]), CAST(:actor AS text[]), "
-            "CAST(:at AS timestamptz[]), CAST(:payload AS text[]), CAST(:envelope AS text[])) "
-            "WITH ORDINALITY AS u(event_id, case_id, type, actor, at, payload, envelope, n)), "
+            "WITH e AS (SELECT * FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
+            "n integer, event_id uuid, case_id uuid, type text, actor text, at timestamptz, "
+            "payload jsonb, envelope jsonb)), "
             "o AS (INSERT INTO outbox (event_id, topic, key, event_type, envelope) "
-            "SELECT event_id, :topic, case_id::text, type, CAST(envelope AS jsonb) FROM e "
-            "ORDER BY n) "
+            "SELECT event_id, :topic, case_id::text, type, envelope FROM e ORDER BY n) "
             "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
-            "SELECT event_id, case_id, type, actor, at, CAST(payload AS jsonb) FROM e ORDER BY n"
+            "SELECT event_id, case_id, type, actor, at, payload FROM e ORDER BY n"
         ),
-        {
-            "topic": topic,
-            "event_id": [e["event_id"] for e in entries],
-            "case_id": [e["case_id"] for e in entries],
-            "type": [e["type"] for e in entries],
-            "actor": [e["actor"] for e in entries],
-            "at": [e["at"] for e in entries],
-            "payload": [json.dumps(e["payload"], ensure_ascii=False) for e in entries],
-            "envelope": [json.dumps(e["envelope"], ensure_ascii=False) for e in entries],
-        },
+        {"topic": topic, "entries": _json([{**e, "n": n} for n, e in enumerate(entries)])},
     )
