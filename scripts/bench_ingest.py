@@ -164,7 +164,10 @@ class Ingest:
         )
         self.plan = benchlib.ReportPlan(cells, categories)
         serve = benchlib.Process(
-            "ingest", "serve", ["serve", "--port", str(self.port)], self.config
+            "ingest",
+            "serve",
+            ["serve", "--port", str(self.port), "--server", self.args.server],
+            self.config,
         )
         self.procs["serve"] = serve
         self.procs["relay"] = benchlib.Process("ingest", "relay", ["relay"], self.config)
@@ -287,6 +290,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=48, help="generator connections")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--no-scheduler", action="store_true")
+    parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
+                        help="gridflow serve --server")  # fmt: skip
     parser.add_argument(
         "--router-batch-size",
         type=int,
@@ -340,6 +345,7 @@ def main(argv: list[str] | None = None) -> dict:
             "sweep": args.sweep or None,
             "sweep_duration_s": args.sweep_duration if args.sweep else None,
             "generator_connections": args.workers,
+            "server": args.server,
             "report": "JSON body, no photos; categories round robin, spread beyond each "
             "category's duplicate radius",
             "processes": sorted(exit_codes),

@@ -335,7 +335,14 @@ class Sampler:
     _ended: float = 0.0
 
     def _groups(self) -> dict[int, str]:
-        found = {pid: name for name, pid in self.gridflow.items()}
+        found: dict[int, str] = {}
+        for name, pid in self.gridflow.items():
+            # A process and its children (`gridflow serve` runs its app in a worker process).
+            family = [pid]
+            while family:
+                member = family.pop()
+                found[member] = name
+                family += children(member)
         master = postmaster_pid()
         if master is not None:
             found[master] = "postgres (shared)"

@@ -32,16 +32,27 @@ def db_upgrade(revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--log-level", default="INFO", show_default=True)
-def serve(host: str, port: int, log_level: str) -> None:
+@click.option("--threads", default=128, show_default=True, type=int,
+              help="request threads (each open WebSocket holds one)")  # fmt: skip
+@click.option("--server", type=click.Choice(["gunicorn", "werkzeug"]), default="gunicorn",
+              show_default=True, help="werkzeug: the development server")  # fmt: skip
+def serve(host: str, port: int, log_level: str, threads: int, server: str) -> None:
     """Serve the HTTP API, the pages and the Socket.IO feed (Prometheus metrics on /metrics)."""
-    from services.app import create_app
     from services.observability.logs import configure_logging
 
     configure_logging(log_level)
-    app = create_app(Config.from_env())
+    config = Config.from_env()
+    click.echo(f"gridflow serving on http://{host}:{port}/")
+    if server == "gunicorn":
+        from services.serving import GridflowServer
+
+        GridflowServer(config, host, port, threads, log_level).run()
+        return
+    from services.app import create_app
+
+    app = create_app(config)
     live = app.extensions["gridflow.live"]
     live.start()
-    click.echo(f"gridflow serving on http://{host}:{port}/")
     try:
         # Threading mode with simple-websocket: one thread per connection, real WebSockets.
         live.socketio.run(

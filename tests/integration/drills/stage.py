@@ -83,13 +83,23 @@ class Proc:
         return self.popen.returncode
 
     def rss_mb(self) -> float | None:
+        """Resident memory of the process and its children (`gridflow serve` runs its app in
+        a gunicorn worker process)."""
         pid = self.pid
         if pid is None:
             return None
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return None
+        total, family = 0.0, [pid]
+        while family:
+            member = family.pop()
+            try:
+                for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+                for task in Path(f"/proc/{member}/task").iterdir():
+                    family += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue  # gone meanwhile
+        return total
 
 
 class Stage:
