@@ -1,15 +1,21 @@
 """The admin API: departments, their jurisdictions and admission lists, the versioned routing
-rules, and the audit log. Admins only. The dispatch handlers' typed failures are mapped to
-HTTP answers here, in this blueprint's one error handler.
+rules, the working calendar's days, and the audit log. Admins only. The dispatch handlers'
+typed failures are mapped to HTTP answers here, in this blueprint's one error handler.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import Blueprint, current_app, jsonify
 
 from services.api.admin_schemas import (
     AuditList,
     AuditQuery,
+    CalendarDayList,
+    CalendarDaysIn,
+    CalendarOut,
+    CalendarQuery,
     DepartmentIn,
     DepartmentList,
     DepartmentOut,
@@ -19,14 +25,18 @@ from services.api.admin_schemas import (
     VersionList,
     VersionSaved,
 )
-from services.api.errors import ApiError, NotFound, Unprocessable
+from services.api.casework import calendars, forget_calendars, now
+from services.api.errors import ApiError, InvalidInput, NotFound, Unprocessable
 from services.api.openapi import operation
 from services.api.validation import json_body, query_args
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
+from services.calendars import covered_years, missing_years
 from services.dispatch import rules
 from services.dispatch.errors import DispatchError
+from services.dispatch.overrides import clear_calendar_day, set_calendar_days
 from services.dispatch.uow import UnitOfWork
+from services.store import calendar_days
 from services.store import departments as store
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
@@ -161,6 +171,70 @@ def rule_version(version: int):
             raise NotFound(f"no ruleset version {version}", field="version")
         items = store.rule_rows(conn, version=version)
     return jsonify(RuleList(version=version, items=items).model_dump(mode="json"))
+
+
+@bp.get("/calendar")
+@operation(
+    "The working calendar: timezone, office hours, the years the official holiday data covers, "
+    "this year or the next if no one has entered its holidays yet, and the admin's days",
+    tags=TAGS, query=CalendarQuery, responses={200: CalendarOut},
+)  # fmt: skip
+@requires(ADMIN)
+def calendar():
+    query = query_args(CalendarQuery)
+    working = calendars().working
+    with _engine().connect() as conn:
+        days = calendar_days.day_rows(conn, query.year)
+    this_year = now().astimezone(working.timezone).year
+    out = CalendarOut(
+        timezone=str(working.timezone),
+        office_hours=[(s.strftime("%H:%M"), e.strftime("%H:%M")) for s, e in working.office_hours],
+        official_years=sorted(covered_years()),
+        missing_years=missing_years([this_year, this_year + 1], working.overrides),
+        days=days,
+    )
+    return jsonify(out.model_dump(mode="json"))
+
+
+@bp.put("/calendar/days")
+@operation(
+    "Make days working or closed whatever the official calendar says (a year's holiday notice "
+    "in one go); time limits counted from now on use them",
+    tags=TAGS, body=CalendarDaysIn, responses={200: CalendarDayList}, errors=(400, 422),
+)  # fmt: skip
+@requires(ADMIN)
+def put_calendar_days():
+    body = json_body(CalendarDaysIn)
+    seen: set[date] = set()
+    for i, item in enumerate(body.days):
+        if item.day in seen:
+            raise Unprocessable(f"{item.day} is given twice", field=f"days[{i}].day")
+        seen.add(item.day)
+    with UnitOfWork(_engine()) as uow:
+        items = set_calendar_days(
+            uow, [(d.day, d.working, d.note) for d in body.days], actor=_actor()
+        )
+        uow.commit()
+    forget_calendars()
+    return jsonify(CalendarDayList(items=items).model_dump(mode="json"))
+
+
+@bp.delete("/calendar/days/<day>")
+@operation("Remove the admin's decision for a day: the official calendar applies again",
+           tags=TAGS, responses={204: None}, errors=(400, 404))  # fmt: skip
+@requires(ADMIN)
+def delete_calendar_day(day: str):
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput("day: a date like 2027-01-01", field="day") from None
+    with UnitOfWork(_engine()) as uow:
+        removed = clear_calendar_day(uow, parsed, actor=_actor())
+        uow.commit()
+    if not removed:
+        raise NotFound(f"no admin day {parsed}", field="day")
+    forget_calendars()
+    return "", 204
 
 
 @bp.get("/audit")

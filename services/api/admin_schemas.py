@@ -1,8 +1,9 @@
-"""Request and response models of the admin API (departments, routing rules, audit)."""
+"""Request and response models of the admin API (departments, routing rules, the working
+calendar, audit)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -117,3 +118,49 @@ class AuditQuery(BaseModel):
         None, max_length=200, description="subject prefix, e.g. department:"
     )
     limit: int = Field(100, ge=1, le=1000)
+
+
+class CalendarDayIn(BaseModel):
+    """One date made working (e.g. a make-up working day, 调休上班) or closed (a holiday)."""
+
+    model_config = ConfigDict(extra="forbid")
+    day: date
+    working: bool
+    note: str = Field("", max_length=200, description="e.g. 春节, 国庆节调休上班")
+
+
+class CalendarDaysIn(BaseModel):
+    """Days to create or replace, e.g. a year's holiday notice entered in one go."""
+
+    model_config = ConfigDict(extra="forbid")
+    days: list[CalendarDayIn] = Field(min_length=1, max_length=400)
+
+
+class CalendarDayOut(BaseModel):
+    day: date
+    working: bool
+    note: str
+    updated_by: str
+    updated_at: datetime
+
+
+class CalendarDayList(BaseModel):
+    items: list[CalendarDayOut]
+
+
+class CalendarOut(BaseModel):
+    """The working calendar as the time limits use it."""
+
+    timezone: str
+    office_hours: list[tuple[str, str]] = Field(description="local [start, end) intervals")
+    official_years: list[int] = Field(description="years the official holiday data covers")
+    missing_years: list[int] = Field(
+        description="this year and the next when neither the official data nor any admin "
+        "day covers them: their holidays must be entered, or every weekday counts as working"
+    )
+    days: list[CalendarDayOut]
+
+
+class CalendarQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int | None = Field(None, ge=2000, le=2100, description="only this year's admin days")

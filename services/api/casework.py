@@ -64,6 +64,12 @@ def calendars() -> Calendars:
     return cached[1]
 
 
+def forget_calendars() -> None:
+    """Drops this process's cached calendars after an admin changed a calendar day (other
+    processes pick the change up within CALENDAR_TTL_S)."""
+    current_app.extensions.pop("gridflow.calendars", None)
+
+
 @contextmanager
 def command_errors() -> Iterator[None]:
     """Maps the handlers' refusals: not allowed now → 409 listing the allowed actions;

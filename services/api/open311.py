@@ -11,17 +11,16 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from services.api.casework import calendars
 from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound
 from services.api.mobile import accept
 from services.api.validation import check_size, parse_json, validate
 from services.auth.apikeys import client_for_key
 from services.auth.decorators import check_rate
-from services.calendars import calendar_from_config
 from services.capture import georeport, queries
 from services.capture.intake import CaptureReport
 from services.capture.open311_schemas import RequestIn, RequestsQuery
 from services.catalog.store import get_category, list_categories
-from services.domain.calendar import ClockCalendar
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"
@@ -184,11 +183,9 @@ def create_request(fmt: str):
 
 
 def _calendars():
-    found = current_app.extensions.get("gridflow.open311.calendars")
-    if found is None:
-        found = {"working": calendar_from_config(_gf().config), "clock": ClockCalendar()}
-        current_app.extensions["gridflow.open311.calendars"] = found
-    return found
+    # The calendars every time limit uses: the admin's calendar days included.
+    found = calendars()
+    return {"working": found.working, "clock": found.clock}
 
 
 @bp.get(f"/requests.{FORMAT}")

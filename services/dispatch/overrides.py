@@ -1,14 +1,22 @@
 """The calendars of the handlers with the admin's calendar overrides applied (table
-`calendar_override`, migration 0006) on top of China's official calendar."""
+`calendar_override`, migration 0006) on top of China's official calendar, and the admin's
+commands that change them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
 from sqlalchemy import Connection
 
+from services.audit.trail import acting_as
 from services.calendars import calendar_from_config
 from services.config import Config
 from services.dispatch.timing import Calendars
+from services.dispatch.uow import UnitOfWork
 from services.domain.calendar import ClockCalendar
+from services.store import calendar_days
 from services.store.handling import calendar_overrides
 
 
@@ -17,3 +25,20 @@ def load_calendars(config: Config, conn: Connection) -> Calendars:
     overrides now stored. Called at start-up and whenever the overrides may have changed."""
     working = calendar_from_config(config, calendar_overrides(conn))
     return Calendars(working=working, clock=ClockCalendar(timezone=working.timezone))
+
+
+def set_calendar_days(
+    uow: UnitOfWork, days: Sequence[tuple[date, bool, str]], *, actor: str
+) -> list[dict[str, Any]]:
+    """Makes each day working or closed whatever the official calendar says (the admin's
+    command; audited under `actor`). Returns the days as stored. The router, the sweeper and
+    the API pick the change up on their own (see `load_calendars`)."""
+    acting_as(uow.conn, actor)
+    return calendar_days.save_days(uow.conn, days, by=actor)
+
+
+def clear_calendar_day(uow: UnitOfWork, day: date, *, actor: str) -> bool:
+    """Removes the admin's decision for `day`, so the official calendar applies again (audited
+    under `actor`); False when the day had none."""
+    acting_as(uow.conn, actor)
+    return calendar_days.delete_day(uow.conn, day)

@@ -116,6 +116,26 @@ def _version(thing: Thing) -> dict:
     return {"version": 1}
 
 
+def _far_day() -> str:
+    # A day of a far year, so the time limits of the run's other tests stay as they are.
+    return (date(2099, 1, 1) + timedelta(days=uuid.uuid4().int % 365)).isoformat()
+
+
+def _calendar_days(world: World, thing: Thing | None, who: str) -> dict:
+    return {"days": [{"day": _far_day(), "working": False, "note": "矩阵测试"}]}
+
+
+def _calendar_day(world: World) -> Thing:
+    day = _far_day()
+    resp = world.api.put(
+        "/api/v1/admin/calendar/days",
+        json={"days": [{"day": day, "working": True}]},
+        headers=world.headers["admin"],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return Thing(report_id="", cell="", reporter={}, extra={"day": day})
+
+
 MATRIX: dict[tuple[str, str], Rule] = {
     # Everyone signed in.
     ("auth.me", "GET"): Rule(ALL),
@@ -198,6 +218,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin.rule_versions", "GET"): Rule(ADMIN),
     ("admin.rule_version", "GET"): Rule(ADMIN, params=_version),
+    ("admin.calendar", "GET"): Rule(ADMIN),
+    ("admin.put_calendar_days", "PUT"): Rule(ADMIN, body=_calendar_days),
+    ("admin.delete_calendar_day", "DELETE"): Rule(
+        ADMIN, make=_calendar_day, params=lambda t: {"day": t.extra["day"]}, ok=204
+    ),
 }
 
 # Open to anyone (no token): sign-in, the public documents, the grid, pages and their assets,
