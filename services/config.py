@@ -59,6 +59,11 @@ class Config:
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
     metrics_token: str = ""
+    # Housekeeping (the scheduler, hourly): outbox rows are kept this long after Kafka has
+    # them, and the consumers' processed-event marks this long (beyond the broker's 7-day
+    # retention, so no redelivered event is ever applied twice).
+    outbox_keep_hours: float = 24.0
+    processed_event_keep_days: float = 14.0
     # The router applies up to this many reports of a poll in one transaction (1: one each).
     router_batch_size: int = 100
     extra: Mapping[str, str] = field(default_factory=dict)

@@ -1,5 +1,7 @@
 """The scheduler (`gridflow scheduler`): the SLA sweep every `GRIDFLOW_SLA_SWEEP_INTERVAL_S`
-seconds and the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time).
+seconds, the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time), and hourly
+housekeeping (sent outbox rows and old processed-event marks deleted, see
+services.store.housekeeping).
 
 The jobs are thin: the sweep sends one `SweepCase` command per case that needs it (see
 services.dispatch.sweep), the ledger job calls the ledger export. Several schedulers may run:
@@ -24,6 +26,7 @@ from services.dispatch.overrides import load_calendars
 from services.dispatch.sweep import SweepReport, sweep
 from services.ledger.export import export_ledgers
 from services.store.db import make_engine
+from services.store.housekeeping import Pruned, prune
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,21 @@ def ledger_job(engine: Engine, config: Config, clock: Clock = system_clock) -> l
             conn.commit()
 
 
+def housekeeping_job(engine: Engine, config: Config, clock: Clock = system_clock) -> Pruned:
+    """Deletes outbox rows sent more than `outbox_keep_hours` ago and processed-event marks
+    older than `processed_event_keep_days`."""
+    now = clock()
+    pruned = prune(
+        engine,
+        sent_before=now - timedelta(hours=config.outbox_keep_hours),
+        processed_before=now - timedelta(days=config.processed_event_keep_days),
+    )
+    if pruned.outbox or pruned.processed_events:
+        log.info("housekeeping: %s sent outbox rows and %s processed-event marks deleted",
+                 pruned.outbox, pruned.processed_events)  # fmt: skip
+    return pruned
+
+
 def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = system_clock) -> None:
     """Runs the jobs until `stop` is set; the first sweep runs at once."""
     engine = make_engine(config.database_url, pool_size=2)
@@ -86,6 +104,10 @@ def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = syste
     scheduler.add_job(
         ledger_job, "cron", args=(engine, config, clock), hour=config.ledger_hour, minute=0,
         id="ledgers", max_instances=1, coalesce=True, misfire_grace_time=3600,
+    )  # fmt: skip
+    scheduler.add_job(
+        housekeeping_job, "interval", args=(engine, config, clock), hours=1,
+        id="housekeeping", max_instances=1, coalesce=True,
     )  # fmt: skip
     scheduler.start()
     try:
