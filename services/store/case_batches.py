@@ -138,6 +138,13 @@ def lock_categories(conn: Connection, codes: Iterable[str]) -> None:
         )
 
 
+# A box in degrees around a probe holding every point within its radius (metres), so the
+# open cases' spatial index narrows the exact geography test: a degree of latitude is at least
+# 110,574 m, a degree of longitude at least 111,319 m × cos(latitude) at the box's far edge.
+_BOX_DY = "radius * 1.01 / 110574.0"
+_BOX_DX = "radius * 1.01 / (111319.0 * cos(radians(least(abs(lat) + radius / 110000.0, 89.0))))"
+
+
 def duplicate_candidates(
     conn: Connection, probes: Sequence[DuplicateProbe]
 ) -> dict[int, list[DuplicateCandidate]]:
@@ -150,13 +157,14 @@ def duplicate_candidates(
     rows = conn.execute(
         text(
             "WITH p AS (SELECT i, cat, radius, since, received, "
-            "ST_SetSRID(ST_MakePoint(lng, lat), 4326)::geography AS pt "
+            "ST_SetSRID(ST_MakePoint(lng, lat), 4326)::geography AS pt, "
+            f"ST_Expand(ST_SetSRID(ST_MakePoint(lng, lat), 4326), {_BOX_DX}, {_BOX_DY}) AS box "
             "FROM jsonb_to_recordset(CAST(:probes AS jsonb)) AS u(i integer, cat text, "
             "lat float8, lng float8, radius float8, since timestamptz, received timestamptz)) "
             "SELECT p.i, c.id, NULL::integer AS peer, c.d, c.created_at FROM p "
             "CROSS JOIN LATERAL (SELECT k.id, k.created_at, k.geom::geography <-> p.pt AS d "
             f"FROM case_file k WHERE {OPEN_SQL.replace('state', 'k.state')} "
-            "AND k.category_code = p.cat AND k.created_at >= p.since AND k.geom IS NOT NULL "
+            "AND k.category_code = p.cat AND k.created_at >= p.since AND k.geom && p.box "
             "AND ST_DWithin(k.geom::geography, p.pt, p.radius) "
             "ORDER BY k.geom::geography <-> p.pt, k.created_at, k.id LIMIT 1) c "
             "UNION ALL "
