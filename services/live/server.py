@@ -128,7 +128,11 @@ class LiveServer:
             )
         self.socketio.emit("snapshot", snapshot, to=sid)
         after = max(0, (snapshot["last_event_id"] if last_seen is None else last_seen))
-        self._replay(sid, principal, max(0, after - REPLAY_OVERLAP))
+        # After the snapshot, outside the connect handler: the client gets its snapshot as soon
+        # as the connect is accepted, and the replay right after it.
+        self.socketio.start_background_task(
+            self._replay, sid, principal, max(0, after - REPLAY_OVERLAP)
+        )
 
     def on_disconnect(self, *_: Any) -> None:
         with self._lock:
