@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import math
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+import orjson
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import text
 
 from geo import codes, datum
@@ -213,11 +214,13 @@ def cells():
         rows = conn.execute(_CELLS_SQL, params).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    # The geometry goes out as PostGIS wrote it (orjson.Fragment): parsing 2,000 of them only
+    # to encode them again was most of the endpoint's CPU.
     features = [
         {
             "type": "Feature",
             "id": r.code.strip(),
-            "geometry": json.loads(r.geometry),
+            "geometry": orjson.Fragment(r.geometry),
             "properties": {
                 "code": r.code.strip(),
                 "name": r.name,
@@ -234,17 +237,16 @@ def cells():
     if more:
         args = {**request.args.to_dict(), "after": features[-1]["id"]}
         next_url = url_for("grid.cells", _external=False, **args)
-    return jsonify(
-        {
-            "type": "FeatureCollection",
-            "features": features,
-            "count": len(features),
-            "limit": limit,
-            "zoom": zoom,
-            "simplified": tol > 0,
-            "next": next_url,
-        }
-    )
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "count": len(features),
+        "limit": limit,
+        "zoom": zoom,
+        "simplified": tol > 0,
+        "next": next_url,
+    }
+    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 _CELL_SQL = """
