@@ -2,10 +2,13 @@
 
 Flask-SocketIO's threading mode runs under gunicorn's threaded worker with real WebSockets
 (simple-websocket takes the socket over), so one worker holds the whole app: the HTTP API, the
-pages and the Socket.IO feed with the Kafka consumer behind it. The app is built in the worker,
-after the fork, so its database pool, LISTEN connections and feed threads belong to the process
-that uses them. Compared with Werkzeug's development server (one new thread per connection,
-`http.server` parsing) it spends about a third of the CPU per request.
+pages and the Socket.IO feed with the Kafka consumer behind it. The app is built before the
+port is opened (so a client that finds the port open is served at once) and before the fork,
+which it survives because building it opens no connection and starts no thread; the worker
+then drops any pooled connection it inherited and starts the feed threads itself.
+
+Compared with Werkzeug's development server (one new thread per connection, `http.server`
+parsing) it spends about a third of the CPU per request.
 
 The worker dies with the master (a parent-death signal), so a killed `gridflow serve` never
 leaves a worker holding the port. Gunicorn's own messages go to the process's JSON log lines;
@@ -51,38 +54,43 @@ class JsonLogger(Logger):
         return None
 
 
-def _die_with_parent(server: Any, worker: Any) -> None:
+def _start_worker(server: Any, worker: Any) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: the worker notices within a second anyway
         worker.log.info("no parent-death signal on this system")
+    app = server.app.flask_app
+    app.extensions["gridflow"].engine.dispose(close=False)  # the master's, if any
+    app.extensions["gridflow.live"].start()
 
 
-def _close_live(server: Any, worker: Any) -> None:
-    live = worker.wsgi.extensions.get("gridflow.live") if worker.wsgi is not None else None
-    if live is not None:
-        live.close()
+def _stop_worker(server: Any, worker: Any) -> None:
+    server.app.flask_app.extensions["gridflow.live"].close()
 
 
 class GridflowServer(BaseApplication):
     """`gridflow serve`: the app of `config` on host:port with `threads` request threads."""
 
     def __init__(self, config: Config, host: str, port: int, threads: int, log_level: str):
-        self.config = config
+        from services.app import create_app
+
+        self.flask_app = create_app(config)
         self.options = {
             "bind": f"{host}:{port}",
             "workers": 1,
             "worker_class": "gthread",
             "threads": threads,
+            "preload_app": True,
             "keepalive": KEEPALIVE_S,
             "graceful_timeout": GRACEFUL_S,
             "timeout": 60,
             "loglevel": log_level.lower(),
             "logger_class": JsonLogger,
             "accesslog": None,
-            "post_fork": _die_with_parent,
-            "worker_exit": _close_live,
+            "control_socket_disable": True,
+            "post_fork": _start_worker,
+            "worker_exit": _stop_worker,
             "proc_name": "gridflow-serve",
         }
         super().__init__()
@@ -92,8 +100,4 @@ class GridflowServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from services.app import create_app
-
-        app = create_app(self.config)
-        app.extensions["gridflow.live"].start()
-        return app
+        return self.flask_app
