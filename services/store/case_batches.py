@@ -116,8 +116,8 @@ def reports_and_cases(
         return {}
     rows = conn.execute(
         text(
-            "SELECT r.id, c.id FROM report r LEFT JOIN case_file c ON c.report_id = r.id "
-            "WHERE r.id = ANY(CAST(:ids AS uuid[]))"
+            "SELECT r.id, (SELECT c.id FROM case_file c WHERE c.report_id = r.id) "
+            "FROM report r WHERE r.id = ANY(CAST(:ids AS uuid[]))"
         ),
         {"ids": _uuids(ids)},
     )
@@ -211,7 +211,8 @@ def insert_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 def dispatch_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Marks registered cases dispatched in one statement; each row: id, department_code, at
-    (the dispatch instant), ack_due, resolve_due, route_reason, ruleset_version."""
+    (the dispatch instant), ack_due, resolve_due, route_reason, ruleset_version. (The ids are
+    also given as an array, so the cases are found by their key, not by a scan.)"""
     if not rows:
         return
     conn.execute(
@@ -222,9 +223,9 @@ def dispatch_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
             "updated_at = now() "
             "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, department_code text, "
             "at timestamptz, ack_due timestamptz, resolve_due timestamptz, route_reason text, "
-            "ruleset_version bigint) WHERE c.id = u.id"
+            "ruleset_version bigint) WHERE c.id = u.id AND c.id = ANY(CAST(:ids AS uuid[]))"
         ),
-        {"rows": _json(rows)},
+        {"rows": _json(rows), "ids": _uuids(row["id"] for row in rows)},
     )
 
 
@@ -238,7 +239,8 @@ def add_duplicates(conn: Connection, counts: dict[uuid.UUID, int]) -> dict[uuid.
         text(
             "UPDATE case_file c SET duplicate_count = c.duplicate_count + u.n, "
             "updated_at = now() FROM unnest(CAST(:ids AS uuid[]), CAST(:n AS integer[])) "
-            "AS u(id, n) WHERE c.id = u.id RETURNING c.id, c.duplicate_count"
+            "AS u(id, n) WHERE c.id = u.id AND c.id = ANY(CAST(:ids AS uuid[])) "
+            "RETURNING c.id, c.duplicate_count"
         ),
         {"ids": _uuids(ids), "n": [counts[i] for i in ids]},
     )
