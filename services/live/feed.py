@@ -112,6 +112,7 @@ class LiveFeed(threading.Thread):
             return
         batches = self._consumer.poll(timeout_ms=250)
         cases: list[dict[str, Any]] = []
+        positions: list[dict[str, Any]] = []
         for tp, records in batches.items():
             for record in records:
                 self._offsets[tp] = record.offset + 1
@@ -121,7 +122,9 @@ class LiveFeed(threading.Thread):
                 if tp.topic == self.case_topic:
                     cases.append(body)
                 else:
-                    self._position(body)
+                    positions.append(body)
+        if positions:
+            self._positions(positions)
         if cases:
             self._case_events(cases)
 
@@ -174,25 +177,29 @@ class LiveFeed(threading.Thread):
                 continue
             self.publish("case_event", message, queries.rooms_of(message))
 
-    def _position(self, body: dict[str, Any]) -> None:
-        payload = body.get("payload") or {}
-        try:
-            worker_id = int(payload["worker_id"])
-            lat, lng, t = float(payload["lat"]), float(payload["lng"]), str(payload["t"])
-        except (KeyError, TypeError, ValueError):
-            return
-        cells = self._cells_of(worker_id)
-        position = WorkerPosition(worker_id, lat, lng, t, cells)
-        if self.positions.update(position):
-            self.publish("worker_position", position.as_message(), worker_rooms(cells))
-
-    def _cells_of(self, worker_id: int) -> tuple[str, ...]:
-        cached = self._worker_cells.get(worker_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        cells = tuple(queries.worker_cells(self.engine, worker_id))
-        self._worker_cells[worker_id] = (time.monotonic() + 60.0, cells)
-        return cells
+    def _positions(self, bodies: list[dict[str, Any]]) -> None:
+        """Publishes each worker's new position to the rooms of its cells (looked up once per
+        poll for the workers not seen in the last minute, not once per position)."""
+        found = []
+        for body in bodies:
+            payload = body.get("payload") or {}
+            try:
+                worker_id = int(payload["worker_id"])
+                lat, lng, t = float(payload["lat"]), float(payload["lng"]), str(payload["t"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            found.append((worker_id, lat, lng, t))
+        now = time.monotonic()
+        stale = {w for w, *_ in found if self._worker_cells.get(w, (0.0,))[0] <= now}
+        if stale:
+            cells_of = queries.workers_cells(self.engine, sorted(stale))
+            for worker_id in stale:
+                self._worker_cells[worker_id] = (now + 60.0, cells_of.get(worker_id, ()))
+        for worker_id, lat, lng, t in found:
+            cells = self._worker_cells[worker_id][1]
+            position = WorkerPosition(worker_id, lat, lng, t, cells)
+            if self.positions.update(position):
+                self.publish("worker_position", position.as_message(), worker_rooms(cells))
 
     def _close(self) -> None:
         if self._consumer is not None:

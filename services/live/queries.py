@@ -271,12 +271,14 @@ def scope_name(engine: Engine, principal: Principal) -> dict[str, str] | None:
     return None
 
 
-def worker_cells(engine: Engine, worker_id: int) -> list[str]:
-    """The cells a grid worker is bound to."""
+def workers_cells(engine: Engine, worker_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The cells each of these grid workers is bound to (workers without cells left out)."""
     with engine.connect() as conn:
-        return list(
-            conn.execute(
-                text("SELECT cell_code FROM user_cell WHERE user_id = :id ORDER BY cell_code"),
-                {"id": worker_id},
-            ).scalars()
-        )
+        rows = conn.execute(
+            text(
+                "SELECT user_id, array_agg(cell_code ORDER BY cell_code) AS cells FROM user_cell "
+                "WHERE user_id = ANY(:ids) GROUP BY user_id"
+            ),
+            {"ids": worker_ids},
+        ).all()
+    return {int(r.user_id): tuple(r.cells) for r in rows}
