@@ -201,12 +201,9 @@ def _write(uow: UnitOfWork, writes: _Writes) -> None:
 def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> None:
     entries = []
     for case_id, event in events:
-        payload = event.as_payload()
-        wrapped = envelope(event.type, payload, occurred_at=event.at)
-        entries.append({
-            "event_id": wrapped["event_id"], "case_id": case_id, "type": event.type,
-            "actor": event.actor, "at": event.at, "payload": payload, "envelope": wrapped,
-        })  # fmt: skip
+        wrapped = envelope(event.type, event.as_payload(), occurred_at=event.at)
+        entries.append({"case_id": str(case_id), "actor": event.actor,
+                        "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
     store.insert_events(uow.conn, CASE_EVENTS, entries)
     uow.recorded.extend(e["envelope"] for e in entries)
 

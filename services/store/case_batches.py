@@ -250,19 +250,20 @@ def add_duplicates(conn: Connection, counts: dict[uuid.UUID, int]) -> dict[uuid.
 def insert_events(conn: Connection, topic: str, entries: Sequence[dict[str, Any]]) -> None:
     """Appends case history entries and their outbox rows (`topic`, keyed by case id) in one
     statement, in the order given (ids grow in that order, so the relay publishes a case's
-    events in order). Each entry: event_id, case_id, type, actor, at, payload (a dict) and
-    envelope (the dict published; its event_id is the entry's)."""
+    events in order). Each entry: case_id, actor, at, and envelope (the dict published); the
+    entry's event id, type and payload are the envelope's."""
     if not entries:
         return
     conn.execute(
         text(
-            "WITH e AS (SELECT * FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
-            "n integer, event_id uuid, case_id uuid, type text, actor text, at timestamptz, "
-            "payload jsonb, envelope jsonb)), "
+            "WITH e AS (SELECT n, case_id, actor, at, envelope, "
+            "CAST(envelope->>'event_id' AS uuid) AS event_id, envelope->>'type' AS type "
+            "FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
+            "n integer, case_id uuid, actor text, at timestamptz, envelope jsonb)), "
             "o AS (INSERT INTO outbox (event_id, topic, key, event_type, envelope) "
             "SELECT event_id, :topic, case_id::text, type, envelope FROM e ORDER BY n) "
             "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
-            "SELECT event_id, case_id, type, actor, at, payload FROM e ORDER BY n"
+            "SELECT event_id, case_id, type, actor, at, envelope->'payload' FROM e ORDER BY n"
         ),
         {"topic": topic, "entries": _json([{**e, "n": n} for n, e in enumerate(entries)])},
     )
