@@ -11,12 +11,16 @@ the rare payload orjson cannot encode.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import orjson
 from socketio import packet
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+# The text of the payload last checked for binary in this thread, which is the payload encoded
+# right after (a packet checks then encodes its own data): (payload, its JSON text).
+_checked = threading.local()
 
 
 class OrjsonCodec:
@@ -25,6 +29,10 @@ class OrjsonCodec:
     @staticmethod
     def dumps(obj: Any, **_kwargs: Any) -> str:
         """Compact JSON text of `obj` (the standard library's for what orjson cannot encode)."""
+        last = getattr(_checked, "last", None)
+        if last is not None and last[0] is obj:
+            _checked.last = None
+            return last[1]
         try:
             return orjson.dumps(obj, option=_OPTIONS).decode()
         except TypeError:
@@ -45,7 +53,8 @@ class WirePacket(packet.Packet):
     def data_is_binary(cls, data: Any) -> bool:
         """Whether `data` holds bytes (sent as attachments): no when orjson can encode it."""
         try:
-            orjson.dumps(data, option=_OPTIONS)
+            text = orjson.dumps(data, option=_OPTIONS).decode()
         except TypeError:
             return super().data_is_binary(data)
+        _checked.last = (data, text)
         return False
