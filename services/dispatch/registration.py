@@ -1,11 +1,12 @@
 """`register_reports`: the cases of a batch of captured reports, set-wise, in one unit of work.
 
-The same decisions as `services.dispatch.handlers.register_report` taken one report after the
-other in the order given, with a constant number of statements per batch: the events are
-claimed together, the reports read together, the reference data taken from a
-`ReferenceCache`, the duplicate search done for the whole batch (reports of the same batch
-can be duplicates of each other), and cases, case events and outbox rows written with one
-statement each.
+Each report is decided in the order given (claimed once per event and per report; handled on
+the spot → closed; a duplicate of an open case → merged; no rule places it → held for the
+operators' intake; else registered and dispatched), with a constant number of statements per
+batch: the events are claimed together, the reports read together, the reference data taken
+from a `ReferenceCache`, the duplicate search done for the whole batch (reports of the same
+batch can be duplicates of each other), and cases, case events and outbox rows written with
+one statement each.
 """
 
 from __future__ import annotations

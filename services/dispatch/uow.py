@@ -8,7 +8,7 @@ Kafka if and only if the change commits. The caller commits (`uow.commit()`); le
 `with` block without committing rolls everything back.
 
     with UnitOfWork(engine) as uow:
-        outcome = register_report(uow, command, calendars=..., now=...)
+        outcome = dispatch_case(uow, command, calendars=..., now=...)
         uow.commit()
 """
 
@@ -63,12 +63,6 @@ class UnitOfWork:
         if key not in self._memo:
             self._memo[key] = load()
         return self._memo[key]
-
-    def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
-        """Marks an incoming event as applied by `consumer` in this transaction; False when it
-        was applied before (the handler must then change nothing)."""
-        assert self.conn is not None
-        return case_store.claim_event(self.conn, consumer, event_id)
 
     def record(self, case_id: uuid.UUID, events: Iterable[DomainEvent]) -> list[dict[str, Any]]:
         """Appends domain events to the case history and the outbox; returns their envelopes.

@@ -149,8 +149,8 @@ def duplicate_candidates(
     conn: Connection, probes: Sequence[DuplicateProbe]
 ) -> dict[int, list[DuplicateCandidate]]:
     """For each probe: the nearest stored open case of its category within its radius and
-    window (as `services.store.cases.find_open_duplicate`), and every earlier probe (smaller
-    index) of the same category within the radius and captured inside the window. Distances
+    window, and every earlier probe (smaller index) of the same category within the radius
+    and captured inside the window. Distances
     are the geography distance operator `<->` for both, so they compare."""
     if not probes:
         return {}

@@ -1,4 +1,4 @@
-"""Cases and their history in PostgreSQL: `case_file`, `case_event`, `processed_event`.
+"""Cases and their history in PostgreSQL: `case_file` and `case_event`.
 
 Plain functions over a Connection; they run inside the caller's transaction (a unit of work
 from services.dispatch) and commit nothing themselves.
@@ -74,22 +74,6 @@ _CASE_COLUMNS = (
 )
 
 
-def claim_event(conn: Connection, consumer: str, event_id: uuid.UUID) -> bool:
-    """Records that `consumer` applies the event `event_id` in this transaction.
-
-    Returns False when it was applied before (then the caller must change nothing). A second
-    transaction claiming the same event concurrently waits for this one and then gets False.
-    """
-    row = conn.execute(
-        text(
-            "INSERT INTO processed_event (consumer, event_id) VALUES (:c, :e) "
-            "ON CONFLICT DO NOTHING RETURNING event_id"
-        ),
-        {"c": consumer, "e": event_id},
-    ).first()
-    return row is not None
-
-
 def insert_case(conn: Connection, values: dict[str, Any]) -> None:
     """Inserts a `case_file` row; `lat`/`lng` (if given) become its point geometry."""
     values = dict(values)
@@ -115,13 +99,6 @@ def get_case(conn: Connection, case_id: uuid.UUID, *, for_update: bool = False) 
     return CaseRow(**row) if row else None
 
 
-def case_id_for_report(conn: Connection, report_id: uuid.UUID) -> uuid.UUID | None:
-    """The id of the case registered for a report, or None."""
-    return conn.execute(
-        text("SELECT id FROM case_file WHERE report_id = :r"), {"r": report_id}
-    ).scalar_one_or_none()
-
-
 def update_case(conn: Connection, case_id: uuid.UUID, **changes: Any) -> None:
     """Sets the given columns (see UPDATABLE) and `updated_at`."""
     unknown = set(changes) - UPDATABLE
@@ -132,30 +109,6 @@ def update_case(conn: Connection, case_id: uuid.UUID, **changes: Any) -> None:
         text(f"UPDATE case_file SET {sets}, updated_at = now() WHERE id = :case_id"),
         {**changes, "case_id": case_id},
     )
-
-
-def find_open_duplicate(
-    conn: Connection,
-    *,
-    category_code: str,
-    lat: float,
-    lng: float,
-    radius_m: float,
-    since: datetime,
-) -> uuid.UUID | None:
-    """The nearest open case of the category within `radius_m` metres of the point, captured
-    at or after `since` (the oldest such case on a tie), or None."""
-    return conn.execute(
-        text(
-            f"SELECT id FROM case_file WHERE {OPEN_SQL} AND category_code = :cat "
-            "AND created_at >= :since AND geom IS NOT NULL "
-            "AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)::geography,"
-            " :radius) "
-            "ORDER BY geom::geography <-> ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)::geography, "
-            "created_at, id LIMIT 1"
-        ),
-        {"cat": category_code, "lat": lat, "lng": lng, "radius": radius_m, "since": since},
-    ).scalar_one_or_none()
 
 
 def add_duplicate(conn: Connection, case_id: uuid.UUID) -> int:
@@ -197,37 +150,6 @@ def insert_event(
     ).scalar_one()
 
 
-def case_for_report(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:
-    """What a report's read-back shows of its case, or None before the case is registered:
-    id, case_no, state, department (code and names), ack_due, resolve_due, merged_into,
-    duplicate_count, rework_count, registered/dispatched/closed times."""
-    row = conn.execute(
-        text(
-            "SELECT c.id, c.case_no, c.state, c.department_code, d.name_zh AS department_zh, "
-            "d.name_en AS department_en, c.ack_due, c.resolve_due, c.merged_into, "
-            "m.case_no AS merged_into_case_no, c.duplicate_count, c.rework_count, "
-            "c.registered_at, c.dispatched_at, c.closed_at, c.route_reason "
-            "FROM case_file c LEFT JOIN department d ON d.code = c.department_code "
-            "LEFT JOIN case_file m ON m.id = c.merged_into WHERE c.report_id = :r"
-        ),
-        {"r": report_id},
-    ).mappings().first()  # fmt: skip
-    return dict(row) if row else None
-
-
-def events_of(conn: Connection, case_id: uuid.UUID) -> list[dict[str, Any]]:
-    """A case's history, oldest first."""
-    rows = conn.execute(
-        text(
-            "SELECT id, event_id, type, actor, at, payload FROM case_event "
-            "WHERE case_id = :id ORDER BY id"
-        ),
-        {"id": case_id},
-    ).mappings()
-    return [dict(r) for r in rows]
-
-
-# The case events a report's timeline shows, and the detail each one notes.
 _TIMELINE = {
     "CaseRegistered": ("registered", None),
     "CaseDispatched": ("dispatched", "department_code"),
