@@ -9,6 +9,7 @@ applied to the cases that were closed today or fell due today.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,49 +86,85 @@ GROUP BY c.department_code ORDER BY overdue DESC, open DESC, c.department_code
 """
 
 
-def summary(
+Read = Callable[[], Any]
+
+
+def summary_reads(
     engine: Engine, principal: Principal, now: datetime | None = None, zone: str = DEFAULT_TIMEZONE
-) -> dict[str, Any]:
-    """KPI tiles, the hourly chart and the department table for `principal`'s scope."""
+) -> tuple[dict[str, Read], Callable[[dict[str, Any]], dict[str, Any]]]:
+    """The independent reads behind `summary` (each on its own connection, so a caller may run
+    them side by side) and the function that builds the summary from their results."""
     now = now or datetime.now(UTC)
     day = day_start(now, zone)
     where, params = scope_sql(principal)
     params = {**params, "day": day, "now": now, "zone": zone}
-    with engine.connect() as conn:
-        serial(conn)
-        counts = conn.execute(text(COUNTS.format(where=where)), params).one()
-        today = TODAY.format(open=OPEN_SQL)
-        figures = kpis_of(conn, today, as_of=now, where=where, params=params)
-        median_resolve_s = conn.execute(
-            text(MEDIAN_RESOLVE.format(where=where, today=today)), params
-        ).scalar()
-        hourly_rows = conn.execute(text(HOURLY.format(where=where)), params).all()
-        dept_rows = conn.execute(
-            text(DEPARTMENTS.format(where=where, open=OPEN_SQL, overdue=OVERDUE_SQL)), params
-        ).all()
-    by_hour = {r.h: (r.captured, r.closed) for r in hourly_rows}
-    hours = int((now - day) / timedelta(hours=1)) + 1
-    return {
-        "day": day.isoformat(),
-        "kpis": {
-            "captured": counts.captured,
-            "dispatched": counts.dispatched,
-            "resolved": counts.resolved,
-            "closed": counts.closed,
-            "on_time_rate": figures.on_time_closure_rate,
-            "median_resolve_s": median_resolve_s or None,
-        },
-        "hourly": [
-            {"hour": h, "captured": by_hour.get(h, (0, 0))[0], "closed": by_hour.get(h, (0, 0))[1]}
-            for h in range(min(24, hours))
-        ],
-        "departments": [
-            {
-                "department_code": r.department_code,
-                "name": {"zh": r.name_zh, "en": r.name_en or r.name_zh},
-                "open": r.open,
-                "overdue": r.overdue,
-            }
-            for r in dept_rows
-        ],
+    today = TODAY.format(open=OPEN_SQL)
+
+    def read(statement: str, fetch: Callable[[Any], Any]) -> Read:
+        def run() -> Any:
+            with engine.connect() as conn:
+                serial(conn)
+                return fetch(conn.execute(text(statement), params))
+
+        return run
+
+    def tiles() -> tuple[Any, Any]:
+        with engine.connect() as conn:
+            serial(conn)
+            figures = kpis_of(conn, today, as_of=now, where=where, params=params)
+            median_s = conn.execute(
+                text(MEDIAN_RESOLVE.format(where=where, today=today)), params
+            ).scalar()
+        return figures, median_s
+
+    reads = {
+        "counts": read(COUNTS.format(where=where), lambda r: r.one()),
+        "tiles": tiles,
+        "hourly": read(HOURLY.format(where=where), lambda r: r.all()),
+        "departments": read(
+            DEPARTMENTS.format(where=where, open=OPEN_SQL, overdue=OVERDUE_SQL), lambda r: r.all()
+        ),
     }
+
+    def build(results: dict[str, Any]) -> dict[str, Any]:
+        counts, (figures, median_resolve_s) = results["counts"], results["tiles"]
+        by_hour = {r.h: (r.captured, r.closed) for r in results["hourly"]}
+        hours = int((now - day) / timedelta(hours=1)) + 1
+        return {
+            "day": day.isoformat(),
+            "kpis": {
+                "captured": counts.captured,
+                "dispatched": counts.dispatched,
+                "resolved": counts.resolved,
+                "closed": counts.closed,
+                "on_time_rate": figures.on_time_closure_rate,
+                "median_resolve_s": median_resolve_s or None,
+            },
+            "hourly": [
+                {
+                    "hour": h,
+                    "captured": by_hour.get(h, (0, 0))[0],
+                    "closed": by_hour.get(h, (0, 0))[1],
+                }
+                for h in range(min(24, hours))
+            ],
+            "departments": [
+                {
+                    "department_code": r.department_code,
+                    "name": {"zh": r.name_zh, "en": r.name_en or r.name_zh},
+                    "open": r.open,
+                    "overdue": r.overdue,
+                }
+                for r in results["departments"]
+            ],
+        }
+
+    return reads, build
+
+
+def summary(
+    engine: Engine, principal: Principal, now: datetime | None = None, zone: str = DEFAULT_TIMEZONE
+) -> dict[str, Any]:
+    """KPI tiles, the hourly chart and the department table for `principal`'s scope."""
+    reads, build = summary_reads(engine, principal, now, zone)
+    return build({name: run() for name, run in reads.items()})

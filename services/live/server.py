@@ -46,7 +46,7 @@ REPLAY_OVERLAP = 100
 REPLAY_MAX = 5000
 # The snapshot's reads are independent (each on its own pooled connection): run side by side,
 # a connect waits for the slowest one instead of their sum.
-SNAPSHOT_READERS = 4
+SNAPSHOT_READERS = 6
 
 
 @dataclass
@@ -195,13 +195,14 @@ class LiveServer:
         # The cursor first: whatever the reads below miss comes with the replay after it.
         last_id = queries.last_event_id(self.engine)
         engine, run = self.engine, self._readers.submit
-        summary = run(kpis.summary, engine, principal)
+        reads, build = kpis.summary_reads(engine, principal)
+        parts = {name: run(read) for name, read in reads.items()}
         cases = run(queries.open_cases, engine, principal)
         cells = run(queries.cell_load, engine, principal)
         name = run(queries.scope_name, engine, principal)
         bounds = run(queries.scope_bounds, engine, principal) if first else None
         events = run(queries.recent_events, engine, principal) if first else None
-        data = summary.result()
+        data = build({name: part.result() for name, part in parts.items()})
         data.update(
             server_time=datetime.now(UTC).isoformat(),
             last_event_id=last_id,
