@@ -41,7 +41,7 @@ def _gf():
 
 def _number(name: str, *, required: bool = True) -> float | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         if required:
             raise InvalidInput(f"{name} is required", field=name)
         return None
@@ -56,7 +56,7 @@ def _number(name: str, *, required: bool = True) -> float | None:
 
 def _int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)

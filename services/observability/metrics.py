@@ -58,9 +58,8 @@ OUTBOX_PUBLISHED = Counter("gridflow_outbox_published", "Outbox rows the relay p
 RELAY_FAILURES = Counter("gridflow_relay_failures", "Relay passes that failed (broker or database)")
 
 OUTBOX_SQL = text(
-    "SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS backlog, "
-    "(SELECT EXTRACT(EPOCH FROM now() - created_at) FROM outbox WHERE sent_at IS NULL "
-    "ORDER BY id LIMIT 1) AS oldest"
+    "SELECT count(*) AS backlog, EXTRACT(EPOCH FROM now() - min(created_at)) AS oldest "
+    "FROM outbox WHERE sent_at IS NULL"
 )
 OPEN_CASES_SQL = text(
     f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {OVERDUE_SQL}) AS overdue "

@@ -87,6 +87,8 @@ def test_locate_snapped_and_outside(client, engine):
         ("lat=29.9&lng=121.6&crs=utm50", "crs"),
         ("lat=29.9&lng=121.6&accuracy=-3", "accuracy"),
         ("lat=29.9&lng=121.6&accuracy=nan", "accuracy"),
+        ("lat=29.9&lng=121.6&accuracy=", "accuracy"),
+        ("lat=&lng=121.6", "lat"),
     ],
 )
 def test_locate_bad_input_names_the_field(client, query, field):
@@ -141,6 +143,7 @@ def test_low_zooms_get_simplified_geometry(client, demo):
         ("bbox=121.6,29.9,121.7,30.0&zoom=30", "zoom"),
         ("bbox=121.6,29.9,121.7,30.0&zoom=x", "zoom"),
         ("bbox=121.6,29.9,121.7,30.0&limit=0", "limit"),
+        ("bbox=121.6,29.9,121.7,30.0&limit=", "limit"),
         ("bbox=121.6,29.9,121.7,30.0&limit=100000", "limit"),
         ("bbox=121.6,29.9,121.7,30.0&after=12", "after"),
     ],
