@@ -32,9 +32,9 @@ def ticker_ids(page) -> list[int]:
 
 
 def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
-    """(cell code, lat, lng): a random point in a random current cell of `street` that no report
-    and no grid worker has touched yet, so reports of different tests are not taken for
-    duplicates of each other and no earlier test's case or task shows up in this one."""
+    """(cell code, lat, lng): a random point in a current cell of `street` with no open
+    verification task, among those with the fewest reports, so reports of different tests are
+    not taken for duplicates of each other and no earlier test's task shows up in this one."""
     from sqlalchemy import text
 
     with engine.connect() as conn:
@@ -44,10 +44,10 @@ def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
                 "(ST_Dump(ST_GeneratePoints(ST_Buffer(c.geom::geography, -15)::geometry, 1))).geom "
                 "AS p FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
                 "AND v.valid_to IS NULL WHERE c.code LIKE :street || '%' "
-                "AND ST_Area(c.geom::geography) > 20000 "
-                "AND NOT EXISTS (SELECT 1 FROM report r WHERE r.cell_code = c.code) "
-                "AND NOT EXISTS (SELECT 1 FROM user_cell u WHERE u.cell_code = c.code) "
-                "ORDER BY random() LIMIT 1) t"
+                "AND ST_Area(c.geom::geography) > 20000 AND NOT EXISTS (SELECT 1 FROM "
+                "verification_task t WHERE t.cell_code = c.code AND t.status = 'open') "
+                "ORDER BY (SELECT count(*) FROM report r WHERE r.cell_code = c.code), random() "
+                "LIMIT 1) t"
             ),
             {"street": street},
         ).one()
