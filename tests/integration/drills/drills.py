@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from tests.integration.drills.figures import published_twice, settle
+from tests.integration.drills.figures import last_dispatch_at, published_twice, settle
 from tests.integration.drills.load import Fleet, FleetStats, ReportPlan
 from tests.integration.drills.stage import Stage
 from tests.integration.drills.watchers import Watcher
@@ -62,9 +62,22 @@ class Drills:
     def _figures(self, stats: FleetStats, repaired_at: float | None, **extra) -> dict:
         ids = list(stats.accepted)
         final, settled_at = settle(self.stage.engine, ids, self.scale.settle_s)
-        recovery = None
+        recovery = all_after = None
         if settled_at is not None and repaired_at is not None:
-            recovery = round(max(0.0, settled_at - repaired_at), 2)
+            # recovery_s: from the repair until the pipeline is whole again: every report
+            # accepted before it (the backlog the fault left) dispatched, and the first one
+            # accepted after it dispatched too (every process back at work).
+            # all_dispatched_after_s also waits for the load that went on for after_s.
+            all_after = round(max(0.0, settled_at - repaired_at), 2)
+            before = [rid for rid, at in stats.accepted.items() if at <= repaired_at]
+            after = sorted((at, rid) for rid, at in stats.accepted.items() if at > repaired_at)
+            marks = [
+                last_dispatch_at(self.stage.engine, before) if before else None,
+                last_dispatch_at(self.stage.engine, [after[0][1]]) if after else None,
+            ]
+            repaired_wall = time.time() - (time.monotonic() - repaired_at)
+            whole = max((m for m in marks if m is not None), default=None)
+            recovery = round(max(0.0, whole - repaired_wall), 2) if whole else all_after
         figures = {
             "accepted": final.accepted,
             "not_sent_when_stopped": stats.generated - len(stats.accepted) - len(stats.refused),
@@ -72,6 +85,7 @@ class Drills:
             "lost": final.lost + len(stats.refused),
             "duplicated": final.duplicated,
             "recovery_s": recovery,
+            "all_dispatched_after_s": all_after,
             "errors_seen_by_clients": stats.errors,
             "generated": stats.generated,
             "refused": len(stats.refused),

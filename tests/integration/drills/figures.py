@@ -76,6 +76,24 @@ def settle(
         time.sleep(0.5)
 
 
+def last_dispatch_at(engine, report_ids: list[str]) -> float | None:
+    """When (epoch seconds, the database's clock) the last of these reports got its case
+    dispatched or merged, each counted at its first such event; None if one has none."""
+    if not report_ids:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT count(*) AS done, EXTRACT(EPOCH FROM max(first_at)) AS last FROM ("
+                "SELECT min(e.at) AS first_at FROM case_file c JOIN case_event e "
+                "ON e.case_id = c.id AND e.type IN ('CaseDispatched', 'CaseMerged') "
+                "WHERE c.report_id = ANY(CAST(:ids AS uuid[])) GROUP BY c.id) d"
+            ),
+            {"ids": list(report_ids)},
+        ).one()
+    return float(row.last) if row.done == len(report_ids) else None
+
+
 def published_twice(config: Config, report_ids: set[str], timeout_s: float = 60.0) -> int:
     """How many of these reports' events reached the reports topic more than once (what the
     router's idempotence then absorbs)."""
