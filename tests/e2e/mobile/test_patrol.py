@@ -48,7 +48,7 @@ def test_patrol_samples_buffer_offline_and_arrive_in_batches(phone, live_server,
             page.wait_for_timeout(200)
         stored = {r.batch_id: r.points for r in rows}
         assert stored == batches
-        assert sum(stored.values()) >= 4
+        assert sum(stored.values()) >= 3  # at least what the status showed before stopping
         payloads = conn.execute(
             text(
                 "SELECT envelope->'payload' FROM outbox WHERE event_type = 'PatrolPingsReceived' "
