@@ -21,6 +21,7 @@ from services.dispatch.rules import RuleSpec, add_rule, remove_rule
 from services.dispatch.uow import UnitOfWork
 from streams.loop import Event
 from streams.router import make_batch_router
+from tests.integration.services.handling.loop import captured_event
 from tests.integration.streams.stream_helpers import case_events, case_of, cell_point, post_report
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -48,20 +49,7 @@ def router(engine, config):
 
 def captured(engine, report: dict) -> Event:
     """The report's ReportCaptured event as the router receives it from Kafka."""
-    with engine.connect() as conn:
-        envelope = conn.execute(
-            text(
-                "SELECT envelope FROM outbox WHERE event_type = 'ReportCaptured' "
-                "AND envelope->'payload'->>'report_id' = :r"
-            ),
-            {"r": report["id"]},
-        ).scalar_one()
-    return Event(
-        event_id=uuid.UUID(envelope["event_id"]), type=envelope["type"],
-        occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
-        schema_version=envelope["schema_version"], payload=envelope["payload"],
-        topic="reports", partition=0, offset=0, key=None,
-    )  # fmt: skip
+    return captured_event(engine, report["id"])
 
 
 def test_reports_of_one_batch_are_merged_into_a_case_of_the_same_batch(
