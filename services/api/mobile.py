@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, url_for
+import orjson
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from geo.datum import InvalidCoordinate, UnknownDatum
 from services.api.errors import Conflict, Unavailable, Unprocessable
 from services.api.openapi import operation
-from services.api.validation import PayloadTooLarge, json_body, query_args
+from services.api.validation import PayloadTooLarge, check_size, json_body, query_args
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
 from services.capture import queries
 from services.capture.forms import report_request
@@ -18,7 +19,7 @@ from services.capture.intake import (
     UnknownCategory,
     capture_report,
 )
-from services.capture.patrol import PingRejected, receive_pings
+from services.capture.patrol import PingRejected, Track, receive_pings, track_of
 from services.capture.photos import PhotoRejected
 from services.capture.placement import place
 from services.capture.present import report_out, task_out
@@ -162,15 +163,28 @@ def my_tasks():
 @requires(GRID_WORKER)
 @rate_limited("patrol")
 def patrol_pings():
-    batch = json_body(PatrolBatchIn, MAX_PING_BYTES)
+    track = _patrol_track()
     me = current_principal()
     try:
-        receipt = receive_pings(
-            current_app.extensions["gridflow"].engine, me.user_id, batch.batch_id, batch.pings
-        )
+        receipt = receive_pings(current_app.extensions["gridflow"].engine, me.user_id, track)
     except PingRejected as exc:
         raise Unprocessable(str(exc), field=exc.field) from exc
     body = PatrolAccepted(
         batch_id=receipt.batch_id, accepted=receipt.accepted, duplicate=receipt.duplicate
     )
     return jsonify(body.model_dump(mode="json")), 200 if receipt.duplicate else 202
+
+
+def _patrol_track() -> Track:
+    """The batch in the body: read column by column when it is plainly valid; anything else is
+    validated by the model, which answers 400/413/422 naming the field at fault."""
+    check_size(MAX_PING_BYTES)
+    raw = request.get_data(cache=True)
+    if raw and len(raw) <= MAX_PING_BYTES:
+        try:
+            track = track_of(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            track = None
+        if track is not None:
+            return track
+    return Track.of(json_body(PatrolBatchIn, MAX_PING_BYTES))

@@ -1,7 +1,7 @@
 """POST /api/v1/patrol/pings: buffered track points into the outbox, one event per batch."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import text
 
@@ -110,3 +110,40 @@ def test_a_batch_reports_the_workers_latest_point_for_the_live_map(api, engine, 
     assert (
         abs(position["lat"] - latest["lat"]) < 1e-7 and abs(position["lng"] - latest["lng"]) < 1e-7
     )
+
+
+def test_every_form_the_schema_accepts_stores_the_same_points(api, engine, cells):
+    worker_id, headers = signed_in(api, engine, "grid_worker", cells=(cells[0].code,))
+    plain = pings(cells[0], 3)
+    other = [
+        {**p, "t": datetime.fromisoformat(p["t"]).timestamp(), "lat": str(p["lat"])} for p in plain
+    ]
+    offset = [
+        {**p, "t": datetime.fromisoformat(p["t"]).astimezone(timezone(timedelta(hours=8)))
+         .isoformat()}
+        for p in plain
+    ]  # fmt: skip
+    for body in (plain, other, offset):
+        resp = api.post("/api/v1/patrol/pings", json={"pings": body}, headers=headers)
+        assert resp.status_code == 202, resp.get_json()
+    stored = [e.envelope["payload"]["pings"] for e in ping_events(engine, worker_id)]
+    assert len(stored) == 3 and stored[0] == stored[1] == stored[2]
+    assert stored[0][0]["t"] == datetime.fromisoformat(plain[0]["t"]).isoformat()
+
+
+def test_a_bad_point_deep_in_a_full_batch_is_named(api, cells, worker):
+    _, headers = worker
+    for i, change in ((17, {"lat": -90.5}), (499, {"crs": "itrf"}), (250, {"accuracy_m": -2})):
+        body = pings(cells[0], 500)
+        body[i].update(change)
+        resp = api.post("/api/v1/patrol/pings", json={"pings": body}, headers=headers)
+        field = f"pings[{i}].{next(iter(change))}"
+        assert resp.status_code == 422 and resp.get_json()["error"]["field"] == field
+    body = pings(cells[0], 4)
+    body[1]["t"] = body[1]["t"].replace("+00:00", "")
+    resp = api.post("/api/v1/patrol/pings", json={"pings": body}, headers=headers)
+    assert resp.status_code == 422 and resp.get_json()["error"]["field"] == "pings[1].t"
+    nan = '{"pings": [{"t": "2026-01-01T00:00:00Z", "lat": NaN, "lng": 1, "crs": "wgs84"}]}'
+    resp = api.post("/api/v1/patrol/pings", data=nan, headers=headers,
+                    content_type="application/json")  # fmt: skip
+    assert resp.status_code == 422 and resp.get_json()["error"]["field"] == "pings[0].lat"
