@@ -21,7 +21,6 @@ A processor is a plain function over a decoded `Event`. The loop around it is wr
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
@@ -71,9 +71,12 @@ BatchProcessor = Callable[[list[Event]], Sequence[tuple[Event, str]] | None]
 
 def decode(record: Any) -> Event:
     """Decodes a consumer record's envelope; raises `Rejected` naming what is wrong."""
+    value = record.value
+    if not isinstance(value, bytes | bytearray | memoryview | str):
+        raise Rejected(f"not a JSON envelope: the value is {type(value).__name__}")
     try:
-        body = json.loads(record.value.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        body = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
         raise Rejected(f"not a JSON envelope: {exc}") from exc
     if not isinstance(body, dict):
         raise Rejected("not a JSON envelope: the value is not an object")

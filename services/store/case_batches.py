@@ -8,13 +8,13 @@ functions over a Connection; they run inside the caller's transaction and commit
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, text
 
 from services.store.cases import OPEN_SQL
@@ -22,8 +22,9 @@ from services.store.cases import OPEN_SQL
 
 def _json(rows: Any) -> str:
     """Rows as one JSON document (read with `jsonb_to_recordset`): one parameter, encoded by
-    the C encoder, instead of one array per column escaped element by element."""
-    return json.dumps(rows, ensure_ascii=False, default=_plain, separators=(",", ":"))
+    orjson (uuids and datetimes natively, as `str` and `isoformat` give them), instead of one
+    array per column escaped element by element."""
+    return orjson.dumps(rows, default=_plain).decode()
 
 
 def _plain(value: Any) -> Any:
