@@ -179,9 +179,7 @@ def decode_access(config: Config, engine: Engine, token: str) -> Principal:
 
     def check() -> Principal | None:
         # One statement, nothing written: no transaction around it (no BEGIN, no ROLLBACK).
-        with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            return session_principal(conn, claims["sid"], int(str(claims["user_id"])))
+        return session_principal(engine, claims["sid"], int(str(claims["user_id"])))
 
     principal = retry_on_disconnect(check)
     if principal is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from services import audit
 from services.auth.passwords import check_allowed, hash_password
@@ -16,6 +16,7 @@ from services.auth.principal import (
     ROLES,
     Principal,
 )
+from services.store import direct
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 CELL_CODE = re.compile(r"^[0-9]{15}$")
@@ -135,8 +136,9 @@ _PRINCIPAL = (
     "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells "
     "FROM app_user u WHERE u.id = :id AND u.active"
 )
-_SESSION_PRINCIPAL = text(
-    _PRINCIPAL + " AND EXISTS (SELECT 1 FROM auth_session s WHERE s.id = :sid "
+# Sent by `services.store.direct` (psycopg placeholders).
+_SESSION_PRINCIPAL = _PRINCIPAL.replace(":id", "%(id)s") + (
+    " AND EXISTS (SELECT 1 FROM auth_session s WHERE s.id = %(sid)s "
     "AND s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())"
 )
 
@@ -146,10 +148,21 @@ def load_principal(conn: Connection, user_id: int) -> Principal | None:
     return _principal(conn.execute(text(_PRINCIPAL), {"id": user_id}).first())
 
 
-def session_principal(conn: Connection, session_id: object, user_id: int) -> Principal | None:
+def session_principal(engine: Engine, session_id: object, user_id: int) -> Principal | None:
     """The Principal of an active account whose session `session_id` is open (neither revoked
-    nor expired), read in one statement; None otherwise."""
-    return _principal(conn.execute(_SESSION_PRINCIPAL, {"id": user_id, "sid": session_id}).first())
+    nor expired), read in one statement (run on its own, on every request); None otherwise."""
+    row = direct.fetch_one(engine, _SESSION_PRINCIPAL, {"id": user_id, "sid": session_id})
+    if row is None:
+        return None
+    user_id, username, role, jurisdiction_code, department_code, cells = row
+    return Principal(
+        user_id=user_id,
+        username=username,
+        role=role,
+        cell_codes=frozenset(cells),
+        jurisdiction_code=jurisdiction_code,
+        department_code=department_code,
+    )
 
 
 def _principal(row) -> Principal | None:

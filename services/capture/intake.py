@@ -117,14 +117,13 @@ def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureR
 
 
 def _write(engine: Engine, values: dict, photos: list[dict], event: dict) -> store.Written:
+    try:
+        return store.write_report(engine, values, photos, event)
+    except IntegrityError as exc:
+        if getattr(exc.orig.diag, "constraint_name", None) != store.REPORT_PKEY:
+            raise
+    # Lost the race to a writer of the same id, whose row is committed now.
     with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            return store.write_report(conn, values, photos, event)
-        except IntegrityError as exc:
-            if getattr(exc.orig.diag, "constraint_name", None) != store.REPORT_PKEY:
-                raise
-        # Lost the race to a writer of the same id, whose row is committed now.
         return store.Written(None, store.find_report_hash(conn, values["id"]), None)
 
 

@@ -14,22 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+
+from services.store import direct
 
 CHINA_TIME = timezone(timedelta(hours=8))  # case numbers count days in China Standard Time
 NO_DISTRICT = "000000"
 REPORT_PKEY = "report_pkey"
 
 # Parameters of a SELECT list have no type PostgreSQL can infer from a column, hence the casts.
-_WRITE = text(
-    """
+# psycopg placeholders: the statement is sent by `services.store.direct` (no SQLAlchemy).
+_WRITE = """
     WITH cat AS (
-        SELECT name_zh, name_en, priority FROM category WHERE code = :category_code AND active
+        SELECT name_zh, name_en, priority FROM category WHERE code = %(category_code)s AND active
     ), fresh AS (
-        SELECT 1 FROM cat WHERE NOT EXISTS (SELECT 1 FROM report WHERE id = :id)
+        SELECT 1 FROM cat WHERE NOT EXISTS (SELECT 1 FROM report WHERE id = %(id)s)
     ), seq AS (
         INSERT INTO case_no_counter AS c (prefix, day, last)
-        SELECT CAST(:prefix AS text), CAST(:day AS date), 1 FROM fresh
+        SELECT CAST(%(prefix)s AS text), CAST(%(day)s AS date), 1 FROM fresh
         ON CONFLICT (prefix, day) DO UPDATE SET last = c.last + 1
         RETURNING c.last
     ), ins AS (
@@ -40,46 +42,48 @@ _WRITE = text(
             community_code, street_code, district_code, occurred_at, received_at,
             handled_on_spot, body_hash)
         SELECT
-            :id, CAST(:case_no_prefix AS text)
+            %(id)s, CAST(%(case_no_prefix)s AS text)
                 || lpad(seq.last::text, greatest(5, length(seq.last::text)), '0'),
-            CAST(:channel AS text), CAST(:reporter_id AS bigint), CAST(:reporter_name AS text),
-            CAST(:reporter_phone AS text), CAST(:reporter_email AS text),
-            CAST(:open311_client_id AS bigint), CAST(:category_code AS text),
-            CAST(:description AS text), CAST(:address AS text), CAST(:attributes AS jsonb),
-            CAST(:lat AS float8), CAST(:lng AS float8),
-            CASE WHEN CAST(:lat AS float8) IS NULL THEN NULL
-                 ELSE ST_SetSRID(ST_MakePoint(CAST(:lng AS float8), CAST(:lat AS float8)), 4326)
+            CAST(%(channel)s AS text), CAST(%(reporter_id)s AS bigint),
+            CAST(%(reporter_name)s AS text),
+            CAST(%(reporter_phone)s AS text), CAST(%(reporter_email)s AS text),
+            CAST(%(open311_client_id)s AS bigint), CAST(%(category_code)s AS text),
+            CAST(%(description)s AS text), CAST(%(address)s AS text), CAST(%(attributes)s AS jsonb),
+            CAST(%(lat)s AS float8), CAST(%(lng)s AS float8),
+            CASE WHEN CAST(%(lat)s AS float8) IS NULL THEN NULL
+                 ELSE ST_SetSRID(
+                     ST_MakePoint(CAST(%(lng)s AS float8), CAST(%(lat)s AS float8)), 4326)
             END,
-            CAST(:crs AS text), CAST(:accuracy_m AS float8), CAST(:placement AS text),
-            CAST(:distance_m AS float8), CAST(:cell_id AS bigint), CAST(:cell_code AS text),
-            CAST(:grid_version AS integer), CAST(:community_code AS text),
-            CAST(:street_code AS text), CAST(:district_code AS text),
-            CAST(:occurred_at AS timestamptz), CAST(:received_at AS timestamptz),
-            CAST(:handled_on_spot AS boolean), CAST(:body_hash AS text)
+            CAST(%(crs)s AS text), CAST(%(accuracy_m)s AS float8), CAST(%(placement)s AS text),
+            CAST(%(distance_m)s AS float8), CAST(%(cell_id)s AS bigint),
+            CAST(%(cell_code)s AS text),
+            CAST(%(grid_version)s AS integer), CAST(%(community_code)s AS text),
+            CAST(%(street_code)s AS text), CAST(%(district_code)s AS text),
+            CAST(%(occurred_at)s AS timestamptz), CAST(%(received_at)s AS timestamptz),
+            CAST(%(handled_on_spot)s AS boolean), CAST(%(body_hash)s AS text)
         FROM seq
         RETURNING case_no
     ), photos AS (
         INSERT INTO report_photo (id, report_id, kind, position, media_type, path, thumb_path,
                                   width, height, bytes, sha256)
-        SELECT p.id, :id, p.kind, p.position, p.media_type, p.path, p.thumb_path, p.width,
+        SELECT p.id, %(id)s, p.kind, p.position, p.media_type, p.path, p.thumb_path, p.width,
                p.height, p.bytes, p.sha256
-        FROM ins, jsonb_to_recordset(CAST(:photos AS jsonb)) AS p(
+        FROM ins, jsonb_to_recordset(CAST(%(photos)s AS jsonb)) AS p(
             id uuid, kind text, position smallint, media_type text, path text, thumb_path text,
             width integer, height integer, bytes integer, sha256 text)
     ), event AS (
         INSERT INTO outbox (event_id, topic, key, event_type, envelope)
-        SELECT CAST(:event_id AS uuid), CAST(:topic AS text), CAST(:key AS text),
-               CAST(:event_type AS text),
-               jsonb_set(jsonb_set(CAST(:envelope AS jsonb), '{payload,case_no}',
+        SELECT CAST(%(event_id)s AS uuid), CAST(%(topic)s AS text), CAST(%(key)s AS text),
+               CAST(%(event_type)s AS text),
+               jsonb_set(jsonb_set(CAST(%(envelope)s AS jsonb), '{payload,case_no}',
                                    to_jsonb(ins.case_no)),
                          '{payload,priority}', to_jsonb(cat.priority))
         FROM ins, cat
     )
     SELECT cat.name_zh, cat.name_en, cat.priority, (SELECT case_no FROM ins) AS case_no,
-           (SELECT body_hash FROM report WHERE id = :id) AS stored_hash
+           (SELECT body_hash FROM report WHERE id = %(id)s) AS stored_hash
     FROM (SELECT 1) AS one LEFT JOIN cat ON true
     """
-)
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def case_no_prefix(district_code: str | None, received_at: datetime) -> tuple[st
 
 
 def write_report(
-    conn: Connection,
+    engine: Engine,
     values: dict[str, Any],
     photos: list[dict[str, Any]],
     event: dict[str, Any],
@@ -113,7 +117,9 @@ def write_report(
     `event_type` and `envelope` (its payload's `case_no` and `priority` are filled in here).
     A report already stored under the id is left alone (see Written). Two writers of the same
     new id race on the primary key: the loser's statement fails with a unique violation on
-    `report_pkey` and changes nothing (no case number is used up)."""
+    `report_pkey` (sqlalchemy IntegrityError) and changes nothing (no case number is used up).
+    The statement runs on its own on a pooled connection and has committed when this returns.
+    """
     prefix, day = case_no_prefix(values["district_code"], values["received_at"])
     params = {
         **values,
@@ -128,11 +134,11 @@ def write_report(
         "event_type": event["event_type"],
         "envelope": json.dumps(event["envelope"], ensure_ascii=False),
     }
-    row = conn.execute(_WRITE, params).one()
+    name_zh, name_en, priority, case_no, stored_hash = direct.fetch_one(engine, _WRITE, params)
     category = None
-    if row.priority is not None:
-        category = {"name_zh": row.name_zh, "name_en": row.name_en, "priority": row.priority}
-    return Written(case_no=row.case_no, stored_hash=row.stored_hash, category=category)
+    if priority is not None:
+        category = {"name_zh": name_zh, "name_en": name_en, "priority": priority}
+    return Written(case_no=case_no, stored_hash=stored_hash, category=category)
 
 
 def find_report_hash(conn: Connection, report_id: uuid.UUID) -> str | None:
