@@ -66,6 +66,8 @@ class Config:
     processed_event_keep_days: float = 14.0
     # The router applies up to this many reports of a poll in one transaction (1: one each).
     router_batch_size: int = 100
+    # …split into this many transactions side by side, each category's reports in one of them.
+    router_lanes: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -26,12 +26,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
@@ -175,31 +177,85 @@ class ConsumeLoop:
         self._processed = EVENTS_PROCESSED.labels(name)
         self._dead_letters = EVENTS_DEAD_LETTERED.labels(name)
         self._lag_due = 0.0
+        self._stopped_applying = False
 
     def run(self) -> None:
         """Polls and handles batches until stopped; commits offsets after each full batch."""
+        if self.batch_processor is not None:
+            self.run_batches()
+            return
         backoff = Backoff()
         while not self.stop.is_set():
-            try:
-                batches = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
-            except KafkaError as exc:
-                log.warning("%s: poll failed (%s); backing off", self.name, exc)
-                self.stop.wait(backoff.next_delay())
-                continue
-            backoff.reset()
-            self.record_lag()
+            batches = self.poll(backoff)
             if not batches:
                 continue
             records = [record for part in batches.values() for record in part]
-            if self.batch_processor is not None:
-                complete = self.handle_batch(records)
-            else:
-                complete = all(self.handle(record) for record in records)
-            if not complete:
+            if not all(self.handle(record) for record in records):
                 # Stopped in the middle of an outage: leave offsets uncommitted so the
                 # unhandled records are delivered again.
                 return
             self.commit()
+
+    def run_batches(self) -> None:
+        """The loop with a batch processor, two polls in flight: while one thread applies a
+        poll's events (its transactions), this one fetches and decodes the next poll and
+        commits the offsets of the poll before. Polls are applied one after the other, in
+        order, by one thread; a poll's offsets are committed only once all its events are
+        applied (committed) or dead-lettered, never those of the poll still being applied."""
+        backoff = Backoff()
+        self._stopped_applying = False
+        pending: tuple[Future[bool], dict[Any, Any]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-apply") as applier:
+            try:
+                while not self.stop.is_set():
+                    batches = self.poll(backoff)
+                    applying = None
+                    if batches:
+                        records = [record for part in batches.values() for record in part]
+                        events = self.decode_all(records)
+                        if events is None:
+                            return
+                        applying = applier.submit(self.apply_after, events), _ends(records)
+                    if pending is not None:
+                        done, pending = pending, None
+                        if not self.finish(done):
+                            return
+                    pending = applying
+            finally:
+                if pending is not None:
+                    self.finish(pending)
+
+    def apply_after(self, events: list[tuple[Any, Event]]) -> bool:
+        """`apply_batch` in the applying thread, unless a poll before was stopped before its
+        end: then nothing more is applied (its unhandled events come again first)."""
+        if self._stopped_applying:
+            return False
+        complete = self.apply_batch(events)
+        self._stopped_applying = not complete
+        return complete
+
+    def finish(self, applying: tuple[Future[bool], dict[Any, Any]]) -> bool:
+        """Waits for a poll being applied, then commits its offsets; False (and no commit)
+        when it was stopped before the end (in an outage)."""
+        future, offsets = applying
+        if not future.result():
+            # Stopped in the middle of an outage: leave offsets uncommitted so the unhandled
+            # records are delivered again.
+            return False
+        self.commit(offsets)
+        return True
+
+    def poll(self, backoff: Backoff) -> dict[Any, list[Any]]:
+        """One poll of the consumer (empty after a failure, once backed off)."""
+        try:
+            batches = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+        except KafkaError as exc:
+            log.warning("%s: poll failed (%s); backing off", self.name, exc)
+            self.stop.wait(backoff.next_delay())
+            return {}
+        backoff.reset()
+        self.record_lag()
+        return batches
 
     def record_lag(self) -> None:
         """Sets gridflow_consumer_lag for each assigned partition (at most once a second):
@@ -218,11 +274,15 @@ class ConsumeLoop:
         except KafkaError as exc:
             log.debug("%s: consumer lag unknown (%s)", self.name, exc)
 
-    def commit(self) -> None:
-        """Commits the positions of the last poll; a failed commit only means re-delivery."""
+    def commit(self, offsets: dict[Any, Any] | None = None) -> None:
+        """Commits `offsets` (by default the positions of the last poll); a failed commit only
+        means re-delivery. Dead letters are flushed first."""
         try:
             self.producer.flush(timeout=30)
-            self.consumer.commit()
+            if offsets is None:
+                self.consumer.commit()
+            else:
+                self.consumer.commit(offsets)
         except KafkaError as exc:
             log.warning("%s: offset commit failed (%s); batch will be re-delivered", self.name, exc)
 
@@ -230,13 +290,23 @@ class ConsumeLoop:
         """Hands the decoded events to the batch processor, `batch_size` at a time (one
         transaction each); a chunk that fails in any way is handled again event by event, with
         the retries and dead letters of `handle`. False only when stopped before the end."""
+        events = self.decode_all(records)
+        return events is not None and self.apply_batch(events)
+
+    def decode_all(self, records: list[Any]) -> list[tuple[Any, Event]] | None:
+        """The records' events; those that cannot be decoded are dead-lettered. None only
+        when stopped before the end."""
         events: list[tuple[Any, Event]] = []
         for record in records:
             try:
                 events.append((record, decode(record)))
             except Rejected as exc:
                 if not self.dead_letter(record, str(exc), "Rejected"):
-                    return False
+                    return None
+        return events
+
+    def apply_batch(self, events: list[tuple[Any, Event]]) -> bool:
+        """`handle_batch` for decoded events."""
         assert self.batch_processor is not None
         for start in range(0, len(events), self.batch_size):
             chunk = events[start : start + self.batch_size]
@@ -315,6 +385,15 @@ class ConsumeLoop:
                 log.warning("%s: dead-letter publish failed (%s); retrying", self.name, exc)
                 if self.stop.wait(backoff.next_delay()):
                     return False
+
+
+def _ends(records: list[Any]) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The offsets to commit once `records` are handled: per partition, the next offset."""
+    ends: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        ends[tp] = max(ends.get(tp, 0), record.offset + 1)
+    return {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()}
 
 
 def _where(record: Any) -> str:

@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -24,7 +25,7 @@ from services.dispatch.commands import RegisterReport
 from services.dispatch.errors import DispatchError
 from services.dispatch.handlers import ROUTER, CaseOutcome
 from services.dispatch.reference import ReferenceCache
-from services.dispatch.registration import register_reports
+from services.dispatch.registration import BatchOutcome, register_reports
 from services.dispatch.timing import Calendars
 from services.dispatch.uow import UnitOfWork
 from services.events import REPORTS, SCHEMA_VERSION
@@ -36,6 +37,8 @@ from streams.topics import wait_for_topics
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def system_clock() -> datetime:
@@ -59,16 +62,35 @@ def make_router(
 
 
 def make_batch_router(
-    engine: Engine, reference: ReferenceCache | Calendars, clock: Clock = system_clock
+    engine: Engine,
+    reference: ReferenceCache | Calendars,
+    clock: Clock = system_clock,
+    *,
+    lanes: int = 1,
 ) -> BatchProcessor:
-    """The router's batch processor: the cases of several ReportCaptured events in one unit of
-    work (one commit); returns the events refused (with the reason), of which nothing was
-    applied. Reports are taken category by category (each category's in arrival order), as
-    the one-by-one processing would; routers running side by side take the per-category locks
-    in one order and never deadlock."""
+    """The router's batch processor: the cases of several ReportCaptured events in units of
+    work of their own (one commit each); returns the events refused (with the reason), of
+    which nothing was applied. Reports are taken category by category (each category's in
+    arrival order), as the one-by-one processing would; routers running side by side take the
+    per-category locks in one order and never deadlock.
+
+    With `lanes` > 1 the categories of a batch are shared among up to that many units of work
+    applied side by side (on connections of their own): each category's reports are all in
+    one of them, so the per-category order and duplicate search are those of one transaction,
+    and units of work that share no category never wait for each other. The call returns once
+    every one has committed; if any fails it raises (the others' commits stand: a replay of
+    their events changes nothing)."""
     if isinstance(reference, Calendars):
         reference = ReferenceCache(calendars=reference)
     cache = reference
+
+    def register(taken: list[tuple[RegisterReport, Event]]) -> BatchOutcome:
+        with UnitOfWork(engine) as uow:
+            done = register_reports(
+                uow, [command for command, _ in taken], reference=cache, clock=clock
+            )
+            uow.commit()
+        return done
 
     def route_reports(events: list[Event]) -> list[tuple[Event, str]]:
         refused: list[tuple[Event, str]] = []
@@ -80,18 +102,58 @@ def make_batch_router(
                 refused.append((event, str(exc)))
         taken.sort(key=lambda pair: pair[0].category_code)
         event_of = {id(command): event for command, event in taken}
-        with UnitOfWork(engine) as uow:
-            done = register_reports(
-                uow, [command for command, _ in taken], reference=cache, clock=clock
-            )
-            uow.commit()
-        refused.extend((event_of[id(command)], str(exc)) for command, exc in done.rejected)
-        for command, outcome in done.outcomes:
-            _log(command, outcome)
+        for done in _side_by_side(register, _share(taken, lanes)):
+            refused.extend((event_of[id(command)], str(exc)) for command, exc in done.rejected)
+            for command, outcome in done.outcomes:
+                _log(command, outcome)
         position = {id(event): i for i, event in enumerate(events)}
         return sorted(refused, key=lambda pair: position[id(pair[0])])  # in offset order
 
     return route_reports
+
+
+def _share(
+    taken: list[tuple[RegisterReport, Event]], lanes: int
+) -> list[list[tuple[RegisterReport, Event]]]:
+    """The commands (sorted by category) in up to `lanes` groups of whole categories, about
+    even in size (the largest category first, to the smallest group); each group keeps the
+    category order, and each category its arrival order."""
+    if lanes <= 1 or not taken:
+        return [taken]
+    by_category: dict[str, list[tuple[RegisterReport, Event]]] = {}
+    for pair in taken:
+        by_category.setdefault(pair[0].category_code, []).append(pair)
+    groups: list[list[str]] = [[] for _ in range(min(lanes, len(by_category)))]
+    sizes = [0] * len(groups)
+    for code in sorted(by_category, key=lambda c: (-len(by_category[c]), c)):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(code)
+        sizes[smallest] += len(by_category[code])
+    return [[pair for code in sorted(group) for pair in by_category[code]] for group in groups]
+
+
+def _side_by_side(apply: Callable[[list[T]], R], groups: list[list[T]]) -> list[R]:
+    """`apply` over each group, the first in this thread and the others in threads of their
+    own; raises the first failure once all are done."""
+    results: list[R | None] = [None] * len(groups)
+    failures: list[BaseException | None] = [None] * len(groups)
+
+    def one(i: int) -> None:
+        try:
+            results[i] = apply(groups[i])
+        except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
+            failures[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(1, len(groups))]
+    for thread in threads:
+        thread.start()
+    one(0)
+    for thread in threads:
+        thread.join()
+    for failure in failures:
+        if failure is not None:
+            raise failure
+    return cast(list[R], results)
 
 
 def _command(event: Event) -> RegisterReport:
@@ -131,7 +193,7 @@ def run_router(
     whole topic (harmless: applied events are recorded and skipped)."""
     if not wait_for_topics(config, stop):
         return
-    engine = make_engine(config.database_url, pool_size=2)
+    engine = make_engine(config.database_url, pool_size=max(2, config.router_lanes))
     consumer = make_consumer(config, [REPORTS], group=group, client_id="gridflow-router")
     producer = make_producer(config, client_id="gridflow-router")
     # Catalog, rules, departments and the calendar with the admin's overrides, re-read when
@@ -145,7 +207,7 @@ def run_router(
             producer=producer,
             processor=make_router(engine, reference, clock),
             stop=stop,
-            batch_processor=make_batch_router(engine, reference, clock),
+            batch_processor=make_batch_router(engine, reference, clock, lanes=config.router_lanes),
             batch_size=config.router_batch_size,
         )
         if on_loop is not None:

@@ -10,6 +10,7 @@ back) with the one the data was loaded at, and reloads everything only when it d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -88,7 +89,8 @@ def load_reference(
 class ReferenceCache:
     """Reference data kept between transactions; see the module text. The calendars are the
     official calendar with the stored overrides (office hours and timezone from `config`), or
-    the fixed `calendars` given. Not thread-safe: one per processor thread."""
+    the fixed `calendars` given. Units of work side by side may share one (a reload is done
+    by one of them at a time)."""
 
     def __init__(self, config: Config | None = None, *, calendars: Calendars | None = None):
         if config is None and calendars is None:
@@ -96,6 +98,7 @@ class ReferenceCache:
         self.config = config
         self.fixed_calendars = calendars
         self._data: ReferenceData | None = None
+        self._reloading = threading.Lock()
         self.loads = 0
 
     def _calendars(self, conn: Connection) -> Calendars:
@@ -107,7 +110,13 @@ class ReferenceCache:
         """The reference data as stored now (reloaded in `conn`'s transaction when any of it
         changed since the last call). Costs one statement when nothing changed."""
         fingerprint = tuple(conn.execute(_FINGERPRINT).one())
-        if self._data is None or self._data.fingerprint != fingerprint:
-            self._data = load_reference(conn, fingerprint, self._calendars)
-            self.loads += 1
-        return self._data
+        data = self._data
+        if data is not None and data.fingerprint == fingerprint:
+            return data
+        with self._reloading:
+            data = self._data
+            if data is None or data.fingerprint != fingerprint:
+                data = load_reference(conn, fingerprint, self._calendars)
+                self._data = data
+                self.loads += 1
+        return data

@@ -209,3 +209,56 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
         return len(statements)
 
     assert batch_statements(40, 2) == batch_statements(50, 12)
+
+
+def test_two_lanes_register_a_mixed_batch_as_one_unit_of_work_would(
+    api, engine, worker_headers, cells, config
+):
+    route = make_batch_router(engine, ReferenceCache(config), lambda: NOW, lanes=2)
+    writers: set[int] = set()
+
+    def case_writer(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO case_file"):
+            writers.add(cursor.connection.info.backend_pid)
+
+    lat, lng = cell_point(engine, cells[80])
+    qlat, qlng = cell_point(engine, cells[100])
+    # Potholes (102002, 50 m): p1 ~11 m from p0, p2 far; litter (104001, 30 m): q1 ~11 m from q0.
+    p0 = post_report(api, worker_headers, (lat, lng), "102002")
+    q0 = post_report(api, worker_headers, (qlat, qlng), "104001")
+    p1 = post_report(api, worker_headers, (lat + 0.0001, lng), "102002")
+    q1 = post_report(api, worker_headers, (qlat + 0.0001, qlng), "104001")
+    p2 = post_report(api, worker_headers, cell_point(engine, cells[90]), "102002")
+    r0 = post_report(api, worker_headers, cell_point(engine, cells[110]), "203001")
+    events = [captured(engine, r) for r in (p0, q0, p1, q1, p2, r0)]
+    unknown = replace(events[0], event_id=uuid.uuid4(),
+                      payload={**events[0].payload, "category_code": "999999"})  # fmt: skip
+    event.listen(engine, "before_cursor_execute", case_writer)
+    try:
+        refused = route([*events[:3], unknown, *events[3:], events[2]])
+    finally:
+        event.remove(engine, "before_cursor_execute", case_writer)
+    assert [(e.event_id, reason.split(":")[0]) for e, reason in refused] == [
+        (unknown.event_id, "category_code")
+    ]
+    assert len(writers) == 2  # the categories were registered by two units of work
+    case = {name: case_of(engine, r["id"]) for name, r in
+            {"p0": p0, "q0": q0, "p1": p1, "q1": q1, "p2": p2, "r0": r0}.items()}  # fmt: skip
+    assert (case["p1"]["state"], case["p1"]["merged_into"]) == ("merged", case["p0"]["id"])
+    assert (case["q1"]["state"], case["q1"]["merged_into"]) == ("merged", case["q0"]["id"])
+    for name in ("p0", "q0", "p2", "r0"):
+        assert case[name]["state"] == "dispatched", name
+    assert (case["p0"]["duplicate_count"], case["q0"]["duplicate_count"]) == (1, 1)
+
+    # A replay of the batch, also side by side, changes nothing.
+    assert route(events) == []
+    with engine.connect() as conn:
+        counts = conn.execute(
+            text(
+                "SELECT count(*), (SELECT count(*) FROM case_event e JOIN case_file c "
+                "ON c.id = e.case_id WHERE c.report_id = ANY(CAST(:r AS uuid[]))) "
+                "FROM case_file WHERE report_id = ANY(CAST(:r AS uuid[]))"
+            ),
+            {"r": [r["id"] for r in (p0, q0, p1, q1, p2, r0)]},
+        ).one()
+    assert tuple(counts) == (6, 2 * 4 + 2)  # four registered and dispatched, two merged

@@ -41,7 +41,7 @@ class Consumer:
             return {}
         return {("t", 0): self.batches.pop(0)}
 
-    def commit(self):
+    def commit(self, offsets=None):
         self.commits += 1
 
     def assignment(self):
