@@ -16,7 +16,6 @@ from the offsets it had reached.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -25,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from sqlalchemy import Engine
@@ -212,8 +212,8 @@ class LiveFeed(threading.Thread):
 
 def _decode(value: bytes | None) -> dict[str, Any] | None:
     try:
-        body = json.loads((value or b"").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:  # also raised for bytes that are not UTF-8
         log.warning("live feed: skipped a record that is not a JSON envelope")
         return None
     return body if isinstance(body, dict) else None

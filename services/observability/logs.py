@@ -16,6 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 # Record attributes copied to the JSON line when a log call passes them in `extra`.
 CONTEXT_FIELDS = (
     "case_id",
@@ -56,7 +58,10 @@ class JsonFormatter(logging.Formatter):
             line["exc"] = record.exc_text
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return orjson.dumps(line).decode()
+        except TypeError:  # text orjson refuses (a lone surrogate) or an integer past 64 bits
+            return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

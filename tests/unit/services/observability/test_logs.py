@@ -58,3 +58,11 @@ def test_configure_logging_writes_json_lines():
         root.setLevel(saved[1])
     lines = stream.getvalue().splitlines()
     assert [json.loads(x)["report_id"] for x in lines] == ["r-9"]
+
+
+def test_a_message_orjson_refuses_is_still_one_json_line():
+    record = _record(case_id="c-3")
+    record.msg, record.args = "bad text \udc80 here", ()
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert json.loads(line)["case_id"] == "c-3"
