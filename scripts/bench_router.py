@@ -185,12 +185,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--capture-threads", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=None,
                         help="GRIDFLOW_ROUTER_BATCH_SIZE (default: the Config's)")  # fmt: skip
+    parser.add_argument("--lanes", type=int, default=None,
+                        help="GRIDFLOW_ROUTER_LANES (default: the Config's)")  # fmt: skip
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     info = benchlib.machine()
     with benchlib.bench_database("router", keep=args.keep_db) as url:
         changes = {} if args.batch_size is None else {"router_batch_size": args.batch_size}
+        if args.lanes is not None:
+            changes["router_lanes"] = args.lanes
         config = benchlib.bench_config(url, "router", **changes)
         engine = make_engine(url)
         try:
@@ -212,6 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
             "messages": args.messages,
             "topic_partitions": config.topic_partitions,
             "router_batch_size": config.router_batch_size,
+            "router_lanes": config.router_lanes,
             "prefill": f"captured in {captured_s:.1f} s, published by gridflow relay in "
             f"{published_s:.1f} s",
             "passthrough": "kafka-python consumer (200 records a poll) → idempotent producer "
