@@ -64,8 +64,9 @@ class Config:
     # retention, so no redelivered event is ever applied twice).
     outbox_keep_hours: float = 24.0
     processed_event_keep_days: float = 14.0
-    # The router applies up to this many reports of a poll in one transaction (1: one each).
-    router_batch_size: int = 100
+    # The router applies up to this many reports of a poll in one transaction (1: one each);
+    # a poll holds up to max(200, this) records.
+    router_batch_size: int = 200
     # …split into this many transactions side by side, each category's reports in one of them.
     router_lanes: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)

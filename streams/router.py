@@ -194,7 +194,10 @@ def run_router(
     if not wait_for_topics(config, stop):
         return
     engine = make_engine(config.database_url, pool_size=max(2, config.router_lanes))
-    consumer = make_consumer(config, [REPORTS], group=group, client_id="gridflow-router")
+    consumer = make_consumer(
+        config, [REPORTS], group=group, client_id="gridflow-router",
+        max_poll_records=max(200, config.router_batch_size),
+    )  # fmt: skip
     producer = make_producer(config, client_id="gridflow-router")
     # Catalog, rules, departments and the calendar with the admin's overrides, re-read when
     # any of them changes.
