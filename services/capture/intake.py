@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.capture import media, store
 from services.capture.photos import CleanPhoto, clean_photo, upload_digest
+from services.capture.writer import writer_for
 from services.events import REPORTS, envelope
 from services.store.db import retry_on_disconnect
 
@@ -88,7 +89,8 @@ def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureR
     """Accepts a report durably (see module docstring). Raises UnknownCategory,
     CaptureConflict, photos.PhotoRejected, geo.datum.UnknownDatum / InvalidCoordinate.
 
-    The report, its photo rows and its outbox event are one statement on one connection,
+    The report, its photo rows and its outbox event are one statement on one connection
+    (shared with the reports of concurrent requests, see `services.capture.writer`),
     committed on its own (photo files are written and fsynced before it and removed if it
     stores nothing). A connection that turns out dead (PostgreSQL restarted since it was
     last used) is replaced and the statement tried once more: it is idempotent by report id."""
@@ -118,7 +120,7 @@ def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureR
 
 def _write(engine: Engine, values: dict, photos: list[dict], event: dict) -> store.Written:
     try:
-        return store.write_report(engine, values, photos, event)
+        return writer_for(engine).write(store.NewReport(values, photos, event))
     except IntegrityError as exc:
         if getattr(exc.orig.diag, "constraint_name", None) != store.REPORT_PKEY:
             raise

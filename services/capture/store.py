@@ -1,19 +1,20 @@
 """Writing reports and their photos (tables `report`, `report_photo`, `case_no_counter`,
 `outbox`).
 
-A report is written by one statement (`write_report`) that checks its category, takes the next
-case number, inserts the report, its photos and its `ReportCaptured` outbox row: it is atomic on
-its own, so it runs outside an explicit transaction (one round trip, one commit).
+Reports are written by one statement (`write_reports`, one report or a batch of them) that
+checks their categories, takes the next case numbers, inserts the reports, their photos and their
+`ReportCaptured` outbox rows: it is atomic on its own, so it runs outside an explicit
+transaction (one round trip, one commit).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, text
 
 from services.store import direct
@@ -22,18 +23,41 @@ CHINA_TIME = timezone(timedelta(hours=8))  # case numbers count days in China St
 NO_DISTRICT = "000000"
 REPORT_PKEY = "report_pkey"
 
-# Parameters of a SELECT list have no type PostgreSQL can infer from a column, hence the casts.
-# psycopg placeholders: the statement is sent by `services.store.direct` (no SQLAlchemy).
+# Reports come as one JSON array (`jsonb_to_recordset`), each with its place in the batch (`ord`).
+# Case numbers: each (district, China day) counter is advanced once by the number of new reports
+# of the batch, which take the numbers in batch order. psycopg placeholders: the statement is
+# sent by `services.store.direct` (no SQLAlchemy).
 _WRITE = """
-    WITH cat AS (
-        SELECT name_zh, name_en, priority FROM category WHERE code = %(category_code)s AND active
+    WITH input AS (
+        SELECT * FROM jsonb_to_recordset(CAST(%(reports)s AS jsonb)) AS r(
+            ord integer, id uuid, prefix text, day date, case_no_prefix text, channel text,
+            reporter_id bigint, reporter_name text, reporter_phone text, reporter_email text,
+            open311_client_id bigint, category_code text, description text, address text,
+            attributes jsonb, lat float8, lng float8, crs text, accuracy_m float8,
+            placement text, distance_m float8, cell_id bigint, cell_code text,
+            grid_version integer, community_code text, street_code text, district_code text,
+            occurred_at timestamptz, received_at timestamptz, handled_on_spot boolean,
+            body_hash text, photos jsonb, event_id uuid, topic text, key text,
+            event_type text, envelope jsonb)
+    ), cat AS (
+        SELECT i.ord, c.name_zh, c.name_en, c.priority
+        FROM input i JOIN category c ON c.code = i.category_code AND c.active
     ), fresh AS (
-        SELECT 1 FROM cat WHERE NOT EXISTS (SELECT 1 FROM report WHERE id = %(id)s)
+        SELECT i.* FROM input i JOIN cat ON cat.ord = i.ord
+        WHERE NOT EXISTS (SELECT 1 FROM report WHERE id = i.id)
     ), seq AS (
         INSERT INTO case_no_counter AS c (prefix, day, last)
-        SELECT CAST(%(prefix)s AS text), CAST(%(day)s AS date), 1 FROM fresh
-        ON CONFLICT (prefix, day) DO UPDATE SET last = c.last + 1
-        RETURNING c.last
+        SELECT prefix, day, count(*) FROM fresh GROUP BY prefix, day ORDER BY prefix, day
+        ON CONFLICT (prefix, day) DO UPDATE SET last = c.last + EXCLUDED.last
+        RETURNING c.prefix, c.day, c.last
+    ), numbered AS (
+        SELECT f.*, f.case_no_prefix || lpad(n.no::text, greatest(5, length(n.no::text)), '0')
+                    AS case_no
+        FROM (
+            SELECT f.ord, s.last - count(*) OVER w + row_number() OVER (w ORDER BY f.ord) AS no
+            FROM fresh f JOIN seq s ON s.prefix = f.prefix AND s.day = f.day
+            WINDOW w AS (PARTITION BY f.prefix, f.day)
+        ) n JOIN fresh f ON f.ord = n.ord
     ), ins AS (
         INSERT INTO report (
             id, case_no, channel, reporter_id, reporter_name, reporter_phone, reporter_email,
@@ -42,47 +66,34 @@ _WRITE = """
             community_code, street_code, district_code, occurred_at, received_at,
             handled_on_spot, body_hash)
         SELECT
-            %(id)s, CAST(%(case_no_prefix)s AS text)
-                || lpad(seq.last::text, greatest(5, length(seq.last::text)), '0'),
-            CAST(%(channel)s AS text), CAST(%(reporter_id)s AS bigint),
-            CAST(%(reporter_name)s AS text),
-            CAST(%(reporter_phone)s AS text), CAST(%(reporter_email)s AS text),
-            CAST(%(open311_client_id)s AS bigint), CAST(%(category_code)s AS text),
-            CAST(%(description)s AS text), CAST(%(address)s AS text), CAST(%(attributes)s AS jsonb),
-            CAST(%(lat)s AS float8), CAST(%(lng)s AS float8),
-            CASE WHEN CAST(%(lat)s AS float8) IS NULL THEN NULL
-                 ELSE ST_SetSRID(
-                     ST_MakePoint(CAST(%(lng)s AS float8), CAST(%(lat)s AS float8)), 4326)
-            END,
-            CAST(%(crs)s AS text), CAST(%(accuracy_m)s AS float8), CAST(%(placement)s AS text),
-            CAST(%(distance_m)s AS float8), CAST(%(cell_id)s AS bigint),
-            CAST(%(cell_code)s AS text),
-            CAST(%(grid_version)s AS integer), CAST(%(community_code)s AS text),
-            CAST(%(street_code)s AS text), CAST(%(district_code)s AS text),
-            CAST(%(occurred_at)s AS timestamptz), CAST(%(received_at)s AS timestamptz),
-            CAST(%(handled_on_spot)s AS boolean), CAST(%(body_hash)s AS text)
-        FROM seq
-        RETURNING case_no
+            id, case_no, channel, reporter_id, reporter_name, reporter_phone, reporter_email,
+            open311_client_id, category_code, description, address, attributes, lat, lng,
+            CASE WHEN lat IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lng, lat), 4326) END,
+            crs, accuracy_m, placement, distance_m, cell_id, cell_code, grid_version,
+            community_code, street_code, district_code, occurred_at, received_at,
+            handled_on_spot, body_hash
+        FROM numbered ORDER BY ord
+        RETURNING id, case_no
     ), photos AS (
         INSERT INTO report_photo (id, report_id, kind, position, media_type, path, thumb_path,
                                   width, height, bytes, sha256)
-        SELECT p.id, %(id)s, p.kind, p.position, p.media_type, p.path, p.thumb_path, p.width,
+        SELECT p.id, n.id, p.kind, p.position, p.media_type, p.path, p.thumb_path, p.width,
                p.height, p.bytes, p.sha256
-        FROM ins, jsonb_to_recordset(CAST(%(photos)s AS jsonb)) AS p(
+        FROM numbered n JOIN ins ON ins.id = n.id, jsonb_to_recordset(n.photos) AS p(
             id uuid, kind text, position smallint, media_type text, path text, thumb_path text,
             width integer, height integer, bytes integer, sha256 text)
     ), event AS (
         INSERT INTO outbox (event_id, topic, key, event_type, envelope)
-        SELECT CAST(%(event_id)s AS uuid), CAST(%(topic)s AS text), CAST(%(key)s AS text),
-               CAST(%(event_type)s AS text),
-               jsonb_set(jsonb_set(CAST(%(envelope)s AS jsonb), '{payload,case_no}',
-                                   to_jsonb(ins.case_no)),
+        SELECT n.event_id, n.topic, n.key, n.event_type,
+               jsonb_set(jsonb_set(n.envelope, '{payload,case_no}', to_jsonb(ins.case_no)),
                          '{payload,priority}', to_jsonb(cat.priority))
-        FROM ins, cat
+        FROM numbered n JOIN ins ON ins.id = n.id JOIN cat ON cat.ord = n.ord
+        ORDER BY n.ord
     )
-    SELECT cat.name_zh, cat.name_en, cat.priority, (SELECT case_no FROM ins) AS case_no,
-           (SELECT body_hash FROM report WHERE id = %(id)s) AS stored_hash
-    FROM (SELECT 1) AS one LEFT JOIN cat ON true
+    SELECT i.ord, cat.name_zh, cat.name_en, cat.priority, ins.case_no,
+           (SELECT body_hash FROM report WHERE id = i.id) AS stored_hash
+    FROM input i LEFT JOIN cat ON cat.ord = i.ord LEFT JOIN ins ON ins.id = i.id
+    ORDER BY i.ord
     """
 
 
@@ -104,41 +115,61 @@ def case_no_prefix(district_code: str | None, received_at: datetime) -> tuple[st
     return prefix, day
 
 
-def write_report(
-    engine: Engine,
-    values: dict[str, Any],
-    photos: list[dict[str, Any]],
-    event: dict[str, Any],
-) -> Written:
-    """Stores a report with its photo rows and its outbox event in one statement.
+@dataclass(frozen=True)
+class NewReport:
+    """A report to write: its columns (`values`, `case_no` assigned when written), its photo
+    rows, and its outbox event (`event_id`, `topic`, `key`, `event_type`, `envelope`; the
+    payload's `case_no` and `priority` are filled in when written)."""
 
-    `values` are the report's columns (`case_no` is assigned here: `{district6}{yyyymmdd}
-    {seq:05}`, per district and China day); `event` holds `event_id`, `topic`, `key`,
-    `event_type` and `envelope` (its payload's `case_no` and `priority` are filled in here).
-    A report already stored under the id is left alone (see Written). Two writers of the same
-    new id race on the primary key: the loser's statement fails with a unique violation on
-    `report_pkey` (sqlalchemy IntegrityError) and changes nothing (no case number is used up).
-    The statement runs on its own on a pooled connection and has committed when this returns.
-    """
-    prefix, day = case_no_prefix(values["district_code"], values["received_at"])
-    params = {
-        **values,
-        "attributes": json.dumps(values.get("attributes") or {}),
-        "prefix": prefix,
-        "day": day,
-        "case_no_prefix": f"{prefix}{day:%Y%m%d}",
-        "photos": json.dumps(photos, default=str),
-        "event_id": event["event_id"],
-        "topic": event["topic"],
-        "key": event["key"],
-        "event_type": event["event_type"],
-        "envelope": json.dumps(event["envelope"], ensure_ascii=False),
-    }
-    name_zh, name_en, priority, case_no, stored_hash = direct.fetch_one(engine, _WRITE, params)
-    category = None
-    if priority is not None:
-        category = {"name_zh": name_zh, "name_en": name_en, "priority": priority}
-    return Written(case_no=case_no, stored_hash=stored_hash, category=category)
+    values: dict[str, Any]
+    photos: list[dict[str, Any]]
+    event: dict[str, Any]
+
+
+def write_reports(engine: Engine, reports: list[NewReport]) -> list[Written]:
+    """Stores reports with their photo rows and outbox events in one statement, committed on
+    its own when this returns; one Written per report, in order.
+
+    Case numbers are `{district6}{yyyymmdd}{seq:05}`, per district and China day, given in
+    the order of `reports`. A report already stored under its id is left alone (see Written);
+    ids must be distinct within one call. Two writers of the same new id race on the primary
+    key: the loser's statement fails with a unique violation on `report_pkey` (sqlalchemy
+    IntegrityError) and changes nothing, for any report of it (no case number is used up)."""
+    rows = []
+    for ord_, report in enumerate(reports):
+        values, event = report.values, report.event
+        prefix, day = case_no_prefix(values["district_code"], values["received_at"])
+        rows.append({
+            **values,
+            "ord": ord_,
+            "attributes": values.get("attributes") or {},
+            "occurred_at": _utc(values["occurred_at"]),
+            "received_at": _utc(values["received_at"]),
+            "prefix": prefix,
+            "day": day,
+            "case_no_prefix": f"{prefix}{day:%Y%m%d}",
+            "photos": report.photos,
+            "event_id": event["event_id"],
+            "topic": event["topic"],
+            "key": event["key"],
+            "event_type": event["event_type"],
+            "envelope": event["envelope"],
+        })  # fmt: skip
+    params = {"reports": orjson.dumps(rows, default=str).decode()}
+    out = []
+    for _ord, name_zh, name_en, priority, case_no, stored_hash in direct.fetch_all(
+        engine, _WRITE, params
+    ):
+        category = None
+        if priority is not None:
+            category = {"name_zh": name_zh, "name_en": name_en, "priority": priority}
+        out.append(Written(case_no=case_no, stored_hash=stored_hash, category=category))
+    return out
+
+
+def _utc(moment: datetime) -> datetime:
+    # As text PostgreSQL refuses UTC offsets past ±15:59, which ISO 8601 (and the API) allow.
+    return moment if moment.utcoffset() is None else moment.astimezone(UTC)
 
 
 def find_report_hash(conn: Connection, report_id: uuid.UUID) -> str | None:

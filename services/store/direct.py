@@ -42,6 +42,23 @@ def fetch_one(engine: Engine, query: str, params: Mapping[str, Any]) -> tuple[An
         fairy.close()
 
 
+def fetch_all(engine: Engine, query: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """As `fetch_one`, every row."""
+    fairy = engine.raw_connection()
+    try:
+        conn: psycopg.Connection = fairy.driver_connection  # type: ignore[assignment]
+        try:
+            conn.autocommit = True
+            try:
+                return conn.execute(query, params, prepare=True).fetchall()
+            finally:
+                conn.autocommit = False
+        except psycopg.Error as exc:
+            raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
+    finally:
+        fairy.close()
+
+
 def _as_sqlalchemy(engine, fairy, conn, query, params, exc: psycopg.Error) -> DBAPIError:
     disconnected = engine.dialect.is_disconnect(exc, conn, None)
     if disconnected:
