@@ -31,6 +31,7 @@ import socketio
 from sqlalchemy import text
 
 from services.store.db import make_engine
+from streams.topics import ensure_topics
 
 DISTRICT = "330211"
 CLOSING: list[threading.Thread] = []
@@ -257,6 +258,9 @@ def main(argv: list[str] | None = None) -> dict:
     keep = args.keep_db or args.reuse_db
     with benchlib.bench_database("scale", keep=keep, reuse=args.reuse_db) as url:
         config = benchlib.bench_config(url, "scale", rate_limit_per_minute=1_000_000)
+        # The topics exist in production: without them the server's live feed asks Kafka for
+        # metadata again and again (all of the broker's topics each time), ~3 % of a core.
+        ensure_topics(config)
         engine = make_engine(url)
         serve = None
         try:
@@ -318,6 +322,7 @@ def main(argv: list[str] | None = None) -> dict:
         finally:
             code = serve.stop() if serve is not None else None
             engine.dispose()
+            benchlib.drop_topics(config)
     doc = {
         "machine": info,
         "parameters": {
