@@ -7,7 +7,8 @@ captured through the capture command, published by `gridflow relay`). Then, in t
    200 records a poll, idempotent producer with acks=all, flush and commit after each poll)
    consumes the M records and produces each one unchanged to another topic;
 2. router — a `gridflow router` process in a new consumer group registers, routes and
-   dispatches a case for each of the M records (one PostgreSQL transaction per report).
+   dispatches a case for each of the M records (a poll's reports in GRIDFLOW_ROUTER_LANES
+   transactions side by side, GRIDFLOW_ROUTER_BATCH_SIZE reports at most a poll).
 
 Figures: msgs/s of both (first record to last, startup excluded), ratio router/passthrough, and
 the CPU each phase cost (the router process, PostgreSQL, Kafka; the loop is this process).
