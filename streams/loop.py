@@ -16,7 +16,10 @@ A processor is a plain function over a decoded `Event`. The loop around it is wr
   dead-lettered;
 * offsets are committed after the whole polled batch is handled, so a crash re-delivers at most
   that batch. Processors are idempotent (they record the events they applied), so re-delivery
-  and replays from offset 0 change nothing.
+  and replays from offset 0 change nothing;
+* with a batch processor, the next poll is fetched and decoded while one thread applies the
+  poll before (`run_batches`): polls are applied in order, and a poll's offsets are committed
+  only once it is applied, so a crash re-delivers at most two polls.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
 """The router (`gridflow router`): turns every captured report into a case.
 
 The processor works on the ReportCaptured events of a poll, set-wise: it builds a
-`RegisterReport` command per event and calls `register_reports` once for the batch in one unit
-of work (cases, case events, outbox rows and the processed-event records commit together, so a
-replay from offset 0 creates nothing twice), with a constant number of statements per batch
-and the reference data (catalog, rules, departments, calendars) kept in memory while it is
-unchanged. Events it can never apply — another type, a newer schema, a malformed payload, an
-unknown report or category — are refused and go to the dead-letter topic while the rest of
-the batch is applied. Any number of routers may run in one consumer group.
+`RegisterReport` command per event and calls `register_reports` for the batch in one unit of
+work, or, with lanes (`GRIDFLOW_ROUTER_LANES`), in one per group of whole categories applied
+side by side (in each, cases, case events, outbox rows and the processed-event records commit
+together, so a replay from offset 0 creates nothing twice), with a constant number of
+statements per unit of work and the reference data (catalog, rules, departments, calendars)
+kept in memory while it is unchanged. Events it can never apply — another type, a newer
+schema, a malformed payload, an unknown report or category — are refused and go to the
+dead-letter topic while the rest of the batch is applied. Any number of routers may run in
+one consumer group.
 """
 
 from __future__ import annotations
