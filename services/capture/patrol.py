@@ -114,7 +114,9 @@ def track_of(data: Any) -> Track | None:
         t, crs, accuracy = ping.get("t"), ping.get("crs"), ping.get("accuracy_m")
         lat = _number(ping.get("lat"), -90, 90)
         lng = _number(ping.get("lng"), -180, 180)
-        if lat is None or lng is None or type(t) is not str or crs not in CRS:
+        if lat is None or lng is None or type(t) is not str or type(crs) is not str:
+            return None
+        if crs not in CRS:
             return None
         if accuracy is not None and (accuracy := _number(accuracy, 0, 100_000)) is None:
             return None

@@ -133,7 +133,14 @@ def test_every_form_the_schema_accepts_stores_the_same_points(api, engine, cells
 
 def test_a_bad_point_deep_in_a_full_batch_is_named(api, cells, worker):
     _, headers = worker
-    for i, change in ((17, {"lat": -90.5}), (499, {"crs": "itrf"}), (250, {"accuracy_m": -2})):
+    changes = (
+        (17, {"lat": -90.5}),
+        (499, {"crs": "itrf"}),
+        (250, {"accuracy_m": -2}),
+        (3, {"crs": ["wgs84"]}),
+        (4, {"t": {"at": 1}}),
+    )
+    for i, change in changes:
         body = pings(cells[0], 500)
         body[i].update(change)
         resp = api.post("/api/v1/patrol/pings", json={"pings": body}, headers=headers)

@@ -78,6 +78,9 @@ def test_a_plain_batch_is_read_as_the_model_reads_it():
         {"t": 1_700_000_000},
         {"speed": 3},
         {"lat": {"deep": [1]}},
+        {"crs": ["wgs84"]},
+        {"crs": {"a": 1}},
+        {"t": ["2026-05-04T03:02:01+00:00"]},
     ],
 )
 def test_anything_not_plainly_valid_is_left_to_the_model(change):
@@ -121,6 +124,8 @@ values = st.one_of(
     st.booleans(),
     st.none(),
     st.sampled_from(["wgs84", "gcj02", "bd09", "x", "1.5"]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "crs"]), st.integers(), max_size=2),
     st.datetimes(
         min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
     ).map(lambda d: d.isoformat()),
