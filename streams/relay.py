@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -141,6 +142,7 @@ class OutboxRelay:
         backoff = Backoff(first_s=0.2, cap_s=10.0)
         try:
             while not self.stop.is_set():
+                started = time.monotonic()
                 try:
                     published = self.publish_once()
                     backoff.reset()
@@ -155,8 +157,9 @@ class OutboxRelay:
                     log.debug("relay: published %d", published)
                     if published < self.batch_size:
                         # Rows are arriving one by one: let a few more gather, so a pass (four
-                        # statements and a broker round trip) carries a batch, not one row.
-                        self.stop.wait(self.linger_s)
+                        # statements and a broker round trip) carries a batch, not one row. A
+                        # pass that itself took that long gathered them already: no wait.
+                        self.stop.wait(max(0.0, self.linger_s - (time.monotonic() - started)))
                     continue
                 self.wait_for_rows(self.config.relay_poll_interval_s)
         finally:
