@@ -101,7 +101,10 @@ def test_router_killed_mid_batch_then_replayed_from_zero_keeps_one_case_per_repo
 
     wait_until(all_published, timeout_s=120)
 
-    router = GridflowProcess("router-crash-1", ["router", "--log-level", "WARNING"], config)
+    # Polls of up to 200 records applied 20 at a time (a transaction each): the kill lands after
+    # some of a poll's transactions committed and before the poll's offsets are.
+    crashing = config.with_(router_batch_size=20)
+    router = GridflowProcess("router-crash-1", ["router", "--log-level", "WARNING"], crashing)
     try:
         wait_until(lambda: _counts(engine, ids)["cases"] >= 15, timeout_s=120, step_s=0.01)
         router.kill()
