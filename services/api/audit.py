@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services import audit
 from services.api.openapi import operation
-from services.api.validation import query_args
+from services.api.validation import Instant, query_args
 from services.auth import requires
 from services.auth.principal import ADMIN
 
@@ -30,8 +30,8 @@ class AuditTrailQuery(BaseModel):
     )  # fmt: skip
     actor: str | None = Field(None, max_length=200)
     action: str | None = Field(None, max_length=100, pattern=_NAME)
-    since: datetime | None = Field(None, description="entries at or after this instant")
-    until: datetime | None = Field(None, description="entries before this instant")
+    since: Instant | None = Field(None, description="entries at or after this instant")
+    until: Instant | None = Field(None, description="entries before this instant")
     before_id: int | None = Field(None, ge=1, le=2**62, description="page: entries older than")
     limit: int = Field(100, ge=1, le=1000)
 

@@ -7,14 +7,28 @@ is what is enforced.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+import re
+from typing import Annotated, Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ValidationError
 
 from services.api.errors import ApiError, InvalidInput, Unprocessable
 
 M = TypeVar("M", bound=BaseModel)
+
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_date_time(value: Any) -> Any:
+    if isinstance(value, str) and _ISO_DATE_TIME.match(value):
+        return value
+    raise ValueError("an ISO 8601 date-time with its UTC offset, e.g. 2026-05-01T08:00:00+08:00")
+
+
+# An instant in a query string: ISO 8601 with an offset, as documented (format: date-time);
+# a bare number (which pydantic would read as Unix seconds) or a naive time is refused.
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_date_time)]
 
 
 class PayloadTooLarge(ApiError):
