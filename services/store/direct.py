@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 def fetch_one(engine: Engine, query: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """Runs `query` (psycopg placeholders: `%(name)s`) on its own, committed when it returns,
     on a connection of `engine`'s pool; returns its first row as a tuple (None if none)."""
-    fairy = engine.raw_connection()
+    fairy = _checkout(engine, query, params)
     try:
         conn: psycopg.Connection = fairy.driver_connection  # type: ignore[assignment]
         try:
@@ -44,7 +44,7 @@ def fetch_one(engine: Engine, query: str, params: Mapping[str, Any]) -> tuple[An
 
 def fetch_all(engine: Engine, query: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """As `fetch_one`, every row."""
-    fairy = engine.raw_connection()
+    fairy = _checkout(engine, query, params)
     try:
         conn: psycopg.Connection = fairy.driver_connection  # type: ignore[assignment]
         try:
@@ -57,6 +57,17 @@ def fetch_all(engine: Engine, query: str, params: Mapping[str, Any]) -> list[tup
             raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
     finally:
         fairy.close()
+
+
+def _checkout(engine: Engine, query: str, params: Mapping[str, Any]):
+    """A pooled connection; a database that cannot be reached raises SQLAlchemy's
+    OperationalError, as `engine.connect()` would (the API answers 503, not 500)."""
+    try:
+        return engine.raw_connection()
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            query, dict(params), exc, psycopg.Error, dialect=engine.dialect
+        ) from exc
 
 
 def _as_sqlalchemy(engine, fairy, conn, query, params, exc: psycopg.Error) -> DBAPIError:

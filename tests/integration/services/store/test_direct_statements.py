@@ -6,10 +6,12 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.store import direct
 from services.store.db import make_engine, retry_on_disconnect
+from tests.processes import free_port
 
 
 @pytest.fixture()
@@ -70,3 +72,14 @@ def test_a_dropped_connection_is_replaced_and_the_statement_tried_again(small_en
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
     assert retry_on_disconnect(lambda: direct.fetch_one(small_engine, "SELECT 3", {})) == (3,)
+
+
+def test_a_database_that_cannot_be_reached_is_an_operational_error(database_url):
+    unreachable = make_url(database_url).set(port=free_port())
+    engine = make_engine(unreachable.render_as_string(hide_password=False), pre_ping=False)
+    try:
+        with pytest.raises(OperationalError) as caught:
+            direct.fetch_one(engine, "SELECT 1", {})
+        assert "Connection refused" in str(caught.value.orig)
+    finally:
+        engine.dispose()
