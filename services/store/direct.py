@@ -16,43 +16,37 @@ mapping behave as before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+T = TypeVar("T")
+
 
 def fetch_one(engine: Engine, query: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """Runs `query` (psycopg placeholders: `%(name)s`) on its own, committed when it returns,
     on a connection of `engine`'s pool; returns its first row as a tuple (None if none)."""
-    fairy = _checkout(engine, query, params)
-    try:
-        conn: psycopg.Connection = fairy.driver_connection  # type: ignore[assignment]
-        try:
-            conn.autocommit = True
-            try:
-                return conn.execute(query, params, prepare=True).fetchone()
-            finally:
-                conn.autocommit = False  # as SQLAlchemy expects its connections back
-        except psycopg.Error as exc:
-            raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
-    finally:
-        fairy.close()
+    return _run(engine, query, params, psycopg.Cursor.fetchone)
 
 
 def fetch_all(engine: Engine, query: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """As `fetch_one`, every row."""
+    return _run(engine, query, params, psycopg.Cursor.fetchall)
+
+
+def _run(engine: Engine, query: str, params: Mapping[str, Any], fetch: Callable[[Any], T]) -> T:
     fairy = _checkout(engine, query, params)
     try:
         conn: psycopg.Connection = fairy.driver_connection  # type: ignore[assignment]
         try:
             conn.autocommit = True
             try:
-                return conn.execute(query, params, prepare=True).fetchall()
+                return fetch(conn.execute(query, params, prepare=True))
             finally:
-                conn.autocommit = False
+                conn.autocommit = False  # as SQLAlchemy expects its connections back
         except psycopg.Error as exc:
             raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
     finally:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from services.config import Config
 from services.events import envelope
 from streams.loop import Backoff, ConsumeLoop, Rejected, decode
+from tests.unit.streams.fakes import Producer
 
 
 @dataclass
@@ -22,25 +23,6 @@ class Record:
     topic: str = "t.reports.v1"
     partition: int = 0
     offset: int = 0
-
-
-class Future:
-    def get(self, timeout=None):
-        return None
-
-
-class Producer:
-    """Collects what the loop publishes (dead letters)."""
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, topic, key=None, value=None):
-        self.sent.append((topic, key, value))
-        return Future()
-
-    def flush(self, timeout=None):
-        pass
 
 
 class Consumer:

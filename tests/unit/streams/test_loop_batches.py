@@ -10,23 +10,7 @@ from types import SimpleNamespace
 from services.config import Config
 from services.events import envelope
 from streams.loop import ConsumeLoop, Rejected
-
-
-class Future:
-    def get(self, timeout=None):
-        return None
-
-
-class Producer:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, topic, key=None, value=None):
-        self.sent.append(value)
-        return Future()
-
-    def flush(self, timeout=None):
-        pass
+from tests.unit.streams.fakes import Producer
 
 
 class Consumer:
@@ -98,7 +82,7 @@ def test_a_failing_chunk_is_applied_again_one_event_at_a_time():
     )  # fmt: skip
     assert applied == [1, 2]
     assert loop.handled == 2 and loop.dead_lettered == 2
-    reasons = [v["payload"]["reason"] for v in producer.sent]
+    reasons = [v["payload"]["reason"] for v in producer.values]
     assert any("not a JSON envelope" in r for r in reasons) and "bad payload" in reasons
     assert consumer.commits == 1
 
@@ -126,6 +110,6 @@ def test_events_the_batch_processor_refuses_are_dead_lettered_and_the_rest_stays
         processor=lambda e: singles.append(e.payload["n"]), batch_processor=batch, batch_size=10,
     )  # fmt: skip
     assert applied == [1, 3] and singles == []
-    assert [v["payload"]["reason"] for v in producer.sent] == ["refused 2", "refused 4"]
-    assert [v["payload"]["offset"] for v in producer.sent] == [1, 3]
+    assert [v["payload"]["reason"] for v in producer.values] == ["refused 2", "refused 4"]
+    assert [v["payload"]["offset"] for v in producer.values] == [1, 3]
     assert loop.handled == 2 and loop.dead_lettered == 2 and consumer.commits == 1

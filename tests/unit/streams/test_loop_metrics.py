@@ -12,19 +12,7 @@ from prometheus_client import REGISTRY
 from services.config import Config
 from services.events import envelope
 from streams.loop import ConsumeLoop, Rejected
-
-
-class Future:
-    def get(self, timeout=None):
-        return None
-
-
-class Producer:
-    def send(self, topic, key=None, value=None):
-        return Future()
-
-    def flush(self, timeout=None):
-        pass
+from tests.unit.streams.fakes import Producer
 
 
 class Consumer:

@@ -13,23 +13,7 @@ from sqlalchemy.exc import OperationalError
 from services.config import Config
 from services.events import envelope
 from streams.loop import ConsumeLoop
-
-
-class Future:
-    def get(self, timeout=None):
-        return None
-
-
-class Producer:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, topic, key=None, value=None):
-        self.sent.append(value)
-        return Future()
-
-    def flush(self, timeout=None):
-        pass
+from tests.unit.streams.fakes import Producer
 
 
 class Consumer:
