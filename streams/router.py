@@ -63,12 +63,18 @@ def make_router(
     return route_report
 
 
+# Below this many reports per lane a batch's lanes cost more (each unit of work's fixed
+# statements, a commit, a thread) than applying them side by side saves.
+MIN_REPORTS_PER_LANE = 50
+
+
 def make_batch_router(
     engine: Engine,
     reference: ReferenceCache | Calendars,
     clock: Clock = system_clock,
     *,
     lanes: int = 1,
+    min_per_lane: int = MIN_REPORTS_PER_LANE,
 ) -> BatchProcessor:
     """The router's batch processor: the cases of several ReportCaptured events in units of
     work of their own (one commit each); returns the events refused (with the reason), of
@@ -77,7 +83,9 @@ def make_batch_router(
     per-category locks in one order and never deadlock.
 
     With `lanes` > 1 the categories of a batch are shared among up to that many units of work
-    applied side by side (on connections of their own): each category's reports are all in
+    applied side by side (on connections of their own), one for every `min_per_lane` reports
+    (a small batch, as polls are when reports trickle in, stays one unit of work: each costs
+    its fixed statements and a commit). Each category's reports are all in
     one of them, so the per-category order and duplicate search are those of one transaction,
     and units of work that share no category never wait for each other. The call returns once
     every one has committed; if any fails it raises (the others' commits stand: a replay of
@@ -104,7 +112,7 @@ def make_batch_router(
                 refused.append((event, str(exc)))
         taken.sort(key=lambda pair: pair[0].category_code)
         event_of = {id(command): event for command, event in taken}
-        for done in _side_by_side(register, _share(taken, lanes)):
+        for done in _side_by_side(register, _share(taken, min(lanes, len(taken) // min_per_lane))):
             refused.extend((event_of[id(command)], str(exc)) for command, exc in done.rejected)
             for command, outcome in done.outcomes:
                 _log(command, outcome)

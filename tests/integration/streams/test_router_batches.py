@@ -214,7 +214,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
 def test_two_lanes_register_a_mixed_batch_as_one_unit_of_work_would(
     api, engine, worker_headers, cells, config
 ):
-    route = make_batch_router(engine, ReferenceCache(config), lambda: NOW, lanes=2)
+    route = make_batch_router(engine, ReferenceCache(config), lambda: NOW, lanes=2, min_per_lane=1)
     writers: set[int] = set()
 
     def case_writer(conn, cursor, statement, *args):
@@ -262,3 +262,26 @@ def test_two_lanes_register_a_mixed_batch_as_one_unit_of_work_would(
             {"r": [r["id"] for r in (p0, q0, p1, q1, p2, r0)]},
         ).one()
     assert tuple(counts) == (6, 2 * 4 + 2)  # four registered and dispatched, two merged
+
+
+def test_a_batch_smaller_than_two_lanes_worth_is_one_unit_of_work(
+    api, engine, worker_headers, cells, config
+):
+    route = make_batch_router(engine, ReferenceCache(config), lambda: NOW, lanes=2)
+    writers: set[int] = set()
+
+    def case_writer(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO case_file"):
+            writers.add(cursor.connection.info.backend_pid)
+
+    reports = [
+        post_report(api, worker_headers, cell_point(engine, cells[i]), category)
+        for i, category in ((120, "102002"), (130, "104001"), (140, "203001"))
+    ]
+    event.listen(engine, "before_cursor_execute", case_writer)
+    try:
+        assert route([captured(engine, r) for r in reports]) == []
+    finally:
+        event.remove(engine, "before_cursor_execute", case_writer)
+    assert len(writers) == 1
+    assert all(case_of(engine, r["id"])["state"] == "dispatched" for r in reports)
