@@ -79,7 +79,21 @@ def machine() -> dict:
         "git_commit": commit.stdout.strip(),
         "git_dirty": bool(dirty.stdout.strip()),
         "load_average_at_start": load_average(),
+        "python_speed_ms_at_start": python_speed_ms(),
     }
+
+
+def python_speed_ms() -> float:
+    """Milliseconds of CPU time a fixed pure-Python loop (5 million multiplications and
+    additions) takes here, the best of three. The same machine's speed varies from hour to
+    hour (shared hosts): 310–570 ms were seen on this project's one, and every CPU figure of a
+    run moves with it, so each result records it at its start and end."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        sum(i * i for i in range(5_000_000))
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
 
 
 def load_average() -> list[float]:
@@ -105,6 +119,7 @@ def write_result(name: str, doc: dict, out: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"benchmark": name, "finished_at": datetime.now(UTC).isoformat(), **doc}
     doc.setdefault("machine", {})["load_average_at_end"] = load_average()
+    doc["machine"]["python_speed_ms_at_end"] = python_speed_ms()
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return path
 
