@@ -32,8 +32,9 @@ from services.dispatch.timing import Calendars
 from services.dispatch.uow import UnitOfWork
 from services.events import REPORTS, SCHEMA_VERSION
 from services.store.db import make_engine
+from streams.consumed import BatchProcessor, Event, Processor, Rejected
 from streams.kafka import make_consumer, make_producer
-from streams.loop import BatchProcessor, ConsumeLoop, Event, Processor, Rejected
+from streams.loop import ConsumeLoop
 from streams.topics import wait_for_topics
 
 log = logging.getLogger(__name__)

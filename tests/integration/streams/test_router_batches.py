@@ -19,7 +19,7 @@ from sqlalchemy import event, text
 from services.dispatch.reference import ReferenceCache
 from services.dispatch.rules import RuleSpec, add_rule, remove_rule
 from services.dispatch.uow import UnitOfWork
-from streams.loop import Event
+from streams.consumed import Event
 from streams.router import make_batch_router
 from tests.integration.services.handling.loop import captured_event
 from tests.integration.streams.stream_helpers import case_events, case_of, cell_point, post_report

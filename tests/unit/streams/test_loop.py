@@ -12,7 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from services.config import Config
 from services.events import envelope
-from streams.loop import Backoff, ConsumeLoop, Rejected, decode
+from streams.consumed import Rejected, decode
+from streams.loop import Backoff, ConsumeLoop
 from tests.unit.streams.fakes import Producer
 
 

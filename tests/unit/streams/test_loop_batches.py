@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 from services.config import Config
 from services.events import envelope
-from streams.loop import ConsumeLoop, Rejected
+from streams.consumed import Rejected
+from streams.loop import ConsumeLoop
 from tests.unit.streams.fakes import Producer
 
 

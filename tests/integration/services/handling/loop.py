@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from services.config import Config
 from services.dispatch.timing import calendars_from_config
-from streams.loop import Event
+from streams.consumed import Event
 from streams.router import make_router
 
 
