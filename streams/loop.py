@@ -216,13 +216,6 @@ class ConsumeLoop:
         except KafkaError as exc:
             log.warning("%s: offset commit failed (%s); batch will be re-delivered", self.name, exc)
 
-    def handle_batch(self, records: list[Any]) -> bool:
-        """Hands the decoded events to the batch processor, `batch_size` at a time (one
-        transaction each); a chunk that fails in any way is handled again event by event, with
-        the retries and dead letters of `handle`. False only when stopped before the end."""
-        events = self.decode_all(records)
-        return events is not None and self.apply_batch(events)
-
     def decode_all(self, records: list[Any]) -> list[tuple[Any, Event]] | None:
         """The records' events; those that cannot be decoded are dead-lettered. None only
         when stopped before the end."""
@@ -236,7 +229,9 @@ class ConsumeLoop:
         return events
 
     def apply_batch(self, events: list[tuple[Any, Event]]) -> bool:
-        """`handle_batch` for decoded events."""
+        """Hands the decoded events to the batch processor, `batch_size` at a time (one
+        transaction each); a chunk that fails in any way is handled again event by event, with
+        the retries and dead letters of `handle`. False only when stopped before the end."""
         assert self.batch_processor is not None
         for start in range(0, len(events), self.batch_size):
             chunk = events[start : start + self.batch_size]
