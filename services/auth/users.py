@@ -151,7 +151,13 @@ def load_principal(conn: Connection, user_id: int) -> Principal | None:
 def session_principal(engine: Engine, session_id: object, user_id: int) -> Principal | None:
     """The Principal of an active account whose session `session_id` is open (neither revoked
     nor expired), read in one statement (run on its own, on every request); None otherwise."""
-    row = direct.fetch_one(engine, _SESSION_PRINCIPAL, {"id": user_id, "sid": session_id})
+    return _principal(
+        direct.fetch_one(engine, _SESSION_PRINCIPAL, {"id": user_id, "sid": session_id})
+    )
+
+
+def _principal(row) -> Principal | None:
+    """The Principal of a `_PRINCIPAL` row (a SQLAlchemy row or a plain tuple), or None."""
     if row is None:
         return None
     user_id, username, role, jurisdiction_code, department_code, cells = row
@@ -162,17 +168,4 @@ def session_principal(engine: Engine, session_id: object, user_id: int) -> Princ
         cell_codes=frozenset(cells),
         jurisdiction_code=jurisdiction_code,
         department_code=department_code,
-    )
-
-
-def _principal(row) -> Principal | None:
-    if row is None:
-        return None
-    return Principal(
-        user_id=row.id,
-        username=row.username,
-        role=row.role,
-        cell_codes=frozenset(row.cells),
-        jurisdiction_code=row.jurisdiction_code,
-        department_code=row.department_code,
     )
