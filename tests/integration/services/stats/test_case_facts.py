@@ -298,3 +298,12 @@ def test_kpis_of_any_population_equal_the_kpis_of_its_facts(engine, history):
     assert got.closed > 10
     _same(got.as_dict(), compute_kpis(facts, as_of=AS_OF).as_dict())
     _same(nobody.as_dict(), compute_kpis([], as_of=AS_OF).as_dict())
+
+
+def test_kpis_of_a_period_without_cases_are_empty(engine, history):
+    empty = Period(date(2019, 1, 1), date(2019, 1, 31))
+    where, params = "c.district_code = :d", {"d": DISTRICT}
+    with engine.connect() as conn:
+        report = by_department(conn, empty, where=where, params=params, now=AS_OF)
+    assert report.rows == []
+    _same(report.total.as_dict(), compute_kpis([], as_of=empty.end).as_dict())
