@@ -33,13 +33,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.config import Config
 from services.events import CASE_EVENTS, PATROL_POSITIONS, topic_name
 from services.live import queries
+from services.live.messages import EventMessage, canonical_event_id, event_messages
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.rooms import worker_rooms
 
 log = logging.getLogger(__name__)
 
-# publish(event name, message, rooms): emits to this process's clients in those rooms.
-Publish = Callable[[str, dict[str, Any], list[str]], None]
+# publish(event name, message, rooms): emits to this process's clients in those rooms (the
+# message a dict, or JSON text as an orjson.Fragment).
+Publish = Callable[[str, Any, list[str]], None]
 TOPIC_REFRESH_S = 2.0
 ASSIGNED_REFRESH_S = 30.0
 LOOKUP_ATTEMPTS = 5
@@ -158,24 +160,31 @@ class LiveFeed(threading.Thread):
 
     def _case_events(self, bodies: list[dict[str, Any]]) -> None:
         """Looks the events up in the database (for their case_event id and the case as it is
-        now) and publishes each to the rooms of its case. An event whose row is not visible yet
-        is looked up again briefly; the relay publishes only committed rows, so this is rare."""
-        wanted = [str(b.get("event_id")) for b in bodies if b.get("event_id")]
-        found: dict[str, dict[str, Any]] = {}
+        now; the messages come encoded by PostgreSQL) and publishes each to the rooms of its
+        case. An event whose row is not visible yet is looked up again briefly; the relay
+        publishes only committed rows, so this is rare."""
+        wanted = []
+        for body in bodies:
+            event_id = canonical_event_id(body.get("event_id"))
+            if event_id is None:
+                log.warning("live feed: a case event without a valid event_id; not shown")
+                continue
+            wanted.append(event_id)
+        found: dict[str, EventMessage] = {}
         for attempt in range(LOOKUP_ATTEMPTS):
             missing = [e for e in wanted if e not in found]
             if not missing:
                 break
             if attempt:
                 self.stop.wait(0.1 * attempt)
-            for message in queries.events_by_uuid(self.engine, missing):
-                found[message["event_id"]] = message
+            for message in event_messages(self.engine, missing):
+                found[message.event_id] = message
         for event_id in wanted:
             message = found.get(event_id)
             if message is None:
                 log.warning("live feed: case event %s not in the database; not shown", event_id)
                 continue
-            self.publish("case_event", message, queries.rooms_of(message))
+            self.publish("case_event", message.body, message.rooms)
 
     def _positions(self, bodies: list[dict[str, Any]]) -> None:
         """Publishes each worker's new position to the rooms of its cells (looked up once per

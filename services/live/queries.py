@@ -122,16 +122,6 @@ EVENT_SELECT = f"""
 """
 
 
-def events_by_uuid(engine: Engine, event_ids: list[str]) -> list[dict[str, Any]]:
-    """Messages for the case events with these envelope ids (those already committed)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(EVENT_SELECT + " WHERE e.event_id::text = ANY(:ids) ORDER BY e.id"),
-            {"ids": event_ids},
-        ).all()
-    return [_event_message(r) for r in rows]
-
-
 def events_since(
     engine: Engine, principal: Principal, after_id: int, limit: int = 500
 ) -> list[dict[str, Any]]:

@@ -100,8 +100,9 @@ class LiveServer:
             self.feed.join(timeout=5)
         self._readers.shutdown(wait=False)
 
-    def publish(self, event: str, message: dict[str, Any], rooms: list[str]) -> None:
-        """Emits to this process's clients in any of `rooms` (each client once)."""
+    def publish(self, event: str, message: Any, rooms: list[str]) -> None:
+        """Emits to this process's clients in any of `rooms` (each client once); `message` is
+        a dict or JSON text (an orjson.Fragment)."""
         self.socketio.emit(event, message, to=rooms)
 
     def client_count(self) -> int:

@@ -1,0 +1,79 @@
+"""The live feed's messages about case events, as PostgreSQL encodes them.
+
+Every case event a process's feed reads from Kafka is looked up in the database (for its
+case_event id and its case as it is now), a poll's events in one statement. The message is the
+one `queries.events_since` builds in Python for a replay (same keys, same values), but here
+PostgreSQL writes its JSON and the feed passes the text on as it is: building ~600 messages a
+second in Python at 300 reports/s was a fifth of the API process's CPU, in the process that
+also serves the reports. The statement looks the events up by their envelope ids as `uuid`,
+through `case_event`'s unique index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import orjson
+from sqlalchemy import Engine
+
+from services.live.queries import CASE_FROM, CASE_JSON_COLUMNS, DETAIL_FIELDS, iso_sql, rooms_of
+from services.store import direct
+
+# One row per event: its envelope id, what its rooms depend on, and the message as JSON text
+# (`detail` holds the payload's DETAIL_FIELDS present in it; `case` the case's `case_view`).
+_BY_EVENT_ID = f"""
+    SELECT e.event_id::text, c.cell_code, c.street_code, c.district_code, c.department_code,
+           e.payload->>'department_code', e.payload->>'previous_department_code',
+           json_build_object(
+               'id', e.id, 'event_id', e.event_id, 'type', e.type, 'at', {iso_sql("e.at")},
+               'actor', e.actor,
+               'detail', (SELECT coalesce(jsonb_object_agg(p.key, p.value), '{{}}')
+                          FROM jsonb_each(e.payload) p WHERE p.key = ANY(%(fields)s)),
+               'case', (SELECT row_to_json(v) FROM (SELECT {CASE_JSON_COLUMNS}) v)
+           )::text
+    FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
+    WHERE e.event_id = ANY(%(ids)s)
+    ORDER BY e.id
+"""
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    """A case event's live message: `body` (JSON text, sent as it is) and the rooms it goes
+    to (`queries.rooms_of`)."""
+
+    event_id: str
+    rooms: list[str]
+    body: orjson.Fragment
+
+
+def canonical_event_id(value: object) -> str | None:
+    """An envelope's event id as `event_messages` reports it (a UUID's canonical text), or
+    None when it is not a UUID."""
+    try:
+        return str(UUID(str(value))) if value is not None else None
+    except ValueError:
+        return None
+
+
+def event_messages(engine: Engine, event_ids: list[str]) -> list[EventMessage]:
+    """The messages of the committed case events with these envelope ids (canonical, see
+    `canonical_event_id`), oldest first; an id that is not a UUID names no event."""
+    ids = [UUID(e) for e in event_ids if canonical_event_id(e) is not None]
+    if not ids:
+        return []
+    rows = direct.fetch_all(engine, _BY_EVENT_ID, {"ids": ids, "fields": list(DETAIL_FIELDS)})
+    out = []
+    for event_id, cell, street, district, department, new_dept, old_dept, body in rows:
+        place = {
+            "case": {
+                "cell_code": cell,
+                "street_code": street,
+                "district_code": district,
+                "department_code": department,
+            },
+            "detail": {"department_code": new_dept, "previous_department_code": old_dept},
+        }
+        out.append(EventMessage(event_id, rooms_of(place), orjson.Fragment(body)))
+    return out
