@@ -116,6 +116,38 @@ def test_cells_in_a_bbox_are_paged_geojson(client, demo):
     assert set(feature["properties"]) >= {"code", "name", "cell_id", "version", "community_code"}
 
 
+def test_each_feature_is_its_cell_as_stored(client, engine, demo):
+    (x0, y0, x1, y1), *_ = demo
+    page = client.get(f"/api/v1/grid/cells?bbox={x0},{y0},{x1},{y1}&limit=300&zoom=17")
+    features = page.get_json()["features"]
+    assert len(features) == 300
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.id, c.code, c.name, c.version_id, c.community_code, c.street_code, "
+                "c.district_code, ST_AsGeoJSON(ST_Multi(c.geom), 7) AS geometry "
+                "FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                "WHERE v.valid_to IS NULL AND c.code = ANY(:codes)"
+            ),
+            {"codes": [f["id"] for f in features]},
+        ).all()
+    stored = {r.code.strip(): r for r in rows}
+    for feature in features:
+        r = stored[feature["id"]]
+        assert list(feature) == ["type", "id", "geometry", "properties"]
+        assert feature["type"] == "Feature" and feature["id"] == r.code.strip()
+        assert feature["geometry"] == json.loads(r.geometry)
+        assert feature["properties"] == {
+            "code": r.code.strip(), "name": r.name, "cell_id": r.id, "version": r.version_id,
+            "community_code": r.community_code, "street_code": r.street_code,
+            "district_code": r.district_code,
+        }  # fmt: skip
+        assert list(feature["properties"]) == [
+            "code", "name", "cell_id", "version", "community_code", "street_code",
+            "district_code",
+        ]  # fmt: skip
+
+
 def test_low_zooms_get_simplified_geometry(client, demo):
     (x0, y0, x1, y1), *_ = demo
     base = f"/api/v1/grid/cells?bbox={x0},{y0},{x1},{y1}&limit=2000"
