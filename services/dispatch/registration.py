@@ -43,9 +43,7 @@ class BatchOutcome:
 @dataclass
 class _Writes:
     cases: list[dict[str, Any]] = field(default_factory=list)
-    first_events: list[tuple[uuid.UUID, DomainEvent]] = field(default_factory=list)
-    dispatches: list[dict[str, Any]] = field(default_factory=list)
-    dispatch_events: list[tuple[uuid.UUID, DomainEvent]] = field(default_factory=list)
+    events: list[tuple[uuid.UUID, DomainEvent]] = field(default_factory=list)
     more_duplicates: dict[uuid.UUID, int] = field(default_factory=dict)
     counts: dict[uuid.UUID, int] = field(default_factory=dict)
 
@@ -131,7 +129,7 @@ def _decide(
         if cmd.handled_on_spot:
             closing = apply(facts, CaseAction.close_on_spot, actor=None, at=now)
             row.update(state=closing.new_state.value, registered_at=now, closed_at=now)
-            writes.first_events.extend((case_id, e) for e in closing.events)
+            writes.events.extend((case_id, e) for e in closing.events)
             outcomes.append(
                 CaseOutcome(True, case_id, closing.new_state.value, reason="handled on the spot")
             )
@@ -140,7 +138,7 @@ def _decide(
         if duplicate is not None:
             merge = apply(facts, CaseAction.merge, actor=None, at=now, duplicate_of=str(duplicate))
             row.update(state=merge.new_state.value, merged_into=duplicate)
-            writes.first_events.extend((case_id, e) for e in merge.events)
+            writes.events.extend((case_id, e) for e in merge.events)
             if duplicate in index_of:
                 target = writes.cases[index_of[duplicate]]
                 target["duplicate_count"] = (target.get("duplicate_count") or 0) + 1
@@ -155,14 +153,14 @@ def _decide(
             # 立案 needs a place and a department: the operators decide (register, reject, merge).
             row.update(route_reason=decision.reason, ruleset_version=data.ruleset_version)
             held = CaseHeldForIntake(str(case_id), None, now, reason=decision.reason)
-            writes.first_events.append((case_id, held))
+            writes.events.append((case_id, held))
             outcomes.append(
                 CaseOutcome(True, case_id, CaseState.reported.value, reason=decision.reason)
             )
             continue
         registration = apply(facts, CaseAction.register, actor=None, at=now)
         row.update(state=registration.new_state.value, registered_at=now)
-        writes.first_events.extend((case_id, e) for e in registration.events)
+        writes.events.extend((case_id, e) for e in registration.events)
         ack_due, resolve_due = case_due_times(
             data.calendars, around_the_clock=terms.around_the_clock, start=now,
             ack_limit_minutes=terms.ack_limit_minutes,
@@ -173,12 +171,14 @@ def _decide(
             registered, CaseAction.dispatch, actor=None, at=now,
             department_code=decision.department_code, ack_due=ack_due, resolve_due=resolve_due,
         )  # fmt: skip
-        writes.dispatches.append({
-            "id": case_id, "department_code": decision.department_code, "at": now,
-            "ack_due": ack_due, "resolve_due": resolve_due, "route_reason": decision.reason,
-            "ruleset_version": data.ruleset_version,
-        })  # fmt: skip
-        writes.dispatch_events.extend((case_id, e) for e in transition.events)
+        # The case is written once, as the dispatch leaves it; its trail still shows the
+        # registration (migration 0011: a registration written with its dispatch).
+        row.update(
+            state=transition.new_state.value, department_code=decision.department_code,
+            dispatched_at=now, ack_due=ack_due, resolve_due=resolve_due,
+            route_reason=decision.reason, ruleset_version=data.ruleset_version,
+        )  # fmt: skip
+        writes.events.extend((case_id, e) for e in transition.events)
         outcomes.append(
             CaseOutcome(
                 True, case_id, transition.new_state.value, decision.department_code,
@@ -189,14 +189,11 @@ def _decide(
 
 
 def _write(uow: UnitOfWork, writes: _Writes) -> None:
-    # The case history is audited by a trigger that reads the case as it is when the entry is
-    # written: registrations are written while the case is still `registered`, dispatches after.
+    # Each case in its final state, then every event of the batch (a case's in order).
     conn = uow.conn
     store.insert_cases(conn, writes.cases)
     writes.counts = store.add_duplicates(conn, writes.more_duplicates)
-    _record(uow, writes.first_events)
-    store.dispatch_cases(conn, writes.dispatches)
-    _record(uow, writes.dispatch_events)
+    _record(uow, writes.events)
 
 
 def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> None:

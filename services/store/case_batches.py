@@ -40,7 +40,8 @@ def _uuids(ids: Iterable[uuid.UUID]) -> str:
     return "{" + ",".join(str(i) for i in ids) + "}"
 
 
-# Columns of a new case, in the order of `insert_cases`' arrays (lat/lng become `geom`).
+# Columns of a new case as `insert_cases` reads them (lat/lng become `geom`); a case the router
+# dispatches at once is written with its department and due times.
 CASE_COLUMNS = (
     ("id", "uuid"),
     ("case_no", "text"),
@@ -62,6 +63,10 @@ CASE_COLUMNS = (
     ("duplicate_count", "integer"),
     ("route_reason", "text"),
     ("ruleset_version", "bigint"),
+    ("department_code", "text"),
+    ("dispatched_at", "timestamptz"),
+    ("ack_due", "timestamptz"),
+    ("resolve_due", "timestamptz"),
 )
 
 
@@ -207,26 +212,6 @@ def insert_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
             "lng float8, n integer) ORDER BY n"
         ),
         {"rows": _json([{**row, "n": n} for n, row in enumerate(rows)])},
-    )
-
-
-def dispatch_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Marks registered cases dispatched in one statement; each row: id, department_code, at
-    (the dispatch instant), ack_due, resolve_due, route_reason, ruleset_version. (The ids are
-    also given as an array, so the cases are found by their key, not by a scan.)"""
-    if not rows:
-        return
-    conn.execute(
-        text(
-            "UPDATE case_file c SET state = 'dispatched', department_code = u.department_code, "
-            "dispatched_at = u.at, ack_due = u.ack_due, resolve_due = u.resolve_due, "
-            "route_reason = u.route_reason, ruleset_version = u.ruleset_version, "
-            "updated_at = now() "
-            "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, department_code text, "
-            "at timestamptz, ack_due timestamptz, resolve_due timestamptz, route_reason text, "
-            "ruleset_version bigint) WHERE c.id = u.id AND c.id = ANY(CAST(:ids AS uuid[]))"
-        ),
-        {"rows": _json(rows), "ids": _uuids(row["id"] for row in rows)},
     )
 
 
