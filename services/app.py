@@ -24,6 +24,7 @@ from services.api import (
     verification,
 )
 from services.api.security_headers import init_security_headers
+from services.api.sessions import CookieSessions
 from services.config import Config
 from services.live import init_live
 from services.locator import Locator
@@ -50,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_content_length
     app.config["SECRET_KEY"] = config.secret_key
+    app.session_interface = CookieSessions()
     # See make_engine: no pre-ping (503 + retry). Every request thread takes a connection per
     # statement; 24 kept open (+24 overflow, closed when given back) so a busy server does not
     # open and close connections at the rate of its requests (a PostgreSQL backend each time).
