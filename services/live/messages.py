@@ -11,6 +11,8 @@ through `case_event`'s unique index.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -20,6 +22,7 @@ from sqlalchemy import Engine
 from services.live.queries import CASE_FROM, CASE_JSON_COLUMNS, DETAIL_FIELDS, iso_sql, rooms_of
 from services.store import direct
 
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # One row per event: its envelope id, what its rooms depend on, and the message as JSON text
 # (`detail` holds the payload's DETAIL_FIELDS present in it; `case` the case's `case_view`).
 _BY_EVENT_ID = f"""
@@ -33,7 +36,7 @@ _BY_EVENT_ID = f"""
                'case', (SELECT row_to_json(v) FROM (SELECT {CASE_JSON_COLUMNS}) v)
            )::text
     FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
-    WHERE e.event_id = ANY(%(ids)s)
+    WHERE e.event_id = ANY(CAST(%(ids)s AS uuid[]))
     ORDER BY e.id
 """
 
@@ -51,6 +54,8 @@ class EventMessage:
 def canonical_event_id(value: object) -> str | None:
     """An envelope's event id as `event_messages` reports it (a UUID's canonical text), or
     None when it is not a UUID."""
+    if isinstance(value, str) and _CANONICAL.fullmatch(value):
+        return value  # as envelopes write them: no parsing
     try:
         return str(UUID(str(value))) if value is not None else None
     except ValueError:
@@ -60,20 +65,33 @@ def canonical_event_id(value: object) -> str | None:
 def event_messages(engine: Engine, event_ids: list[str]) -> list[EventMessage]:
     """The messages of the committed case events with these envelope ids (canonical, see
     `canonical_event_id`), oldest first; an id that is not a UUID names no event."""
-    ids = [UUID(e) for e in event_ids if canonical_event_id(e) is not None]
+    ids = [e for e in event_ids if canonical_event_id(e) == e]
     if not ids:
         return []
     rows = direct.fetch_all(engine, _BY_EVENT_ID, {"ids": ids, "fields": list(DETAIL_FIELDS)})
-    out = []
-    for event_id, cell, street, district, department, new_dept, old_dept, body in rows:
-        place = {
-            "case": {
-                "cell_code": cell,
-                "street_code": street,
-                "district_code": district,
-                "department_code": department,
-            },
-            "detail": {"department_code": new_dept, "previous_department_code": old_dept},
-        }
-        out.append(EventMessage(event_id, rooms_of(place), orjson.Fragment(body)))
-    return out
+    return [
+        EventMessage(event_id, list(_rooms(*place)), orjson.Fragment(body))
+        for event_id, *place, body in rows
+    ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _rooms(
+    cell: str | None,
+    street: str | None,
+    district: str | None,
+    department: str | None,
+    new_department: str | None,
+    old_department: str | None,
+) -> tuple[str, ...]:
+    # A few thousand places and departments at most: each set of rooms is worked out once.
+    message = {
+        "case": {
+            "cell_code": cell,
+            "street_code": street,
+            "district_code": district,
+            "department_code": department,
+        },
+        "detail": {"department_code": new_department, "previous_department_code": old_department},
+    }
+    return tuple(rooms_of(message))
