@@ -261,6 +261,7 @@ class Ingest:
             "drain_s": round(drained_s, 1),
             "cpu_ms_per_report": round(system_cpu * 1000 / len(accepted), 2) if accepted else None,
             "cpu_s": usage["cpu_s"],
+            "postgres_cpu_s_by_client": usage["postgres_cpu_s_by_client"],
             "cpu_s_system_total": system_cpu,
             "cpu_s_load_generator": round(gen_cpu, 3),
             "cpu_window_s": usage["window_s"],

@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
             if accepted
             else None,
             "cpu_s": usage["cpu_s"],
+            "postgres_cpu_s_by_client": usage["postgres_cpu_s_by_client"],
             "cpu_s_load_generator": round(gen_cpu, 3),
             "peak_rss_mb": usage["peak_rss_mb"],
             "cpu_notes": usage["notes"],

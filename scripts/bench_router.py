@@ -169,6 +169,7 @@ def route(config, engine, count: int) -> dict:
         "seconds": round(elapsed, 3),
         "msgs_per_s": round((row.n - 1) / elapsed, 1) if elapsed > 0 else None,
         "cpu_s": usage["cpu_s"],
+        "postgres_cpu_s_by_client": usage["postgres_cpu_s_by_client"],
         "cpu_ms_per_message": round(usage["cpu_s_total"] * 1000 / row.n, 2),
         "peak_rss_mb": usage["peak_rss_mb"],
         "exit_code": code,

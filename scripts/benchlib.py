@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -331,6 +332,7 @@ class Tracked:
     first_cpu_s: float
     last_cpu_s: float
     peak_rss_mb: float = 0.0
+    client: str | None = None  # a backend's client (its application_name), once known
 
 
 @dataclass
@@ -339,7 +341,9 @@ class Sampler:
 
     `gridflow` maps a name to a pid. PostgreSQL backends are those whose title names
     `database`; a backend first seen during the window counts from 0 (its whole life is in
-    the window). Kafka is the JVM of the local stack (shared with anything else using it)."""
+    the window). Each backend's CPU is also attributed to its client, the application name
+    every gridflow process gives its connections (`gridflow router`, …; pg_stat_activity).
+    Kafka is the JVM of the local stack (shared with anything else using it)."""
 
     gridflow: dict[str, int]
     database: str
@@ -374,8 +378,25 @@ class Sampler:
             found[jvm] = "kafka"
         return found
 
+    def _clients(self) -> dict[int, str]:
+        """The application name of each backend of `database` (read from the `postgres`
+        database, so this connection is none of them)."""
+        url = make_url(stack_urls()[0]).set(drivername="postgresql", database="postgres")
+        with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+            rows = conn.execute(
+                "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s",
+                (self.database,),
+            ).fetchall()
+        return {pid: name or "unnamed" for pid, name in rows}
+
     def sample(self, *, first: bool = False) -> None:
-        for pid, group in self._groups().items():
+        groups = self._groups()
+        unnamed = [
+            pid for pid, group in groups.items()
+            if group == "postgres" and (pid not in self._tracked or not self._tracked[pid].client)
+        ]  # fmt: skip
+        clients = self._clients() if unnamed else {}
+        for pid, group in groups.items():
             cpu = proc_cpu_s(pid)
             if cpu is None:
                 continue
@@ -387,6 +408,7 @@ class Sampler:
                     known = self._tracked[pid] = Tracked(group, start, cpu)
                 known.last_cpu_s = cpu
                 known.peak_rss_mb = max(known.peak_rss_mb, rss)
+                known.client = known.client or clients.get(pid)
 
     def start(self) -> Sampler:
         self._started = time.monotonic()
@@ -412,12 +434,18 @@ class Sampler:
             cpu[t.group] = cpu.get(t.group, 0.0) + (t.last_cpu_s - t.first_cpu_s)
             if t.group in self.gridflow:
                 rss[t.group] = max(rss.get(t.group, 0.0), t.peak_rss_mb)
+        by_client: dict[str, float] = {}
+        for t in self._tracked.values():
+            if t.group == "postgres":
+                client = t.client or "unnamed"
+                by_client[client] = by_client.get(client, 0.0) + (t.last_cpu_s - t.first_cpu_s)
         pg_rss = [t.peak_rss_mb for t in self._tracked.values() if t.group == "postgres"]
         kafka = [t.peak_rss_mb for t in self._tracked.values() if t.group == "kafka"]
         return {
             "window_s": round(self._ended - self._started, 2),
             "cpu_s": {k: round(v, 3) for k, v in sorted(cpu.items())},
             "cpu_s_total": round(sum(cpu.values()), 3),
+            "postgres_cpu_s_by_client": {k: round(v, 3) for k, v in sorted(by_client.items())},
             "peak_rss_mb": {k: round(v, 1) for k, v in sorted(rss.items())},
             "peak_rss_mb_postgres_backend_max": round(max(pg_rss), 1) if pg_rss else None,
             "peak_rss_mb_kafka": round(max(kafka), 1) if kafka else None,

@@ -5,6 +5,8 @@ This is the outermost room (streams → services → geo), so the whole CLI is a
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from services import cli as services_cli
@@ -13,8 +15,13 @@ from streams import scheduler
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """gridflow — grid management: capture, dispatch, live map, KPIs."""
+    # Every connection of the process names it to PostgreSQL (pg_stat_activity's
+    # application_name, read by libpq from PGAPPNAME): `gridflow router`, `gridflow serve`, …
+    if ctx.invoked_subcommand:
+        os.environ.setdefault("PGAPPNAME", f"gridflow {ctx.invoked_subcommand}")
 
 
 for command in [*services_cli.COMMANDS, *stream_commands.COMMANDS, *scheduler.COMMANDS]:
