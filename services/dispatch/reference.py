@@ -39,6 +39,9 @@ _TERMS = text(
 )
 
 
+MAX_REMEMBERED_ROUTES = 100_000
+
+
 @dataclass(frozen=True)
 class ReferenceData:
     """One consistent snapshot of what registering and routing a case reads."""
@@ -49,12 +52,26 @@ class ReferenceData:
     departments: dict[str, Department]
     calendars: Calendars
     rules_by_jurisdiction: dict[str, list[RoutingRule]] = field(default_factory=dict)
+    # Decisions made on this snapshot, by (category, cell, district): the same for every case
+    # of a category in a cell while the snapshot holds.
+    _routes: dict[tuple, RouteDecision] = field(default_factory=dict, compare=False, repr=False)
 
     def route(
         self, category_code: str, cell_code: str | None, district_code: str | None
     ) -> RouteDecision:
         """The routing decision for a case (`services.domain.routing.resolve_route` over the
         rules whose jurisdiction contains the cell, with every department known)."""
+        key = (category_code, cell_code, district_code)
+        decision = self._routes.get(key)
+        if decision is None:
+            decision = self._resolve(category_code, cell_code, district_code)
+            if len(self._routes) < MAX_REMEMBERED_ROUTES:
+                self._routes[key] = decision
+        return decision
+
+    def _resolve(
+        self, category_code: str, cell_code: str | None, district_code: str | None
+    ) -> RouteDecision:
         rules: list[RoutingRule] = []
         if cell_code:
             for length in (6, 9, 12, 15):

@@ -11,6 +11,7 @@ one statement each.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +58,8 @@ def register_reports(
     consumer: str = ROUTER,
 ) -> BatchOutcome:
     """Registers the cases of captured reports, exactly once per event and per report, taking
-    the commands in the order given (`clock` gives each one's instant).
+    the commands in the order given. `clock` is read once: the cases of a batch are registered
+    (and dispatched) at one instant, as they are committed together.
 
     Guarantees, all in the caller's transaction, as `register_report` for each command: an
     event applied before, or a second event of a report that has a case, changes nothing; a
@@ -116,13 +118,15 @@ def _decide(
     clock: Callable[[], datetime],
     writes: _Writes,
 ) -> list[CaseOutcome]:
-    ids = [uuid.uuid4() for _ in commands]
+    ids = _new_ids(len(commands))
     index_of = {case_id: i for i, case_id in enumerate(ids)}
     probes = [_probe(i, cmd, data.terms[cmd.category_code]) for i, cmd in enumerate(commands)]
     found = store.duplicate_candidates(uow.conn, [p for p in probes if p is not None])
     outcomes: list[CaseOutcome] = []
+    now = clock()
+    due: dict[CategoryTerms, tuple[datetime | None, datetime | None]] = {}
     for i, cmd in enumerate(commands):
-        now, case_id, terms = clock(), ids[i], data.terms[cmd.category_code]
+        case_id, terms = ids[i], data.terms[cmd.category_code]
         facts = CaseFacts(case_id=str(case_id), state=CaseState.reported)
         row = _case_row(case_id, cmd, terms)
         writes.cases.append(row)
@@ -161,11 +165,13 @@ def _decide(
         registration = apply(facts, CaseAction.register, actor=None, at=now)
         row.update(state=registration.new_state.value, registered_at=now)
         writes.events.extend((case_id, e) for e in registration.events)
-        ack_due, resolve_due = case_due_times(
-            data.calendars, around_the_clock=terms.around_the_clock, start=now,
-            ack_limit_minutes=terms.ack_limit_minutes,
-            resolve_limit_minutes=terms.resolve_limit_minutes,
-        )  # fmt: skip
+        if terms not in due:  # the same for every case of the category's terms
+            due[terms] = case_due_times(
+                data.calendars, around_the_clock=terms.around_the_clock, start=now,
+                ack_limit_minutes=terms.ack_limit_minutes,
+                resolve_limit_minutes=terms.resolve_limit_minutes,
+            )  # fmt: skip
+        ack_due, resolve_due = due[terms]
         registered = CaseFacts(case_id=str(case_id), state=registration.new_state)
         transition = apply(
             registered, CaseAction.dispatch, actor=None, at=now,
@@ -204,6 +210,12 @@ def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> Non
                         "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
     store.insert_events(uow.conn, CASE_EVENTS, entries)
     uow.recorded.extend(e["envelope"] for e in entries)
+
+
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """`count` random (version 4) case ids from one read of the system's random source."""
+    raw = os.urandom(16 * count)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
 def _probe(index: int, cmd: RegisterReport, terms: CategoryTerms) -> store.DuplicateProbe | None:

@@ -51,7 +51,13 @@ class DomainEvent:
     def as_payload(self) -> dict[str, Any]:
         """Every field as JSON-ready values: enums by value, instants as ISO-8601, durations as
         seconds, collections as lists. Guaranteed to round-trip through `json.dumps`."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
+        return {name: _plain(getattr(self, name)) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # each event class's fields, in order
 
 
 # --- transitions (see states.TRANSITIONS) -------------------------------------------------
