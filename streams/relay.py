@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import psycopg
 from kafka.errors import KafkaError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -50,23 +50,23 @@ BUCKETS = 64
 # First half of the two-int advisory lock key: a constant naming the outbox relay.
 LOCK_CLASS = 0x6F7574  # "out"
 BUCKET_SQL = f"(((hashtext(topic || '|' || key) % {BUCKETS}) + {BUCKETS}) % {BUCKETS})"
+_BUCKET = BUCKET_SQL.replace("%", "%%")  # sent by psycopg, where a literal % is written %%
 # One round trip: the buckets with unsent rows are tried in random order until max_buckets are
 # held (the LIMIT stops the scan, so no further bucket is locked), and their oldest rows are
 # locked and read. The envelope as text: published as it is stored, never parsed and serialised
 # again here (a patrol batch's envelope holds 500 points).
-_CLAIM = text(
-    f"""
+_CLAIM = f"""
     WITH candidates AS (
-        SELECT b FROM (SELECT DISTINCT {BUCKET_SQL} AS b FROM outbox WHERE sent_at IS NULL) d
+        SELECT b FROM (SELECT DISTINCT {_BUCKET} AS b FROM outbox WHERE sent_at IS NULL) d
         ORDER BY random()
     ), mine AS (
-        SELECT b FROM candidates WHERE pg_try_advisory_xact_lock(:c, b) LIMIT :max
+        SELECT b FROM candidates WHERE pg_try_advisory_xact_lock(%(c)s, b) LIMIT %(max)s
     )
     SELECT id, topic, key, envelope::text AS envelope FROM outbox
-    WHERE sent_at IS NULL AND {BUCKET_SQL} IN (SELECT b FROM mine)
-    ORDER BY id LIMIT :limit FOR UPDATE
-    """
-)
+    WHERE sent_at IS NULL AND {_BUCKET} IN (SELECT b FROM mine)
+    ORDER BY id LIMIT %(limit)s FOR UPDATE
+"""
+_MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE id = ANY(%(ids)s)"
 
 
 @dataclass
@@ -111,31 +111,45 @@ class OutboxRelay:
         """
         if self.producer is None:
             self.producer = self.producer_factory()
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                _CLAIM, {"c": LOCK_CLASS, "max": self.max_buckets, "limit": self.batch_size}
-            ).all()
-            if not rows:
-                return 0
-            futures = [
-                self.producer.send(
-                    topic_name(self.config.topic_prefix, row.topic),
-                    key=row.key,
-                    value=row.envelope.encode("utf-8"),
-                )
-                for row in rows
-            ]
-            self.producer.flush(timeout=30)
-            for future in futures:
-                future.get(timeout=0)  # raises the delivery error, if any
-            conn.execute(
-                text("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids)"),
-                {"ids": [row.id for row in rows]},
-            )
+        # psycopg directly on a pooled connection (SQLAlchemy Core cost ~0.3 ms of Python a
+        # statement); its statements prepared on the server from their first use.
+        pooled = self.engine.raw_connection()
+        try:
+            conn: psycopg.Connection = pooled.driver_connection  # type: ignore[assignment]
+            try:
+                with conn.transaction():
+                    rows = conn.execute(
+                        _CLAIM,
+                        {"c": LOCK_CLASS, "max": self.max_buckets, "limit": self.batch_size},
+                        prepare=True,
+                    ).fetchall()
+                    if not rows:
+                        return 0
+                    self._send([(topic, key, envelope) for _, topic, key, envelope in rows])
+                    conn.execute(_MARK_SENT, {"ids": [row[0] for row in rows]}, prepare=True)
+            except psycopg.Error:
+                if conn.broken or conn.closed:  # the pool must not hand it out again
+                    pooled.invalidate()
+                raise
+        finally:
+            pooled.close()
         self.stats.published += len(rows)
         self.stats.batches += 1
         OUTBOX_PUBLISHED.inc(len(rows))
         return len(rows)
+
+    def _send(self, rows: list[tuple[str, str, str]]) -> None:
+        """Publishes (logical topic, key, envelope text) rows and waits for the broker to
+        acknowledge every one; raises the first delivery error."""
+        producer = self.producer
+        prefix = self.config.topic_prefix
+        futures = [
+            producer.send(topic_name(prefix, topic), key=key, value=envelope.encode("utf-8"))
+            for topic, key, envelope in rows
+        ]
+        producer.flush(timeout=30)
+        for future in futures:
+            future.get(timeout=0)  # raises the delivery error, if any
 
     def run(self) -> None:
         """Publishes until stopped: drains the outbox, then sleeps until NOTIFY or the poll tick."""
@@ -146,7 +160,7 @@ class OutboxRelay:
                 try:
                     published = self.publish_once()
                     backoff.reset()
-                except (KafkaError, DBAPIError) as exc:
+                except (KafkaError, DBAPIError, psycopg.Error) as exc:
                     self.stats.failures += 1
                     RELAY_FAILURES.inc()
                     log.warning("relay: %s: %s; backing off", type(exc).__name__, exc)
