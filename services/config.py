@@ -69,6 +69,9 @@ class Config:
     router_batch_size: int = 200
     # …split into this many transactions side by side, each category's reports in one of them.
     router_lanes: int = 2
+    # …fetched once about a full poll is there or after this wait (ms; 0: at once): under a
+    # trickle, fewer and larger polls (their fixed costs shared) for at most this much latency.
+    router_fetch_wait_ms: int = 50
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

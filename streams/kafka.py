@@ -72,12 +72,18 @@ def make_consumer(
     group: str,
     client_id: str,
     max_poll_records: int = 200,
+    fetch_wait_ms: int = 0,
 ) -> KafkaConsumer:
     """A group consumer of logical topics, offsets committed by hand after each batch.
 
     The group id carries the topic prefix, so separate installations (and test runs) that
     share a broker never share a group. Values stay raw bytes: decoding is the loop's job, so a
     malformed record reaches the dead-letter topic instead of crashing the consumer.
+
+    `fetch_wait_ms` > 0 lets the broker hold a fetch up to that long until about a full poll of
+    records (`max_poll_records` of ~1 kB) is there: under a steady trickle the consumer then
+    handles fewer, larger polls (each poll's fixed costs — a transaction, an offset commit —
+    shared by more records) for at most that much more latency.
     """
     return KafkaConsumer(
         *[topic_name(config.topic_prefix, t) for t in logical_topics],
@@ -87,6 +93,11 @@ def make_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
+        **(
+            {"fetch_min_bytes": max_poll_records * 1024, "fetch_max_wait_ms": fetch_wait_ms}
+            if fetch_wait_ms > 0
+            else {}
+        ),
         session_timeout_ms=10000,
         heartbeat_interval_ms=3000,
         reconnect_backoff_max_ms=2000,

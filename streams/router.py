@@ -208,6 +208,7 @@ def run_router(
     consumer = make_consumer(
         config, [REPORTS], group=group, client_id="gridflow-router",
         max_poll_records=max(200, config.router_batch_size),
+        fetch_wait_ms=config.router_fetch_wait_ms,
     )  # fmt: skip
     producer = make_producer(config, client_id="gridflow-router")
     # Catalog, rules, departments and the calendar with the admin's overrides, re-read when
