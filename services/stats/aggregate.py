@@ -142,22 +142,20 @@ FROM case_fact c
 WHERE ({population}) AND ({where})
 GROUP BY 1, 2, 3, 4
 """
-IN_LOOP_SQL = "c.state NOT IN ('reported', 'rejected', 'merged')"
 
 
-def _percentiles(name: str, value: str, cases: str) -> str:
+def _percentiles(name: str) -> str:
     return (
-        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {cases}) "
-        f"AS {name}_median, percentile_disc(0.9) WITHIN GROUP (ORDER BY {value}) "
-        f"FILTER (WHERE {cases}) AS {name}_p90"
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY c.{name}_s) AS {name}_median, "
+        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY c.{name}_s) AS {name}_p90"
     )
 
 
+# The durations are stored with the facts (migration 0012), NULL where a case does not count,
+# and ordered-set aggregates skip NULLs.
 DURATIONS_SQL = f"""
 SELECT {{key}} AS key, GROUPING({{key}}) AS whole,
-  {_percentiles("ack", "date_part('epoch', c.acknowledged_at - c.dispatched_at)", IN_LOOP_SQL)},
-  {_percentiles("resolve", "date_part('epoch', c.resolved_at - c.dispatched_at)", IN_LOOP_SQL)},
-  {_percentiles("close", "date_part('epoch', c.closed_at - c.created_at)", "c.state = 'closed'")}
+  {_percentiles("ack")}, {_percentiles("resolve")}, {_percentiles("close")}
 FROM case_fact c
 WHERE ({{population}}) AND ({{where}})
 GROUP BY GROUPING SETS (({{key}}), ())

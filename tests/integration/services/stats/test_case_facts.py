@@ -307,3 +307,22 @@ def test_kpis_of_a_period_without_cases_are_empty(engine, history):
         report = by_department(conn, empty, where=where, params=params, now=AS_OF)
     assert report.rows == []
     _same(report.total.as_dict(), compute_kpis([], as_of=empty.end).as_dict())
+
+
+def test_stored_durations_are_those_of_the_facts(engine, history):
+    def seconds(later, earlier):
+        return None if later is None or earlier is None else (later - earlier).total_seconds()
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM case_fact WHERE district_code = :d"), {"d": DISTRICT}
+        ).all()
+    counted = 0
+    for r in rows:
+        in_loop = r.state not in ("reported", "rejected", "merged")
+        ack = seconds(r.acknowledged_at, r.dispatched_at) if in_loop else None
+        resolve = seconds(r.resolved_at, r.dispatched_at) if in_loop else None
+        close = seconds(r.closed_at, r.created_at) if r.state == "closed" else None
+        assert (r.ack_s, r.resolve_s, r.close_s) == (ack, resolve, close), r.case_id
+        counted += r.close_s is not None
+    assert counted > 10 and any(r.ack_s is None and r.dispatched_at for r in rows)
