@@ -11,7 +11,7 @@ back) with the one the data was loaded at, and reloads everything only when it d
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
@@ -51,7 +51,8 @@ class ReferenceData:
     terms: dict[str, CategoryTerms]
     departments: dict[str, Department]
     calendars: Calendars
-    rules_by_jurisdiction: dict[str, list[RoutingRule]] = field(default_factory=dict)
+    # The active rules by (jurisdiction, category), a rule for every category under None.
+    rules_by_place: dict[tuple[str, str | None], list[RoutingRule]] = field(default_factory=dict)
     # Decisions made on this snapshot, by (category, cell, district): the same for every case
     # of a category in a cell while the snapshot holds.
     _routes: dict[tuple, RouteDecision] = field(default_factory=dict, compare=False, repr=False)
@@ -74,8 +75,10 @@ class ReferenceData:
     ) -> RouteDecision:
         rules: list[RoutingRule] = []
         if cell_code:
-            for length in (6, 9, 12, 15):
-                rules.extend(self.rules_by_jurisdiction.get(cell_code[:length], ()))
+            for length in (6, 9, 12, 15):  # district, street, community, cell
+                jurisdiction = cell_code[:length]
+                rules.extend(self.rules_by_place.get((jurisdiction, category_code), ()))
+                rules.extend(self.rules_by_place.get((jurisdiction, None), ()))
         return resolve_route(rules, self.departments, category_code, cell_code, district_code or "")
 
 
@@ -90,17 +93,25 @@ def load_reference(
         values = dict(row)
         code = values.pop("code")
         terms[code] = CategoryTerms(**values)
-    by_jurisdiction: dict[str, list[RoutingRule]] = {}
-    for rule in dept_store.active_rules(conn):
-        by_jurisdiction.setdefault(rule.jurisdiction_code, []).append(rule)
     return ReferenceData(
         fingerprint=fingerprint,
         ruleset_version=fingerprint[0],
         terms=terms,
         departments=dept_store.departments(conn),
         calendars=calendars(conn),
-        rules_by_jurisdiction=by_jurisdiction,
+        rules_by_place=rules_by_place(dept_store.active_rules(conn)),
     )
+
+
+def rules_by_place(
+    rules: Iterable[RoutingRule],
+) -> dict[tuple[str, str | None], list[RoutingRule]]:
+    """The rules by (jurisdiction, category): only those of a cell's jurisdictions and of the
+    case's category (or of every category) can apply to it."""
+    by_place: dict[tuple[str, str | None], list[RoutingRule]] = {}
+    for rule in rules:
+        by_place.setdefault((rule.jurisdiction_code, rule.category_code), []).append(rule)
+    return by_place
 
 
 class ReferenceCache:

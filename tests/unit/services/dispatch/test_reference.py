@@ -1,5 +1,6 @@
-"""ReferenceData.route: the rules kept by jurisdiction give the decisions the routing function
-gives over every rule (only the rules whose jurisdiction contains the cell can apply)."""
+"""ReferenceData.route: the rules kept by jurisdiction and category give the decisions the
+routing function gives over every rule (only the rules whose jurisdiction contains the cell,
+of the case's category or of every category, can apply)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from services.config import Config
 from services.dispatch.handlers import CategoryTerms
-from services.dispatch.reference import ReferenceCache, ReferenceData
+from services.dispatch.reference import ReferenceCache, ReferenceData, rules_by_place
 from services.dispatch.timing import calendars_from_config
 from services.domain.routing import Department, RoutingRule, resolve_route
 
@@ -45,14 +46,11 @@ RULES = [
 
 
 def reference(rules) -> ReferenceData:
-    by_jurisdiction: dict[str, list[RoutingRule]] = {}
-    for rule in rules:
-        by_jurisdiction.setdefault(rule.jurisdiction_code, []).append(rule)
     return ReferenceData(
         fingerprint=(1,), ruleset_version=1,
         terms={"201001": CategoryTerms("normal", 30, 480, False, 50, 480)},
         departments=DEPARTMENTS, calendars=calendars_from_config(Config(env="test")),
-        rules_by_jurisdiction=by_jurisdiction,
+        rules_by_place=rules_by_place(rules),
     )  # fmt: skip
 
 
