@@ -9,6 +9,10 @@ for the registration too; so the entry of a `CaseRegistered` followed, in the sa
 by a `CaseDispatched` of the same case shows the case without what the dispatch set: state
 `registered`, no department, no due times — the entries are those of the two-step writes.
 
+Every trail entry also updates one index fewer: `audit_log_by_subject` (subject, at) is
+dropped. Entries are read by subject newest first by id, which `audit_log_by_subject_id`
+(subject, id) serves; a time range within a subject is a filter over that subject's entries.
+
 Revision ID: 0011
 Revises: 0010
 """
@@ -69,7 +73,9 @@ DOWNGRADE = FUNCTION.format(registration_with_dispatch="false", after=AFTER)
 
 def upgrade() -> None:
     op.execute(UPGRADE)
+    op.execute("DROP INDEX audit_log_by_subject")
 
 
 def downgrade() -> None:
+    op.execute("CREATE INDEX audit_log_by_subject ON audit_log (subject, at DESC)")
     op.execute(DOWNGRADE)
