@@ -204,8 +204,8 @@ def _write(uow: UnitOfWork, writes: _Writes) -> None:
 
 def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> None:
     entries = []
-    for case_id, event in events:
-        wrapped = envelope(event.type, event.as_payload(), occurred_at=event.at)
+    for (case_id, event), event_id in zip(events, _new_ids(len(events)), strict=True):
+        wrapped = envelope(event.type, event.as_payload(), occurred_at=event.at, event_id=event_id)
         entries.append({"case_id": str(case_id), "actor": event.actor,
                         "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
     store.insert_events(uow.conn, CASE_EVENTS, entries)
@@ -213,7 +213,7 @@ def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> Non
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:
-    """`count` random (version 4) case ids from one read of the system's random source."""
+    """`count` random (version 4) ids from one read of the system's random source."""
     raw = os.urandom(16 * count)
     return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
 
