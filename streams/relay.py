@@ -66,6 +66,12 @@ _CLAIM = f"""
     WHERE sent_at IS NULL AND {_BUCKET} IN (SELECT b FROM mine)
     ORDER BY id LIMIT %(limit)s FOR UPDATE
 """
+# Sent rows leave `outbox_unsent` only when the table is vacuumed: until then the index still
+# lists every row written since, and a bitmap scan (what the planner picks for a few unsent
+# rows) visits each of them in the heap on every pass — 30-80 ms a claim after 20,000 rows in
+# a scratch test, most of the relay's database time. A plain index scan marks the entries of
+# sent rows dead as it passes them and skips them from then on (~1 ms a claim at 28,000).
+_INDEX_SCANS = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"
 _MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE id = ANY(%(ids)s)"
 
 
@@ -118,6 +124,7 @@ class OutboxRelay:
             conn: psycopg.Connection = pooled.driver_connection  # type: ignore[assignment]
             try:
                 with conn.transaction():
+                    conn.execute(_INDEX_SCANS)
                     rows = conn.execute(
                         _CLAIM,
                         {"c": LOCK_CLASS, "max": self.max_buckets, "limit": self.batch_size},
