@@ -45,11 +45,11 @@ def full_run(config, engine, demo, tmp_path_factory):
         GridflowProcess("privacy-relay", ["relay", "--log-level", "DEBUG"], run_config),
         GridflowProcess("privacy-router", ["router", "--log-level", "DEBUG"], run_config),
     ]  # fmt: skip
-    procs[0].wait_for_port(port)
     base = f"http://127.0.0.1:{port}"
     secrets: list[str] = [PASSWORD, RESIDENT["phone"], RESIDENT["email"], WORKER_PHONE]
     cli_output = []
     try:
+        procs[0].wait_for_port(port)  # inside: a server that never listens stops them all
         cli_output.append(_cli(run_config, "user", "create", "privacy-worker", "--role",
                                "grid_worker", "--cell", "330211009002001", "--password", PASSWORD,
                                "--phone", WORKER_PHONE, "--name", "张伟"))  # fmt: skip
