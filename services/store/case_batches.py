@@ -157,12 +157,15 @@ def duplicate_candidates(
     """For each probe: the nearest stored open case of its category within its radius and
     window, and every earlier probe (smaller index) of the same category within the radius
     and captured inside the window. Distances
-    are the geography distance operator `<->` for both, so they compare."""
+    are the geography distance operator `<->` for both, so they compare. Both searches test
+    the box around the probe (cheap) before the exact geography distance (a spheroid
+    computation): a batch's reports of one category are otherwise compared pair by pair."""
     if not probes:
         return {}
     rows = conn.execute(
         text(
             "WITH p AS (SELECT i, cat, radius, since, received, "
+            "ST_SetSRID(ST_MakePoint(lng, lat), 4326) AS g, "
             "ST_SetSRID(ST_MakePoint(lng, lat), 4326)::geography AS pt, "
             f"ST_Expand(ST_SetSRID(ST_MakePoint(lng, lat), 4326), {_BOX_DX}, {_BOX_DY}) AS box "
             "FROM jsonb_to_recordset(CAST(:probes AS jsonb)) AS u(i integer, cat text, "
@@ -175,7 +178,7 @@ def duplicate_candidates(
             "ORDER BY k.geom::geography <-> p.pt, k.created_at, k.id LIMIT 1) c "
             "UNION ALL "
             "SELECT a.i, NULL::uuid, b.i, b.pt <-> a.pt, b.received FROM p a JOIN p b "
-            "ON b.i < a.i AND b.cat = a.cat AND b.received >= a.since "
+            "ON b.i < a.i AND b.cat = a.cat AND b.received >= a.since AND b.g && a.box "
             "AND ST_DWithin(b.pt, a.pt, a.radius)"
         ),
         {
