@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="GRIDFLOW_ROUTER_BATCH_SIZE (default: the Config's)")  # fmt: skip
     parser.add_argument("--lanes", type=int, default=None,
                         help="GRIDFLOW_ROUTER_LANES (default: the Config's)")  # fmt: skip
+    parser.add_argument("--fetch-wait", type=int, default=None,
+                        help="GRIDFLOW_ROUTER_FETCH_WAIT_MS (default: the Config's)")  # fmt: skip
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
@@ -197,6 +199,8 @@ def main(argv: list[str] | None = None) -> dict:
         changes = {} if args.batch_size is None else {"router_batch_size": args.batch_size}
         if args.lanes is not None:
             changes["router_lanes"] = args.lanes
+        if args.fetch_wait is not None:
+            changes["router_fetch_wait_ms"] = args.fetch_wait
         config = benchlib.bench_config(url, "router", **changes)
         engine = make_engine(url)
         try:
@@ -219,6 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
             "topic_partitions": config.topic_partitions,
             "router_batch_size": config.router_batch_size,
             "router_lanes": config.router_lanes,
+            "router_fetch_wait_ms": config.router_fetch_wait_ms,
             "prefill": f"captured in {captured_s:.1f} s, published by gridflow relay in "
             f"{published_s:.1f} s",
             "passthrough": "kafka-python consumer (200 records a poll) → idempotent producer "
