@@ -73,7 +73,7 @@ DOWNGRADE = FUNCTION.format(registration_with_dispatch="false", after=AFTER)
 
 def upgrade() -> None:
     op.execute(UPGRADE)
-    op.execute("DROP INDEX audit_log_by_subject")
+    op.execute("DROP INDEX IF EXISTS audit_log_by_subject")
 
 
 def downgrade() -> None:
