@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from services.config import Config
 from services.events import topic_name
 from services.observability.metrics import OUTBOX_PUBLISHED, RELAY_FAILURES
+from services.store import direct
 from services.store.db import make_engine
 from services.store.outbox import NOTIFY_CHANNEL
 from streams.kafka import make_producer
@@ -119,27 +120,15 @@ class OutboxRelay:
             self.producer = self.producer_factory()
         # psycopg directly on a pooled connection (SQLAlchemy Core cost ~0.3 ms of Python a
         # statement); its statements prepared on the server from their first use.
-        pooled = self.engine.raw_connection()
-        try:
-            conn: psycopg.Connection = pooled.driver_connection  # type: ignore[assignment]
-            try:
-                with conn.transaction():
-                    conn.execute(_INDEX_SCANS)
-                    rows = conn.execute(
-                        _CLAIM,
-                        {"c": LOCK_CLASS, "max": self.max_buckets, "limit": self.batch_size},
-                        prepare=True,
-                    ).fetchall()
-                    if not rows:
-                        return 0
-                    self._send([(topic, key, envelope) for _, topic, key, envelope in rows])
-                    conn.execute(_MARK_SENT, {"ids": [row[0] for row in rows]}, prepare=True)
-            except psycopg.Error:
-                if conn.broken or conn.closed:  # the pool must not hand it out again
-                    pooled.invalidate()
-                raise
-        finally:
-            pooled.close()
+        with direct.transaction(self.engine) as statements:
+            statements.execute(_INDEX_SCANS, prepare=False)
+            rows = statements.execute(
+                _CLAIM, {"c": LOCK_CLASS, "max": self.max_buckets, "limit": self.batch_size}
+            ).fetchall()
+            if not rows:
+                return 0
+            self._send([(topic, key, envelope) for _, topic, key, envelope in rows])
+            statements.execute(_MARK_SENT, {"ids": [row[0] for row in rows]})
         self.stats.published += len(rows)
         self.stats.batches += 1
         OUTBOX_PUBLISHED.inc(len(rows))
@@ -167,7 +156,7 @@ class OutboxRelay:
                 try:
                     published = self.publish_once()
                     backoff.reset()
-                except (KafkaError, DBAPIError, psycopg.Error) as exc:
+                except (KafkaError, DBAPIError) as exc:
                     self.stats.failures += 1
                     RELAY_FAILURES.inc()
                     log.warning("relay: %s: %s; backing off", type(exc).__name__, exc)

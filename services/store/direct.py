@@ -1,4 +1,5 @@
-"""Statements run on every API request, sent with psycopg directly on the engine's pool.
+"""Statements run on every API request (and each relay pass), sent with psycopg directly on
+the engine's pool.
 
 The token check and the capture statement run once per request each. Through SQLAlchemy Core
 each cost about 0.3 ms of Python (compiled-statement cache, parameter processing, result
@@ -16,7 +17,8 @@ mapping behave as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -48,6 +50,41 @@ def _run(engine: Engine, query: str, params: Mapping[str, Any], fetch: Callable[
             finally:
                 conn.autocommit = False  # as SQLAlchemy expects its connections back
         except psycopg.Error as exc:
+            raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
+    finally:
+        fairy.close()
+
+
+class Statements:
+    """The statements of one `transaction`: each sent with psycopg, prepared on the server."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.last: tuple[str, Mapping[str, Any]] = ("BEGIN", {})
+
+    def execute(
+        self, query: str, params: Mapping[str, Any] | None = None, *, prepare: bool = True
+    ) -> psycopg.Cursor:
+        """Runs `query` (psycopg placeholders) in the transaction; its cursor. `prepare=False`
+        for text of several statements (they cannot be prepared)."""
+        self.last = (query, params or {})
+        return self.conn.execute(query, params, prepare=prepare)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Statements]:
+    """A transaction on a connection of `engine`'s pool, committed when the block ends (rolled
+    back if it raises); failures look as in `fetch_one`: SQLAlchemy's errors, and a dead
+    connection marks the pool's older connections stale."""
+    fairy = _checkout(engine, "BEGIN", {})
+    try:
+        conn: psycopg.Connection = fairy.driver_connection  # type: ignore[assignment]
+        statements = Statements(conn)
+        try:
+            with conn.transaction():
+                yield statements
+        except psycopg.Error as exc:
+            query, params = statements.last
             raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
     finally:
         fairy.close()
