@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, text
 
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
@@ -165,11 +164,8 @@ def iso_sql(column: str) -> str:
     return f"replace({text_}, '.000000+', '+')"
 
 
-# `case_view` built by PostgreSQL: the snapshot's 2,000 open cases leave the database as one
-# JSON text that Python passes on as it is (building them in Python cost ~40 ms of CPU per
-# connect, under the GIL every other reader of the snapshot waits for). The columns are named
-# as the view's keys and the rows encoded whole by `json_agg` (cheaper than one
-# `json_build_object` per row).
+# `case_view` built by PostgreSQL (the live feed's event messages): the columns are named as
+# the view's keys, so a row encoded whole is the view.
 CASE_JSON_COLUMNS = f"""
     c.id::text AS id, c.report_id::text AS report_id, c.case_no, c.state, c.category_code,
     json_build_object('zh', cat.name_zh, 'en', cat.name_en) AS category, c.department_code,
@@ -181,42 +177,6 @@ CASE_JSON_COLUMNS = f"""
     coalesce({OVERDUE_SQL}, FALSE) AS overdue,
     (SELECT max(e2.id) FROM case_event e2 WHERE e2.case_id = c.id) AS seq
 """
-
-
-def open_cases(engine: Engine, principal: Principal, limit: int = 2000) -> orjson.Fragment:
-    """Open cases in scope, most recent first (closed ones leave the map): a JSON array of
-    `case_view`s, encoded by PostgreSQL and sent as it is."""
-    where, params = scope_sql(principal)
-    with engine.connect() as conn:
-        serial(conn)
-        # The aggregate reads the ordered sub-select as it comes (nothing joined above it).
-        document = conn.execute(
-            text(
-                f"SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT {CASE_JSON_COLUMNS} "
-                f"FROM {CASE_FROM} WHERE {OPEN_SQL} AND {where} "
-                "ORDER BY c.created_at DESC LIMIT :limit) t"
-            ),
-            {"limit": limit, **params},
-        ).scalar_one()
-    return orjson.Fragment(document)
-
-
-def cell_load(engine: Engine, principal: Principal) -> orjson.Fragment:
-    """Open and overdue case counts per cell in scope: a JSON array of {cell_code, open,
-    overdue}, encoded by PostgreSQL."""
-    where, params = scope_sql(principal)
-    with engine.connect() as conn:
-        serial(conn)
-        document = conn.execute(
-            text(
-                "SELECT coalesce(json_agg(t), '[]')::text FROM ("
-                f"SELECT c.cell_code, count(*) AS open, count(*) FILTER (WHERE {OVERDUE_SQL}) "
-                f"AS overdue FROM case_file c WHERE {OPEN_SQL} AND {where} "
-                "AND c.cell_code IS NOT NULL GROUP BY c.cell_code) t"
-            ),
-            params,
-        ).scalar_one()
-    return orjson.Fragment(document)
 
 
 def rooms_of(message: dict[str, Any]) -> list[str]:

@@ -5,14 +5,15 @@ Protocol (namespace "/"):
     connect   auth = {"token": access token, "last_event_id": int, optional}
               refused (connect_error "unauthorized") without a valid token or a scope.
     ← snapshot   {server_time, last_event_id, principal, kpis, hourly, departments, cells,
-                  cases, events (recent, first connect only), workers}
+                  cases, events (recent, first connect only), workers}; `cases` and `cells`
+                  in columns (services.live.snapshot)
     ← replay     {after, events}: case events with id > after that the client may have
                  missed, oldest first (the window reaches back REPLAY_OVERLAP ids, because ids
                  are handed out before commit; clients drop ids they have already seen)
     ← case_event {id, event_id, type, at, actor, detail, case}   live, by room
     ← worker_position {worker_id, lat, lng, t, cell_codes}       live, by room
     ← auth_expired {}   then the server disconnects
-    → summary → ack {kpis, hourly, departments, cells}
+    → summary → ack {kpis, hourly, departments, cells (in columns)}
     → case_detail {case_id} → ack {case, timeline, photos} or {error}
     → token {token} → ack {ok}: a refreshed access token for the same account
 """
@@ -35,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.auth.principal import Principal
 from services.auth.tokens import InvalidToken, decode_access
 from services.config import Config
-from services.live import details, kpis, queries
+from services.live import details, kpis, queries, snapshot
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.rooms import rooms_for_principal, worker_rooms
@@ -118,7 +119,7 @@ class LiveServer:
         if not rooms:
             raise ConnectionRefusedError({"code": "forbidden", "message": "no scope to watch"})
         last_seen = _cursor(auth.get("last_event_id"))
-        snapshot = self._snapshot(principal, first=last_seen is None)
+        message = self._snapshot(principal, first=last_seen is None)
         sid = request.sid  # type: ignore[attr-defined]
         for room in rooms:
             join_room(room)
@@ -127,8 +128,8 @@ class LiveServer:
             self._clients[sid] = Client(
                 principal, token, expires_at, min(expires_at, time.time() + interval), rooms
             )
-        self.socketio.emit("snapshot", snapshot, to=sid)
-        after = max(0, (snapshot["last_event_id"] if last_seen is None else last_seen))
+        self.socketio.emit("snapshot", message, to=sid)
+        after = max(0, (message["last_event_id"] if last_seen is None else last_seen))
         # After the snapshot, outside the connect handler: the client gets its snapshot as soon
         # as the connect is accepted, and the replay right after it.
         self.socketio.start_background_task(
@@ -144,7 +145,7 @@ class LiveServer:
         if client is None:
             return {"error": "unauthorized"}
         data = kpis.summary(self.engine, client.principal)
-        data["cells"] = queries.cell_load(self.engine, client.principal)
+        data["cells"] = snapshot.cell_load(self.engine, client.principal)
         return data
 
     def on_case_detail(self, data: Any = None) -> dict[str, Any]:
@@ -198,8 +199,8 @@ class LiveServer:
         engine, run = self.engine, self._readers.submit
         reads, build = kpis.summary_reads(engine, principal)
         parts = {name: run(read) for name, read in reads.items()}
-        cases = run(queries.open_cases, engine, principal)
-        cells = run(queries.cell_load, engine, principal)
+        cases = run(snapshot.open_cases, engine, principal)
+        cells = run(snapshot.cell_load, engine, principal)
         name = run(queries.scope_name, engine, principal)
         bounds = run(queries.scope_bounds, engine, principal) if first else None
         events = run(queries.recent_events, engine, principal) if first else None

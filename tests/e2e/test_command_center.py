@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import text
 
 from tests.e2e.live_pages import account, sign_in, ticker_ids
 from tests.integration.services.grid_fixtures import cell_points
@@ -80,6 +81,68 @@ def test_missed_events_show_once_after_reconnecting(operator_page, writer, cells
     assert page.locator(f"path.case-{case_id}.state-resolved").count() == 1
     page.mouse.move(600, 20)  # no tooltip over the map in the picture
     screenshot(page, "command-center")
+
+
+def test_cases_open_before_the_page_opens_are_drawn_from_its_snapshot(
+    page, live_server, engine, writer, cells
+):
+    """Cases whose events all came before the page connected reach it only through the
+    snapshot (older events are history): their markers, tooltips and cell shading."""
+    cell = cells[4]
+    plain = writer.new_case(cell.code)
+    late = writer.new_case(cell.code)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE case_file SET ack_due = now() - interval '1 minute' WHERE id = :id"),
+            {"id": late},
+        )
+        case_no = conn.execute(
+            text("SELECT case_no FROM case_file WHERE id = :id"), {"id": plain}
+        ).scalar_one()
+    _, username = account(engine, "operator", jurisdiction=cell.street)
+    sign_in(page, live_server, "/", username)
+    page.wait_for_selector(f"path.case-{plain}.state-dispatched:not(.overdue)", timeout=2000)
+    page.wait_for_selector(f"path.case-{late}.state-dispatched.overdue", timeout=2000)
+    page.hover(f"path.case-{plain}")
+    tooltip = page.locator(".leaflet-tooltip").first
+    tooltip.wait_for(timeout=2000)
+    assert tooltip.inner_text() == f"{case_no} · 已派遣 · 花坛"
+    # Two open cases, one of them overdue: the cell is shaded red.
+    fill = page.wait_for_function(
+        """code => {
+          let fill = null;
+          window.gridflowMap.eachLayer((layer) => {
+            const p = layer.feature && layer.feature.properties;
+            if (p && (p.code === code || p.cell_code === code)) fill = layer.options.fillColor;
+          });
+          return fill;
+        }""",
+        arg=cell.code,
+        timeout=5000,
+    ).json_value()
+    assert fill == "#ef5350"
+
+
+def test_a_departments_open_cases_fill_its_console_from_the_snapshot(
+    page, live_server, engine, writer, cells
+):
+    case_id = writer.new_case(cells[4].code, department="e2e-console", description="井盖松动")
+    _, username = account(engine, "department_staff", department="e2e-console")
+    sign_in(page, live_server, "/console", username)
+    card = page.locator(f"article[data-case-id='{case_id}'][data-state='dispatched']")
+    card.wait_for(timeout=2000)
+    assert card.locator(".description").inner_text() == "井盖松动"
+    assert "花坛" in card.locator(".meta").inner_text()
+    with engine.connect() as conn:
+        due = conn.execute(
+            text("SELECT ack_due FROM case_file WHERE id = :id"), {"id": case_id}
+        ).scalar_one()
+    countdown = card.locator(".countdown")
+    assert (
+        int(countdown.get_attribute("data-due"))
+        == int(due.timestamp()) * 1000 + due.microsecond // 1000
+    )
+    assert countdown.inner_text() not in ("", "—")
 
 
 def test_report_text_is_shown_inert(operator_page, writer, cells):

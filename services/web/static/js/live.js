@@ -124,10 +124,27 @@ gf.showConnection = function showConnection(online) {
   node.textContent = gf.t(node.dataset.i18n);
 };
 
+// The snapshot's cases come in columns ({columns: {id: [...], state: [...], ...}, categories}):
+// row i of every column is one case. Each becomes the case view an event carries, with the
+// fields its page draws (the rest comes with the case's detail when it is opened).
+gf.snapshotCases = function snapshotCases(compact) {
+  const columns = Object.entries(compact.columns);
+  const categories = compact.categories || {};
+  const count = columns.length ? columns[0][1].length : 0;
+  const out = new Array(count);
+  for (let i = 0; i < count; i += 1) {
+    const c = {};
+    for (const [name, values] of columns) c[name] = values[i];
+    c.category = categories[c.category_code] || null;
+    out[i] = c;
+  }
+  return out;
+};
+
 // A snapshot replaces the page's cases, except those an event newer than the snapshot
 // already brought (they arrived while the snapshot was being built).
 gf.takeSnapshotCases = function takeSnapshotCases(cases, snapshot) {
-  const fresh = new Map(snapshot.cases.map((c) => [c.id, c]));
+  const fresh = new Map(gf.snapshotCases(snapshot.cases).map((c) => [c.id, c]));
   for (const [id, c] of cases) if ((c.seq || 0) > snapshot.last_event_id) fresh.set(id, c);
   cases.clear();
   for (const [id, c] of fresh) cases.set(id, c);

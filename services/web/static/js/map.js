@@ -85,8 +85,13 @@ gf.CommandMap = class CommandMap {
     };
   }
 
+  // Cell load in columns: {cell_code: [...], open: [...], overdue: [...]}.
   setLoad(cells) {
-    this.load = new Map(cells.map((c) => [c.cell_code, c]));
+    this.load = new Map();
+    const { cell_code: codes, open, overdue } = cells;
+    for (let i = 0; i < codes.length; i += 1) {
+      this.load.set(codes[i], { open: open[i], overdue: overdue[i] });
+    }
     this.cellLayer.setStyle((f) => this.cellStyle(f));
   }
 

@@ -13,6 +13,22 @@ import socketio
 EVENTS = ("snapshot", "replay", "case_event", "worker_position", "auth_expired")
 
 
+def rows(columns: dict[str, list]) -> list[dict[str, Any]]:
+    """The rows of a message part sent in columns (one list per field, row i in each)."""
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def snapshot_cases(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot's cases as a page reads them: one dict per case, most recent first, with
+    its category's names (`gf.snapshotCases`)."""
+    names = snapshot["cases"]["categories"]
+    return [
+        {**case, "category": names.get(case["category_code"])}
+        for case in rows(snapshot["cases"]["columns"])
+    ]
+
+
 class LiveClient:
     """One connection as a page would open it: token (and cursor) in the connect auth."""
 

@@ -1,5 +1,6 @@
-"""The snapshot's open cases and cell load, encoded by PostgreSQL, are what a case event's
-`case` view (encoded in Python) shows for the same cases."""
+"""The snapshot's open cases and cell load, sent in columns and encoded by PostgreSQL, hold
+what a case event's `case` view (encoded in Python) shows for the same cases: the fields the
+map draws for an operator, the console's fields for department staff."""
 
 from __future__ import annotations
 
@@ -9,28 +10,41 @@ import orjson
 from sqlalchemy import text
 
 from services.auth.principal import OPERATOR, Principal
-from services.live import queries
+from services.live import queries, snapshot
+from tests.integration.services.live.clients import rows, snapshot_cases
+
+MAP_FIELDS = {
+    "id",
+    "report_id",
+    "case_no",
+    "state",
+    "category_code",
+    "category",
+    "lat",
+    "lng",
+    "overdue",
+    "seq",
+}
+CONSOLE_FIELDS = MAP_FIELDS | {"department_code", "ack_due", "resolve_due", "summary", "address"}
 
 
 def _python_views(engine, case_ids: list[str]) -> dict[str, dict]:
     with engine.connect() as conn:
-        rows = conn.execute(
+        found = conn.execute(
             text(
                 f"SELECT {queries.CASE_COLUMNS} FROM {queries.CASE_FROM} "
                 "WHERE c.id::text = ANY(:ids)"
             ),
             {"ids": case_ids},
         ).all()
-    return {r.case_id: queries.case_view(r) for r in rows}
+    return {r.case_id: queries.case_view(r) for r in found}
 
 
-def test_snapshot_cases_equal_the_event_view_of_the_same_cases(
-    connect, token_of, writer, engine, cells
-):
-    street = cells[1].street
-    plain = writer.new_case(cells[1].code)
+def _odd_case(writer, engine, cell_code: str) -> tuple[str, datetime]:
+    """A case of a department without an English name, with quotes, control characters and
+    300 characters in its report, due a whole second ago (overdue)."""
     odd = writer.new_case(
-        cells[1].code,
+        cell_code,
         department="no-english-name",
         description='引号 "quoted" \\ back\nslash\t and \x01 control ' + "长" * 300,
     )
@@ -39,28 +53,53 @@ def test_snapshot_cases_equal_the_event_view_of_the_same_cases(
         conn.execute(
             text("UPDATE department SET name_en = '' WHERE code = 'no-english-name'"),
         )
-        # Due a whole second ago (no microseconds in its text), and overdue.
         conn.execute(
             text("UPDATE case_file SET ack_due = :due WHERE id = CAST(:id AS uuid)"),
             {"due": whole_second, "id": odd},
         )
+    return odd, whole_second
+
+
+def test_an_operators_snapshot_sends_the_fields_the_map_draws_in_columns(
+    connect, token_of, writer, engine, cells
+):
+    street = cells[1].street
+    plain = writer.new_case(cells[1].code)
+    odd, _ = _odd_case(writer, engine, cells[1].code)
     _, token, _ = token_of("operator", jurisdiction=street)
-    snapshot = connect(token).wait_for("snapshot")
-    shown = {c["id"]: c for c in snapshot["cases"]}
+    message = connect(token).wait_for("snapshot")
+    assert set(message["cases"]["columns"]) == MAP_FIELDS - {"category"}
+    shown = {c["id"]: c for c in snapshot_cases(message)}
     expected = _python_views(engine, [plain, odd])
-    assert shown[plain] == expected[plain]
-    assert shown[odd] == expected[odd]
-    assert shown[odd]["ack_due"] == whole_second.isoformat()
+    for case_id in (plain, odd):
+        assert set(shown[case_id]) == MAP_FIELDS
+        assert shown[case_id] == {k: expected[case_id][k] for k in MAP_FIELDS}
     assert shown[odd]["overdue"] is True and shown[plain]["overdue"] is False
-    assert shown[odd]["department"] == {"zh": "no-english-name", "en": "no-english-name"}
-    assert len(shown[odd]["summary"]) == 200
+    assert shown[plain]["category"] == {"zh": "花坛", "en": expected[plain]["category"]["en"]}
     # Most recent first, as before.
     created = [shown[c]["case_no"] for c in (odd, plain)]
-    order = [c["case_no"] for c in snapshot["cases"] if c["case_no"] in created]
+    order = [c["case_no"] for c in snapshot_cases(message) if c["case_no"] in created]
     assert order == created
 
 
-def test_cell_load_counts_open_and_overdue_cases_per_cell(writer, engine, cells):
+def test_department_staff_get_the_fields_of_their_consoles_cards(
+    connect, token_of, writer, engine, cells
+):
+    odd, whole_second = _odd_case(writer, engine, cells[2].code)
+    elsewhere = writer.new_case(cells[2].code, department="sanitation")
+    _, token, _ = token_of("department_staff", department="no-english-name")
+    message = connect(token).wait_for("snapshot")
+    shown = {c["id"]: c for c in snapshot_cases(message)}
+    assert elsewhere not in shown, "another department's case"
+    expected = _python_views(engine, [odd])[odd]
+    assert set(shown[odd]) == CONSOLE_FIELDS
+    assert shown[odd] == {k: expected[k] for k in CONSOLE_FIELDS}
+    assert shown[odd]["ack_due"] == whole_second.isoformat()
+    assert len(shown[odd]["summary"]) == 200
+    assert shown[odd]["summary"].startswith('引号 "quoted" \\ back\nslash\t and \x01 control 长')
+
+
+def test_cell_load_counts_open_and_overdue_cases_per_cell(connect, token_of, writer, engine, cells):
     cell = cells[2]
     first = writer.new_case(cell.code)
     writer.new_case(cell.code)
@@ -77,10 +116,22 @@ def test_cell_load_counts_open_and_overdue_cases_per_cell(writer, engine, cells)
             {"cell": cell.code},
         ).one()
     principal = Principal(0, "op", OPERATOR, jurisdiction_code=cell.street)
-    load = orjson.loads(orjson.dumps(queries.cell_load(engine, principal)))
-    [row] = [r for r in load if r["cell_code"] == cell.code]
+    load = orjson.loads(orjson.dumps(snapshot.cell_load(engine, principal)))
+    assert set(load) == {"cell_code", "open", "overdue"}
+    [row] = [r for r in rows(load) if r["cell_code"] == cell.code]
     assert row == {"cell_code": cell.code, "open": counted.open, "overdue": counted.overdue}
     assert row["open"] >= 2 and row["overdue"] >= 1
+    # The page's summary refresh gets the same columns.
+    _, token, _ = token_of("operator", jurisdiction=cell.street)
+    client = connect(token)
+    client.wait_for("snapshot")
+    refreshed = {r["cell_code"]: r for r in rows(client.call("summary")["cells"])}
+    assert refreshed[cell.code] == row
+
+
+def test_a_scope_without_cases_gets_empty_columns(engine):
     nobody = Principal(0, "w", "grid_worker")
-    assert orjson.loads(orjson.dumps(queries.open_cases(engine, nobody))) == []
-    assert orjson.loads(orjson.dumps(queries.cell_load(engine, nobody))) == []
+    cases = orjson.loads(orjson.dumps(snapshot.open_cases(engine, nobody)))
+    assert cases == {"columns": {k: [] for k in snapshot.MAP_COLUMNS}, "categories": {}}
+    load = orjson.loads(orjson.dumps(snapshot.cell_load(engine, nobody)))
+    assert load == {"cell_code": [], "open": [], "overdue": []}

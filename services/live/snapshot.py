@@ -1,0 +1,109 @@
+"""The snapshot's open cases and cell load, sent in columns: one JSON array per field.
+
+A district's snapshot holds its 2,000 most recent open cases and the load of every cell with
+an open case (~8,000 at city scale). Sent as one `case_view` object per case they were ~1.3 MB
+of JSON (~640 bytes a case: key names, category and department names repeated, fields no map
+draws) and ~90 ms of PostgreSQL (four joins, a record encoded per row). Here PostgreSQL gathers
+each field into one array (`array_agg`, encoded once per array) and a case carries what its page
+draws; anything else about a case comes with `case_detail` when it is clicked:
+
+    cases = {"columns": {"id": [...], "report_id": [...], "case_no": [...], "state": [...],
+                         "category_code": [...], "lat": [...], "lng": [...], "overdue": [...],
+                         "seq": [...]},
+             "categories": {category_code: {"zh", "en"}}}   # the names of those categories
+
+Department staff (the department console: a card per case with its countdown) also get
+`department_code`, `ack_due`, `resolve_due`, `summary` and `address`. Row i of every column is
+one case, most recent first; each value is what `case_view` gives for that case.
+
+    cells = {"cell_code": [...], "open": [...], "overdue": [...]}
+"""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import Engine, text
+
+from services.auth.principal import DEPARTMENT_STAFF, Principal
+from services.live.queries import OPEN_SQL, OVERDUE_SQL, iso_sql, scope_sql, serial
+
+# Field → SQL over case_file `c` (and report `r`, console columns only). The position falls
+# back to the report's only for a case without one (COALESCE reads the report then alone).
+MAP_COLUMNS = {
+    "id": "c.id::text",
+    "report_id": "c.report_id::text",
+    "case_no": "c.case_no",
+    "state": "c.state",
+    "category_code": "c.category_code",
+    "lat": "coalesce(ST_Y(c.geom), (SELECT r0.lat FROM report r0 WHERE r0.id = c.report_id))",
+    "lng": "coalesce(ST_X(c.geom), (SELECT r0.lng FROM report r0 WHERE r0.id = c.report_id))",
+    "overdue": f"coalesce({OVERDUE_SQL}, FALSE)",
+    "seq": "(SELECT max(e2.id) FROM case_event e2 WHERE e2.case_id = c.id)",
+}
+CONSOLE_COLUMNS = {
+    **MAP_COLUMNS,
+    "lat": "coalesce(ST_Y(c.geom), r.lat)",
+    "lng": "coalesce(ST_X(c.geom), r.lng)",
+    "department_code": "c.department_code",
+    "ack_due": iso_sql("c.ack_due"),
+    "resolve_due": iso_sql("c.resolve_due"),
+    "summary": "left(r.description, 200)",
+    "address": "r.address",
+}
+
+
+def case_columns(principal: Principal) -> dict[str, str]:
+    """The fields of each case `principal`'s page draws (names → SQL)."""
+    return CONSOLE_COLUMNS if principal.role == DEPARTMENT_STAFF else MAP_COLUMNS
+
+
+def open_cases_sql(principal: Principal) -> tuple[str, dict]:
+    """The statement behind `open_cases` (one row, one JSON text) and its parameters but the
+    limit."""
+    columns = case_columns(principal)
+    where, params = scope_sql(principal)
+    joined = "LEFT JOIN report r ON r.id = c.report_id" if columns is CONSOLE_COLUMNS else ""
+    select = ", ".join(f"{sql} AS {name}" for name, sql in columns.items())
+    # An empty array, not NULL, when no case is open; the aggregates read the ordered
+    # sub-select as it comes (nothing joined above it), so every column keeps its order.
+    arrays = ", ".join(f"'{name}', coalesce(array_agg(t.{name}), '{{}}')" for name in columns)
+    names = (
+        "(SELECT coalesce(json_object_agg(k.code, json_build_object('zh', k.name_zh, "
+        "'en', k.name_en)), '{}') FROM category k WHERE k.code = ANY(array_agg(t.category_code)))"
+    )
+    statement = (
+        f"SELECT json_build_object('columns', json_build_object({arrays}), "
+        f"'categories', {names})::text FROM (SELECT {select} FROM case_file c {joined} "
+        f"WHERE {OPEN_SQL} AND {where} ORDER BY c.created_at DESC LIMIT :limit) t"
+    )
+    return statement, params
+
+
+def open_cases(engine: Engine, principal: Principal, limit: int = 2000) -> orjson.Fragment:
+    """Open cases in `principal`'s scope, most recent first (closed ones leave the map), in
+    columns (see the module's docstring); JSON encoded by PostgreSQL, sent as it is."""
+    statement, params = open_cases_sql(principal)
+    with engine.connect() as conn:
+        serial(conn)
+        document = conn.execute(text(statement), {"limit": limit, **params}).scalar_one()
+    return orjson.Fragment(document)
+
+
+def cell_load(engine: Engine, principal: Principal) -> orjson.Fragment:
+    """Open and overdue case counts of each cell in scope with an open case, in columns
+    {cell_code, open, overdue}; JSON encoded by PostgreSQL."""
+    where, params = scope_sql(principal)
+    with engine.connect() as conn:
+        serial(conn)
+        document = conn.execute(
+            text(
+                "SELECT json_build_object('cell_code', coalesce(array_agg(t.cell_code), '{}'), "
+                "'open', coalesce(array_agg(t.open), '{}'), "
+                "'overdue', coalesce(array_agg(t.overdue), '{}'))::text FROM ("
+                f"SELECT c.cell_code, count(*) AS open, count(*) FILTER (WHERE {OVERDUE_SQL}) "
+                f"AS overdue FROM case_file c WHERE {OPEN_SQL} AND {where} "
+                "AND c.cell_code IS NOT NULL GROUP BY c.cell_code) t"
+            ),
+            params,
+        ).scalar_one()
+    return orjson.Fragment(document)
