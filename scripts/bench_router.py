@@ -97,7 +97,7 @@ def passthrough(config, count: int, database: str) -> dict:
     """The bare loop: consume the report topic, produce every record unchanged elsewhere."""
     from kafka import KafkaConsumer
 
-    from streams.kafka import bootstrap, make_admin, make_producer
+    from streams.kafka import CLIENT_METRICS, bootstrap, make_admin, make_producer
 
     out_topic = f"{config.topic_prefix}bench.passthrough"
     admin = make_admin(config)
@@ -109,7 +109,7 @@ def passthrough(config, count: int, database: str) -> dict:
     consumer = KafkaConsumer(
         topic_name(config.topic_prefix, REPORTS), bootstrap_servers=bootstrap(config),
         group_id=f"{config.topic_prefix}bench-passthrough", enable_auto_commit=False,
-        auto_offset_reset="earliest", max_poll_records=200,
+        auto_offset_reset="earliest", max_poll_records=200, metrics_enabled=CLIENT_METRICS,
     )  # fmt: skip
     producer = make_producer(config, client_id="bench-passthrough")
     sampler = benchlib.Sampler({}, database).start()
@@ -230,7 +230,8 @@ def main(argv: list[str] | None = None) -> dict:
             "prefill": f"captured in {captured_s:.1f} s, published by gridflow relay in "
             f"{published_s:.1f} s",
             "passthrough": "kafka-python consumer (200 records a poll) → idempotent producer "
-            "(acks=all, linger 5 ms), flush + commit after each poll; records not decoded",
+            "(acks=all, linger 5 ms), flush + commit after each poll; records not decoded; "
+            "kafka-python's in-client metrics off, as in gridflow's clients",
             "router": "gridflow router, one consumer, new group; every report registered and "
             "dispatched (reports spread beyond duplicate radii)",
         },

@@ -105,6 +105,7 @@ class LiveFeed(threading.Thread):
                 enable_auto_commit=False,
                 max_poll_records=500,
                 reconnect_backoff_max_ms=2000,
+                metrics_enabled=False,  # nobody reads the client's own; ours are exported
             )
             self._next_refresh = 0.0
         if time.monotonic() >= self._next_refresh:
