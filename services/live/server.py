@@ -8,8 +8,10 @@ Protocol (namespace "/"):
                   cases, events (recent, first connect only), workers}; `cases` and `cells`
                   in columns (services.live.snapshot)
     ← replay     {after, events}: case events with id > after that the client may have
-                 missed, oldest first (the window reaches back REPLAY_OVERLAP ids, because ids
-                 are handed out before commit; clients drop ids they have already seen)
+                 missed, oldest first. On a reconnect the window reaches back REPLAY_OVERLAP
+                 ids below the client's cursor, because ids are handed out before commit
+                 (clients drop ids they have already seen); on a first connect it starts at
+                 the snapshot's last_event_id, below which everything is the page's history
     ← case_event {id, event_id, type, at, actor, detail, case}   live, by room
     ← worker_position {worker_id, lat, lng, t, cell_codes}       live, by room
     ← auth_expired {}   then the server disconnects
@@ -129,12 +131,13 @@ class LiveServer:
                 principal, token, expires_at, min(expires_at, time.time() + interval), rooms
             )
         self.socketio.emit("snapshot", message, to=sid)
-        after = max(0, (message["last_event_id"] if last_seen is None else last_seen))
+        # A first connect's page drops every event at or below its snapshot's cursor (its
+        # recent ones come in `events`): replaying the overlap below it cost as much as the
+        # snapshot itself (a hundred events with their cases), for nothing.
+        after = message["last_event_id"] if last_seen is None else last_seen - REPLAY_OVERLAP
         # After the snapshot, outside the connect handler: the client gets its snapshot as soon
         # as the connect is accepted, and the replay right after it.
-        self.socketio.start_background_task(
-            self._replay, sid, principal, max(0, after - REPLAY_OVERLAP)
-        )
+        self.socketio.start_background_task(self._replay, sid, principal, max(0, after))
 
     def on_disconnect(self, *_: Any) -> None:
         with self._lock:

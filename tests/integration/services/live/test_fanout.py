@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from services.live.server import REPLAY_OVERLAP
 from tests.integration.services.live.clients import snapshot_cases
 from tests.processes import start_server
 
@@ -96,11 +97,26 @@ def test_reconnect_with_the_last_event_id_replays_what_was_missed(connect, token
     snapshot = again.wait_for("snapshot")
     assert snapshot["events"] == [], "a reconnecting page has its history already"
     assert {c["id"]: c["state"] for c in snapshot_cases(snapshot)}[case_id] == "resolved"
-    replayed = again.wait_for("replay")["events"]
-    ids = [m["id"] for m in replayed]
+    replay = again.wait_for("replay")
+    assert replay["after"] == max(0, last_seen - REPLAY_OVERLAP), "ids are handed out before commit"
+    ids = [m["id"] for m in replay["events"]]
     assert set(missed) <= set(ids)
     assert ids == sorted(ids) and len(ids) == len(set(ids))
     assert dispatched["id"] <= last_seen
+
+
+def test_a_first_connect_is_replayed_only_what_came_after_its_snapshot(
+    connect, token_of, writer, cells
+):
+    _, token, _ = token_of("operator", jurisdiction=cells[3].street)
+    case_id = writer.new_case(cells[3].code)
+    client = connect(token)
+    snapshot = client.wait_for("snapshot")
+    recent = [m["id"] for m in snapshot["events"] if m["case"]["id"] == case_id]
+    assert len(recent) == 2 and max(recent) <= snapshot["last_event_id"]
+    replay = client.wait_for("replay")
+    assert replay["after"] == snapshot["last_event_id"]
+    assert all(m["id"] > snapshot["last_event_id"] for m in replay["events"])
 
 
 def test_every_server_process_fans_out_to_its_own_clients(
