@@ -78,12 +78,15 @@ SELECT h, sum(captured)::int AS captured, sum(closed)::int AS closed FROM (
 """
 
 DEPARTMENTS = """
-SELECT c.department_code, min(d.name_zh) AS name_zh, min(d.name_en) AS name_en, count(*) AS open,
-  count(*) FILTER (WHERE {overdue}) AS overdue
-FROM case_file c LEFT JOIN department d ON d.code = c.department_code
-WHERE {open} AND {where} AND c.department_code IS NOT NULL
-GROUP BY c.department_code ORDER BY overdue DESC, open DESC, c.department_code
+SELECT t.department_code, d.name_zh, d.name_en, t.open, t.overdue FROM (
+  SELECT c.department_code, count(*) AS open, count(*) FILTER (WHERE {overdue}) AS overdue
+  FROM case_file c WHERE {open} AND {where} AND c.department_code IS NOT NULL
+  GROUP BY c.department_code
+) t LEFT JOIN department d ON d.code = t.department_code
+ORDER BY t.overdue DESC, t.open DESC, t.department_code
 """
+# (Counted first, named after: joined before the count, each of a district's 8,000 open cases
+# was joined to its department and compared twice by text for min(); 11 → 6.5 ms.)
 
 
 Read = Callable[[], Any]

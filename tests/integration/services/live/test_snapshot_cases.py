@@ -4,6 +4,7 @@ map draws for an operator, the console's fields for department staff."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -135,3 +136,28 @@ def test_a_scope_without_cases_gets_empty_columns(engine):
     assert cases == {"columns": {k: [] for k in snapshot.MAP_COLUMNS}, "categories": {}}
     load = orjson.loads(orjson.dumps(snapshot.cell_load(engine, nobody)))
     assert load == {"cell_code": [], "open": [], "overdue": []}
+
+
+def test_the_department_table_counts_each_departments_open_and_overdue_cases(
+    connect, token_of, writer, engine, cells
+):
+    late, calm = (f"dept-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    cell = cells[3]
+    overdue = writer.new_case(cell.code, department=late)
+    writer.new_case(cell.code, department=late)
+    writer.new_case(cell.code, department=calm)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE case_file SET ack_due = now() - interval '1 minute' WHERE id = :id"),
+            {"id": overdue},
+        )
+        conn.execute(text("UPDATE department SET name_en = '' WHERE code = :c"), {"c": calm})
+    _, token, _ = token_of("operator", jurisdiction=cell.street)
+    table = connect(token).wait_for("snapshot")["departments"]
+    mine = [row for row in table if row["department_code"] in (late, calm)]
+    assert mine == [
+        {"department_code": late, "name": {"zh": late, "en": late}, "open": 2, "overdue": 1},
+        {"department_code": calm, "name": {"zh": calm, "en": calm}, "open": 1, "overdue": 0},
+    ]
+    overdue_counts = [row["overdue"] for row in table]
+    assert overdue_counts == sorted(overdue_counts, reverse=True)
