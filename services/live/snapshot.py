@@ -52,6 +52,16 @@ CONSOLE_COLUMNS = {
 }
 
 
+# What the columns above read of a case: the most recent open cases are picked on these alone
+# (a few hundred bytes a case through the sort), and the fields computed for those kept only
+# (computed below the sort, the position and the text of the ids were worked out for every
+# open case in scope, 8,000 in a district, to keep 2,000: 12.5 → 7.5 ms).
+CASE_FIELDS_READ = (
+    "c.id, c.report_id, c.case_no, c.state, c.category_code, c.geom, c.department_code, "
+    "c.ack_due, c.resolve_due, c.ack_overdue, c.resolve_overdue, c.created_at"
+)
+
+
 def case_columns(principal: Principal) -> dict[str, str]:
     """The fields of each case `principal`'s page draws (names → SQL)."""
     return CONSOLE_COLUMNS if principal.role == DEPARTMENT_STAFF else MAP_COLUMNS
@@ -65,16 +75,21 @@ def open_cases_sql(principal: Principal) -> tuple[str, dict]:
     joined = "LEFT JOIN report r ON r.id = c.report_id" if columns is CONSOLE_COLUMNS else ""
     select = ", ".join(f"{sql} AS {name}" for name, sql in columns.items())
     # An empty array, not NULL, when no case is open; the aggregates read the ordered
-    # sub-select as it comes (nothing joined above it), so every column keeps its order.
+    # sub-select as it comes (nothing joined above it), so every column keeps its order (the
+    # sort above the report's join costs nothing when the join kept the order already).
     arrays = ", ".join(f"'{name}', coalesce(array_agg(t.{name}), '{{}}')" for name in columns)
     names = (
         "(SELECT coalesce(json_object_agg(k.code, json_build_object('zh', k.name_zh, "
         "'en', k.name_en)), '{}') FROM category k WHERE k.code = ANY(array_agg(t.category_code)))"
     )
+    latest = (
+        f"SELECT {CASE_FIELDS_READ} FROM case_file c WHERE {OPEN_SQL} AND {where} "
+        "ORDER BY c.created_at DESC LIMIT :limit"
+    )
     statement = (
         f"SELECT json_build_object('columns', json_build_object({arrays}), "
-        f"'categories', {names})::text FROM (SELECT {select} FROM case_file c {joined} "
-        f"WHERE {OPEN_SQL} AND {where} ORDER BY c.created_at DESC LIMIT :limit) t"
+        f"'categories', {names})::text FROM (SELECT {select} FROM ({latest}) c {joined} "
+        "ORDER BY c.created_at DESC) t"
     )
     return statement, params
 
