@@ -19,25 +19,45 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Engine
 
-from services.live.queries import CASE_FROM, CASE_JSON_COLUMNS, DETAIL_FIELDS, iso_sql, rooms_of
+from services.auth.principal import Principal
+from services.live.queries import (
+    CASE_FROM,
+    CASE_JSON_COLUMNS,
+    DETAIL_FIELDS,
+    iso_sql,
+    rooms_of,
+    scope_sql,
+)
 from services.store import direct
 
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # One row per event: its envelope id, what its rooms depend on, and the message as JSON text
 # (`detail` holds the payload's DETAIL_FIELDS present in it; `case` the case's `case_view`).
+_MESSAGE = f"""
+    json_build_object(
+        'id', e.id, 'event_id', e.event_id, 'type', e.type, 'at', {iso_sql("e.at")},
+        'actor', e.actor,
+        'detail', (SELECT coalesce(jsonb_object_agg(p.key, p.value), '{{}}')
+                   FROM jsonb_each(e.payload) p WHERE p.key = ANY(%(fields)s)),
+        'case', (SELECT row_to_json(v) FROM (SELECT {CASE_JSON_COLUMNS}) v)
+    )
+"""
 _BY_EVENT_ID = f"""
     SELECT e.event_id::text, c.cell_code, c.street_code, c.district_code, c.department_code,
            e.payload->>'department_code', e.payload->>'previous_department_code',
-           json_build_object(
-               'id', e.id, 'event_id', e.event_id, 'type', e.type, 'at', {iso_sql("e.at")},
-               'actor', e.actor,
-               'detail', (SELECT coalesce(jsonb_object_agg(p.key, p.value), '{{}}')
-                          FROM jsonb_each(e.payload) p WHERE p.key = ANY(%(fields)s)),
-               'case', (SELECT row_to_json(v) FROM (SELECT {CASE_JSON_COLUMNS}) v)
-           )::text
+           {_MESSAGE}::text
     FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
     WHERE e.event_id = ANY(CAST(%(ids)s AS uuid[]))
     ORDER BY e.id
+"""
+# The latest events in a scope, oldest first, as one JSON array (a page's ticker when it
+# opens): the message is worked out for the events kept only (read newest first by id).
+_RECENT = f"""
+    SELECT coalesce(json_agg(t.m ORDER BY t.id), '[]')::text FROM (
+        SELECT e.id, {_MESSAGE} AS m
+        FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
+        WHERE {{where}} ORDER BY e.id DESC LIMIT %(limit)s
+    ) t
 """
 
 
@@ -73,6 +93,21 @@ def event_messages(engine: Engine, event_ids: list[str]) -> list[EventMessage]:
         EventMessage(event_id, list(_rooms(*place)), orjson.Fragment(body))
         for event_id, *place, body in rows
     ]
+
+
+def recent_messages(engine: Engine, principal: Principal, limit: int = 30) -> orjson.Fragment:
+    """The messages of the latest `limit` case events in `principal`'s scope, oldest first, as
+    one JSON array (sent as it is in a first snapshot's `events`): each the message a replay
+    builds for that event."""
+    where, params = scope_sql(principal)
+    for name in params:  # the scope's SQL names its parameters as SQLAlchemy does
+        where = where.replace(f":{name}", f"%({name})s")
+    row = direct.fetch_one(
+        engine,
+        _RECENT.replace("{where}", where),
+        {**params, "limit": limit, "fields": list(DETAIL_FIELDS)},
+    )
+    return orjson.Fragment(row[0] if row else "[]")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -134,17 +134,6 @@ def events_since(
     return [_event_message(r) for r in rows]
 
 
-def recent_events(engine: Engine, principal: Principal, limit: int = 30) -> list[dict[str, Any]]:
-    """The latest `limit` events in scope (for the ticker of a page that just opened)."""
-    where, params = scope_sql(principal)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(EVENT_SELECT + f" WHERE {where} ORDER BY e.id DESC LIMIT :limit"),
-            {"limit": limit, **params},
-        ).all()
-    return [_event_message(r) for r in reversed(rows)]
-
-
 def last_event_id(engine: Engine) -> int:
     """The highest case_event id now (0 when there is none)."""
     with engine.connect() as conn:

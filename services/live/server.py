@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.auth.principal import Principal
 from services.auth.tokens import InvalidToken, decode_access
 from services.config import Config
-from services.live import details, kpis, queries, snapshot
+from services.live import details, kpis, messages, queries, snapshot
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.rooms import rooms_for_principal, worker_rooms
@@ -206,7 +206,7 @@ class LiveServer:
         cells = run(snapshot.cell_load, engine, principal)
         name = run(queries.scope_name, engine, principal)
         bounds = run(queries.scope_bounds, engine, principal) if first else None
-        events = run(queries.recent_events, engine, principal) if first else None
+        events = run(messages.recent_messages, engine, principal) if first else None
         data = build({name: part.result() for name, part in parts.items()})
         data.update(
             server_time=datetime.now(UTC).isoformat(),

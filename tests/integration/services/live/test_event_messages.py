@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from services.auth.principal import ADMIN, Principal
+from services.auth.principal import ADMIN, OPERATOR, Principal
 from services.events import CASE_EVENTS, envelope, topic_name
 from services.live import queries
 
@@ -86,3 +86,24 @@ def test_a_record_without_a_usable_event_id_does_not_delay_the_next_events(
         writer._send(topic, "x", body)
     case_id = writer.new_case(cells[0].code)
     client.wait_for("case_event", lambda m: m["case"]["id"] == case_id, timeout_s=2)
+
+
+def test_a_first_snapshots_recent_events_are_the_replayed_messages_of_the_same_events(
+    connect, token_of, writer, engine, cells
+):
+    case_id = writer.new_case(cells[4].code, description='引号 "quoted" ' + "长" * 300)
+    writer.event(case_id, "CaseReturned", department_code="sanitation", reason="不属于本部门")
+    _, token, _ = token_of("operator", jurisdiction=cells[4].street)
+    snapshot = connect(token).wait_for("snapshot")
+    recent = snapshot["events"]
+    ids = [m["id"] for m in recent]
+    assert 0 < len(recent) <= 30 and ids == sorted(ids)
+    assert [m["type"] for m in recent if m["case"]["id"] == case_id] == [
+        "CaseRegistered",
+        "CaseDispatched",
+        "CaseReturned",
+    ]
+    operator = Principal(0, "op", OPERATOR, jurisdiction_code=cells[4].street)
+    replayed = {m["id"]: m for m in queries.events_since(engine, operator, ids[0] - 1)}
+    assert recent == [replayed[i] for i in ids]
+    assert all(m["case"]["street_code"] == cells[4].street for m in recent)
