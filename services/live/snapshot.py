@@ -13,8 +13,10 @@ draws; anything else about a case comes with `case_detail` when it is clicked:
              "categories": {category_code: {"zh", "en"}}}   # the names of those categories
 
 Department staff (the department console: a card per case with its countdown) also get
-`department_code`, `ack_due`, `resolve_due`, `summary` and `address`. Row i of every column is
-one case, most recent first; each value is what `case_view` gives for that case.
+`department_code`, `ack_due`, `resolve_due`, `summary` and `address`; grid workers (the phone's
+list of the open cases in their cells, "case number · cell") also get `cell_code`. Row i of
+every column is one case, most recent first; each value is what `case_view` gives for that
+case.
 
     cells = {"cell_code": [...], "open": [...], "overdue": [...]}
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import Engine, text
 
-from services.auth.principal import DEPARTMENT_STAFF, Principal
+from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER, Principal
 from services.live.queries import OPEN_SQL, OVERDUE_SQL, iso_sql, scope_sql, serial
 
 # Field → SQL over case_file `c` (and report `r`, console columns only). The position falls
@@ -40,6 +42,7 @@ MAP_COLUMNS = {
     "overdue": f"coalesce({OVERDUE_SQL}, FALSE)",
     "seq": "(SELECT max(e2.id) FROM case_event e2 WHERE e2.case_id = c.id)",
 }
+FIELD_COLUMNS = {**MAP_COLUMNS, "cell_code": "c.cell_code"}
 CONSOLE_COLUMNS = {
     **MAP_COLUMNS,
     "lat": "coalesce(ST_Y(c.geom), r.lat)",
@@ -57,14 +60,17 @@ CONSOLE_COLUMNS = {
 # (computed below the sort, the position and the text of the ids were worked out for every
 # open case in scope, 8,000 in a district, to keep 2,000: 12.5 → 7.5 ms).
 CASE_FIELDS_READ = (
-    "c.id, c.report_id, c.case_no, c.state, c.category_code, c.geom, c.department_code, "
+    "c.id, c.report_id, c.case_no, c.state, c.category_code, c.geom, c.cell_code, "
+    "c.department_code, "
     "c.ack_due, c.resolve_due, c.ack_overdue, c.resolve_overdue, c.created_at"
 )
 
 
 def case_columns(principal: Principal) -> dict[str, str]:
     """The fields of each case `principal`'s page draws (names → SQL)."""
-    return CONSOLE_COLUMNS if principal.role == DEPARTMENT_STAFF else MAP_COLUMNS
+    if principal.role == DEPARTMENT_STAFF:
+        return CONSOLE_COLUMNS
+    return FIELD_COLUMNS if principal.role == GRID_WORKER else MAP_COLUMNS
 
 
 def open_cases_sql(principal: Principal) -> tuple[str, dict]:

@@ -33,7 +33,7 @@ export function start() {
   });
   socket.on('snapshot', (snap) => {
     if (lastEventId === null) lastEventId = snap.last_event_id;
-    emit('cases', snap.cases || [], LOCAL);
+    emit('cases', snap.cases ? caseViews(snap.cases) : [], LOCAL);
     emit('live', { connected: true }, LOCAL);
   });
   socket.on('replay', (data) => (data.events || []).forEach(handle));
@@ -46,6 +46,18 @@ export function start() {
   socket.on('connect_error', () => {
     emit('live', { connected: false }, LOCAL);
     if (socket && !socket.active) later(5000); // refused: the client does not retry by itself
+  });
+}
+
+// The snapshot sends its cases in columns ({columns: {id: [...], state: [...], ...},
+// categories: {code: {zh, en}}}): case i is entry i of every column, shaped here as the case
+// view a case event carries, with its category's names.
+function caseViews({ columns, categories = {} }) {
+  const names = Object.keys(columns);
+  return (columns.id || []).map((_, i) => {
+    const view = Object.fromEntries(names.map((name) => [name, columns[name][i]]));
+    view.category = categories[view.category_code] || null;
+    return view;
   });
 }
 

@@ -133,7 +133,7 @@ def test_cell_load_counts_open_and_overdue_cases_per_cell(connect, token_of, wri
 def test_a_scope_without_cases_gets_empty_columns(engine):
     nobody = Principal(0, "w", "grid_worker")
     cases = orjson.loads(orjson.dumps(snapshot.open_cases(engine, nobody)))
-    assert cases == {"columns": {k: [] for k in snapshot.MAP_COLUMNS}, "categories": {}}
+    assert cases == {"columns": {k: [] for k in snapshot.FIELD_COLUMNS}, "categories": {}}
     load = orjson.loads(orjson.dumps(snapshot.cell_load(engine, nobody)))
     assert load == {"cell_code": [], "open": [], "overdue": []}
 
@@ -161,3 +161,18 @@ def test_the_department_table_counts_each_departments_open_and_overdue_cases(
     ]
     overdue_counts = [row["overdue"] for row in table]
     assert overdue_counts == sorted(overdue_counts, reverse=True)
+
+
+def test_a_grid_workers_snapshot_adds_the_cell_of_each_case_in_their_cells(
+    connect, token_of, writer, engine, cells
+):
+    mine = writer.new_case(cells[3].code)
+    other = writer.new_case(cells[4].code)
+    _, token, _ = token_of("grid_worker", cells=(cells[3].code,))
+    message = connect(token).wait_for("snapshot")
+    shown = {c["id"]: c for c in snapshot_cases(message)}
+    assert other not in shown, "a case outside the worker's cells"
+    fields = MAP_FIELDS | {"cell_code"}
+    assert set(shown[mine]) == fields
+    assert shown[mine] == {k: _python_views(engine, [mine])[mine][k] for k in fields}
+    assert shown[mine]["cell_code"] == cells[3].code
