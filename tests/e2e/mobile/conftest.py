@@ -60,10 +60,13 @@ def worker(engine, street) -> Worker:
     return Worker(user_id, username, (home, other))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pipeline(config, engine):
     """The demo departments and routing rules, with `gridflow relay` and `gridflow router`
-    running: reports become cases and are dispatched."""
+    running: reports become cases and are dispatched. Stopped after each test module (package
+    scope here, in a folder that is no package, is the whole run): left running, they would
+    publish and route the outbox rows and reports of the tests after them in the run, which
+    share its database and topics, before those tests' own relays and routers."""
     from services.dispatch.rulefile import load_demo_rules
     from streams.topics import ensure_topics
 
