@@ -285,3 +285,60 @@ def test_a_batch_smaller_than_two_lanes_worth_is_one_unit_of_work(
         event.remove(engine, "before_cursor_execute", case_writer)
     assert len(writers) == 1
     assert all(case_of(engine, r["id"])["state"] == "dispatched" for r in reports)
+
+
+def test_a_case_dispatched_at_once_has_its_facts_written_once(
+    api, engine, worker_headers, cells, router
+):
+    """Its KPI facts hold the dispatch from the case's insert; the events' fold, which would
+    set the same instant again, leaves the row alone (no second row version)."""
+    _, route = router
+    reports = [
+        post_report(api, worker_headers, cell_point(engine, cells[147]), "102002"),
+        post_report(api, worker_headers, cell_point(engine, cells[149]), "104001"),
+    ]
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE fact_rewrites (case_id uuid)"))
+        conn.execute(
+            text(
+                "CREATE FUNCTION note_fact_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN INSERT INTO fact_rewrites VALUES (NEW.case_id); RETURN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER fact_rewritten AFTER UPDATE ON case_fact FOR EACH ROW "
+                "EXECUTE FUNCTION note_fact_rewrite()"
+            )
+        )
+    try:
+        assert route([captured(engine, r) for r in reports]) == []
+        cases = [case_of(engine, r["id"]) for r in reports]
+        with engine.connect() as conn:
+            rewritten = conn.execute(text("SELECT count(*) FROM fact_rewrites")).scalar_one()
+            facts = {
+                row.case_id: row
+                for row in conn.execute(
+                    text(
+                        "SELECT case_id, state, dispatched_at, acknowledged_at, ack_s "
+                        "FROM case_fact WHERE case_id = ANY(:ids)"
+                    ),
+                    {"ids": [c["id"] for c in cases]},
+                )
+            }
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "DROP TRIGGER fact_rewritten ON case_fact; "
+                    "DROP FUNCTION note_fact_rewrite(); DROP TABLE fact_rewrites"
+                )
+            )
+    assert [c["state"] for c in cases] == ["dispatched", "dispatched"], cases
+    assert rewritten == 0
+    for case in cases:
+        dispatched = [e for e in case_events(engine, case["id"]) if e["type"] == "CaseDispatched"]
+        fact = facts[case["id"]]
+        assert (fact.state, fact.dispatched_at) == ("dispatched", dispatched[0]["at"])
+        assert fact.dispatched_at == case["dispatched_at"] == NOW
+        assert fact.acknowledged_at is None and fact.ack_s is None
