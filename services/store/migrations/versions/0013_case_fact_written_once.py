@@ -18,6 +18,8 @@ Revision ID: 0013
 Revises: 0012
 """
 
+from importlib import import_module
+
 from alembic import op
 
 revision = "0013"
@@ -25,20 +27,10 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-# As in 0009 (a migration keeps its own copy of what it builds on).
-PLACE = "state, department_code, resolve_due, district_code, street_code, community_code, cell_code"
-FOLDED = """
-SELECT case_id,
-  min(at) FILTER (WHERE type = 'CaseDispatched') AS dispatched_at,
-  min(at) FILTER (WHERE type = 'CaseAcknowledged') AS acknowledged_at,
-  max(at) FILTER (WHERE type = 'CaseResolved') AS resolved_at,
-  max(at) FILTER (WHERE type = 'CaseClosed') AS closed_at,
-  coalesce(bool_or(type = 'ExtensionApproved'), false) AS postponed,
-  count(*) FILTER (WHERE type = 'CaseResolved') AS resolutions,
-  count(*) FILTER (WHERE type = 'CaseReworked') AS failed_verifications
-FROM new_events WHERE type IN ('CaseDispatched', 'CaseAcknowledged', 'CaseResolved',
-  'CaseClosed', 'ExtensionApproved', 'CaseReworked') GROUP BY case_id
-"""
+# What 0009 built, read from it rather than copied (a migration is never edited once deployed).
+_facts = import_module("services.store.migrations.versions.0009_case_facts")
+PLACE, FACTS = _facts.PLACE, _facts.FACTS
+FOLDED = _facts.FOLD.format(source="new_events")
 FOLDED_INTO = """
     LEAST(f.dispatched_at, e.dispatched_at),
     LEAST(f.acknowledged_at, e.acknowledged_at),
@@ -48,10 +40,6 @@ FOLDED_INTO = """
     f.resolutions + e.resolutions,
     f.failed_verifications + e.failed_verifications
 """
-FACTS = (
-    "dispatched_at, acknowledged_at, resolved_at, closed_at, postponed, resolutions, "
-    "failed_verifications"
-)
 
 
 def _functions(*, dispatched: bool, only_changes: bool) -> str:
