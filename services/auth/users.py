@@ -137,7 +137,7 @@ _PRINCIPAL = (
     "FROM app_user u WHERE u.id = :id AND u.active"
 )
 # Sent by `services.store.direct` (psycopg placeholders).
-_SESSION_PRINCIPAL = _PRINCIPAL.replace(":id", "%(id)s") + (
+_SESSION_PRINCIPAL = direct.placeholders(_PRINCIPAL, ["id"]) + (
     " AND EXISTS (SELECT 1 FROM auth_session s WHERE s.id = %(sid)s "
     "AND s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())"
 )

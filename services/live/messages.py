@@ -100,11 +100,9 @@ def recent_messages(engine: Engine, principal: Principal, limit: int = 30) -> or
     one JSON array (sent as it is in a first snapshot's `events`): each the message a replay
     builds for that event."""
     where, params = scope_sql(principal)
-    for name in params:  # the scope's SQL names its parameters as SQLAlchemy does
-        where = where.replace(f":{name}", f"%({name})s")
     row = direct.fetch_one(
         engine,
-        _RECENT.replace("{where}", where),
+        _RECENT.replace("{where}", direct.placeholders(where, params)),
         {**params, "limit": limit, "fields": list(DETAIL_FIELDS)},
     )
     return orjson.Fragment(row[0] if row else "[]")

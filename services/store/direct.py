@@ -17,7 +17,7 @@ mapping behave as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -32,6 +32,14 @@ def fetch_one(engine: Engine, query: str, params: Mapping[str, Any]) -> tuple[An
     """Runs `query` (psycopg placeholders: `%(name)s`) on its own, committed when it returns,
     on a connection of `engine`'s pool; returns its first row as a tuple (None if none)."""
     return _run(engine, query, params, psycopg.Cursor.fetchone)
+
+
+def placeholders(query: str, names: Iterable[str]) -> str:
+    """`query`, written with SQLAlchemy's named parameters (`:name`), with psycopg's
+    (`%(name)s`) for `names`, so text shared with SQLAlchemy readers can be sent here."""
+    for name in sorted(names, key=len, reverse=True):  # `:a_b` before `:a`
+        query = query.replace(f":{name}", f"%({name})s")
+    return query
 
 
 def fetch_all(engine: Engine, query: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
