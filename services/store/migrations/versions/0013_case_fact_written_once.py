@@ -42,12 +42,13 @@ FOLDED_INTO = """
 """
 
 
-def _functions(*, dispatched: bool, only_changes: bool) -> str:
-    taken = ", dispatched_at" if dispatched else ""
+def _functions(*, written_once: bool) -> str:
+    """The two trigger functions: as this revision makes them, or as 0009 left them."""
+    taken = ", dispatched_at" if written_once else ""
     changed = (
         f" AND ({', '.join('f.' + name.strip() for name in FACTS.split(','))}) "
         f"IS DISTINCT FROM ({FOLDED_INTO})"
-        if only_changes
+        if written_once
         else ""
     )
     return f"""
@@ -70,8 +71,8 @@ END $$;
 
 
 def upgrade() -> None:
-    op.execute(_functions(dispatched=True, only_changes=True))
+    op.execute(_functions(written_once=True))
 
 
 def downgrade() -> None:
-    op.execute(_functions(dispatched=False, only_changes=False))
+    op.execute(_functions(written_once=False))
