@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar, cast
@@ -113,10 +114,11 @@ def make_batch_router(
                 refused.append((event, str(exc)))
         taken.sort(key=lambda pair: pair[0].category_code)
         event_of = {id(command): event for command, event in taken}
+        applied: list[tuple[RegisterReport, CaseOutcome]] = []
         for done in _side_by_side(register, _share(taken, min(lanes, len(taken) // min_per_lane))):
             refused.extend((event_of[id(command)], str(exc)) for command, exc in done.rejected)
-            for command, outcome in done.outcomes:
-                _log(command, outcome)
+            applied.extend(pair for pair in done.outcomes if pair[1].applied)
+        _log(applied)
         position = {id(event): i for i, event in enumerate(events)}
         return sorted(refused, key=lambda pair: position[id(pair[0])])  # in offset order
 
@@ -178,16 +180,24 @@ def _command(event: Event) -> RegisterReport:
         raise Rejected(str(exc)) from exc
 
 
-def _log(command: RegisterReport, outcome: CaseOutcome) -> None:
-    if outcome.applied:
-        log.info(
-            "case %s of report %s: %s%s",
-            outcome.case_id,
-            command.report_id,
-            outcome.state,
-            f" → {outcome.department_code}" if outcome.department_code else "",
-            extra={"case_id": outcome.case_id, "report_id": command.report_id},
-        )
+def _log(applied: list[tuple[RegisterReport, CaseOutcome]]) -> None:
+    """One line for the cases a batch created: how many of each state, and every case with its
+    report, state and department in `cases` (a line per case cost more than the case's own
+    Python work at thousands a second, and flooded the log store as much)."""
+    if not applied:
+        return
+    states = Counter(outcome.state for _, outcome in applied)
+    log.info(
+        "%d cases: %s", len(applied), ", ".join(f"{n} {s}" for s, n in sorted(states.items())),
+        extra={
+            "count": len(applied),
+            "cases": [
+                {"case_id": outcome.case_id, "report_id": command.report_id,
+                 "state": outcome.state, "department_code": outcome.department_code}
+                for command, outcome in applied
+            ],
+        },
+    )  # fmt: skip
 
 
 def run_router(

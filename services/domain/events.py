@@ -21,7 +21,14 @@ class Satisfaction(StrEnum):
     dissatisfied = "dissatisfied"  # 不满意
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # JSON-ready as they are
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most fields: one lookup instead of the checks below
+        return value
+    if type(value) is datetime:
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):

@@ -5,7 +5,8 @@ A log call names the things it is about through `extra`:
     log.info("case registered", extra={"case_id": case_id, "report_id": report_id})
 
 and the line carries them as top-level fields next to the time, level, logger and message, so a
-log store can find every line about one case or report.
+log store can find every line about one case or report. A line about many cases at once (the
+router's, one per batch) lists them in `cases`, each with its ids.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ CONTEXT_FIELDS = (
     "duration_ms",
     "user_id",
     "count",
+    "cases",
 )
+# Context values written as they are (JSON-ready); any other value is written as its `str`.
+_AS_IS = (int, float, bool, list, dict)
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,10 +52,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        given = record.__dict__
         for name in CONTEXT_FIELDS:
-            value = getattr(record, name, None)
+            value = given.get(name)
             if value is not None:
-                line[name] = value if isinstance(value, int | float | bool) else str(value)
+                line[name] = value if isinstance(value, _AS_IS) else str(value)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -61,7 +66,7 @@ class JsonFormatter(logging.Formatter):
         try:
             return orjson.dumps(line).decode()
         except TypeError:  # text orjson refuses (a lone surrogate) or an integer past 64 bits
-            return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+            return json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 
 from services.observability.logs import JsonFormatter, configure_logging
 
@@ -66,3 +67,16 @@ def test_a_message_orjson_refuses_is_still_one_json_line():
     line = JsonFormatter().format(record)
     assert "\n" not in line
     assert json.loads(line)["case_id"] == "c-3"
+
+
+def test_a_line_about_many_cases_lists_them_as_json():
+    case_id = uuid.UUID("0b5e1c1e-2a34-4d0a-9a51-6f3f2b2b7c01")
+    cases = [{"case_id": case_id, "report_id": "r-1", "state": "dispatched"}]
+    body = json.loads(JsonFormatter().format(_record(count=1, cases=cases)))
+    assert body["count"] == 1
+    assert body["cases"] == [{"case_id": str(case_id), "report_id": "r-1", "state": "dispatched"}]
+
+
+def test_a_line_orjson_refuses_is_still_written_with_its_cases():
+    body = json.loads(JsonFormatter().format(_record(cases=[{"note": "\ud800", "n": 2**70}])))
+    assert body["cases"] == [{"note": "\ud800", "n": 2**70}]
