@@ -43,16 +43,21 @@ def serve(host: str, port: int, log_level: str, threads: int, server: str) -> No
     configure_logging(log_level)
     config = Config.from_env()
     click.echo(f"gridflow serving on http://{host}:{port}/")
+    from services.runtime import settle_heap
+
     if server == "gunicorn":
         from services.serving import GridflowServer
 
-        GridflowServer(config, host, port, threads, log_level).run()
+        gunicorn = GridflowServer(config, host, port, threads, log_level)
+        settle_heap()  # the app built: its worker, forked from here, inherits the frozen heap
+        gunicorn.run()
         return
     from services.app import create_app
 
     app = create_app(config)
     live = app.extensions["gridflow.live"]
     live.start()
+    settle_heap()
     try:
         # Threading mode with simple-websocket: one thread per connection, real WebSockets.
         live.socketio.run(

@@ -16,6 +16,7 @@ METRICS_HELP = "serve Prometheus /metrics on this port (default GRIDFLOW_METRICS
 @click.option("--metrics-port", type=int, default=None, help=METRICS_HELP)
 def relay(log_level: str, metrics_port: int | None) -> None:
     """Publish the outbox to Kafka (runs until SIGTERM/SIGINT; several may run)."""
+    from services.runtime import settle_heap
     from streams.process import configure_logging, start_metrics, stop_on_signals
     from streams.relay import run_relay
 
@@ -24,6 +25,7 @@ def relay(log_level: str, metrics_port: int | None) -> None:
     config = Config.from_env()
     metrics = start_metrics(config, metrics_port, outbox=True)
     click.echo("gridflow relay: publishing the outbox", err=True)
+    settle_heap()
     try:
         run_relay(config, stop)
     finally:
@@ -44,6 +46,7 @@ def relay(log_level: str, metrics_port: int | None) -> None:
 def router(log_level: str, group: str, metrics_port: int | None) -> None:
     """Register, deduplicate and dispatch every captured report (runs until SIGTERM/SIGINT;
     any number may run in one consumer group)."""
+    from services.runtime import settle_heap
     from streams.process import configure_logging, start_metrics, stop_on_signals
     from streams.router import run_router
 
@@ -52,6 +55,7 @@ def router(log_level: str, group: str, metrics_port: int | None) -> None:
     config = Config.from_env()
     metrics = start_metrics(config, metrics_port)
     click.echo("gridflow router: consuming reports", err=True)
+    settle_heap()
     try:
         run_router(config, stop, group=group)
     finally:

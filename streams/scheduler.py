@@ -127,6 +127,7 @@ def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = syste
 def scheduler(log_level: str, once: bool, ledgers: bool, metrics_port: int | None) -> None:
     """SLA sweeper and daily ledgers (runs until SIGTERM/SIGINT; several may run, one sweep
     is active at a time)."""
+    from services.runtime import settle_heap
     from streams.process import configure_logging, start_metrics, stop_on_signals
 
     configure_logging(log_level)
@@ -147,6 +148,7 @@ def scheduler(log_level: str, once: bool, ledgers: bool, metrics_port: int | Non
     stop = stop_on_signals()
     metrics = start_metrics(config, metrics_port, cases=True)
     click.echo("gridflow scheduler: SLA sweep and daily ledgers", err=True)
+    settle_heap()
     try:
         run_scheduler(config, stop)
     finally:
