@@ -78,6 +78,10 @@ def reject_nul(data: Any, path: tuple[Any, ...] = ()) -> None:
 def validate(model: type[M], data: Any, prefix: str = "") -> M:
     """`model` built from `data`, or Unprocessable (422)."""
     reject_nul(data)
+    return _build(model, data, prefix)
+
+
+def _build(model: type[M], data: Any, prefix: str = "") -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -106,6 +110,20 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+def _may_nest_deeper(raw: bytes | str, limit: int) -> bool:
+    # Nesting past `limit` takes more than `limit` brackets in the text, in any encoding
+    # json reads (each '[' or '{' is its byte, 0x5B or 0x7B, in UTF-8, UTF-16 and UTF-32).
+    if isinstance(raw, bytes):
+        return raw.count(b"[") + raw.count(b"{") > limit
+    return raw.count("[") + raw.count("{") > limit
+
+
+def _may_hold_nul(raw: bytes) -> bool:
+    # A NUL in parsed JSON comes from a `\u0000` escape (a raw control character is not JSON)
+    # or from a UTF-16/32 text, whose ASCII characters hold zero bytes.
+    return b"\\u0000" in raw or b"\x00" in raw
+
+
 def parse_json(raw: bytes | str, field: str = "body") -> Any:
     """`raw` parsed as JSON: 400 naming `field` when it is not JSON or is nested deeper than
     MAX_JSON_DEPTH levels (a document built to exhaust the parser is refused, not a 500)."""
@@ -116,7 +134,7 @@ def parse_json(raw: bytes | str, field: str = "body") -> Any:
         raise InvalidInput(f"{what} is nested too deeply", field=field) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{what} is not valid JSON: {exc}", field=field) from exc
-    if _depth_exceeds(data, MAX_JSON_DEPTH):
+    if _may_nest_deeper(raw, MAX_JSON_DEPTH) and _depth_exceeds(data, MAX_JSON_DEPTH):
         raise InvalidInput(f"{what} is nested more than {MAX_JSON_DEPTH} levels", field=field)
     return data
 
@@ -124,18 +142,25 @@ def parse_json(raw: bytes | str, field: str = "body") -> Any:
 def json_object(max_bytes: int = 1024 * 1024) -> Any:
     """The request body parsed as JSON (400 if it is not JSON or nested too deeply, 413 if too
     large)."""
+    return _json_request(max_bytes)[1]
+
+
+def _json_request(max_bytes: int) -> tuple[bytes, Any]:
     check_size(max_bytes)
     raw = request.get_data(cache=True)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"the body is over the limit of {max_bytes} bytes", field="body")
     if not raw:
         raise InvalidInput("a JSON body is required", field="body")
-    return parse_json(raw)
+    return raw, parse_json(raw)
 
 
 def json_body(model: type[M], max_bytes: int = 1024 * 1024) -> M:
     """The JSON body validated by `model` (400 malformed, 413 too large, 422 invalid)."""
-    return validate(model, json_object(max_bytes))
+    raw, data = _json_request(max_bytes)
+    if _may_hold_nul(raw):
+        reject_nul(data)
+    return _build(model, data)
 
 
 class UnsupportedMediaType(ApiError):
