@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
+_CURSOR = "gridflow.direct.cursor"  # in the pooled connection's `info`
 
 
 def fetch_one(engine: Engine, query: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -54,13 +55,24 @@ def _run(engine: Engine, query: str, params: Mapping[str, Any], fetch: Callable[
         try:
             conn.autocommit = True
             try:
-                return fetch(conn.execute(query, params, prepare=True))
+                return fetch(_cursor(fairy, conn).execute(query, params, prepare=True))
             finally:
                 conn.autocommit = False  # as SQLAlchemy expects its connections back
         except psycopg.Error as exc:
             raise _as_sqlalchemy(engine, fairy, conn, query, params, exc) from exc
     finally:
         fairy.close()
+
+
+def _cursor(fairy, conn: psycopg.Connection) -> psycopg.Cursor:
+    """The connection's cursor for `fetch_one`/`fetch_all`, made once and reused: a new cursor
+    sets up its adapters and looks up the loader of each result column again on its first
+    statement. Its rows are fetched before the connection goes back to the pool, so reusing it
+    never replaces a result someone still reads."""
+    cursor = fairy.info.get(_CURSOR)
+    if cursor is None or cursor.connection is not conn or cursor.closed:
+        cursor = fairy.info[_CURSOR] = conn.cursor()
+    return cursor
 
 
 class Statements:
