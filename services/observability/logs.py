@@ -5,8 +5,13 @@ A log call names the things it is about through `extra`:
     log.info("case registered", extra={"case_id": case_id, "report_id": report_id})
 
 and the line carries them as top-level fields next to the time, level, logger and message, so a
-log store can find every line about one case or report. A line about many cases at once (the
-router's, one per batch) lists them in `cases`, each with its ids.
+log store can find every line about one case or report. Many such lines can come from one log
+call, as the router writes a line per case of a batch:
+
+    log.info("%d cases", n, extra={"each": [{"msg": "case …", "case_id": …}, …]})
+
+writes one line per item of `each`, with the call's time, level and logger and the item's
+message and context fields (and no line for the call itself).
 """
 
 from __future__ import annotations
@@ -36,37 +41,47 @@ CONTEXT_FIELDS = (
     "duration_ms",
     "user_id",
     "count",
-    "cases",
 )
-# Context values written as they are (JSON-ready); any other value is written as its `str`.
-_AS_IS = (int, float, bool, list, dict)
+# Context values written as they are; any other value is written as its `str`.
+_AS_IS = (int, float, bool)
 
 
 class JsonFormatter(logging.Formatter):
     """Formats a record as one line of JSON: ts, level, logger, msg, context fields, exc."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
+        head = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
         }
-        given = record.__dict__
-        for name in CONTEXT_FIELDS:
-            value = given.get(name)
-            if value is not None:
-                line[name] = value if isinstance(value, _AS_IS) else str(value)
+        each = getattr(record, "each", None)
+        if each is not None:  # one line per item, none for the call
+            return "\n".join(_dumps(_with_context({**head, "msg": str(item.get("msg"))}, item))
+                             for item in each)  # fmt: skip
+        line = _with_context({**head, "msg": record.getMessage()}, record.__dict__)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         elif record.exc_text:
             line["exc"] = record.exc_text
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        try:
-            return orjson.dumps(line).decode()
-        except TypeError:  # text orjson refuses (a lone surrogate) or an integer past 64 bits
-            return json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str)
+        return _dumps(line)
+
+
+def _with_context(line: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    for name in CONTEXT_FIELDS:
+        value = given.get(name)
+        if value is not None:
+            line[name] = value if isinstance(value, _AS_IS) else str(value)
+    return line
+
+
+def _dumps(line: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(line).decode()
+    except TypeError:  # text orjson refuses (a lone surrogate) or an integer past 64 bits
+        return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

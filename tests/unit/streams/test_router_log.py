@@ -1,4 +1,4 @@
-"""The router's log: one JSON line per batch, naming every case it created with its report."""
+"""The router's log: a JSON line per case it created, with the case and report ids as fields."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def lines():
         logger.propagate = saved[1]
 
 
-def test_one_line_counts_the_batch_by_state_and_names_each_case_and_report(lines):
+def test_a_line_per_case_names_its_report_state_and_department(lines):
     reports = [uuid.uuid4() for _ in range(3)]
     cases = [uuid.uuid4() for _ in range(3)]
     outcomes = [
@@ -41,16 +41,17 @@ def test_one_line_counts_the_batch_by_state_and_names_each_case_and_report(lines
         CaseOutcome(True, cases[1], "merged"),
         CaseOutcome(True, cases[2], "dispatched", "roads"),
     ]
-    applied = [(SimpleNamespace(report_id=r), o) for r, o in zip(reports, outcomes, strict=True)]
-    _log(applied)
-    [line] = lines()
-    assert line["msg"] == "3 cases: 2 dispatched, 1 merged"
-    assert line["count"] == 3
-    assert line["cases"] == [
-        {"case_id": str(c), "report_id": str(r), "state": s, "department_code": d}
-        for c, r, s, d in zip(cases, reports, ["dispatched", "merged", "dispatched"],
-                              ["police", None, "roads"], strict=True)
-    ]  # fmt: skip
+    _log([(SimpleNamespace(report_id=r), o) for r, o in zip(reports, outcomes, strict=True)])
+    written = lines()
+    assert [(x["case_id"], x["report_id"]) for x in written] == [
+        (str(c), str(r)) for c, r in zip(cases, reports, strict=True)
+    ]
+    assert [x["msg"] for x in written] == [
+        f"case {cases[0]} of report {reports[0]}: dispatched → police",
+        f"case {cases[1]} of report {reports[1]}: merged",
+        f"case {cases[2]} of report {reports[2]}: dispatched → roads",
+    ]
+    assert all(x["logger"] == "streams.router" and x["level"] == "INFO" for x in written)
 
 
 def test_a_batch_that_created_nothing_writes_no_line(lines):

@@ -69,14 +69,20 @@ def test_a_message_orjson_refuses_is_still_one_json_line():
     assert json.loads(line)["case_id"] == "c-3"
 
 
-def test_a_line_about_many_cases_lists_them_as_json():
+def test_one_call_with_each_writes_a_line_per_item_with_its_own_ids():
     case_id = uuid.UUID("0b5e1c1e-2a34-4d0a-9a51-6f3f2b2b7c01")
-    cases = [{"case_id": case_id, "report_id": "r-1", "state": "dispatched"}]
-    body = json.loads(JsonFormatter().format(_record(count=1, cases=cases)))
-    assert body["count"] == 1
-    assert body["cases"] == [{"case_id": str(case_id), "report_id": "r-1", "state": "dispatched"}]
+    each = [{"msg": "case one", "case_id": case_id, "report_id": "r-1", "secret": "no"},
+            {"msg": "case two", "case_id": "c-2", "partition": 3}]  # fmt: skip
+    text = JsonFormatter().format(_record(each=each, case_id="call-level"))
+    lines = [json.loads(x) for x in text.split("\n")]
+    assert [x["msg"] for x in lines] == ["case one", "case two"]
+    assert lines[0]["case_id"] == str(case_id) and lines[0]["report_id"] == "r-1"
+    assert lines[1]["case_id"] == "c-2" and lines[1]["partition"] == 3
+    assert "report_id" not in lines[1] and "secret" not in lines[0]
+    assert all(x["level"] == "INFO" and x["logger"] == "gridflow.test" for x in lines)
+    assert lines[0]["ts"] == lines[1]["ts"]
 
 
-def test_a_line_orjson_refuses_is_still_written_with_its_cases():
-    body = json.loads(JsonFormatter().format(_record(cases=[{"note": "\ud800", "n": 2**70}])))
-    assert body["cases"] == [{"note": "\ud800", "n": 2**70}]
+def test_a_line_orjson_refuses_is_still_written():
+    body = json.loads(JsonFormatter().format(_record(case_id="\ud800", count=2**70)))
+    assert body["case_id"] == "\ud800" and body["count"] == 2**70
