@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -33,14 +34,20 @@ def envelope(
     payload: dict[str, Any],
     *,
     occurred_at: datetime | None = None,
-    event_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | str | None = None,
 ) -> dict[str, Any]:
     """Wraps a payload in the one envelope every gridflow event uses."""
-    occurred_at = occurred_at or datetime.now(UTC)
     return {
         "event_id": str(event_id or uuid.uuid4()),
         "type": event_type,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        "occurred_at": _utc_text(occurred_at or datetime.now(UTC)),
         "schema_version": SCHEMA_VERSION,
         "payload": payload,
     }
+
+
+@lru_cache(maxsize=256)
+def _utc_text(moment: datetime) -> str:
+    """An instant as ISO-8601 in UTC. Remembered: the events written together (a batch's
+    cases, a case's registration and dispatch) mostly share one instant."""
+    return moment.astimezone(UTC).isoformat()

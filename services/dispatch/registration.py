@@ -127,7 +127,8 @@ def _decide(
     due: dict[CategoryTerms, tuple[datetime | None, datetime | None]] = {}
     for i, cmd in enumerate(commands):
         case_id, terms = ids[i], data.terms[cmd.category_code]
-        facts = CaseFacts(case_id=str(case_id), state=CaseState.reported)
+        case_text = str(case_id)
+        facts = CaseFacts(case_id=case_text, state=CaseState.reported)
         row = _case_row(case_id, cmd, terms)
         writes.cases.append(row)
         if cmd.handled_on_spot:
@@ -156,7 +157,7 @@ def _decide(
         if decision.fallback:
             # 立案 needs a place and a department: the operators decide (register, reject, merge).
             row.update(route_reason=decision.reason, ruleset_version=data.ruleset_version)
-            held = CaseHeldForIntake(str(case_id), None, now, reason=decision.reason)
+            held = CaseHeldForIntake(case_text, None, now, reason=decision.reason)
             writes.events.append((case_id, held))
             outcomes.append(
                 CaseOutcome(True, case_id, CaseState.reported.value, reason=decision.reason)
@@ -172,7 +173,7 @@ def _decide(
                 resolve_limit_minutes=terms.resolve_limit_minutes,
             )  # fmt: skip
         ack_due, resolve_due = due[terms]
-        registered = CaseFacts(case_id=str(case_id), state=registration.new_state)
+        registered = CaseFacts(case_id=case_text, state=registration.new_state)
         transition = apply(
             registered, CaseAction.dispatch, actor=None, at=now,
             department_code=decision.department_code, ack_due=ack_due, resolve_due=resolve_due,
@@ -204,12 +205,25 @@ def _write(uow: UnitOfWork, writes: _Writes) -> None:
 
 def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> None:
     entries = []
-    for (case_id, event), event_id in zip(events, _new_ids(len(events)), strict=True):
+    for (_, event), event_id in zip(events, _new_id_texts(len(events)), strict=True):
         wrapped = envelope(event.type, event.as_payload(), occurred_at=event.at, event_id=event_id)
-        entries.append({"case_id": str(case_id), "actor": event.actor,
+        entries.append({"case_id": event.case_id, "actor": event.actor,
                         "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
     store.insert_events(uow.conn, CASE_EVENTS, entries)
     uow.recorded.extend(e["envelope"] for e in entries)
+
+
+def _new_id_texts(count: int) -> list[str]:
+    """`count` random (version 4) ids as text, without building `uuid.UUID`s (an event id is
+    only ever written out)."""
+    raw = bytearray(os.urandom(16 * count))
+    texts = []
+    for i in range(0, 16 * count, 16):
+        raw[i + 6] = raw[i + 6] & 0x0F | 0x40  # version 4
+        raw[i + 8] = raw[i + 8] & 0x3F | 0x80  # RFC 4122 variant
+        h = raw[i : i + 16].hex()
+        texts.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return texts
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:
