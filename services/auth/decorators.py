@@ -33,7 +33,7 @@ class TooManyRequests(ApiError):
 
 def bearer_token() -> str | None:
     """The token of an `Authorization: Bearer …` header, if any."""
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import jwt
 from sqlalchemy import Connection, Engine, text
@@ -63,38 +64,58 @@ def _encode(config: Config, claims: dict[str, object], ttl_s: int) -> str:
     return jwt.encode(body, _key(config), algorithm=ALGORITHM)
 
 
+class _Verified(NamedTuple):
+    """A token's claims as verified, with the session and account they name (None when
+    `sid` is no UUID or `sub` no integer: such a token is refused once its expiry and type
+    are checked)."""
+
+    claims: dict[str, object]
+    session_id: uuid.UUID | None
+    user_id: int | None
+
+
 @functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)
-def _verified(key: bytes, token: str) -> dict[str, object]:
+def _verified(key: bytes, token: str) -> _Verified:
     """The claims of a token whose signature, issuer and claims checked out at some moment.
 
     Cached (a failure raises and is never cached): what a token says cannot change, and the
-    one thing that depends on time, its expiry, is checked again on every use by `_decode`.
+    one thing that depends on time, its expiry, is checked again on every use by `_check`.
     Revocation is never answered from here: `decode_access` asks the database each time."""
-    return jwt.decode(
+    claims = jwt.decode(
         token,
         key,
         algorithms=[ALGORITHM],
         issuer=ISSUER,
         options={"require": ["exp", "iat", "sub", "sid", "jti", "typ"]},
     )
-
-
-def _decode(config: Config, token: str, kind: str) -> dict[str, object]:
     try:
-        claims = dict(_verified(_key(config), token))
+        return _Verified(claims, uuid.UUID(str(claims["sid"])), int(str(claims["sub"])))
+    except ValueError:
+        return _Verified(claims, None, None)
+
+
+def _check(config: Config, token: str, kind: str) -> _Verified:
+    try:
+        verified = _verified(_key(config), token)
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken("invalid token") from exc
+    claims = verified.claims
     if not time.time() < int(str(claims["exp"])):
         raise InvalidToken("token expired")
     if claims.get("typ") != kind:
         raise InvalidToken(f"not an {kind} token")
-    try:
-        claims["sid"] = uuid.UUID(str(claims["sid"]))
-        claims["user_id"] = int(str(claims["sub"]))
-    except ValueError as exc:
-        raise InvalidToken("invalid token") from exc
+    if verified.session_id is None:
+        raise InvalidToken("invalid token")
+    return verified
+
+
+def _decode(config: Config, token: str, kind: str) -> dict[str, object]:
+    verified = _check(config, token, kind)
+    claims = dict(verified.claims)
+    claims["sid"] = verified.session_id
+    claims["user_id"] = verified.user_id
     return claims
 
 
@@ -175,11 +196,12 @@ def decode_access(config: Config, engine: Engine, token: str) -> Principal:
     """The Principal behind an access token, checked against revocation and the account's
     current state (role, cells, active). Raises InvalidToken. Safe to call from any process
     that shares the database (API views, the Socket.IO connect handler)."""
-    claims = _decode(config, token, "access")
+    verified = _check(config, token, "access")
+    session_id, user_id = verified.session_id, verified.user_id
 
     def check() -> Principal | None:
         # One statement, nothing written: no transaction around it (no BEGIN, no ROLLBACK).
-        return session_principal(engine, claims["sid"], int(str(claims["user_id"])))
+        return session_principal(engine, session_id, user_id)
 
     principal = retry_on_disconnect(check)
     if principal is None:
