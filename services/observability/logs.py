@@ -89,6 +89,8 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
 
     Called once by each process's entry point (serve, relay, router, scheduler); replaces any
     handler already on the root logger so no line is written twice or as plain text."""
+    # A record would look up its thread, process and multiprocessing names: no line shows them.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
