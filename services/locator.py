@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 MAX_ACCURACY_SNAP_M = 100.0
 _RECONNECT_S = 5.0
+# How often a lookup looks for a grid NOTIFY: each look is a read on the listening socket, and
+# lookups come hundreds a second; a new grid from another process is seen this much later.
+_CHECK_S = 0.1
 
 
 class InvalidAccuracy(ValueError):
@@ -51,14 +54,18 @@ class GridWatch:
         )
         self._conn: psycopg.Connection | None = None
         self._retry_at = 0.0
+        self._next_check = 0.0
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize | None = None
 
     def changed(self) -> bool:
-        """True when a NOTIFY arrived, or listening (re)started and one may have been missed."""
-        if not self._lock.acquire(blocking=False):
-            return False  # another thread is polling right now
+        """True when a NOTIFY arrived, or listening (re)started and one may have been missed;
+        looks at most every `_CHECK_S` (False in between)."""
+        now = time.monotonic()
+        if now < self._next_check or not self._lock.acquire(blocking=False):
+            return False  # looked a moment ago, or another thread is looking right now
         try:
+            self._next_check = now + _CHECK_S
             if self._conn is None:
                 return self._connect()
             try:
