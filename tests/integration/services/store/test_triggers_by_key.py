@@ -1,0 +1,112 @@
+"""The trail and the per-case facts, kept by statement-level triggers, reach the cases a
+statement wrote by key: a connection whose triggers first ran while the tables were small (a
+new installation, a router's first batch) does not go on reading every case there is once the
+tables have grown (migration 0015)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from services.events import CASE_EVENTS, envelope
+from services.store.case_batches import insert_events
+
+DISTRICT = "990202"  # a district of this test alone
+BATCH = 40  # cases per statement, as in a router's batch
+
+
+def _add_cases(conn, count: int) -> list[uuid.UUID]:
+    """`count` new reported cases (with their reports), in one statement each."""
+    prefix = f"T{uuid.uuid4().hex[:8]}-"
+    rows = conn.execute(
+        text(
+            "WITH r AS (INSERT INTO report (id, case_no, channel, category_code, description, "
+            "lat, lng, crs, placement, district_code, occurred_at, body_hash) "
+            "SELECT gen_random_uuid(), :p || g, 'grid', "
+            "(SELECT code FROM category ORDER BY code LIMIT 1), '测试', 29.9, 121.5, 'wgs84', "
+            "'inside', :d, now(), md5(:p || g) FROM generate_series(1, :n) g "
+            "RETURNING id, case_no, category_code) "
+            "INSERT INTO case_file (id, case_no, report_id, state, category_code, priority, "
+            "district_code, created_at) SELECT gen_random_uuid(), case_no, id, 'reported', "
+            "category_code, 'normal', :d, now() FROM r RETURNING id"
+        ),
+        {"p": prefix, "d": DISTRICT, "n": count},
+    )
+    return [r[0] for r in rows]
+
+
+def _write(conn, ids: list[uuid.UUID]) -> dict[str, dict[str, int]]:
+    """Three statements firing the triggers for `ids`: their events (trail, facts' fold), a
+    change of their state (facts' copy) and their ratings (facts' rating); returns, per
+    statement, the sequential scans it made of `case_file` and `case_fact`."""
+    scans: dict[str, dict[str, int]] = {}
+
+    def counted(name: str, run) -> None:
+        before = _seq_scans(conn)
+        run()
+        after = _seq_scans(conn)
+        scans[name] = {table: after[table] - before[table] for table in after}
+
+    at = datetime.now(UTC)
+    entries = []
+    for case_id in ids:
+        wrapped = envelope("CaseAcknowledged", {"case_id": str(case_id)}, occurred_at=at)
+        entries.append({"case_id": str(case_id), "actor": "dept-1", "at": wrapped["occurred_at"],
+                        "envelope": wrapped})  # fmt: skip
+    counted("events", lambda: insert_events(conn, CASE_EVENTS, entries))
+    counted("case", lambda: conn.execute(
+        text("UPDATE case_file SET state = 'registered' WHERE id = ANY(:ids)"), {"ids": ids}
+    ))  # fmt: skip
+    counted("rating", lambda: conn.execute(
+        text("INSERT INTO case_rating (case_id, rating, rated_by, rated_at) "
+             "SELECT id, 'satisfied', 'reporter', now() FROM unnest(CAST(:ids AS uuid[])) id"),
+        {"ids": ids},
+    ))  # fmt: skip
+    return scans
+
+
+def _seq_scans(conn) -> dict[str, int]:
+    """Sequential scans of the two tables in this transaction so far."""
+    rows = conn.execute(
+        text(
+            "SELECT relname, seq_scan FROM pg_stat_xact_user_tables "
+            "WHERE relname IN ('case_file', 'case_fact')"
+        )
+    )
+    counts = dict.fromkeys(("case_file", "case_fact"), 0)
+    counts.update({name: n for name, n in rows})
+    return counts
+
+
+def test_a_statement_reaches_its_cases_by_key_however_the_tables_grew(engine):
+    with engine.connect() as conn:  # one connection throughout, as a router keeps its own
+        with conn.begin():
+            _write(conn, _add_cases(conn, BATCH))  # the triggers' statements planned here
+        with engine.begin() as other:
+            _add_cases(other, 3000)  # the tables grow tenfold and more
+        with conn.begin():
+            ids = _add_cases(conn, BATCH)
+            scans = _write(conn, ids)
+            facts = conn.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE state = 'registered' AND rating = 'satisfied' "
+                    "AND acknowledged_at IS NOT NULL), count(*) FROM case_fact "
+                    "WHERE case_id = ANY(:ids)"
+                ),
+                {"ids": ids},
+            ).one()
+            trail = conn.execute(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'case.CaseAcknowledged' "
+                    "AND subject = ANY(:s) AND after->>'state' = 'reported'"
+                ),
+                {"s": [f"case:{i}" for i in ids]},
+            ).scalar_one()
+
+    assert tuple(facts) == (BATCH, BATCH)  # what the triggers keep is still all there
+    assert trail == BATCH
+    assert scans["events"] == {"case_file": 0, "case_fact": 0}
+    assert scans["case"]["case_fact"] == 0
+    assert scans["rating"]["case_fact"] == 0
