@@ -120,10 +120,14 @@ def reports_and_cases(
     ids = set(report_ids)
     if not ids:
         return {}
+    # Each id looked up by key (a LATERAL subquery the planner may not merge into a join):
+    # `r.id = ANY(ids)` had a plan, kept by the router's connection from its first batches while
+    # `report` was small, that read the whole table for every batch.
     rows = conn.execute(
         text(
             "SELECT r.id, (SELECT c.id FROM case_file c WHERE c.report_id = r.id) "
-            "FROM report r WHERE r.id = ANY(CAST(:ids AS uuid[]))"
+            "FROM unnest(CAST(:ids AS uuid[])) AS u(id) "
+            "CROSS JOIN LATERAL (SELECT r.id FROM report r WHERE r.id = u.id OFFSET 0) r"
         ),
         {"ids": _uuids(ids)},
     )

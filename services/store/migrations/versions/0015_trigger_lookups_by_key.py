@@ -49,7 +49,8 @@ TRAIL = _trail.UPGRADE.replace(_trail.AFTER + " AS facts", "c.facts").replace(_J
 
 
 def _differs(columns: str, values: str) -> str:
-    return f"({', '.join('f.' + c.strip() for c in columns.split(','))}) IS DISTINCT FROM ({values})"
+    stored = ", ".join("f." + c.strip() for c in columns.split(","))
+    return f"({stored}) IS DISTINCT FROM ({values})"
 
 
 _PLACE_OF_N = ", ".join("n." + c.strip() for c in _facts.PLACE.split(","))

@@ -12,29 +12,9 @@ from sqlalchemy import text
 
 from services.events import CASE_EVENTS, envelope
 from services.store.case_batches import insert_events
+from tests.integration.services.store.tables import add_cases
 
-DISTRICT = "990202"  # a district of this test alone
 BATCH = 40  # cases per statement, as in a router's batch
-
-
-def _add_cases(conn, count: int) -> list[uuid.UUID]:
-    """`count` new reported cases (with their reports), in one statement each."""
-    prefix = f"T{uuid.uuid4().hex[:8]}-"
-    rows = conn.execute(
-        text(
-            "WITH r AS (INSERT INTO report (id, case_no, channel, category_code, description, "
-            "lat, lng, crs, placement, district_code, occurred_at, body_hash) "
-            "SELECT gen_random_uuid(), :p || g, 'grid', "
-            "(SELECT code FROM category ORDER BY code LIMIT 1), '测试', 29.9, 121.5, 'wgs84', "
-            "'inside', :d, now(), md5(:p || g) FROM generate_series(1, :n) g "
-            "RETURNING id, case_no, category_code) "
-            "INSERT INTO case_file (id, case_no, report_id, state, category_code, priority, "
-            "district_code, created_at) SELECT gen_random_uuid(), case_no, id, 'reported', "
-            "category_code, 'normal', :d, now() FROM r RETURNING id"
-        ),
-        {"p": prefix, "d": DISTRICT, "n": count},
-    )
-    return [r[0] for r in rows]
 
 
 def _write(conn, ids: list[uuid.UUID]) -> dict[str, dict[str, int]]:
@@ -83,11 +63,11 @@ def _seq_scans(conn) -> dict[str, int]:
 def test_a_statement_reaches_its_cases_by_key_however_the_tables_grew(engine):
     with engine.connect() as conn:  # one connection throughout, as a router keeps its own
         with conn.begin():
-            _write(conn, _add_cases(conn, BATCH))  # the triggers' statements planned here
+            _write(conn, add_cases(conn, BATCH))  # the triggers' statements planned here
         with engine.begin() as other:
-            _add_cases(other, 3000)  # the tables grow tenfold and more
+            add_cases(other, 3000)  # the tables grow tenfold and more
         with conn.begin():
-            ids = _add_cases(conn, BATCH)
+            ids = add_cases(conn, BATCH)
             scans = _write(conn, ids)
             facts = conn.execute(
                 text(
