@@ -65,10 +65,13 @@ class Config:
     outbox_keep_hours: float = 24.0
     processed_event_keep_days: float = 14.0
     # The router applies up to this many reports of a poll in one transaction (1: one each);
-    # a poll holds up to max(200, this) records.
-    router_batch_size: int = 200
-    # …split into this many transactions side by side, each category's reports in one of them.
-    router_lanes: int = 2
+    # a poll holds up to max(200, this) records. Polls are that large only when reports wait
+    # (a backlog after an outage, a burst): then a batch's fixed costs (its statements, its
+    # commit, the offsets' commit) are shared by more reports.
+    router_batch_size: int = 800
+    # …split into this many transactions side by side, each category's reports in one of them
+    # (at least 50 reports in each): while one waits for PostgreSQL the others run.
+    router_lanes: int = 4
     # …fetched once about a full poll is there or after this wait (ms; 0: at once): under a
     # trickle, fewer and larger polls (their fixed costs shared) for at most this much latency.
     router_fetch_wait_ms: int = 50
