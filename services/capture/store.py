@@ -25,10 +25,10 @@ REPORT_PKEY = "report_pkey"
 
 # Reports come as one JSON array (`jsonb_to_recordset`), each with its place in the batch (`ord`).
 # A report already stored under its id (a replay) is found by a lookup of its id (`stored`, a
-# scalar subquery: always the primary key's index). As `NOT EXISTS` it was an anti-join, and the
-# plan a pooled connection keeps for the statement, made while `report` was small, hashed the
-# whole table on every call as it grew (12,000 reports read per call 40 s into the ingest
-# benchmark).
+# scalar subquery: the primary key's index at any size but a few pages). As `NOT EXISTS` it was
+# an anti-join, and the plan a pooled connection keeps for the statement, made while `report`
+# was small, hashed the whole table on every call as it grew (12,000 reports read per call 40 s
+# into the ingest benchmark).
 # Case numbers: each (district, China day) counter is advanced once by the number of new reports
 # of the batch, which take the numbers in batch order. psycopg placeholders: the statement is
 # sent by `services.store.direct` (no SQLAlchemy).

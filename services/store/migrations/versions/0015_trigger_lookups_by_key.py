@@ -13,7 +13,9 @@ scanned `case_fact` as long for no row changed; the cost of a batch grew with ev
 registered until autovacuum analysed the tables.
 
 Each trigger now reaches the big table only through its primary key, in a form whose plan is
-that lookup whatever the size the planner saw:
+that lookup once the table holds more than a few pages (below that, a scan of those few pages,
+planned again when autovacuum analyses the table, every 10 % of growth); a table never analysed
+counts as 10 pages at least, so the lookup from the start:
 - the trail reads each event's case in a `LATERAL` subquery kept apart from the join
   (`OFFSET 0`: the planner may not merge it into a hash join), one index lookup per event;
 - the facts' three updates update one `case_fact` row per case of the statement, in case id
