@@ -68,7 +68,7 @@ class Config:
     # a poll holds up to max(200, this) records. Polls are that large only when reports wait
     # (a backlog after an outage, a burst): then a batch's fixed costs (its statements, its
     # commit, the offsets' commit) are shared by more reports.
-    router_batch_size: int = 800
+    router_batch_size: int = 1600
     # …split into this many transactions side by side, each category's reports in one of them
     # (at least 50 reports in each): while one waits for PostgreSQL the others run.
     router_lanes: int = 4
