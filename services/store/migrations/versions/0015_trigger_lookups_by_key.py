@@ -1,4 +1,4 @@
-"""The trail and the facts triggers look up the cases of a statement by key, at any table size.
+"""The trail and the facts triggers look up the cases of a statement by key, however it grew.
 
 The statement-level triggers (0009–0014) join their transition table (the rows the statement
 wrote) to a whole table: the trail's `new_events` to `case_file`, the facts' upkeep

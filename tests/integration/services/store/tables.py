@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
+
+from services.events import envelope
 
 DISTRICT = "990202"  # a district of these tests alone
 
@@ -27,3 +31,15 @@ def add_cases(conn, count: int) -> list[uuid.UUID]:
         {"p": prefix, "d": DISTRICT, "n": count},
     )
     return [r[0] for r in rows]
+
+
+def event_entries(case_ids: list[uuid.UUID], event_type: str, actor: str) -> list[dict[str, Any]]:
+    """One `event_type` event per case, at one instant, as `case_batches.insert_events` takes
+    them."""
+    at = datetime.now(UTC)
+    entries = []
+    for case_id in case_ids:
+        wrapped = envelope(event_type, {"case_id": str(case_id)}, occurred_at=at)
+        entries.append({"case_id": str(case_id), "actor": actor, "at": wrapped["occurred_at"],
+                        "envelope": wrapped})  # fmt: skip
+    return entries

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.capture.intake import CaptureReport, capture_report
-from services.events import CASE_EVENTS, envelope
+from services.events import CASE_EVENTS
 from services.live.messages import event_messages
 from services.store.case_batches import insert_events, reports_and_cases
-from tests.integration.services.store.tables import add_cases
+from tests.integration.services.store.tables import add_cases, event_entries
 
 TABLES = ("report", "case_file", "case_event")
 
@@ -60,12 +60,7 @@ def _capture(engine, category: str) -> uuid.UUID:
 
 
 def _events(engine, case_ids: list[uuid.UUID]) -> list[str]:
-    at = datetime.now(UTC)
-    entries = []
-    for case_id in case_ids:
-        wrapped = envelope("CaseNoteAdded", {"case_id": str(case_id)}, occurred_at=at)
-        entries.append({"case_id": str(case_id), "actor": "operator-1",
-                        "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
+    entries = event_entries(case_ids, "CaseNoteAdded", "operator-1")
     with engine.begin() as conn:
         insert_events(conn, CASE_EVENTS, entries)
     return [e["envelope"]["event_id"] for e in entries]

@@ -6,13 +6,12 @@ tables have grown (migration 0015)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from services.events import CASE_EVENTS, envelope
+from services.events import CASE_EVENTS
 from services.store.case_batches import insert_events
-from tests.integration.services.store.tables import add_cases
+from tests.integration.services.store.tables import add_cases, event_entries
 
 BATCH = 40  # cases per statement, as in a router's batch
 
@@ -29,12 +28,7 @@ def _write(conn, ids: list[uuid.UUID]) -> dict[str, dict[str, int]]:
         after = _seq_scans(conn)
         scans[name] = {table: after[table] - before[table] for table in after}
 
-    at = datetime.now(UTC)
-    entries = []
-    for case_id in ids:
-        wrapped = envelope("CaseAcknowledged", {"case_id": str(case_id)}, occurred_at=at)
-        entries.append({"case_id": str(case_id), "actor": "dept-1", "at": wrapped["occurred_at"],
-                        "envelope": wrapped})  # fmt: skip
+    entries = event_entries(ids, "CaseAcknowledged", "dept-1")
     counted("events", lambda: insert_events(conn, CASE_EVENTS, entries))
     counted("case", lambda: conn.execute(
         text("UPDATE case_file SET state = 'registered' WHERE id = ANY(:ids)"), {"ids": ids}
