@@ -30,7 +30,7 @@ from sqlalchemy import text
 from services.store.db import make_engine
 
 DISTRICT = "330211"
-OPERATOR_FEED_EVENT = "case_event"
+OPERATOR_FEED_EVENT = "case_events"  # a list of case events each time
 
 
 @dataclass
@@ -63,17 +63,18 @@ class Feed:
             ready.set()
 
         @client.on(OPERATOR_FEED_EVENT)
-        def _case_event(message):
+        def _case_events(messages):
             now = time.monotonic()
             with self.lock:
-                self.events += 1
-                if message.get("id") in self.seen_ids:
-                    self.repeated += 1
-                    return
-                self.seen_ids.add(message.get("id"))
-                if message.get("type") == "CaseDispatched":
-                    report_id = (message.get("case") or {}).get("report_id")
-                    self.dispatched.setdefault(report_id, now)
+                for message in messages:
+                    self.events += 1
+                    if message.get("id") in self.seen_ids:
+                        self.repeated += 1
+                        continue
+                    self.seen_ids.add(message.get("id"))
+                    if message.get("type") == "CaseDispatched":
+                        report_id = (message.get("case") or {}).get("report_id")
+                        self.dispatched.setdefault(report_id, now)
 
         client.connect(
             self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=60

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 # publish(event name, message, rooms): emits to this process's clients in those rooms (the
 # message a dict, or JSON text as an orjson.Fragment).
 Publish = Callable[[str, Any, list[str]], None]
+# publish_batch(event name, [(message, rooms), …]): emits to each client in any of those rooms
+# one packet with the list of the messages addressed to it, in order.
+PublishBatch = Callable[[str, list[tuple[Any, list[str]]]], None]
 TOPIC_REFRESH_S = 2.0
 ASSIGNED_REFRESH_S = 30.0
 LOOKUP_ATTEMPTS = 5
@@ -53,14 +56,15 @@ def client_id() -> str:
 
 
 class LiveFeed(threading.Thread):
-    """Reads case events and worker positions until `stop` is set; publishes each to its
-    rooms."""
+    """Reads case events and worker positions until `stop` is set; publishes them to their
+    rooms (a read's case events together, see `PublishBatch`)."""
 
     def __init__(
         self,
         config: Config,
         engine: Engine,
         publish: Publish,
+        publish_batch: PublishBatch,
         positions: WorkerPositions,
         stop: threading.Event,
     ) -> None:
@@ -68,6 +72,7 @@ class LiveFeed(threading.Thread):
         self.config = config
         self.engine = engine
         self.publish = publish
+        self.publish_batch = publish_batch
         self.positions = positions
         self.stop = stop
         self.started_ms = int(time.time() * 1000)
@@ -161,9 +166,9 @@ class LiveFeed(threading.Thread):
 
     def _case_events(self, bodies: list[dict[str, Any]]) -> None:
         """Looks the events up in the database (for their case_event id and the case as it is
-        now; the messages come encoded by PostgreSQL) and publishes each to the rooms of its
-        case. An event whose row is not visible yet is looked up again briefly; the relay
-        publishes only committed rows, so this is rare."""
+        now; the messages come encoded by PostgreSQL) and publishes them together, each to the
+        rooms of its case, in the order read. An event whose row is not visible yet is looked
+        up again briefly; the relay publishes only committed rows, so this is rare."""
         wanted = []
         for body in bodies:
             event_id = canonical_event_id(body.get("event_id"))
@@ -180,12 +185,15 @@ class LiveFeed(threading.Thread):
                 self.stop.wait(0.1 * attempt)
             for message in event_messages(self.engine, missing):
                 found[message.event_id] = message
+        batch = []
         for event_id in wanted:
             message = found.get(event_id)
             if message is None:
                 log.warning("live feed: case event %s not in the database; not shown", event_id)
                 continue
-            self.publish("case_event", message.body, message.rooms)
+            batch.append((message.body, message.rooms))
+        if batch:
+            self.publish_batch("case_events", batch)
 
     def _positions(self, bodies: list[dict[str, Any]]) -> None:
         """Publishes each worker's new position to the rooms of its cells (looked up once per

@@ -12,7 +12,8 @@ Protocol (namespace "/"):
                  ids below the client's cursor, because ids are handed out before commit
                  (clients drop ids they have already seen); on a first connect it starts at
                  the snapshot's last_event_id, below which everything is the page's history
-    ← case_event {id, event_id, type, at, actor, detail, case}   live, by room
+    ← case_events [{id, event_id, type, at, actor, detail, case}, …]   live, by room: what one
+                 read of the feed brought for the client's rooms, oldest first, in one packet
     ← worker_position {worker_id, lat, lng, t, cell_codes}       live, by room
     ← auth_expired {}   then the server disconnects
     → summary → ack {kpis, hourly, departments, cells (in columns)}
@@ -93,7 +94,9 @@ class LiveServer:
 
     def start(self) -> None:
         """Starts the Kafka fan-out and the token watch in background threads."""
-        self.feed = LiveFeed(self.config, self.engine, self.publish, self.positions, self.stop)
+        self.feed = LiveFeed(
+            self.config, self.engine, self.publish, self.publish_batch, self.positions, self.stop
+        )
         self.feed.start()
         threading.Thread(target=self._watch_tokens, name="gridflow-live-auth", daemon=True).start()
 
@@ -107,6 +110,22 @@ class LiveServer:
         """Emits to this process's clients in any of `rooms` (each client once); `message` is
         a dict or JSON text (an orjson.Fragment)."""
         self.socketio.emit(event, message, to=rooms)
+
+    def publish_batch(self, event: str, messages: list[tuple[Any, list[str]]]) -> None:
+        """Emits `event` once to each of this process's clients in a room of any of `messages`
+        ((message, rooms) pairs): the list of the messages addressed to it, in their order.
+
+        One packet per client and read of the feed, not one per message: at 300 reports a
+        second the feed carries ~600 case events a second, and a packet each (encoded, queued,
+        framed and written by the API process, then read and decoded by every page) cost the
+        API process ~0.2 ms and a Python client ~0.5 ms of CPU per report."""
+        participants = self.socketio.server.manager.get_participants
+        lists: dict[str, list[Any]] = {}
+        for message, rooms in messages:
+            for sid, _ in participants("/", rooms):
+                lists.setdefault(sid, []).append(message)
+        for sid, batch in lists.items():
+            self.socketio.emit(event, batch, to=sid)
 
     def client_count(self) -> int:
         with self._lock:

@@ -73,7 +73,7 @@ def test_offline_report_survives_reload_is_delivered_once_and_shows_dispatched(
     # The case's events reach the page over Socket.IO, too (live, or replayed on reconnect).
     def dispatched_live() -> bool:
         return any(
-            ('"case_event"' in f or '"replay"' in f)
+            ('"case_events"' in f or '"replay"' in f)
             and report_id in f
             and '"state":"dispatched"' in f
             for f in frames

@@ -34,7 +34,7 @@ class Watcher:
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("snapshot", self._snapshot)
         self.sio.on("replay", self._replay)
-        self.sio.on("case_event", self._event)
+        self.sio.on("case_events", self._events)
         self.sio.on("disconnect", self._disconnected)
         self._reconnector: threading.Thread | None = None
 
@@ -90,11 +90,12 @@ class Watcher:
             self.cursor = max([self.cursor or 0, *ids])
             self._synced = True
 
-    def _event(self, data) -> None:
+    def _events(self, messages) -> None:
         with self._lock:
-            self.ids.add(int(data["id"]))
-            if self._synced:
-                self.cursor = max(self.cursor or 0, int(data["id"]))
+            for data in messages:
+                self.ids.add(int(data["id"]))
+                if self._synced:
+                    self.cursor = max(self.cursor or 0, int(data["id"]))
 
     def missing(self, expected: set[int]) -> set[int]:
         """The ids of `expected` above the baseline this page has not received."""

@@ -407,10 +407,10 @@ def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, worl
         for client in clients.values():
             client.get_received()
         place = Place(thing.cell, thing.cell[:9], thing.cell[:6], ("sanitation",))
-        live.publish("case_event", {"id": -1, "case": {"id": thing.case_id}},
-                     rooms_for_place(place))  # fmt: skip
+        live.publish_batch("case_events", [({"id": -1, "case": {"id": thing.case_id}},
+                                            rooms_for_place(place))])  # fmt: skip
         got = {
-            who: any(m["name"] == "case_event" for m in c.get_received())
+            who: any(m["name"] == "case_events" for m in c.get_received())
             for who, c in clients.items()
         }
         assert {who for who, yes in got.items() if yes} == SEES_CASE

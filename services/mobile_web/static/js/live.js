@@ -1,6 +1,6 @@
 // The live feed while online: Socket.IO with the worker's access token. The server sends a
-// snapshot of the open cases in the worker's cells, then every case event there; they are
-// passed on as 'cases' and 'case_event' notices.
+// snapshot of the open cases in the worker's cells, then every case event there (in batches);
+// they are passed on as 'cases' and 'case_event' notices, one per event.
 
 import { io } from '/m/vendor/socket.io.js';
 import { accessToken, AuthRequired } from './session.js';
@@ -37,7 +37,7 @@ export function start() {
     emit('live', { connected: true }, LOCAL);
   });
   socket.on('replay', (data) => (data.events || []).forEach(handle));
-  socket.on('case_event', handle);
+  socket.on('case_events', (messages) => (messages || []).forEach(handle)); // oldest first
   socket.on('disconnect', (reason) => {
     emit('live', { connected: false }, LOCAL);
     // The server hung up (token expired or revoked): refresh quietly and connect again.

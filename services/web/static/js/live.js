@@ -56,9 +56,12 @@ gf.live = function live(handlers) {
   socket.on("replay", (batch) => {
     for (const message of batch.events) deliver(message, true);
   });
-  socket.on("case_event", (message) => {
-    if (state.awaitingSnapshot) state.buffer.push(message);
-    else deliver(message, false);
+  // Live events come in batches: what one read of the server's feed brought, oldest first.
+  socket.on("case_events", (messages) => {
+    for (const message of messages) {
+      if (state.awaitingSnapshot) state.buffer.push(message);
+      else deliver(message, false);
+    }
   });
   socket.on("worker_position", (position) => {
     if (handlers.onWorker) handlers.onWorker(position);

@@ -1,5 +1,6 @@
 """A Socket.IO client for the live tests: python-socketio over WebSocket, recording every
-message it receives so a test can wait for one or prove one never came."""
+message it receives so a test can wait for one or prove one never came. Live case events come
+in `case_events` packets (a list each); every message of one is also recorded as `case_event`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import socketio
 
-EVENTS = ("snapshot", "replay", "case_event", "worker_position", "auth_expired")
+EVENTS = ("snapshot", "replay", "case_events", "worker_position", "auth_expired")
 
 
 def rows(columns: dict[str, list]) -> list[dict[str, Any]]:
@@ -50,6 +51,8 @@ class LiveClient:
         def record(data: Any = None) -> None:
             with self._cond:
                 self.received.append((name, data))
+                if name == "case_events":  # each message of the batch also on its own
+                    self.received += [("case_event", message) for message in data]
                 self._cond.notify_all()
 
         return record
