@@ -713,6 +713,10 @@ class ReportPlan:
         self.used: dict[str, dict[tuple[int, int], list[tuple[float, float]]]] = {}
         self.order = {c: self._shuffled() for c, _ in categories}
         self.n = 0
+        # Metres east per degree of longitude, at one latitude for every point: scaled at each
+        # point's own latitude, the x of two points 150 m apart north-south differed by ~160 m
+        # too much at longitude 121 (an x far from 0), and a report now and then was merged.
+        self.m_per_deg_lng = 111_320 * math.cos(math.radians(cells[0][1])) if cells else 0.0
 
     def _shuffled(self):
         cells = list(self.cells)
@@ -721,8 +725,9 @@ class ReportPlan:
 
     def _free(self, code: str, radius: float, lat: float, lng: float) -> bool:
         grid = self.used.setdefault(code, {})
-        mx, my = lng * 111_320 * math.cos(math.radians(lat)), lat * 110_540
-        key = (int(mx // 200), int(my // 200))
+        mx, my = lng * self.m_per_deg_lng, lat * 110_540
+        size = max(200.0, radius + 10)  # the neighbouring squares hold every point in reach
+        key = (int(mx // size), int(my // size))
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 for ox, oy in grid.get((key[0] + dx, key[1] + dy), ()):

@@ -65,9 +65,12 @@ class ReportPlan:
         rng.shuffle(self._pairs)
         self._used: dict[tuple[str, int, int], list[tuple[float, float]]] = {}
         self._next = 0
+        # Metres east per degree of longitude at one latitude for every point (scaled at each
+        # point's own, two points 150 m apart north-south came out ~160 m farther apart).
+        self._m_per_deg_lng = 111_320 * math.cos(math.radians(cells[0][1])) if cells else 0.0
 
     def _free(self, category: str, radius: float, lat: float, lng: float) -> bool:
-        x, y = lng * 111_320 * math.cos(math.radians(lat)), lat * 110_540
+        x, y = lng * self._m_per_deg_lng, lat * 110_540
         kx, ky = int(x // 400), int(y // 400)
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
