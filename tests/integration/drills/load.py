@@ -71,7 +71,8 @@ class ReportPlan:
 
     def _free(self, category: str, radius: float, lat: float, lng: float) -> bool:
         x, y = lng * self._m_per_deg_lng, lat * 110_540
-        kx, ky = int(x // 400), int(y // 400)
+        size = max(400.0, radius + 10)  # the neighbouring squares hold every point in reach
+        kx, ky = int(x // size), int(y // size)
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 for ox, oy in self._used.get((category, kx + dx, ky + dy), ()):

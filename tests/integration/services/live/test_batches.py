@@ -17,7 +17,22 @@ def live_app(live_config):
     """The API app in this process, its feed not started: the test publishes by hand."""
     app = create_app(live_config)
     yield app
-    app.extensions["gridflow"].engine.dispose()
+    app.extensions["gridflow.live"].close()
+    gf = app.extensions["gridflow"]
+    gf.locator.close()
+    gf.engine.dispose()
+
+
+def _connected(client, timeout_s: float = 5.0) -> None:
+    """Waits for what a connect sends: the snapshot, then the replay (read by a thread of the
+    server after the connect, on a connection of the app's pool)."""
+    names: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while "replay" not in names:
+        assert time.monotonic() < deadline, f"no replay after the connect: {names}"
+        names += [m["name"] for m in client.get_received()]
+        time.sleep(0.01)
+    assert names[0] == "snapshot"
 
 
 def _packets(client) -> list[list[dict]]:
@@ -40,7 +55,7 @@ def test_one_packet_per_client_with_its_messages_in_order(live_app, token_of, ce
     try:
         assert all(c.is_connected() for c in clients.values())
         for client in clients.values():
-            client.get_received()  # the snapshot
+            _connected(client)
 
         def rooms(cell) -> list[str]:
             return rooms_for_place(Place(cell.code, cell.street, cell.district, ("sanitation",)))
@@ -53,7 +68,6 @@ def test_one_packet_per_client_with_its_messages_in_order(live_app, token_of, ce
                 ({"id": 3}, rooms(cells[1])),
             ],
         )
-        time.sleep(0.2)
         got = {who: _packets(c) for who, c in clients.items()}
         assert got == {
             "street a": [[{"id": 1}, {"id": 3}]],
