@@ -26,6 +26,9 @@ MAX_PHOTOS = 6
 MAX_JSON_BYTES = 256 * 1024
 MAX_MULTIPART_BYTES = (MAX_PHOTOS + 1) * MAX_BYTES + MAX_JSON_BYTES
 CLOCK_SKEW = timedelta(minutes=10)
+# The earliest `occurred_at` taken: anything before it is a phone's clock gone wrong (and an
+# instant of year 1 written with an offset east of UTC has no UTC form at all).
+EARLIEST_OCCURRED = datetime(2000, 1, 1, tzinfo=UTC)
 FILE_FIELDS = ("photos", "after_photo")
 
 
@@ -74,4 +77,8 @@ def report_request() -> tuple[ReportIn, list[PhotoUpload]]:
         raise Unprocessable("an after photo needs handled_on_spot: true", field="handled_on_spot")
     if report.occurred_at > datetime.now(UTC) + CLOCK_SKEW:
         raise Unprocessable("occurred_at is in the future", field="occurred_at")
+    if report.occurred_at < EARLIEST_OCCURRED:
+        raise Unprocessable(
+            f"occurred_at is before {EARLIEST_OCCURRED:%Y-%m-%d}", field="occurred_at"
+        )
     return report, uploads

@@ -33,21 +33,29 @@ def ticker_ids(page) -> list[int]:
 
 def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
     """(cell code, lat, lng): a random point in a current cell of `street` with no open
-    verification task, among those with the fewest reports, so reports of different tests are
-    not taken for duplicates of each other and no earlier test's task shows up in this one."""
+    verification task, among those with the fewest reports, and farther than any category's
+    duplicate radius from every open case (a case of a neighbouring cell may lie within it), so
+    reports of different tests are not taken for duplicates of each other and no earlier test's
+    task shows up in this one."""
     from sqlalchemy import text
+
+    from services.store.cases import OPEN_SQL
 
     with engine.connect() as conn:
         row = conn.execute(
             text(
                 "SELECT code, ST_Y(p) AS lat, ST_X(p) AS lng FROM (SELECT c.code, "
-                "(ST_Dump(ST_GeneratePoints(ST_Buffer(c.geom::geography, -15)::geometry, 1))).geom "
-                "AS p FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                "(ST_Dump(ST_GeneratePoints(ST_Buffer(c.geom::geography, -15)::geometry, 4))).geom "
+                "AS p, (SELECT count(*) FROM report r WHERE r.cell_code = c.code) AS reports "
+                "FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
                 "AND v.valid_to IS NULL WHERE c.code LIKE :street || '%' "
                 "AND ST_Area(c.geom::geography) > 20000 AND NOT EXISTS (SELECT 1 FROM "
-                "verification_task t WHERE t.cell_code = c.code AND t.status = 'open') "
-                "ORDER BY (SELECT count(*) FROM report r WHERE r.cell_code = c.code), random() "
-                "LIMIT 1) t"
+                "verification_task t WHERE t.cell_code = c.code AND t.status = 'open')) t "
+                "WHERE NOT EXISTS (SELECT 1 FROM case_file k WHERE "
+                f"{OPEN_SQL.replace('state', 'k.state')} AND k.geom IS NOT NULL "
+                "AND ST_DWithin(k.geom::geography, t.p::geography, "
+                "(SELECT max(duplicate_radius_m) + 20 FROM category))) "
+                "ORDER BY reports, random() LIMIT 1"
             ),
             {"street": street},
         ).one()

@@ -15,6 +15,8 @@ from tests.integration.services.capture.payloads import report_body
         ({"description": ""}, 422, "description"),
         ({"occurred_at": "2025-01-01T08:00:00"}, 422, "occurred_at"),
         ({"occurred_at": "2999-01-01T08:00:00+08:00"}, 422, "occurred_at"),
+        ({"occurred_at": "1999-12-31T23:59:59Z"}, 422, "occurred_at"),
+        ({"occurred_at": "0001-01-01T00:00:00+00:01"}, 422, "occurred_at"),  # no UTC form
         ({"location": {"lat": 91, "lng": 121.6, "crs": "wgs84"}}, 422, "location.lat"),
         ({"location": {"lat": 29.9, "lng": "east", "crs": "wgs84"}}, 422, "location.lng"),
         ({"location": {"lat": 29.9, "lng": 121.6, "crs": "osgb36"}}, 422, "location.crs"),
