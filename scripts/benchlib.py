@@ -761,6 +761,11 @@ def load_demo_data(engine) -> list[tuple[str, float]]:
 
     load_demo(engine)
     load_demo_rules(engine, actor="bench")
+    return categories(engine)
+
+
+def categories(engine) -> list[tuple[str, float]]:
+    """The active categories with their duplicate radius (m), by code."""
     with engine.connect() as conn:
         return [
             (r.code, float(r.duplicate_radius_m))

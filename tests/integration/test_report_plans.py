@@ -55,14 +55,8 @@ def _every(next_body) -> list[dict]:
 def grid(engine, demo):
     """The benchmarks' module, the district's cells and its widest duplicate radius."""
     benchlib = _benchlib()
-    with engine.connect() as conn:
-        widest = conn.execute(
-            text(
-                "SELECT code, duplicate_radius_m FROM category WHERE active "
-                "ORDER BY duplicate_radius_m DESC, code LIMIT 1"
-            )  # fmt: skip
-        ).one()
-    return benchlib, benchlib.current_cells(engine, "330211"), (widest[0], float(widest[1]))
+    widest = max(benchlib.categories(engine), key=lambda category: category[1])  # first by code
+    return benchlib, benchlib.current_cells(engine, "330211"), widest
 
 
 # One category with the widest radius, and every place the plan gives it: the most pairs near
