@@ -19,31 +19,41 @@ Protocol (namespace "/"):
     → summary → ack {kpis, hourly, departments, cells (in columns)}
     → case_detail {case_id} → ack {case, timeline, photos} or {error}
     → token {token} → ack {ok}: a refreshed access token for the same account
+    Events a client sends are rate-limited per socket (`live_event_rate_per_s`, burst 4x):
+    past it the ack is {error: "rate_limited"}.
+
+Admission (services.live.admission): a handshake beyond the process's or the address's cap is
+refused with 503/429 and Retry-After; a transport that has not signed in within
+`live_connect_timeout_s`, or whose CONNECT was refused, is closed. Scopes follow the account
+(services.live.clients): rooms change, or the socket is cut, within `live_auth_check_s`.
+A client whose send queue grows past MAX_QUEUED packets (it reads slower than its events come)
+is disconnected; it reconnects and gets its replay.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
 from flask import Flask, request
-from flask_socketio import SocketIO, join_room
+from flask_socketio import SocketIO
+from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.auth.principal import Principal
-from services.auth.tokens import InvalidToken, decode_access
+from services.auth.tokens import InvalidToken, access_claims, decode_access
 from services.config import Config
 from services.live import details, kpis, messages, queries, snapshot
+from services.live.admission import Admission
+from services.live.clients import Client, Clients, apply_scope
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
+from services.runtime import cooperative
 
 log = logging.getLogger(__name__)
 REPLAY_OVERLAP = 100
@@ -51,17 +61,13 @@ REPLAY_MAX = 5000
 # The snapshot's reads are independent (each on its own pooled connection): run side by side,
 # a connect waits for the slowest one instead of their sum.
 SNAPSHOT_READERS = 6
-
-
-@dataclass
-class Client:
-    """A connected Socket.IO client: whose token it holds and when to check it again."""
-
-    principal: Principal
-    token: str
-    expires_at: float
-    next_check: float
-    rooms: list[str] = field(default_factory=list)
+# Snapshots built at once: a reconnect storm queues for these instead of taking every database
+# connection the HTTP API needs.
+SNAPSHOT_BUILDS = 4
+# A client with more packets than this waiting to be sent is cut (it reconnects and replays).
+MAX_QUEUED = 200
+NAMESPACE = "/"
+EIO_SID_KEY = "gridflow.live.eio_sid"
 
 
 class LiveServer:
@@ -75,14 +81,22 @@ class LiveServer:
         # Same-origin connections only (the default); the token in the connect auth, not a
         # cookie, is what authorizes a client anyway.
         self.socketio = SocketIO(
-            app, async_mode="threading", logger=False, serializer=WirePacket, json=OrjsonCodec
+            app,
+            async_mode="gevent" if cooperative() else "threading",
+            logger=False,
+            serializer=WirePacket,
+            json=OrjsonCodec,
         )
         self.positions = WorkerPositions()
         self.stop = threading.Event()
         self.feed: LiveFeed | None = None
-        self._clients: dict[str, Client] = {}
-        self._lock = threading.Lock()
+        self.clients = Clients(config.live_auth_check_s, config.live_event_rate_per_s)
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
+        self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
+        self.eio = self.socketio.server.eio
+        self.admission = Admission(config, self.eio.disconnect)
+        app.wsgi_app = self.admission.wrap(app.wsgi_app)  # type: ignore[method-assign]
+        self._hook_transports()
         sio = self.socketio
         sio.on_event("connect", self.on_connect)
         sio.on_event("disconnect", self.on_disconnect)
@@ -98,7 +112,7 @@ class LiveServer:
             self.config, self.engine, self.publish, self.publish_batch, self.positions, self.stop
         )
         self.feed.start()
-        threading.Thread(target=self._watch_tokens, name="gridflow-live-auth", daemon=True).start()
+        threading.Thread(target=self._watch, name="gridflow-live-watch", daemon=True).start()
 
     def close(self) -> None:
         self.stop.set()
@@ -109,7 +123,10 @@ class LiveServer:
     def publish(self, event: str, message: Any, rooms: list[str]) -> None:
         """Emits to this process's clients in any of `rooms` (each client once); `message` is
         a dict or JSON text (an orjson.Fragment)."""
-        self.socketio.emit(event, message, to=rooms)
+        participants = self.socketio.server.manager.get_participants
+        sids = [sid for sid, eio in participants(NAMESPACE, rooms) if self._keeps_up(sid, eio)]
+        if sids:
+            self.socketio.emit(event, message, to=sids)
 
     def publish_batch(self, event: str, messages: list[tuple[Any, list[str]]]) -> None:
         """Emits `event` once to each of this process's clients in a room of any of `messages`
@@ -120,35 +137,50 @@ class LiveServer:
         framed and written by the API process, then read and decoded by every page) cost the
         API process ~0.2 ms and a Python client ~0.5 ms of CPU per report."""
         participants = self.socketio.server.manager.get_participants
-        lists: dict[str, list[Any]] = {}
-        for message, rooms in messages:
-            for sid, _ in participants("/", rooms):
-                lists.setdefault(sid, []).append(message)
-        for sid, batch in lists.items():
-            self.socketio.emit(event, batch, to=sid)
+        picks: dict[str, list[int]] = {}
+        transports: dict[str, str] = {}
+        for i, (_, rooms) in enumerate(messages):
+            for sid, eio_sid in participants(NAMESPACE, rooms):
+                picks.setdefault(sid, []).append(i)
+                transports[sid] = eio_sid
+        # Clients given the same messages (the consoles of one department, the pages of one
+        # street) share one encoded packet.
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for sid, picked in picks.items():
+            groups.setdefault(tuple(picked), []).append(sid)
+        for picked, sids in groups.items():
+            kept = [sid for sid in sids if self._keeps_up(sid, transports[sid])]
+            if kept:
+                self.socketio.emit(event, [messages[i][0] for i in picked], to=kept)
 
     def client_count(self) -> int:
-        with self._lock:
-            return len(self._clients)
+        return self.clients.count()
 
     # --- handlers --------------------------------------------------------------------------
 
     def on_connect(self, auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
-        principal, token, expires_at = self._authenticate(auth.get("token"))
-        rooms = rooms_for_principal(principal)
-        if not rooms:
-            raise ConnectionRefusedError({"code": "forbidden", "message": "no scope to watch"})
+        eio_sid = request.environ.get(EIO_SID_KEY)
+        try:
+            principal, token, claims = self._authenticate(auth.get("token"))
+            rooms = rooms_for_principal(principal)
+            if not rooms:
+                raise _refusal("forbidden", "no scope to watch")
+        except Refused:
+            if eio_sid is not None:  # the refusal goes out first, then the transport closes
+                self.socketio.start_background_task(self._close_transport, eio_sid)
+            raise
+        if eio_sid is not None:
+            self.admission.signed_in(eio_sid)
         last_seen = _cursor(auth.get("last_event_id"))
-        message = self._snapshot(principal, first=last_seen is None)
+        with self._builds:
+            message = self._snapshot(principal, first=last_seen is None)
         sid = request.sid  # type: ignore[attr-defined]
+        server = self.socketio.server
         for room in rooms:
-            join_room(room)
-        interval = self._check_interval()
-        with self._lock:
-            self._clients[sid] = Client(
-                principal, token, expires_at, min(expires_at, time.time() + interval), rooms
-            )
+            server.enter_room(sid, room, namespace=NAMESPACE)
+        client = Client(principal, token, claims.session_id, claims.expires_at, 0.0, eio_sid, rooms)
+        self.clients.add(sid, client)
         self.socketio.emit("snapshot", message, to=sid)
         # A first connect's page drops every event at or below its snapshot's cursor (its
         # recent ones come in `events`): replaying the overlap below it cost as much as the
@@ -156,24 +188,23 @@ class LiveServer:
         after = message["last_event_id"] if last_seen is None else last_seen - REPLAY_OVERLAP
         # After the snapshot, outside the connect handler: the client gets its snapshot as soon
         # as the connect is accepted, and the replay right after it.
-        self.socketio.start_background_task(self._replay, sid, principal, max(0, after))
+        self.socketio.start_background_task(self._replay, sid, max(0, after))
 
     def on_disconnect(self, *_: Any) -> None:
-        with self._lock:
-            self._clients.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.clients.remove(request.sid)  # type: ignore[attr-defined]
 
     def on_summary(self, *_: Any) -> dict[str, Any]:
-        client = self._client()
+        client, refusal = self._caller()
         if client is None:
-            return {"error": "unauthorized"}
+            return refusal
         data = kpis.summary(self.engine, client.principal)
         data["cells"] = snapshot.cell_load(self.engine, client.principal)
         return data
 
     def on_case_detail(self, data: Any = None) -> dict[str, Any]:
-        client = self._client()
+        client, refusal = self._caller()
         if client is None:
-            return {"error": "unauthorized"}
+            return refusal
         case_id = data.get("case_id") if isinstance(data, dict) else None
         if not isinstance(case_id, str) or not case_id:
             return {"error": "invalid_input", "field": "case_id"}
@@ -181,39 +212,74 @@ class LiveServer:
         return found if found is not None else {"error": "not_found", "field": "case_id"}
 
     def on_token(self, data: Any = None) -> dict[str, Any]:
-        client = self._client()
+        client, _ = self._caller()
         token = data.get("token") if isinstance(data, dict) else None
         if client is None or not isinstance(token, str):
             return {"ok": False}
         try:
-            principal, token, expires_at = self._authenticate(token)
-        except ConnectionRefusedError:
+            principal, token, claims = self._authenticate(token)
+        except Refused:
             return {"ok": False}
         if principal.user_id != client.principal.user_id:
             return {"ok": False}
-        with self._lock:
-            client.token, client.expires_at = token, expires_at
-            client.next_check = min(expires_at, time.time() + self._check_interval())
+        client.session_id = claims.session_id
+        self.clients.renew(client, token, claims.expires_at)
         return {"ok": True}
 
     # --- internals -------------------------------------------------------------------------
 
-    def _authenticate(self, token: Any) -> tuple[Principal, str, float]:
+    def _hook_transports(self) -> None:
+        """Tells admission of every Engine.IO transport opened and closed (around the
+        Socket.IO server's own handlers)."""
+        on_open, on_close = self.eio.handlers["connect"], self.eio.handlers["disconnect"]
+
+        def opened(eio_sid: str, environ: dict[str, Any]) -> Any:
+            environ[EIO_SID_KEY] = eio_sid
+            self.admission.opened(eio_sid, environ)
+            return on_open(eio_sid, environ)
+
+        def closed(eio_sid: str, *args: Any) -> Any:
+            self.admission.closed(eio_sid)
+            return on_close(eio_sid, *args)
+
+        self.eio.on("connect", opened)
+        self.eio.on("disconnect", closed)
+
+    def _close_transport(self, eio_sid: str) -> None:
+        self.eio.disconnect(eio_sid)
+
+    def _authenticate(self, token: Any) -> tuple[Principal, str, Any]:
         if not isinstance(token, str) or not token:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": "token required"})
+            raise _refusal("unauthorized", "token required")
         try:
+            claims = access_claims(self.config, token)
             principal = decode_access(self.config, self.engine, token)
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except (InvalidToken, jwt.PyJWTError) as exc:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": str(exc)}) from exc
-        return principal, token, float(claims["exp"])
+        except InvalidToken as exc:
+            raise _refusal("unauthorized", str(exc)) from exc
+        return principal, token, claims
 
-    def _client(self) -> Client | None:
-        with self._lock:
-            return self._clients.get(request.sid)  # type: ignore[attr-defined]
+    def _caller(self) -> tuple[Client | None, dict[str, Any]]:
+        """The client sending this event, or None and the answer it gets (not signed in, or
+        over its rate)."""
+        client = self.clients.get(request.sid)  # type: ignore[attr-defined]
+        if client is None:
+            return None, {"error": "unauthorized"}
+        if not self.clients.allow(client):
+            return None, {"error": "rate_limited"}
+        return client, {}
 
-    def _check_interval(self) -> float:
-        return max(0.2, float(self.config.live_auth_check_s))
+    def _keeps_up(self, sid: str, eio_sid: str | None = None) -> bool:
+        """Whether a client reads its events fast enough to be sent more; one that does not
+        is cut (its queue would grow without bound)."""
+        if eio_sid is None:
+            eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        socket = self.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        if socket is None or socket.queue.qsize() <= MAX_QUEUED:
+            return True
+        log.info("live: disconnecting %s: %d packets unread", sid, socket.queue.qsize())
+        self.clients.remove(sid)
+        self.socketio.start_background_task(self._close_transport, eio_sid)
+        return False
 
     def _snapshot(self, principal: Principal, *, first: bool) -> dict[str, Any]:
         # The cursor first: whatever the reads below miss comes with the replay after it.
@@ -245,36 +311,60 @@ class LiveServer:
         )
         return data
 
-    def _replay(self, sid: str, principal: Principal, after: int) -> None:
+    def _replay(self, sid: str, after: int) -> None:
+        client = self.clients.get(sid)
+        if client is None:
+            return
         events: list[dict[str, Any]] = []
         cursor = after
         while len(events) < REPLAY_MAX:
-            batch = queries.events_since(self.engine, principal, cursor)
+            batch = queries.events_since(self.engine, client.principal, cursor)
             events.extend(batch)
             if len(batch) < 500:
                 break
             cursor = batch[-1]["id"]
         self.socketio.emit("replay", {"after": after, "events": events}, to=sid)
 
-    def _watch_tokens(self) -> None:
+    def _resnapshot(self, sid: str, client: Client) -> None:
+        """A client whose scope changed gets the snapshot of its new scope (the page redraws
+        from it; what happened in its new cells before the change is in it)."""
+        with self._builds:
+            message = self._snapshot(client.principal, first=True)
+        self.socketio.emit("snapshot", message, to=sid)
+
+    def _watch(self) -> None:
+        """Every 0.2 s: closes transports that did not sign in in time, and checks the clients
+        due for it (services.live.clients): cut, or moved to their account's current rooms."""
+        server = self.socketio.server
         while not self.stop.wait(0.2):
-            now = time.time()
-            with self._lock:
-                due = [(sid, c) for sid, c in self._clients.items() if c.next_check <= now]
-            for sid, client in due:
-                try:
-                    decode_access(self.config, self.engine, client.token)
-                except InvalidToken:
-                    log.info("live: disconnecting %s: token expired or revoked", sid)
-                    self.socketio.emit("auth_expired", {}, to=sid)
-                    self.socketio.server.disconnect(sid)
-                    with self._lock:
-                        self._clients.pop(sid, None)
+            self.admission.sweep()
+            try:
+                changes = self.clients.check_due(self.engine)
+            except SQLAlchemyError as exc:  # the database is briefly away: check again soon
+                log.warning("live: account check failed: %s", exc)
+                continue
+            for change in changes:
+                if change.principal is None:
+                    log.info("live: disconnecting %s: %s", change.sid, change.reason)
+                    self.clients.remove(change.sid)
+                    self.socketio.emit("auth_expired", {}, to=change.sid)
+                    server.disconnect(change.sid, namespace=NAMESPACE)
+                    if change.client.eio_sid is not None:
+                        self._close_transport(change.client.eio_sid)
                     continue
-                except SQLAlchemyError as exc:  # the database is briefly away: check again soon
-                    log.warning("live: token check failed: %s", exc)
-                with self._lock:
-                    client.next_check = min(client.expires_at, now + self._check_interval())
+                leave, join = apply_scope(change.client, change.principal)
+                for room in leave:
+                    server.leave_room(change.sid, room, namespace=NAMESPACE)
+                for room in join:
+                    server.enter_room(change.sid, room, namespace=NAMESPACE)
+                log.info("live: %s moved to rooms %s", change.sid, change.client.rooms)
+                self.socketio.start_background_task(self._resnapshot, change.sid, change.client)
+
+
+def _refusal(code: str, message: str) -> Refused:
+    """A refused CONNECT as the pages read it: `err.message` is the code, `err.data` holds
+    {code, message} (the command center renews its token on "unauthorized")."""
+    return Refused(code, {"code": code, "message": message})
 
 
 def _cursor(value: Any) -> int | None:
