@@ -6,7 +6,8 @@ Protocol (namespace "/"):
               refused (connect_error "unauthorized") without a valid token or a scope.
     ← snapshot   {server_time, last_event_id, principal, kpis, hourly, departments, cells,
                   cases, events (recent, first connect only), workers}; `cases` and `cells`
-                  in columns (services.live.snapshot)
+                  in columns (services.live.snapshot); a grid worker's phone gets
+                  {last_event_id, principal, cases} alone
     ← replay     {after, events}: case events with id > after that the client may have
                  missed, oldest first. On a reconnect the window reaches back REPLAY_OVERLAP
                  ids below the client's cursor, because ids are handed out before commit
@@ -35,7 +36,6 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, request
@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.auth.principal import Principal
 from services.auth.tokens import InvalidToken, access_claims, decode_access
 from services.config import Config
-from services.live import details, kpis, messages, queries, snapshot
+from services.live import details, kpis, queries, snapshot
 from services.live.admission import Admission
 from services.live.clients import Client, Clients, apply_scope
 from services.live.feed import LiveFeed
@@ -282,34 +282,12 @@ class LiveServer:
         return False
 
     def _snapshot(self, principal: Principal, *, first: bool) -> dict[str, Any]:
-        # The cursor first: whatever the reads below miss comes with the replay after it.
-        last_id = queries.last_event_id(self.engine)
-        engine, run = self.engine, self._readers.submit
-        reads, build = kpis.summary_reads(engine, principal)
-        parts = {name: run(read) for name, read in reads.items()}
-        cases = run(snapshot.open_cases, engine, principal)
-        cells = run(snapshot.cell_load, engine, principal)
-        name = run(queries.scope_name, engine, principal)
-        bounds = run(queries.scope_bounds, engine, principal) if first else None
-        events = run(messages.recent_messages, engine, principal) if first else None
-        data = build({name: part.result() for name, part in parts.items()})
-        data.update(
-            server_time=datetime.now(UTC).isoformat(),
-            last_event_id=last_id,
-            principal={
-                "username": principal.username,
-                "role": principal.role,
-                "jurisdiction_code": principal.jurisdiction_code,
-                "department_code": principal.department_code,
-                "scope_name": name.result(),
-            },
-            cells=cells.result(),
-            bounds=bounds.result() if bounds is not None else None,
-            cases=cases.result(),
-            events=events.result() if events is not None else [],
-            workers=[p.as_message() for p in self.positions.fresh() if _sees(principal, p)],
+        return snapshot.message(
+            self.engine, self._readers.submit, principal, self._workers_seen(principal), first=first
         )
-        return data
+
+    def _workers_seen(self, principal: Principal) -> list[dict[str, Any]]:
+        return [p.as_message() for p in self.positions.fresh() if _sees(principal, p)]
 
     def _replay(self, sid: str, after: int) -> None:
         client = self.clients.get(sid)

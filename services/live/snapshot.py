@@ -19,15 +19,29 @@ every column is one case, most recent first; each value is what `case_view` give
 case.
 
     cells = {"cell_code": [...], "open": [...], "overdue": [...]}
+
+`message` builds the whole snapshot a client gets on connect. A grid worker's phone shows the
+open cases of its cells and nothing else of it, so a grid worker's snapshot holds only those
+(`last_event_id`, `principal`, `cases`): 3 statements per connect instead of 12, which is what
+lets a district's thousands of phones come back within a minute after a restart.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, text
 
 from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER, Principal
+from services.live import kpis, messages, queries
 from services.live.queries import OPEN_SQL, OVERDUE_SQL, iso_sql, scope_sql, serial
+
+# run(function, *args) → a Future: where the snapshot's independent reads run side by side.
+Run = Callable[..., Future]
 
 # Field → SQL over case_file `c` (and report `r`, console columns only). The position falls
 # back to the report's only for a case without one (COALESCE reads the report then alone).
@@ -128,3 +142,40 @@ def cell_load(engine: Engine, principal: Principal) -> orjson.Fragment:
             params,
         ).scalar_one()
     return orjson.Fragment(document)
+
+
+def message(
+    engine: Engine, run: Run, principal: Principal, workers: list[dict[str, Any]], *, first: bool
+) -> dict[str, Any]:
+    """The snapshot a client of `principal` gets on connect (`first`: its first connect, which
+    also carries the scope's bounds and its recent events), its reads run through `run`."""
+    # The cursor first: whatever the reads below miss comes with the replay after it.
+    last_id = queries.last_event_id(engine)
+    who = {
+        "username": principal.username,
+        "role": principal.role,
+        "jurisdiction_code": principal.jurisdiction_code,
+        "department_code": principal.department_code,
+    }
+    if principal.role == GRID_WORKER:
+        cases = open_cases(engine, principal)
+        return {"last_event_id": last_id, "principal": {**who, "scope_name": None}, "cases": cases}
+    reads, build = kpis.summary_reads(engine, principal)
+    parts = {name: run(read) for name, read in reads.items()}
+    cases = run(open_cases, engine, principal)
+    cells = run(cell_load, engine, principal)
+    name = run(queries.scope_name, engine, principal)
+    bounds = run(queries.scope_bounds, engine, principal) if first else None
+    events = run(messages.recent_messages, engine, principal) if first else None
+    data = build({name: part.result() for name, part in parts.items()})
+    data.update(
+        server_time=datetime.now(UTC).isoformat(),
+        last_event_id=last_id,
+        principal={**who, "scope_name": name.result()},
+        cells=cells.result(),
+        bounds=bounds.result() if bounds is not None else None,
+        cases=cases.result(),
+        events=events.result() if events is not None else [],
+        workers=workers,
+    )
+    return data
