@@ -46,17 +46,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.auth.principal import Principal
 from services.auth.tokens import InvalidToken, access_claims, decode_access
 from services.config import Config
-from services.live import details, kpis, queries, snapshot
+from services.live import details, kpis, snapshot
 from services.live.admission import Admission
 from services.live.clients import Client, Clients, apply_scope
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
+from services.live.replay import REPLAY_OVERLAP, ReplayLog
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
 from services.runtime import cooperative
 
 log = logging.getLogger(__name__)
-REPLAY_OVERLAP = 100
 REPLAY_MAX = 5000
 # The snapshot's reads are independent (each on its own pooled connection): run side by side,
 # a connect waits for the slowest one instead of their sum.
@@ -93,6 +93,8 @@ class LiveServer:
         self.clients = Clients(config.live_auth_check_s, config.live_event_rate_per_s)
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
         self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
+        self._shared = snapshot.SharedSnapshots()
+        self.replay_log = ReplayLog(self.engine)
         self.eio = self.socketio.server.eio
         self.admission = Admission(config, self.eio.disconnect)
         app.wsgi_app = self.admission.wrap(app.wsgi_app)  # type: ignore[method-assign]
@@ -173,8 +175,7 @@ class LiveServer:
         if eio_sid is not None:
             self.admission.signed_in(eio_sid)
         last_seen = _cursor(auth.get("last_event_id"))
-        with self._builds:
-            message = self._snapshot(principal, first=last_seen is None)
+        message = self._snapshot(principal, first=last_seen is None)
         sid = request.sid  # type: ignore[attr-defined]
         server = self.socketio.server
         for room in rooms:
@@ -282,9 +283,13 @@ class LiveServer:
         return False
 
     def _snapshot(self, principal: Principal, *, first: bool) -> dict[str, Any]:
-        return snapshot.message(
-            self.engine, self._readers.submit, principal, self._workers_seen(principal), first=first
-        )
+        def build() -> dict[str, Any]:
+            with self._builds:
+                workers = self._workers_seen(principal)
+                run = self._readers.submit
+                return snapshot.message(self.engine, run, principal, workers, first=first)
+
+        return self._shared.get(principal, first, build)
 
     def _workers_seen(self, principal: Principal) -> list[dict[str, Any]]:
         return [p.as_message() for p in self.positions.fresh() if _sees(principal, p)]
@@ -293,21 +298,13 @@ class LiveServer:
         client = self.clients.get(sid)
         if client is None:
             return
-        events: list[dict[str, Any]] = []
-        cursor = after
-        while len(events) < REPLAY_MAX:
-            batch = queries.events_since(self.engine, client.principal, cursor)
-            events.extend(batch)
-            if len(batch) < 500:
-                break
-            cursor = batch[-1]["id"]
+        events = self.replay_log.since(client.rooms, after, REPLAY_MAX)
         self.socketio.emit("replay", {"after": after, "events": events}, to=sid)
 
     def _resnapshot(self, sid: str, client: Client) -> None:
         """A client whose scope changed gets the snapshot of its new scope (the page redraws
         from it; what happened in its new cells before the change is in it)."""
-        with self._builds:
-            message = self._snapshot(client.principal, first=True)
+        message = self._snapshot(client.principal, first=True)
         self.socketio.emit("snapshot", message, to=sid)
 
     def _watch(self) -> None:

@@ -28,6 +28,7 @@ lets a district's thousands of phones come back within a minute after a restart.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -179,3 +180,56 @@ def message(
         workers=workers,
     )
     return data
+
+
+class SharedSnapshots:
+    """Snapshots of the scopes many clients share (a department's consoles, a street's pages):
+    a client that connects while a snapshot of its scope is being built waits for that one
+    instead of building another. In a reconnect storm, when builds queue behind the cap, the
+    consoles of one department share a handful of builds instead of making one each; a client
+    connecting alone gets a snapshot built for it. A snapshot is consistent with its own
+    `last_event_id`, from which each client's replay starts. Grid workers' are their own."""
+
+    def __init__(self) -> None:
+        self._building: dict[tuple, _Build] = {}
+        self._lock = threading.Lock()
+
+    def get(self, principal: Principal, first: bool, build: Callable[[], dict[str, Any]]):
+        """The snapshot of `principal`'s scope being built now, or `build()`."""
+        if principal.role == GRID_WORKER:
+            return build()
+        key = (principal.role, principal.jurisdiction_code, principal.department_code, first)
+        with self._lock:
+            running = self._building.get(key)
+            if running is None:
+                running = self._building[key] = _Build()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            return running.result()
+        try:
+            running.message = build()
+        except BaseException as exc:
+            running.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._building[key]
+            running.done.set()
+        return running.message
+
+
+class _Build:
+    """One snapshot being built, for everyone waiting on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.message: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> dict[str, Any]:
+        self.done.wait()
+        if self.error is not None or self.message is None:
+            raise RuntimeError("the shared snapshot could not be built") from self.error
+        return self.message
