@@ -263,8 +263,12 @@ def _run(args, config, engine) -> dict:
     }
     ports = [benchlib.free_port() for _ in range(args.processes)]
 
+    starts = [0] * args.processes
+
     def start_serve(k: int) -> benchlib.Process:
-        proc = benchlib.Process(args.name, f"serve-{k}", ["serve", "--port", str(ports[k])], config)
+        starts[k] += 1
+        name = f"serve-{k}" + (f"-restart{starts[k] - 1}" if starts[k] > 1 else "")
+        proc = benchlib.Process(args.name, name, ["serve", "--port", str(ports[k])], config)
         proc.wait_for_port(ports[k])
         return proc
 

@@ -87,7 +87,10 @@ class Client:
                     self.connected = True
                     self.connects += 1
                 elif data.startswith("44"):
-                    self.refused = data[2:200]
+                    code = (orjson.loads(data[2:]).get("data") or {}).get("code", "refused")
+                    self.gen.errors[f"refused:{code}"] = self.gen.errors.get(f"refused:{code}", 0) + 1
+                    if code in ("unauthorized", "forbidden"):  # a page gives up (signs in anew)
+                        self.refused = code
                     return
                 elif data.startswith("42"):
                     self.on_event(orjson.loads(data[2:]))

@@ -71,6 +71,7 @@ def _start_worker(server: Any, worker: Any) -> None:
         worker.log.info("no parent-death signal on this system")
     app = server.app.flask_app
     app.extensions["gridflow"].engine.dispose(close=False)  # the master's, if any
+    app.extensions["gridflow.live"].engine.dispose(close=False)
     app.extensions["gridflow.live"].start()
 
 

@@ -17,7 +17,9 @@ events are held; a cursor older than that gets the newest `limit` of its rooms' 
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
+import time
 from collections.abc import Iterable
 
 import orjson
@@ -26,6 +28,7 @@ from sqlalchemy import Engine
 from services.live.messages import messages_between
 from services.live.queries import last_event_id
 
+log = logging.getLogger(__name__)
 REPLAY_OVERLAP = 100
 
 
@@ -71,14 +74,24 @@ class ReplayLog:
                 generation, want = self._started, self._want_after
                 self._want_after = None
                 self._cv.release()
+                read = False
                 try:
+                    started = time.monotonic()
                     rows, lo, hi = self._read(want if want is not None else after)
+                    log.info(
+                        "replay log: read %d events (%d, %d] in %.0f ms",
+                        len(rows), lo, hi, (time.monotonic() - started) * 1000,
+                    )  # fmt: skip
+                    read = True
                 finally:
                     self._cv.acquire()
                     self._running = False
+                    if not read and want is not None:  # the next read covers it again
+                        self._want_after = min(want, self._want_after or want)
+                    # After a failed read (raised to its caller) a waiter starts the next one.
+                    self._cv.notify_all()
                 self._store(rows, lo, hi)
                 self._done = generation
-                self._cv.notify_all()
 
     def _read(self, after: int) -> tuple[list, int, int]:
         """Reads what is missing for a replay above `after` (outside the lock)."""
@@ -97,7 +110,11 @@ class ReplayLog:
                 continue
             self._bodies[seq] = body
             for room in rooms:
-                bisect.insort(self._rooms.setdefault(room, []), seq)
+                held = self._rooms.setdefault(room, [])
+                if not held or seq > held[-1]:
+                    held.append(seq)  # reads come oldest first: almost always at the end
+                else:
+                    bisect.insort(held, seq)
         if self._hi <= self._lo or lo < self._lo:
             self._lo = lo if self._hi <= self._lo else min(self._lo, lo)
         self._hi = max(self._hi, hi)

@@ -55,6 +55,7 @@ from services.live.replay import REPLAY_OVERLAP, ReplayLog
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
 from services.runtime import cooperative
+from services.store.db import make_engine
 
 log = logging.getLogger(__name__)
 REPLAY_MAX = 5000
@@ -64,6 +65,11 @@ SNAPSHOT_READERS = 6
 # Snapshots built at once: a reconnect storm queues for these instead of taking every database
 # connection the HTTP API needs.
 SNAPSHOT_BUILDS = 4
+# Connects handled at once (token check, snapshot); the others wait their turn holding nothing.
+CONNECTS_AT_ONCE = 16
+# The live server's own database connections (kept open; as many again opened when busy).
+LIVE_POOL_SIZE = 16
+LIVE_POOL_TIMEOUT_S = 10.0
 # A client with more packets than this waiting to be sent is cut (it reconnects and replays).
 MAX_QUEUED = 200
 NAMESPACE = "/"
@@ -77,7 +83,11 @@ class LiveServer:
     def __init__(self, app: Flask, config: Config) -> None:
         self.app = app
         self.config = config
-        self.engine = app.extensions["gridflow"].engine
+        # Capacity of its own: the sockets' reads never take the connections HTTP requests need.
+        self.engine = make_engine(
+            config.database_url, pool_size=LIVE_POOL_SIZE, timeout_s=LIVE_POOL_TIMEOUT_S,
+            pre_ping=False,
+        )  # fmt: skip
         # Same-origin connections only (the default); the token in the connect auth, not a
         # cookie, is what authorizes a client anyway.
         self.socketio = SocketIO(
@@ -93,6 +103,7 @@ class LiveServer:
         self.clients = Clients(config.live_auth_check_s, config.live_event_rate_per_s)
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
         self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
+        self._connects = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
         self._shared = snapshot.SharedSnapshots()
         self.replay_log = ReplayLog(self.engine)
         self.eio = self.socketio.server.eio
@@ -121,6 +132,7 @@ class LiveServer:
         if self.feed is not None:
             self.feed.join(timeout=5)
         self._readers.shutdown(wait=False)
+        self.engine.dispose()
 
     def publish(self, event: str, message: Any, rooms: list[str]) -> None:
         """Emits to this process's clients in any of `rooms` (each client once); `message` is
@@ -164,14 +176,23 @@ class LiveServer:
         auth = auth if isinstance(auth, dict) else {}
         eio_sid = request.environ.get(EIO_SID_KEY)
         try:
-            principal, token, claims = self._authenticate(auth.get("token"))
-            rooms = rooms_for_principal(principal)
-            if not rooms:
-                raise _refusal("forbidden", "no scope to watch")
+            with self._connects:
+                self._connect(auth, eio_sid)
+        except SQLAlchemyError as exc:  # the database is away or saturated: come back later
+            log.warning("live: connect refused: %s", exc)
+            if eio_sid is not None:
+                self.socketio.start_background_task(self._close_transport, eio_sid)
+            raise _refusal("unavailable", "try again shortly") from exc
         except Refused:
             if eio_sid is not None:  # the refusal goes out first, then the transport closes
                 self.socketio.start_background_task(self._close_transport, eio_sid)
             raise
+
+    def _connect(self, auth: dict[str, Any], eio_sid: str | None) -> None:
+        principal, token, claims = self._authenticate(auth.get("token"))
+        rooms = rooms_for_principal(principal)
+        if not rooms:
+            raise _refusal("forbidden", "no scope to watch")
         if eio_sid is not None:
             self.admission.signed_in(eio_sid)
         last_seen = _cursor(auth.get("last_event_id"))
