@@ -26,6 +26,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import signal
+import threading
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -71,8 +73,19 @@ def _start_worker(server: Any, worker: Any) -> None:
         worker.log.info("no parent-death signal on this system")
     app = server.app.flask_app
     app.extensions["gridflow"].engine.dispose(close=False)  # the master's, if any
-    app.extensions["gridflow.live"].engine.dispose(close=False)
-    app.extensions["gridflow.live"].start()
+    live = app.extensions["gridflow.live"]
+    live.engine.dispose(close=False)
+    live.start()
+    threading.Thread(target=_close_sockets_on_exit, args=(worker, live), daemon=True).start()
+
+
+def _close_sockets_on_exit(worker: Any, live: Any) -> None:
+    """Once the worker is told to stop, tells every live client at once (Engine.IO CLOSE): they
+    reconnect, to another process behind the load balancer or to this one's successor, instead
+    of holding on until the graceful timeout cuts them."""
+    while worker.alive:
+        time.sleep(0.2)
+    live.close_sockets()
 
 
 def _stop_worker(server: Any, worker: Any) -> None:

@@ -87,7 +87,8 @@ class ReplayLog:
                     self._cv.acquire()
                     self._running = False
                     if not read and want is not None:  # the next read covers it again
-                        self._want_after = min(want, self._want_after or want)
+                        held = self._want_after
+                        self._want_after = want if held is None else min(want, held)
                     # After a failed read (raised to its caller) a waiter starts the next one.
                     self._cv.notify_all()
                 self._store(rows, lo, hi)

@@ -134,6 +134,11 @@ class LiveServer:
         self._readers.shutdown(wait=False)
         self.engine.dispose()
 
+    def close_sockets(self) -> None:
+        """Closes every live transport of this process (the process is stopping)."""
+        for socket in list(self.eio.sockets.values()):
+            socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+
     def publish(self, event: str, message: Any, rooms: list[str]) -> None:
         """Emits to this process's clients in any of `rooms` (each client once); `message` is
         a dict or JSON text (an orjson.Fragment)."""
