@@ -25,25 +25,17 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import benchlib
-from sqlalchemy import text
 
-from services.auth.principal import Principal
-from services.live.messages import event_messages
-from services.live.rooms import rooms_for_principal
 from services.store.db import make_engine
+from tests.integration.drills.storm import Generators, delivery, plan_clients
 
 DISTRICT = "330211"
-PER_GENERATOR = 9000
-PER_SOURCE = 100  # clients per loopback source address (the per-address cap is 256)
-LB_PORT_ENV = "GRIDFLOW_LB_PORT"
 
 
 class Ingest(threading.Thread):
@@ -106,119 +98,6 @@ class Ingest(threading.Thread):
             return [r for r in self.results if start <= r[0] < end]
 
 
-class Generators:
-    """The load generator processes and their status lines."""
-
-    def __init__(self, url: str, clients: list[dict], ramp_per_s: float, folder: Path):
-        self.procs = []
-        self.status: dict[int, dict] = {}
-        self.outs = []
-        chunks = [clients[i : i + PER_GENERATOR] for i in range(0, len(clients), PER_GENERATOR)]
-        for k, chunk in enumerate(chunks):
-            plan, out = folder / f"plan-{k}.json", folder / f"out-{k}.json"
-            plan.write_text(json.dumps({"url": url, "ramp_per_s": ramp_per_s / len(chunks),
-                                        "clients": chunk}))  # fmt: skip
-            proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).with_name("livegen.py")), str(plan), str(out)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            self.procs.append(proc)
-            self.outs.append(out)
-            threading.Thread(target=self._follow, args=(k, proc), daemon=True).start()
-
-    def _follow(self, k: int, proc: subprocess.Popen) -> None:
-        for line in proc.stdout:
-            try:
-                self.status[k] = json.loads(line)
-            except ValueError:
-                continue
-
-    def total(self, key: str) -> int:
-        return sum(s.get(key, 0) for s in list(self.status.values()))
-
-    def wait_until(self, key: str, count: int, timeout_s: float) -> float | None:
-        """Seconds until `key` (connected, caught_up) reached `count`; None on timeout."""
-        start = time.monotonic()
-        while time.monotonic() - start < timeout_s:
-            if self.total(key) >= count:
-                return time.monotonic() - start
-            time.sleep(0.25)
-        return None
-
-    def finish(self) -> list[dict]:
-        for proc in self.procs:
-            proc.stdin.write("stop\n")
-            proc.stdin.flush()
-        for proc in self.procs:
-            proc.wait(timeout=300)
-        return [json.loads(out.read_bytes()) for out in self.outs]
-
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
-
-
-def plan_clients(engine, config, count: int, cells: list[str]) -> tuple[list[dict], list]:
-    """The accounts of `count` clients (95 % workers, 4 % consoles, 1 % operators) and their
-    client specs (token, source address); returns (specs, principals)."""
-    with engine.connect() as conn:
-        departments = [
-            r[0] for r in conn.execute(text("SELECT code FROM department ORDER BY code"))
-        ]
-    streets = sorted({c[:9] for c in cells})
-    operators = max(1, count // 100)
-    consoles = max(1, count * 4 // 100)
-    workers = count - operators - consoles
-    specs = [benchlib.AccountSpec("grid_worker", cells=(cells[i % len(cells)],))
-             for i in range(workers)]  # fmt: skip
-    specs += [benchlib.AccountSpec("department_staff", department_code=departments[i % len(departments)])
-              for i in range(consoles)]  # fmt: skip
-    scopes = [DISTRICT, *streets]
-    specs += [benchlib.AccountSpec("operator", jurisdiction_code=scopes[i % len(scopes)])
-              for i in range(operators)]  # fmt: skip
-    made = benchlib.make_accounts(engine, config, specs, f"live-{uuid.uuid4().hex[:6]}")
-    clients, principals = [], []
-    for i, ((user_id, token), spec) in enumerate(zip(made, specs, strict=True)):
-        source = f"127.1.{(i // PER_SOURCE) // 250}.{(i // PER_SOURCE) % 250 + 1}"
-        clients.append({"token": token, "source": source})
-        principals.append(Principal(user_id, "bench", spec.role, frozenset(spec.cells),
-                                    spec.jurisdiction_code, spec.department_code))  # fmt: skip
-    return clients, principals
-
-
-def delivery(engine, principals: list[Principal], outs: list[dict]) -> dict:
-    """missed / doubled over every client: the events of its rooms with an id above its first
-    snapshot's cursor, against what it saw."""
-    clients = [c for out in outs for c in out["clients"]]
-    cursors = [c["first_cursor"] for c in clients if c["first_cursor"] is not None]
-    if not cursors:
-        return {"missed": None, "doubled": None, "clients_without_snapshot": len(clients)}
-    with engine.connect() as conn:
-        ids = [
-            str(r[0])
-            for r in conn.execute(
-                text("SELECT event_id FROM case_event WHERE id > :after"), {"after": min(cursors)}
-            )
-        ]
-        seq = dict(conn.execute(text("SELECT event_id::text, id FROM case_event WHERE id > :a"),
-                                {"a": min(cursors)}).all())  # fmt: skip
-    by_room: dict[str, list[int]] = {}
-    for i in range(0, len(ids), 2000):
-        for message in event_messages(engine, ids[i : i + 2000]):
-            for room in message.rooms:
-                by_room.setdefault(room, []).append(seq[message.event_id])
-    missed = doubled = without = 0
-    for principal, client in zip(principals, clients, strict=True):
-        doubled += client["doubled"]
-        if client["first_cursor"] is None:
-            without += 1
-            continue
-        expected = {e for room in rooms_for_principal(principal) for e in by_room.get(room, ())
-                    if e > client["first_cursor"]}  # fmt: skip
-        missed += len(expected - set(client["seen"]))
-    return {"missed": missed, "doubled": doubled, "clients_without_snapshot": without,
-            "events_in_window": len(ids)}  # fmt: skip
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=10000)
@@ -254,7 +133,9 @@ def run(args) -> dict:
 def _run(args, config, engine) -> dict:
     categories = benchlib.load_demo_data(engine)
     cells = benchlib.current_cells(engine, DISTRICT)
-    clients, principals = plan_clients(engine, config, args.clients, [c[0] for c in cells])
+    clients, principals = plan_clients(
+        engine, config, args.clients, [c[0] for c in cells], DISTRICT
+    )
     reporters = benchlib.make_grid_workers(engine, config, [c[0] for c in cells], 200, "live-rep")
     plan = benchlib.ReportPlan(cells, categories)
     procs: dict[str, benchlib.Process] = {
