@@ -14,11 +14,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
+from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy import Engine
 
 from services.auth.principal import Principal
+from services.auth.tokens import AccessClaims, InvalidToken, access_claims, decode_access
 from services.auth.users import sessions_principals
+from services.config import Config
 from services.live.rooms import rooms_for_principal
 
 # A socket may send this many events at once before its rate applies.
@@ -129,3 +133,32 @@ def apply_scope(client: Client, principal: Principal) -> tuple[list[str], list[s
     client.principal, client.rooms = principal, new_rooms
     return leave, join
 
+
+def authenticate(config: Config, engine: Engine, token: Any) -> tuple[Principal, str, AccessClaims]:
+    """The account behind the access token a client connects with (or hands over later), with
+    the token and its claims; a missing, invalid, expired or revoked one is refused."""
+    if not isinstance(token, str) or not token:
+        raise refusal("unauthorized", "token required")
+    try:
+        claims = access_claims(config, token)
+        principal = decode_access(config, engine, token)
+    except InvalidToken as exc:
+        raise refusal("unauthorized", str(exc)) from exc
+    return principal, token, claims
+
+
+def refusal(code: str, message: str) -> Refused:
+    """A refused CONNECT as the pages read it: `err.message` is the code, `err.data` holds
+    {code, message} (the command center renews its token on "unauthorized")."""
+    return Refused(code, {"code": code, "message": message})
+
+
+def cursor(value: Any) -> int | None:
+    """The `last_event_id` a client connects with, when it is a whole number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number >= 0 else None

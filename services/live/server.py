@@ -27,8 +27,8 @@ Admission (services.live.admission): a handshake beyond the process's or the add
 refused with 503/429 and Retry-After; a transport that has not signed in within
 `live_connect_timeout_s`, or whose CONNECT was refused, is closed. Scopes follow the account
 (services.live.clients): rooms change, or the socket is cut, within `live_auth_check_s`.
-A client whose send queue grows past MAX_QUEUED packets (it reads slower than its events come)
-is disconnected; it reconnects and gets its replay.
+What goes out to the clients, and what happens to a client that reads too slowly, is in
+services.live.fanout.
 """
 
 from __future__ import annotations
@@ -40,15 +40,22 @@ from typing import Any
 
 from flask import Flask, request
 from flask_socketio import SocketIO
-from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.auth.principal import Principal
-from services.auth.tokens import InvalidToken, access_claims, decode_access
 from services.config import Config
 from services.live import details, kpis, snapshot
 from services.live.admission import Admission
-from services.live.clients import Client, Clients, apply_scope
+from services.live.clients import (
+    Client,
+    Clients,
+    Refused,
+    apply_scope,
+    authenticate,
+    cursor,
+    refusal,
+)
+from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.replay import REPLAY_OVERLAP, ReplayLog
@@ -70,9 +77,6 @@ CONNECTS_AT_ONCE = 16
 # The live server's own database connections (kept open; as many again opened when busy).
 LIVE_POOL_SIZE = 16
 LIVE_POOL_TIMEOUT_S = 10.0
-# A client with more packets than this waiting to be sent is cut (it reconnects and replays).
-MAX_QUEUED = 200
-NAMESPACE = "/"
 EIO_SID_KEY = "gridflow.live.eio_sid"
 
 
@@ -110,6 +114,9 @@ class LiveServer:
         self.admission = Admission(config, self.eio.disconnect)
         app.wsgi_app = self.admission.wrap(app.wsgi_app)  # type: ignore[method-assign]
         self._hook_transports()
+        self.fanout = Fanout(self.socketio, self.clients, self._close_transport)
+        self.publish, self.publish_batch = self.fanout.publish, self.fanout.publish_batch
+        self.close_sockets = self.fanout.close_sockets
         sio = self.socketio
         sio.on_event("connect", self.on_connect)
         sio.on_event("disconnect", self.on_disconnect)
@@ -134,44 +141,6 @@ class LiveServer:
         self._readers.shutdown(wait=False)
         self.engine.dispose()
 
-    def close_sockets(self) -> None:
-        """Closes every live transport of this process (the process is stopping)."""
-        for socket in list(self.eio.sockets.values()):
-            socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
-
-    def publish(self, event: str, message: Any, rooms: list[str]) -> None:
-        """Emits to this process's clients in any of `rooms` (each client once); `message` is
-        a dict or JSON text (an orjson.Fragment)."""
-        participants = self.socketio.server.manager.get_participants
-        sids = [sid for sid, eio in participants(NAMESPACE, rooms) if self._keeps_up(sid, eio)]
-        if sids:
-            self.socketio.emit(event, message, to=sids)
-
-    def publish_batch(self, event: str, messages: list[tuple[Any, list[str]]]) -> None:
-        """Emits `event` once to each of this process's clients in a room of any of `messages`
-        ((message, rooms) pairs): the list of the messages addressed to it, in their order.
-
-        One packet per client and read of the feed, not one per message: at 300 reports a
-        second the feed carries ~600 case events a second, and a packet each (encoded, queued,
-        framed and written by the API process, then read and decoded by every page) cost the
-        API process ~0.2 ms and a Python client ~0.5 ms of CPU per report."""
-        participants = self.socketio.server.manager.get_participants
-        picks: dict[str, list[int]] = {}
-        transports: dict[str, str] = {}
-        for i, (_, rooms) in enumerate(messages):
-            for sid, eio_sid in participants(NAMESPACE, rooms):
-                picks.setdefault(sid, []).append(i)
-                transports[sid] = eio_sid
-        # Clients given the same messages (the consoles of one department, the pages of one
-        # street) share one encoded packet.
-        groups: dict[tuple[int, ...], list[str]] = {}
-        for sid, picked in picks.items():
-            groups.setdefault(tuple(picked), []).append(sid)
-        for picked, sids in groups.items():
-            kept = [sid for sid in sids if self._keeps_up(sid, transports[sid])]
-            if kept:
-                self.socketio.emit(event, [messages[i][0] for i in picked], to=kept)
-
     def client_count(self) -> int:
         return self.clients.count()
 
@@ -187,20 +156,20 @@ class LiveServer:
             log.warning("live: connect refused: %s", exc)
             if eio_sid is not None:
                 self.socketio.start_background_task(self._close_transport, eio_sid)
-            raise _refusal("unavailable", "try again shortly") from exc
+            raise refusal("unavailable", "try again shortly") from exc
         except Refused:
             if eio_sid is not None:  # the refusal goes out first, then the transport closes
                 self.socketio.start_background_task(self._close_transport, eio_sid)
             raise
 
     def _connect(self, auth: dict[str, Any], eio_sid: str | None) -> None:
-        principal, token, claims = self._authenticate(auth.get("token"))
+        principal, token, claims = authenticate(self.config, self.engine, auth.get("token"))
         rooms = rooms_for_principal(principal)
         if not rooms:
-            raise _refusal("forbidden", "no scope to watch")
+            raise refusal("forbidden", "no scope to watch")
         if eio_sid is not None:
             self.admission.signed_in(eio_sid)
-        last_seen = _cursor(auth.get("last_event_id"))
+        last_seen = cursor(auth.get("last_event_id"))
         message = self._snapshot(principal, first=last_seen is None)
         sid = request.sid  # type: ignore[attr-defined]
         server = self.socketio.server
@@ -244,7 +213,7 @@ class LiveServer:
         if client is None or not isinstance(token, str):
             return {"ok": False}
         try:
-            principal, token, claims = self._authenticate(token)
+            principal, token, claims = authenticate(self.config, self.engine, token)
         except Refused:
             return {"ok": False}
         if principal.user_id != client.principal.user_id:
@@ -275,16 +244,6 @@ class LiveServer:
     def _close_transport(self, eio_sid: str) -> None:
         self.eio.disconnect(eio_sid)
 
-    def _authenticate(self, token: Any) -> tuple[Principal, str, Any]:
-        if not isinstance(token, str) or not token:
-            raise _refusal("unauthorized", "token required")
-        try:
-            claims = access_claims(self.config, token)
-            principal = decode_access(self.config, self.engine, token)
-        except InvalidToken as exc:
-            raise _refusal("unauthorized", str(exc)) from exc
-        return principal, token, claims
-
     def _caller(self) -> tuple[Client | None, dict[str, Any]]:
         """The client sending this event, or None and the answer it gets (not signed in, or
         over its rate)."""
@@ -294,19 +253,6 @@ class LiveServer:
         if not self.clients.allow(client):
             return None, {"error": "rate_limited"}
         return client, {}
-
-    def _keeps_up(self, sid: str, eio_sid: str | None = None) -> bool:
-        """Whether a client reads its events fast enough to be sent more; one that does not
-        is cut (its queue would grow without bound)."""
-        if eio_sid is None:
-            eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
-        socket = self.eio.sockets.get(eio_sid) if eio_sid is not None else None
-        if socket is None or socket.queue.qsize() <= MAX_QUEUED:
-            return True
-        log.info("live: disconnecting %s: %d packets unread", sid, socket.queue.qsize())
-        self.clients.remove(sid)
-        self.socketio.start_background_task(self._close_transport, eio_sid)
-        return False
 
     def _snapshot(self, principal: Principal, *, first: bool) -> dict[str, Any]:
         def build() -> dict[str, Any]:
@@ -360,22 +306,6 @@ class LiveServer:
                     server.enter_room(change.sid, room, namespace=NAMESPACE)
                 log.info("live: %s moved to rooms %s", change.sid, change.client.rooms)
                 self.socketio.start_background_task(self._resnapshot, change.sid, change.client)
-
-
-def _refusal(code: str, message: str) -> Refused:
-    """A refused CONNECT as the pages read it: `err.message` is the code, `err.data` holds
-    {code, message} (the command center renews its token on "unauthorized")."""
-    return Refused(code, {"code": code, "message": message})
-
-
-def _cursor(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if number >= 0 else None
 
 
 def _sees(principal: Principal, position: WorkerPosition) -> bool:
