@@ -7,11 +7,9 @@ crowd of sockets can never take the connections HTTP needs. A transport that has
 an authenticated Socket.IO CONNECT within `live_connect_timeout_s` is closed, and so is one
 whose CONNECT was refused: a bare WebSocket holds nothing for long.
 
-A process also takes on only so much connecting at once: while MAX_PENDING transports are
-open but not yet served (their connect is queued or being handled), a new handshake is
-refused with 503 and a short Retry-After. In a reconnect storm the clients' jittered backoff
-then spreads the storm over the time the process needs, and its CPU stays shared with the
-HTTP API instead of being taken by thousands of half-open connects.
+Connects are handled a few at a time (LiveServer); the others wait their turn holding only
+memory. While MAX_PENDING transports are open but not yet served, a new handshake is refused
+with 503 and a short Retry-After, and the clients' jittered backoff spreads the rest.
 
 The client address is the peer's, or the last address of X-Forwarded-For that is not a trusted
 proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gridflow serve`).
@@ -34,7 +32,9 @@ from services.config import Config
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
 # Transports open and not yet served beyond which new handshakes wait (see the docstring).
-MAX_PENDING = 64
+# A queued connect costs memory, not CPU; a refused one costs a request and its retries: a
+# bound of 64 had a storm's clients spend the process's CPU on ~300 refused handshakes a second.
+MAX_PENDING = 2048
 BUSY_RETRY_AFTER_S = 2
 ENVIRON_KEY = "gridflow.live.transport"
 
