@@ -58,7 +58,7 @@ def _mine(case_id: UUID) -> dict:
 def _answer(case_id: UUID):
     with gridflow().engine.connect() as conn:
         row = case_views.one_case(conn, case_id)
-    return jsonify(case_out(row).model_dump(mode="json"))
+    return jsonify(case_out(row, current_principal()).model_dump(mode="json"))
 
 
 @bp.get("/cases")
@@ -85,7 +85,7 @@ def cases():
             order=f"{case_views.DUE_SQL} NULLS LAST, c.created_at, c.id",
             limit=q.per_page, offset=(q.page - 1) * q.per_page,
         )  # fmt: skip
-    page = CasePage(items=[case_out(r) for r in rows], page=q.page, per_page=q.per_page,
+    page = CasePage(items=[case_out(r, me) for r in rows], page=q.page, per_page=q.per_page,
                     total=total)  # fmt: skip
     return jsonify(page.model_dump(mode="json"))
 
@@ -95,7 +95,7 @@ def cases():
            responses={200: CaseDetail}, errors=(404,))  # fmt: skip
 @requires(DEPARTMENT_STAFF)
 def case(case_id: UUID):
-    return jsonify(case_detail(_mine(case_id)).model_dump(mode="json"))
+    return jsonify(case_detail(_mine(case_id), current_principal()).model_dump(mode="json"))
 
 
 @bp.post("/cases/<uuid:case_id>/acknowledge")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, request
 
 from services.api.casework import (
     calendars,
@@ -34,10 +34,12 @@ from services.api.handling_schemas import (
     VerifyOut,
 )
 from services.api.openapi import operation
+from services.api.reports import private_photo
 from services.api.validation import json_body, parse_json, query_args, validate
 from services.auth import ADMIN, GRID_WORKER, OPERATOR, current_principal, requires
 from services.auth.principal import Principal
 from services.capture import media
+from services.capture.moderation import sees_moderated
 from services.dispatch.casework import RateCase, VerifyCase
 from services.dispatch.field_handlers import rate_case, verify_case
 from services.store import case_views
@@ -92,7 +94,7 @@ def rating(case_id: UUID):
     run(lambda uow: rate_case(uow, cmd, now=now()))
     with gridflow().engine.connect() as conn:
         row = case_views.one_case(conn, case_id)
-    return jsonify(case_out(row).model_dump(mode="json"))
+    return jsonify(case_out(row, me).model_dump(mode="json"))
 
 
 @bp.get("/cases/<uuid:case_id>/photos/<uuid:photo_id>")
@@ -109,12 +111,12 @@ def case_photo(case_id: UUID, photo_id: UUID):
     visible_case(case_id, lambda row: may_see_case(me, row, reporter))
     with gridflow().engine.connect() as conn:
         row = photo_of_case(conn, case_id, photo_id)
-    if row is None or (row["hidden"] and me.role not in (OPERATOR, ADMIN)):
+    if row is None or (row["hidden"] and not sees_moderated(me)):
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     path = media.resolve(gridflow().config.media_dir, row["thumb_path" if thumbnail else "path"])
     if not path.is_file():
         raise NotFound("the photo file is missing", field="photo_id")
-    return send_file(path, mimetype="image/jpeg" if thumbnail else row["media_type"], max_age=3600)
+    return private_photo(path, "image/jpeg" if thumbnail else row["media_type"])
 
 
 def _answer() -> tuple[VerifyIn, list]:
