@@ -86,6 +86,9 @@ class Config:
     # …fetched once about a full poll is there or after this wait (ms; 0: at once): under a
     # trickle, fewer and larger polls (their fixed costs shared) for at most this much latency.
     router_fetch_wait_ms: int = 50
+    # Open311: the channels whose requests anyone may list and read (comma-separated; a
+    # client's key always sees its own requests).
+    open311_public_channels: str = "open311,hotline"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

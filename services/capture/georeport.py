@@ -10,10 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from services.capture.moderation import as_seen_by, withheld
 from services.catalog.store import Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = ("closed", "rejected", "merged")
+# Decimal places of the public's coordinates: 0.001° is about 110 m north–south.
+PUBLIC_DECIMALS = 3
 # Attributes every service accepts (its service definition); values are kept on the report.
 ATTRIBUTES = (
     {
@@ -83,28 +86,35 @@ def expected(row: dict[str, Any], calendars: dict[str, Any]) -> datetime | None:
     return calendar.add(row["received_at"], timedelta(minutes=minutes))
 
 
-def service_request(row: dict[str, Any], calendars: dict[str, Any]) -> dict[str, Any]:
-    """One service request (a report of any channel; reporter contact is never shown)."""
+def service_request(
+    row: dict[str, Any], calendars: dict[str, Any], *, own: bool = False
+) -> dict[str, Any]:
+    """One service request as the public sees it: what moderation withholds left out, the
+    coordinates rounded to PUBLIC_DECIMALS unless the request is the caller's `own`; the
+    reporter's contact is never shown."""
     attributes = row.get("attributes") or {}
-    hidden_text = row.get("redacted")
+    shown = as_seen_by(None, row)
+    lat, lng = row["lat"], row["lng"]
+    if not own and lat is not None and lng is not None:
+        lat, lng = round(lat, PUBLIC_DECIMALS), round(lng, PUBLIC_DECIMALS)
     return {
         "service_request_id": row["case_no"],
         "status": status_of(row["status"]),
         "status_notes": row.get("status_notes"),
         "service_name": row["name_zh"],
         "service_code": row["category_code"],
-        "description": None if hidden_text else row["description"],
+        "description": shown["description"],
         "agency_responsible": row.get("agency_responsible"),
         "service_notice": None,
         "requested_datetime": row["received_at"].isoformat(),
         "updated_datetime": (row.get("updated_at") or row["received_at"]).isoformat(),
         "expected_datetime": expected(row, calendars).isoformat(),
-        "address": row.get("address"),
+        "address": shown.get("address"),
         "address_id": None,
         "zipcode": None,
-        "lat": row["lat"],
-        "long": row["lng"],
-        "media_url": attributes.get("media_url"),
+        "lat": lat,
+        "long": lng,
+        "media_url": None if withheld(None, row).photos else attributes.get("media_url"),
     }
 
 
