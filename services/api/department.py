@@ -33,7 +33,7 @@ from services.api.handling_schemas import (
     ResolveMultipart,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
+from services.api.validation import check_text, json_body, query_args
 from services.auth import DEPARTMENT_STAFF, current_principal, requires
 from services.dispatch.casework import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
 from services.dispatch.department_handlers import (
@@ -165,9 +165,7 @@ def _resolution() -> tuple[str, list]:
         photos = photos_from_request(("photo", "photos"), text_fields=("note",))
     else:
         note, photos = json_body(ResolveIn).note, []
-    note = note.strip()
-    if "\x00" in note:
-        raise Unprocessable("text must not contain NUL characters", field="note")
+    note = check_text(note, "note").strip()
     if not note and not photos:
         raise Unprocessable("give a note or at least one photo as evidence", field="photo")
     return note, photos

@@ -6,6 +6,7 @@ A request is `open` until its case is closed, rejected or merged into another.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -118,6 +119,11 @@ def service_request(
     }
 
 
+# Characters XML 1.0 cannot carry: a stored text holding one (from before control characters
+# were refused at the door) is written with U+FFFD in its place, never as a broken document.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _fill(parent: ET.Element, value: Any, tag: str) -> None:
     node = ET.SubElement(parent, tag)
     if isinstance(value, dict):
@@ -131,7 +137,7 @@ def _fill(parent: ET.Element, value: Any, tag: str) -> None:
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     elif value is not None:
-        node.text = str(value)
+        node.text = XML_ILLEGAL.sub("\ufffd", str(value))
 
 
 def to_xml(root: str, item: str | None, document: Any) -> bytes:

@@ -26,6 +26,8 @@ from tests.integration.services.capture.payloads import report_body
         ({"handled_on_spot": True}, 422, "after_photo"),
         ({"surprise": 1}, 422, "surprise"),
         ({"description": "nul\x00byte"}, 422, "description"),
+        ({"description": "bad\x01char"}, 422, "description"),
+        ({"description": "bell\x07"}, 422, "description"),
     ],
 )  # fmt: skip
 def test_invalid_fields_are_named(api, cells, worker, change, status, field):

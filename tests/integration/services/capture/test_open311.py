@@ -271,3 +271,22 @@ def test_a_moderated_request_shows_neither_its_text_nor_its_media(api, engine, c
 def create_client_key(engine) -> str:
     with engine.begin() as conn:
         return create_client(conn, f"app-{uuid.uuid4().hex[:6]}")
+
+
+def test_a_control_character_is_refused_and_never_breaks_the_xml(api, engine, cells, api_key):
+    for field in ("description", "first_name", "address_string"):
+        resp = file_request(api, api_key, cells[5], **{field: "bad\x01char"})
+        assert resp.status_code == 422, resp.get_json()
+        assert resp.get_json()[0]["field"] == field
+    as_json = api.post(f"{BASE}/requests.json", json={
+        "api_key": api_key, "service_code": "201002", "lat": cells[5].lat,
+        "long": cells[5].lng, "description": "bad\u0001char"})  # fmt: skip
+    assert as_json.status_code == 422 and as_json.get_json()[0]["field"] == "description"
+    # a text stored before the door was shut still gives every client well-formed XML
+    request_id = file_request(api, api_key, cells[5]).get_json()[0]["service_request_id"]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE report SET description = 'bad' || chr(1) || 'char' "
+                          "WHERE case_no = :no"), {"no": request_id})  # fmt: skip
+    for path in (f"requests/{request_id}.xml", "requests.xml"):
+        root = ET.fromstring(api.get(f"{BASE}/{path}").data)
+        assert "bad\ufffdchar" in [d.text for d in root.iter("description")]

@@ -36,8 +36,11 @@ def moderated(api, login, cases):
     report = resp.get_json()
     cases.route(captured_event(cases.engine, report["id"]))
     operator = login("operator", jurisdiction=STREET)[1]
-    done = api.post(f"/api/v1/operator/reports/{report['id']}/moderate", headers=operator,
-                    json={"photos_hidden": True, "redacted": True, "reason": "含个人信息"})
+    done = api.post(
+        f"/api/v1/operator/reports/{report['id']}/moderate",
+        headers=operator,
+        json={"photos_hidden": True, "redacted": True, "reason": "含个人信息"},
+    )
     assert done.status_code == 200, done.get_json()
     case_id = api.get(f"/api/v1/reports/{report['id']}", headers=operator).get_json()["case"]["id"]
     return case_id, report["id"], report["photos"][0]["id"], worker, operator
