@@ -34,7 +34,7 @@ from services.api.handling_schemas import (
 )
 from services.api.openapi import operation
 from services.api.validation import check_text, json_body, query_args
-from services.auth import DEPARTMENT_STAFF, current_principal, requires
+from services.auth import DEPARTMENT_STAFF, current_principal, rate_limited, requires
 from services.dispatch.casework import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
 from services.dispatch.department_handlers import (
     acknowledge_case,
@@ -129,12 +129,13 @@ def return_(case_id: UUID):
     description="JSON with a note, or multipart/form-data with `note` and photos in `photo`. "
     "A note or at least one photo is required. Opens the field verification task.",
     tags=TAGS, body={"application/json": ResolveIn, "multipart/form-data": ResolveMultipart},
-    responses={200: CaseOut}, errors=(*ACTION_ERRORS, 413, 415),
+    responses={200: CaseOut}, errors=(*ACTION_ERRORS, 413, 415, 429, 503),
 )  # fmt: skip
 @requires(DEPARTMENT_STAFF)
+@rate_limited("evidence")
 def resolve(case_id: UUID):
+    _mine(case_id)  # who may resolve is settled before any photo is decoded
     note, photos = _resolution()
-    _mine(case_id)
     cmd = ResolveCase(case_id, current_principal().username, note, tuple(photos))
     config = gridflow().config
     run(lambda uow: resolve_case(

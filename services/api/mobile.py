@@ -7,8 +7,9 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from geo.datum import InvalidCoordinate, UnknownDatum
 from services.api.errors import Conflict, Unavailable, Unprocessable
+from services.api.evidence_upload import photo_error
 from services.api.openapi import operation
-from services.api.validation import PayloadTooLarge, check_size, json_body, query_args
+from services.api.validation import check_size, json_body, query_args
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
 from services.auth.principal import Principal
 from services.capture import queries
@@ -60,8 +61,7 @@ def accept(cmd: CaptureReport):
     except CaptureConflict as exc:
         raise Conflict(str(exc), field="id") from exc
     except PhotoRejected as exc:
-        error = PayloadTooLarge if exc.status == 413 else Unprocessable
-        raise error(exc.message, field=exc.field) from exc
+        raise photo_error(exc) from exc
     except UnknownDatum as exc:
         raise Unprocessable(str(exc), field="location.crs") from exc
     except InvalidCoordinate as exc:

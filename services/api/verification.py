@@ -36,7 +36,14 @@ from services.api.handling_schemas import (
 from services.api.openapi import operation
 from services.api.reports import private_photo
 from services.api.validation import json_body, parse_json, query_args, validate
-from services.auth import ADMIN, GRID_WORKER, OPERATOR, current_principal, requires
+from services.auth import (
+    ADMIN,
+    GRID_WORKER,
+    OPERATOR,
+    current_principal,
+    rate_limited,
+    requires,
+)
 from services.auth.principal import Principal
 from services.capture import media
 from services.capture.moderation import sees_moderated
@@ -57,16 +64,18 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
     "verification needs a photo. Sending the same answer again returns it (replayed).",
     tags=["grid worker"],
     body={"application/json": VerifyIn, "multipart/form-data": VerifyMultipart},
-    responses={200: VerifyOut}, errors=(400, 404, 409, 413, 415, 422),
+    responses={200: VerifyOut}, errors=(400, 404, 409, 413, 415, 422, 429, 503),
 )  # fmt: skip
 @requires(GRID_WORKER)
+@rate_limited("evidence")
 def verify(task_id: int):
-    answer, photos = _answer()
     me = current_principal()
     with gridflow().engine.connect() as conn:
         task = store.get_task(conn, task_id)
+    # Who may answer is settled before any photo is decoded.
     if task is None or not (task["cell_code"] in me.cell_codes or task["worker_id"] == me.user_id):
         raise NotFound(f"no verification task {task_id}", field="task_id")
+    answer, photos = _answer()
     cmd = VerifyCase(task_id, me.user_id, me.username, answer.passed, (answer.note or "").strip(),
                      tuple(photos))  # fmt: skip
     media_dir = gridflow().config.media_dir
