@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from services.observability.addresses import trusted_networks
+
 PREFIX = "GRIDFLOW_"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
 DEFAULT_KAFKA = "127.0.0.1:59092"
@@ -45,6 +47,9 @@ class Config:
     # Per-account request rates (token buckets held in each API process).
     rate_limit_per_minute: int = 120
     login_rate_per_minute: int = 10
+    # Proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the
+    # client: the load balancer in front of the API. Empty: the peer is the client.
+    trusted_proxies: str = ""
     tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
     # The live server re-checks the token of each connected page this often (seconds).
     live_auth_check_s: float = 15.0
@@ -119,6 +124,10 @@ class Config:
         """Fills development defaults in; refuses unsafe production settings."""
         if self.env not in ("development", "production", "test"):
             raise ConfigError(f"GRIDFLOW_ENV must be development, test or production: {self.env!r}")
+        try:
+            trusted_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(f"GRIDFLOW_TRUSTED_PROXIES: {exc}") from exc
         if self.development:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
         if not self.secret_key.strip():

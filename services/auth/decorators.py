@@ -96,10 +96,13 @@ def check_rate(bucket: str, key: object, per_minute: float) -> None:
     """Raises TooManyRequests (429, Retry-After) when `key` exceeded `per_minute` in `bucket`."""
     wait = limiter(bucket, per_minute).take(key)
     if wait > 0:
-        raise TooManyRequests(
-            f"too many requests; retry in {math.ceil(wait)} s",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
+        raise retry_later(wait, "too many requests")
+
+
+def retry_later(wait_s: float, what: str) -> TooManyRequests:
+    """A 429 telling the client to retry in `wait_s` seconds (Retry-After, at least 1)."""
+    seconds = max(1, math.ceil(wait_s))
+    return TooManyRequests(f"{what}; retry in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
 def rate_limited(bucket: str) -> Callable[[F], F]:
