@@ -69,7 +69,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(bp)
     init_security_headers(app)
     init_live(app, config)
-    init_http_metrics(app, token=config.metrics_token)
+    init_http_metrics(app, token=config.metrics_token, token_required=config.env == "production")
     networks = trusted_networks(config.trusted_proxies)
     if networks:
         app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]

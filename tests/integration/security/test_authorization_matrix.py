@@ -230,9 +230,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
 # has its own tests.
 PUBLIC = {
     "auth.login", "auth.refresh", "openapi.openapi_json", "openapi.docs_page", "grid.cells",
-    "grid.cell", "grid.locate", "health.healthz", "metrics", "pages.command_center",
-    "pages.department_console", "pages.static", "pages.vendor", "static", "mobile_web.index",
-    "mobile_web.manifest", "mobile_web.static", "mobile_web.service_worker", "mobile_web.vendor",
+    "grid.cell", "grid.locate", "health.healthz", "health.livez", "health.readyz", "metrics",
+    "pages.command_center", "pages.department_console", "pages.static", "pages.vendor", "static",
+    "mobile_web.index", "mobile_web.manifest", "mobile_web.static", "mobile_web.service_worker",
+    "mobile_web.vendor",
 }  # fmt: skip
 SEPARATE = {"auth.logout": "revokes the caller's own session: test_tokens.py"}
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
