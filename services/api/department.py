@@ -50,6 +50,12 @@ ACTION_ERRORS = (400, 404, 409, 422)
 STATES = {"active": ("dispatched", "acknowledged")}
 
 
+def _department() -> str | None:
+    """The caller's department: the handlers check again, under the case's lock, that the
+    case is still with it."""
+    return current_principal().department_code
+
+
 def _mine(case_id: UUID) -> dict:
     me = current_principal()
     return visible_case(case_id, lambda row: row["department_code"] == me.department_code)
@@ -107,7 +113,8 @@ def acknowledge(case_id: UUID):
         json_body(Empty)
     _mine(case_id)
     actor = current_principal().username
-    run(lambda uow: acknowledge_case(uow, AcknowledgeCase(case_id, actor), now=now()))
+    cmd = AcknowledgeCase(case_id, actor, department_code=_department())
+    run(lambda uow: acknowledge_case(uow, cmd, now=now()))
     return _answer(case_id)
 
 
@@ -118,7 +125,8 @@ def acknowledge(case_id: UUID):
 def return_(case_id: UUID):
     body = json_body(ReasonIn)
     _mine(case_id)
-    cmd = ReturnCase(case_id, current_principal().username, body.reason.strip())
+    cmd = ReturnCase(case_id, current_principal().username, body.reason.strip(),
+                     department_code=_department())  # fmt: skip
     run(lambda uow: return_case(uow, cmd, now=now()))
     return _answer(case_id)
 
@@ -136,7 +144,8 @@ def return_(case_id: UUID):
 def resolve(case_id: UUID):
     _mine(case_id)  # who may resolve is settled before any photo is decoded
     note, photos = _resolution()
-    cmd = ResolveCase(case_id, current_principal().username, note, tuple(photos))
+    cmd = ResolveCase(case_id, current_principal().username, note, tuple(photos),
+                      department_code=_department())  # fmt: skip
     config = gridflow().config
     run(lambda uow: resolve_case(
         uow, cmd, now=now(), media_dir=config.media_dir, calendars=calendars(),
@@ -153,7 +162,7 @@ def extension(case_id: UUID):
     body = json_body(ExtensionIn)
     _mine(case_id)
     cmd = RequestExtension(case_id, current_principal().username, body.requested_due,
-                           body.reason.strip())  # fmt: skip
+                           body.reason.strip(), department_code=_department())  # fmt: skip
     run(lambda uow: request_case_extension(uow, cmd, now=now()))
     return _answer(case_id)
 
