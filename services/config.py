@@ -47,9 +47,6 @@ class Config:
     # Per-account request rates (token buckets held in each API process).
     rate_limit_per_minute: int = 120
     login_rate_per_minute: int = 10
-    # Proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the
-    # client: the load balancer in front of the API. Empty: the peer is the client.
-    trusted_proxies: str = ""
     tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
     # The live server re-checks the token of each connected page this often (seconds).
     live_auth_check_s: float = 15.0
@@ -61,8 +58,10 @@ class Config:
     live_max_per_address: int = 256
     live_connect_timeout_s: float = 10.0
     live_event_rate_per_s: float = 5.0
-    # Comma-separated addresses of the reverse proxies whose X-Forwarded-For is believed (the
-    # load balancer in front of `gridflow serve`); empty: the peer's address is the client's.
+    # Comma-separated addresses or CIDR blocks of the reverse proxies whose X-Forwarded-For is
+    # believed (the load balancer in front of `gridflow serve`); empty: the peer's address is
+    # the client's. Sign-in limits, logs and live sockets all key on the client's address
+    # (services.observability.addresses).
     trusted_proxies: str = ""
     # Handling: field verification limit (counted on the case's calendar), the SLA sweep
     # interval, where the scheduler writes the monthly ledgers and at what local hour daily.

@@ -117,8 +117,15 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 def clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPhoto:
     """Checks and cleans one uploaded photo. Raises PhotoRejected naming `field`. Decoding and
-    encoding are CPU-bound: they run off the event loop in a cooperative process."""
-    return offload(_clean_photo, data, declared_type, field)
+    encoding are CPU-bound: they run off the event loop in a cooperative process, at most
+    DECODE_SLOTS at once (the slot is waited for here, where a cooperative process's
+    semaphore lets the other connections run)."""
+    if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_S):
+        raise PhotoRejected(field, "too many photos are being processed; retry", status=503)
+    try:
+        return offload(_clean_photo, data, declared_type, field)
+    finally:
+        DECODE_SLOTS.release()
 
 
 def _clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPhoto:
@@ -136,22 +143,15 @@ def _clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPho
         raise PhotoRejected(
             field, f"the file claims to be {declared} but is {image.format or 'not an image'}"
         )
-    if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_S):
-        raise PhotoRejected(field, "too many photos are being processed; retry", status=503)
-    try:
-        clean = _decode(image, field)
-        clean.thumbnail((MAX_EDGE, MAX_EDGE))
-        thumb = clean.copy()
-        thumb.thumbnail((THUMB_EDGE, THUMB_EDGE))
-        encoded = _encode(clean, image.format)
-        thumbnail = _encode(thumb, "JPEG")
-    finally:
-        DECODE_SLOTS.release()
+    clean = _decode(image, field)
+    clean.thumbnail((MAX_EDGE, MAX_EDGE))
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE))
     return CleanPhoto(
         media_type=declared,
         extension=EXTENSIONS[image.format],
-        data=encoded,
-        thumbnail=thumbnail,
+        data=_encode(clean, image.format),
+        thumbnail=_encode(thumb, "JPEG"),
         width=clean.width,
         height=clean.height,
         sha256=upload_digest(data),
