@@ -23,6 +23,16 @@ def api(security_app):
     return security_app.test_client()
 
 
+@pytest.fixture(scope="module")
+def world(security_app, engine, demo):
+    """Accounts of every role and scope, and objects made for them (tests' world.py)."""
+    from tests.integration.security.world import World
+    from tests.integration.services.accounts import signed_in
+
+    api = security_app.test_client()
+    return World(api, engine, lambda role, **scope: signed_in(api, engine, role, **scope))
+
+
 @pytest.fixture(scope="session")
 def app_role_url(database_url):
     """The URL of this run's database for a fresh login role that is a member of
