@@ -36,7 +36,10 @@ def login():
     body = json_body(LoginIn, max_bytes=16 * 1024)
     gf = _gf()
     address = request.remote_addr or "-"  # the client's, behind GRIDFLOW_TRUSTED_PROXIES
-    check_rate("login-addr", address, gf.config.login_rate_per_minute * 10)
+    # A coarse cap per address (an office behind one NAT signs in together at shift start):
+    # a minute's worth at once; failures are slowed down per (user, address) below.
+    per_minute = gf.config.login_rate_per_minute * 10
+    check_rate("login-addr", address, per_minute, burst=per_minute)
     throttle = _throttle()
     wait = throttle.wait(body.username, address)
     if wait > 0:
