@@ -26,6 +26,7 @@ from services.api.handling_schemas import (
     Names,
     RatingOut,
 )
+from services.auth import current_principal
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
 from services.capture.moderation import as_seen_by, sees_moderated
 from services.dispatch.errors import DispatchError, UnknownCase, UnknownReport
@@ -97,7 +98,8 @@ def command_errors() -> Iterator[None]:
 def run(action: Callable[[UnitOfWork], Any]) -> Any:
     """Runs `action(uow)` in one unit of work and commits; evidence files written by a
     command whose commit fails are removed."""
-    with command_errors(), UnitOfWork(gridflow().engine) as uow:
+    actor = current_principal().username
+    with command_errors(), UnitOfWork(gridflow().engine, actor=actor) as uow:
         outcome = action(uow)
         try:
             uow.commit()
