@@ -1,14 +1,7 @@
 """The per-account token bucket."""
 
 from services.auth.ratelimit import TokenBucketLimiter
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.unit.services.auth.clocks import Clock
 
 
 def test_burst_then_refusal_with_the_wait_until_the_next_token():

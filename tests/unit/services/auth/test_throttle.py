@@ -1,14 +1,7 @@
 """Failed sign-ins: an exponential delay per (username, address), never a lock."""
 
 from services.auth.throttle import LoginThrottle
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.unit.services.auth.clocks import Clock
 
 
 def test_failures_past_the_free_ones_double_the_wait():
