@@ -36,3 +36,39 @@ ORIG_KAFKA="${GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS:-}"
 stack_down_as_found() {
   GRIDFLOW_DATABASE_URL="$ORIG_DB_URL" GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS="$ORIG_KAFKA" "$ROOT/scripts/stack" down
 }
+
+# Installed Debian packages count as present (dpkg's status), as do commands found on PATH.
+has_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# The Python gridflow runs on: 3.11, 3.12 or 3.13, the newest found on PATH (Debian 12 has 3.11,
+# Ubuntu 24.04 3.12, Debian 13 3.13). Prints its command, or nothing.
+SUPPORTED_PYTHON='import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))'
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c "$SUPPORTED_PYTHON" 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+}
+
+# The Debian packages setup must install: PostgreSQL, a JDK >= 17, Maven, Node.js with npm,
+# a supported Python with venv, Chromium and a CJK font (PostGIS follows PostgreSQL's version).
+missing_debian_packages() {
+  local missing=() java_major python
+  has_pkg postgresql || missing+=(postgresql)
+  java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true)
+  if [ -z "$java_major" ] || [ "$java_major" -lt 17 ]; then missing+=(openjdk-17-jre-headless); fi
+  command -v mvn >/dev/null || missing+=(maven)
+  command -v npm >/dev/null || missing+=(nodejs npm)
+  python=$(find_python)
+  if [ -z "$python" ]; then
+    missing+=(python3 python3-venv)
+  elif ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+    missing+=("$python-venv")
+  fi
+  has_pkg chromium || missing+=(chromium)
+  # Chinese text in the pages' screenshots needs a CJK font; Debian's Chromium brings none.
+  has_pkg fonts-wqy-microhei || missing+=(fonts-wqy-microhei)
+  echo "${missing[*]}"
+}

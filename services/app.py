@@ -29,6 +29,7 @@ from services.config import Config
 from services.live import init_live
 from services.locator import Locator
 from services.mobile_web import views as mobile_web
+from services.observability.addresses import TrustedProxies, trusted_networks
 from services.observability.http import init_http_metrics
 from services.store.db import make_engine
 from services.web import pages
@@ -68,5 +69,8 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(bp)
     init_security_headers(app)
     init_live(app, config)
-    init_http_metrics(app, token=config.metrics_token)
+    init_http_metrics(app, token=config.metrics_token, token_required=config.env == "production")
+    networks = trusted_networks(config.trusted_proxies)
+    if networks:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]
     return app

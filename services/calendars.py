@@ -11,7 +11,7 @@ add that year's holidays and make-up days as overrides (date → working or not)
 tells the admin screen which years to warn about.
 
 Office hours and the timezone are configurable: `GRIDFLOW_OFFICE_HOURS`
-("08:30-12:00,13:30-17:30") and `GRIDFLOW_TIMEZONE` ("Asia/Shanghai"), read from `Config.extra`.
+("08:30-12:00,13:30-17:30") and `GRIDFLOW_TIMEZONE` ("Asia/Shanghai"), settings of `Config`.
 """
 
 from __future__ import annotations
@@ -106,12 +106,9 @@ def calendar_from_config(
     """`build_working_calendar` with office hours and timezone from the process `Config`
     (`GRIDFLOW_OFFICE_HOURS`, `GRIDFLOW_TIMEZONE`; defaults 08:30–12:00, 13:30–17:30 and
     Asia/Shanghai)."""
-    extra = config.extra or {}
-    # A dedicated Config field, should one be added, wins over the generic `extra` entry.
-    hours = getattr(config, "office_hours", None) or extra.get("office_hours")
-    zone = getattr(config, "timezone", None) or extra.get("timezone")
+    hours = config.office_hours
     return build_working_calendar(
         overrides,
         office_hours=parse_office_hours(hours) if hours else DEFAULT_OFFICE_HOURS,
-        timezone=zone or DEFAULT_TIMEZONE,
+        timezone=config.timezone or DEFAULT_TIMEZONE,
     )

@@ -6,14 +6,27 @@ Tests build their own `Config` instead of touching os.environ.
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.domain.calendar import DEFAULT_TIMEZONE
+from services.observability.addresses import trusted_networks
 
 PREFIX = "GRIDFLOW_"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
 DEFAULT_KAFKA = "127.0.0.1:59092"
 DEV_SECRET = "gridflow-development-secret"
+# Variables the scripts read (./scripts/stack, setup, demo, test, bench), not a process.
+SCRIPT_VARIABLES = frozenset(
+    PREFIX + name
+    for name in (
+        "STACK_PG_PORT", "STACK_KAFKA_PORT", "STACK_KAFKA_CONTROLLER_PORT", "KEEP_STACK",
+        "APT_UPDATED", "DEMO_SIMULATE", "LB_PORT",
+    )
+)  # fmt: skip
 MIN_SECRET_LENGTH = 16
 
 
@@ -56,8 +69,10 @@ class Config:
     live_max_per_address: int = 256
     live_connect_timeout_s: float = 10.0
     live_event_rate_per_s: float = 5.0
-    # Comma-separated addresses of the reverse proxies whose X-Forwarded-For is believed (the
-    # load balancer in front of `gridflow serve`); empty: the peer's address is the client's.
+    # Comma-separated addresses or CIDR blocks of the reverse proxies whose X-Forwarded-For is
+    # believed (the load balancer in front of `gridflow serve`); empty: the peer's address is
+    # the client's. Sign-in limits, logs and live sockets all key on the client's address
+    # (services.observability.addresses).
     trusted_proxies: str = ""
     # Handling: field verification limit (counted on the case's calendar), the SLA sweep
     # interval, where the scheduler writes the monthly ledgers and at what local hour daily.
@@ -86,7 +101,15 @@ class Config:
     # …fetched once about a full poll is there or after this wait (ms; 0: at once): under a
     # trickle, fewer and larger polls (their fixed costs shared) for at most this much latency.
     router_fetch_wait_ms: int = 50
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Open311: the channels whose requests anyone may list and read (comma-separated; a
+    # client's key always sees its own requests).
+    open311_public_channels: str = "open311,hotline"
+    # The working calendar: office hours ("08:30-12:00,13:30-17:30"; empty: those) and the
+    # time zone time limits are counted in.
+    office_hours: str = ""
+    timezone: str = DEFAULT_TIMEZONE
+    # The datum the map tiles are drawn in: gcj02 (AMap's default tiles) or wgs84.
+    tile_crs: str = "gcj02"
 
     @property
     def development(self) -> bool:
@@ -94,21 +117,19 @@ class Config:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
-        """Builds a Config from GRIDFLOW_* variables; unknown ones are kept in `extra`."""
+        """Builds a Config from GRIDFLOW_* variables. A GRIDFLOW_* variable that is neither a
+        setting nor one of the scripts' (SCRIPT_VARIABLES) is a ConfigError naming the
+        nearest setting: a typo never passes silently."""
         environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        known = {f.name for f in fields(cls)} - {"extra"}
-        for f in fields(cls):
-            if f.name == "extra":
-                continue
-            raw = environ.get(PREFIX + f.name.upper())
-            if raw is None:
-                continue
-            values[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
-        values["extra"] = {
-            k[len(PREFIX) :].lower(): v
-            for k, v in environ.items()
-            if k.startswith(PREFIX) and k[len(PREFIX) :].lower() not in known
+        names = {PREFIX + f.name.upper(): f for f in fields(cls)}
+        for name in sorted(environ):
+            if name.startswith(PREFIX) and name not in names and name not in SCRIPT_VARIABLES:
+                raise ConfigError(_unknown(name, names))
+        defaults = cls()
+        values = {
+            f.name: _coerce(f.name, environ[name], type(getattr(defaults, f.name)))
+            for name, f in names.items()
+            if name in environ
         }
         return cls(**values).checked()
 
@@ -116,6 +137,16 @@ class Config:
         """Fills development defaults in; refuses unsafe production settings."""
         if self.env not in ("development", "production", "test"):
             raise ConfigError(f"GRIDFLOW_ENV must be development, test or production: {self.env!r}")
+        try:
+            trusted_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(f"GRIDFLOW_TRUSTED_PROXIES: {exc}") from exc
+        if self.tile_crs not in ("gcj02", "wgs84"):
+            raise ConfigError(f"GRIDFLOW_TILE_CRS must be gcj02 or wgs84: {self.tile_crs!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"GRIDFLOW_TIMEZONE is not a time zone: {self.timezone!r}") from exc
         if self.development:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
         if not self.secret_key.strip():
@@ -132,6 +163,12 @@ class Config:
     def with_(self, **changes: object) -> Config:
         """A copy with some fields changed (tests use this)."""
         return replace(self, **changes)
+
+
+def _unknown(name: str, known: Iterable[str]) -> str:
+    nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {nearest[0]}?" if nearest else ""
+    return f"{name} is not a gridflow setting{hint} (the README lists every setting)"
 
 
 def _coerce(name: str, raw: str, kind: type) -> object:

@@ -3,6 +3,9 @@
 Integration and e2e tests run against the real stack named by GRIDFLOW_DATABASE_URL and
 GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS (./scripts/test exports them from ./scripts/stack). Each test
 run gets its own database and its own Kafka topic prefix, so two runs never see each other.
+As in a deployment, the owner (the stack's URL) creates and migrates the database and every
+gridflow process of the run connects as a login role in `gridflow_app` (`config`); fixtures
+that change the schema itself use `owner_engine`.
 """
 
 from __future__ import annotations
@@ -52,10 +55,31 @@ def database_url(stack_urls) -> str:
 
 
 @pytest.fixture(scope="session")
-def config(database_url, stack_urls) -> Config:
-    """The Config every integration test uses: this run's database and topic prefix."""
+def app_database_url(database_url) -> str:
+    """This run's database for a login role of its own in `gridflow_app` (not the owner, not
+    a superuser), the role every gridflow process of the run connects as; dropped after."""
+    from tests.databases import create_app_role, drop_role
+
+    role = f"gridflow_t_{RUN_ID}"
+    url = create_app_role(database_url, role)
+    yield url
+    drop_role(database_url, role)
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database_url):
+    """An engine of the tables' owner, for fixtures that change the schema itself."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def config(app_database_url, stack_urls) -> Config:
+    """The Config every integration test uses: this run's database (as the application role)
+    and topic prefix."""
     return Config(
-        database_url=database_url,
+        database_url=app_database_url,
         kafka_bootstrap_servers=stack_urls[1],
         topic_prefix=f"t{RUN_ID}.",
         topic_partitions=3,

@@ -27,11 +27,7 @@ def config_env(config: Config, **overrides: str) -> dict[str, str]:
     """The environment that makes a gridflow process read exactly `config`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
     for f in fields(config):
-        if f.name == "extra":
-            continue
         env[PREFIX + f.name.upper()] = str(getattr(config, f.name))
-    for key, value in config.extra.items():
-        env[PREFIX + key.upper()] = value
     env.update(overrides)
     return env
 

@@ -8,9 +8,10 @@ from services.api.errors import Unauthorized
 from services.api.openapi import operation
 from services.api.validation import json_body
 from services.auth import current_principal, requires
-from services.auth.decorators import check_rate
+from services.auth.decorators import check_rate, retry_later
 from services.auth.passwords import WELL_KNOWN, verify_password
 from services.auth.schemas import LoginIn, MeOut, RefreshIn, TokenOut
+from services.auth.throttle import LoginThrottle
 from services.auth.tokens import InvalidToken, open_session, refresh_session, revoke
 from services.auth.users import login_record
 
@@ -34,18 +35,31 @@ def _gf():
 def login():
     body = json_body(LoginIn, max_bytes=16 * 1024)
     gf = _gf()
-    per_minute = gf.config.login_rate_per_minute
-    check_rate("login-user", body.username.lower(), per_minute)
-    check_rate("login-addr", request.remote_addr or "-", per_minute * 10)
+    address = request.remote_addr or "-"  # the client's, behind GRIDFLOW_TRUSTED_PROXIES
+    # A coarse cap per address (an office behind one NAT signs in together at shift start):
+    # a minute's worth at once; failures are slowed down per (user, address) below.
+    per_minute = gf.config.login_rate_per_minute * 10
+    check_rate("login-addr", address, per_minute, burst=per_minute)
+    throttle = _throttle()
+    wait = throttle.wait(body.username, address)
+    if wait > 0:
+        raise retry_later(wait, "too many failed sign-ins")
     if not gf.config.development and body.password.lower() in WELL_KNOWN:
         raise Unauthorized("well-known passwords are refused outside development mode")
     with gf.engine.begin() as conn:
         record = login_record(conn, body.username)
         user_id, password_hash, active = record if record else (None, None, False)
         if not verify_password(password_hash, body.password) or not active or user_id is None:
+            throttle.failed(body.username, address)
             raise Unauthorized("wrong username or password")
         pair = open_session(conn, gf.config, user_id)
+    throttle.succeeded(body.username, address)
     return jsonify(pair.as_json())
+
+
+def _throttle() -> LoginThrottle:
+    """This process's failed sign-in counts (created with the app's first login)."""
+    return current_app.extensions.setdefault("gridflow.login_throttle", LoginThrottle())
 
 
 @bp.post("/refresh")

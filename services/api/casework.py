@@ -26,7 +26,9 @@ from services.api.handling_schemas import (
     Names,
     RatingOut,
 )
+from services.auth import current_principal
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.capture.moderation import as_seen_by, sees_moderated
 from services.dispatch.errors import DispatchError, UnknownCase, UnknownReport
 from services.dispatch.evidence import discard
 from services.dispatch.overrides import load_calendars
@@ -96,7 +98,8 @@ def command_errors() -> Iterator[None]:
 def run(action: Callable[[UnitOfWork], Any]) -> Any:
     """Runs `action(uow)` in one unit of work and commits; evidence files written by a
     command whose commit fails are removed."""
-    with command_errors(), UnitOfWork(gridflow().engine) as uow:
+    actor = current_principal().username
+    with command_errors(), UnitOfWork(gridflow().engine, actor=actor) as uow:
         outcome = action(uow)
         try:
             uow.commit()
@@ -157,8 +160,10 @@ def visible_case(case_id: uuid.UUID, allowed: Callable[[dict[str, Any]], bool]) 
 # --- how a case is shown ---------------------------------------------------------------------
 
 
-def case_out(row: dict[str, Any]) -> CaseOut:
-    """A case row of `services.store.case_views` as the API shows it."""
+def case_out(row: dict[str, Any], viewer: Principal) -> CaseOut:
+    """A case row of `services.store.case_views` as the API shows it to `viewer` (its report's
+    text withheld when moderation says so)."""
+    row = as_seen_by(viewer, row)
     extension = None
     if row["extension_id"] is not None:
         extension = ExtensionOut(
@@ -198,13 +203,13 @@ def case_out(row: dict[str, Any]) -> CaseOut:
 _COMPOSED = {"category", "department", "extension", "rating", "moderation", "actions"}
 
 
-def case_detail(row: dict[str, Any], *, show_hidden: bool = False) -> CaseDetail:
-    """The case with its history and its photos (report photos and evidence; report photos
-    a moderator hid only with `show_hidden`)."""
+def case_detail(row: dict[str, Any], viewer: Principal) -> CaseDetail:
+    """The case with its history and its photos (report photos and evidence) as `viewer` may
+    see them: report photos that moderation withholds are left out."""
     with gridflow().engine.connect() as conn:
         events = case_views.history(conn, row["id"])
         photos = photos_of_case(conn, row["id"])
-    base = case_out(row).model_dump()
+    base = case_out(row, viewer).model_dump()
     return CaseDetail(
         **base,
         timeline=[CaseEventOut(**e) for e in events],
@@ -219,7 +224,7 @@ def case_detail(row: dict[str, Any], *, show_hidden: bool = False) -> CaseDetail
                 thumbnail_url=photo_url(row["id"], p["id"], True),
             )  # fmt: skip
             for p in photos
-            if show_hidden or not p["hidden"]
+            if not p["hidden"] or sees_moderated(viewer)
         ],
     )
 

@@ -33,8 +33,8 @@ from services.api.handling_schemas import (
     ResolveMultipart,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
-from services.auth import DEPARTMENT_STAFF, current_principal, requires
+from services.api.validation import check_text, json_body, query_args
+from services.auth import DEPARTMENT_STAFF, current_principal, rate_limited, requires
 from services.dispatch.casework import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
 from services.dispatch.department_handlers import (
     acknowledge_case,
@@ -50,6 +50,12 @@ ACTION_ERRORS = (400, 404, 409, 422)
 STATES = {"active": ("dispatched", "acknowledged")}
 
 
+def _department() -> str | None:
+    """The caller's department: the handlers check again, under the case's lock, that the
+    case is still with it."""
+    return current_principal().department_code
+
+
 def _mine(case_id: UUID) -> dict:
     me = current_principal()
     return visible_case(case_id, lambda row: row["department_code"] == me.department_code)
@@ -58,7 +64,7 @@ def _mine(case_id: UUID) -> dict:
 def _answer(case_id: UUID):
     with gridflow().engine.connect() as conn:
         row = case_views.one_case(conn, case_id)
-    return jsonify(case_out(row).model_dump(mode="json"))
+    return jsonify(case_out(row, current_principal()).model_dump(mode="json"))
 
 
 @bp.get("/cases")
@@ -85,7 +91,7 @@ def cases():
             order=f"{case_views.DUE_SQL} NULLS LAST, c.created_at, c.id",
             limit=q.per_page, offset=(q.page - 1) * q.per_page,
         )  # fmt: skip
-    page = CasePage(items=[case_out(r) for r in rows], page=q.page, per_page=q.per_page,
+    page = CasePage(items=[case_out(r, me) for r in rows], page=q.page, per_page=q.per_page,
                     total=total)  # fmt: skip
     return jsonify(page.model_dump(mode="json"))
 
@@ -95,7 +101,7 @@ def cases():
            responses={200: CaseDetail}, errors=(404,))  # fmt: skip
 @requires(DEPARTMENT_STAFF)
 def case(case_id: UUID):
-    return jsonify(case_detail(_mine(case_id)).model_dump(mode="json"))
+    return jsonify(case_detail(_mine(case_id), current_principal()).model_dump(mode="json"))
 
 
 @bp.post("/cases/<uuid:case_id>/acknowledge")
@@ -107,7 +113,8 @@ def acknowledge(case_id: UUID):
         json_body(Empty)
     _mine(case_id)
     actor = current_principal().username
-    run(lambda uow: acknowledge_case(uow, AcknowledgeCase(case_id, actor), now=now()))
+    cmd = AcknowledgeCase(case_id, actor, department_code=_department())
+    run(lambda uow: acknowledge_case(uow, cmd, now=now()))
     return _answer(case_id)
 
 
@@ -118,7 +125,8 @@ def acknowledge(case_id: UUID):
 def return_(case_id: UUID):
     body = json_body(ReasonIn)
     _mine(case_id)
-    cmd = ReturnCase(case_id, current_principal().username, body.reason.strip())
+    cmd = ReturnCase(case_id, current_principal().username, body.reason.strip(),
+                     department_code=_department())  # fmt: skip
     run(lambda uow: return_case(uow, cmd, now=now()))
     return _answer(case_id)
 
@@ -129,13 +137,15 @@ def return_(case_id: UUID):
     description="JSON with a note, or multipart/form-data with `note` and photos in `photo`. "
     "A note or at least one photo is required. Opens the field verification task.",
     tags=TAGS, body={"application/json": ResolveIn, "multipart/form-data": ResolveMultipart},
-    responses={200: CaseOut}, errors=(*ACTION_ERRORS, 413, 415),
+    responses={200: CaseOut}, errors=(*ACTION_ERRORS, 413, 415, 429, 503),
 )  # fmt: skip
 @requires(DEPARTMENT_STAFF)
+@rate_limited("evidence")
 def resolve(case_id: UUID):
+    _mine(case_id)  # who may resolve is settled before any photo is decoded
     note, photos = _resolution()
-    _mine(case_id)
-    cmd = ResolveCase(case_id, current_principal().username, note, tuple(photos))
+    cmd = ResolveCase(case_id, current_principal().username, note, tuple(photos),
+                      department_code=_department())  # fmt: skip
     config = gridflow().config
     run(lambda uow: resolve_case(
         uow, cmd, now=now(), media_dir=config.media_dir, calendars=calendars(),
@@ -152,7 +162,7 @@ def extension(case_id: UUID):
     body = json_body(ExtensionIn)
     _mine(case_id)
     cmd = RequestExtension(case_id, current_principal().username, body.requested_due,
-                           body.reason.strip())  # fmt: skip
+                           body.reason.strip(), department_code=_department())  # fmt: skip
     run(lambda uow: request_case_extension(uow, cmd, now=now()))
     return _answer(case_id)
 
@@ -165,9 +175,7 @@ def _resolution() -> tuple[str, list]:
         photos = photos_from_request(("photo", "photos"), text_fields=("note",))
     else:
         note, photos = json_body(ResolveIn).note, []
-    note = note.strip()
-    if "\x00" in note:
-        raise Unprocessable("text must not contain NUL characters", field="note")
+    note = check_text(note, "note").strip()
     if not note and not photos:
         raise Unprocessable("give a note or at least one photo as evidence", field="photo")
     return note, photos

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import request
 
-from services.api.errors import Unprocessable
+from services.api.errors import ApiError, Unavailable, Unprocessable
 from services.api.validation import PayloadTooLarge, check_size
 from services.capture.photos import MAX_BYTES, CleanPhoto, PhotoRejected, clean_photo
 
@@ -39,6 +39,15 @@ def photos_from_request(
         try:
             photos.append(clean_photo(data, mimetype, f"{name}[{i}]"))
         except PhotoRejected as exc:
-            error = PayloadTooLarge if exc.status == 413 else Unprocessable
-            raise error(exc.message, field=exc.field) from exc
+            raise photo_error(exc) from exc
     return photos
+
+
+def photo_error(exc: PhotoRejected) -> ApiError:
+    """The API error for a refused photo, naming its part: 413 too large, 503 (retry in a few
+    seconds) when this process is decoding all the photos it may, 422 otherwise."""
+    if exc.status == 413:
+        return PayloadTooLarge(exc.message, field=exc.field)
+    if exc.status == 503:
+        return Unavailable(exc.message, field=exc.field, headers={"Retry-After": "5"})
+    return Unprocessable(exc.message, field=exc.field)

@@ -175,7 +175,7 @@ class CaseOut(BaseModel):
     lat: float | None
     lng: float | None
     address: str | None
-    description: str
+    description: str | None = Field(description="withheld (null) when a moderator redacted it")
     channel: str
     created_at: datetime
     registered_at: datetime | None

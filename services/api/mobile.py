@@ -7,9 +7,11 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from geo.datum import InvalidCoordinate, UnknownDatum
 from services.api.errors import Conflict, Unavailable, Unprocessable
+from services.api.evidence_upload import photo_error
 from services.api.openapi import operation
-from services.api.validation import PayloadTooLarge, check_size, json_body, query_args
+from services.api.validation import check_size, json_body, query_args
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
+from services.auth.principal import Principal
 from services.capture import queries
 from services.capture.forms import report_request
 from services.capture.intake import (
@@ -19,6 +21,7 @@ from services.capture.intake import (
     UnknownCategory,
     capture_report,
 )
+from services.capture.moderation import as_seen_by, photos_seen_by
 from services.capture.patrol import PingRejected, Track, receive_pings, track_of
 from services.capture.photos import PhotoRejected
 from services.capture.placement import place
@@ -58,8 +61,7 @@ def accept(cmd: CaptureReport):
     except CaptureConflict as exc:
         raise Conflict(str(exc), field="id") from exc
     except PhotoRejected as exc:
-        error = PayloadTooLarge if exc.status == 413 else Unprocessable
-        raise error(exc.message, field=exc.field) from exc
+        raise photo_error(exc) from exc
     except UnknownDatum as exc:
         raise Unprocessable(str(exc), field="location.crs") from exc
     except InvalidCoordinate as exc:
@@ -70,16 +72,16 @@ def accept(cmd: CaptureReport):
         raise Unavailable("the grid cannot be loaded right now; retry later") from exc
 
 
-def show_report(result: Captured):
+def show_report(result: Captured, viewer: Principal):
     """The answer to a capture: built from what was written for a new report (nothing read
-    back), the stored report as it stands now for a replay."""
+    back), the stored report as it stands now (as `viewer` may see it) for a replay."""
     if result.report is not None:
         return report_out(result.report, result.report["photos"], photo_url)
     gf = current_app.extensions["gridflow"]
     with gf.engine.connect() as conn:
         row = queries.get_report(conn, result.report_id)
-        photos = queries.photos_of(conn, [result.report_id])[result.report_id]
-    return report_out(row, photos, photo_url)
+        photos = photos_seen_by(viewer, row, queries.photos_of(conn, [row["id"]])[row["id"]])
+    return report_out(as_seen_by(viewer, row), photos, photo_url)
 
 
 @bp.post("/reports")
@@ -115,7 +117,7 @@ def file_report():
         photos=tuple(uploads),
     )
     result = accept(cmd)
-    body = show_report(result).model_dump(mode="json")
+    body = show_report(result, me).model_dump(mode="json")
     location = url_for("reports.report", report_id=result.report_id)
     return jsonify(body), 201 if result.created else 200, {"Location": location}
 
@@ -134,7 +136,10 @@ def my_reports():
             limit=q.per_page, offset=(q.page - 1) * q.per_page,
         )  # fmt: skip
         photos = queries.photos_of(conn, [r["id"] for r in rows])
-    items = [report_out(r, photos[r["id"]], photo_url) for r in rows]
+    items = [
+        report_out(as_seen_by(me, r), photos_seen_by(me, r, photos[r["id"]]), photo_url)
+        for r in rows
+    ]
     page = ReportPage(items=items, page=q.page, per_page=q.per_page, total=total)
     return jsonify(page.model_dump(mode="json"))
 
@@ -147,7 +152,8 @@ def my_tasks():
     gf = current_app.extensions["gridflow"]
     with gf.engine.connect() as conn:
         rows = queries.open_tasks(conn, me.user_id, sorted(me.cell_codes))
-    return jsonify(TaskList(items=[task_out(r) for r in rows]).model_dump(mode="json"))
+    items = [task_out(as_seen_by(me, r)) for r in rows]
+    return jsonify(TaskList(items=items).model_dump(mode="json"))
 
 
 @bp.post("/patrol/pings")

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from services.api.casework import calendars
-from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound
+from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.api.mobile import accept
 from services.api.validation import check_size, parse_json, validate
 from services.auth.apikeys import client_for_key
@@ -24,8 +24,8 @@ from services.catalog.store import get_category, list_categories
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"
-MAX_LIST = 1000
 DEFAULT_WINDOW = timedelta(days=90)
+MAX_WINDOW = timedelta(days=90)
 SERVICE_CODE = re.compile(r"^[0-9]{6}$")
 CASE_NO = re.compile(r"^[0-9]{14,20}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_]+)\](\[\])?$")
@@ -188,16 +188,39 @@ def _calendars():
     return {"working": found.working, "clock": found.clock}
 
 
+def _readable(api_key: str | None) -> tuple[str, dict, int | None]:
+    """SQL over `r` for the requests the caller may read (the public channels, and with a
+    key its own requests; never a hidden one), and the key's client id. A wrong key is a 403."""
+    client_id = None
+    if api_key is not None:
+        with _gf().engine.connect() as conn:
+            client_id = client_for_key(conn, api_key)
+        if client_id is None:
+            raise Forbidden("invalid api_key", field="api_key")
+    channels = [c.strip() for c in _gf().config.open311_public_channels.split(",") if c.strip()]
+    where = "NOT r.hidden AND (r.channel = ANY(:public) OR r.open311_client_id = :client)"
+    return where, {"public": channels, "client": client_id}, client_id
+
+
+def _shown(row: dict, client_id: int | None) -> dict:
+    own = client_id is not None and row["open311_client_id"] == client_id
+    return georeport.service_request(row, _calendars(), own=own)
+
+
 @bp.get(f"/requests.{FORMAT}")
 def list_requests(fmt: str):
     q = validate(RequestsQuery, request.args.to_dict())
-    where, params = ["NOT r.hidden"], {}
+    readable, params, client_id = _readable(q.api_key)
+    where = [readable]
     if q.ids():
         where.append("r.case_no = ANY(:ids)")
         params["ids"] = q.ids()
     else:
         end = q.end_date or datetime.now(UTC)
         start = q.start_date or end - DEFAULT_WINDOW
+        if end - start > MAX_WINDOW:
+            raise Unprocessable(f"the window from start_date to end_date is over "
+                                f"{MAX_WINDOW.days} days", field="start_date")  # fmt: skip
         where += ["r.received_at >= :start", "r.received_at <= :end"]
         params.update(start=start, end=end)
         if q.codes():
@@ -208,20 +231,26 @@ def list_requests(fmt: str):
             where.append(f"{negate}({queries.STATUS_SQL}) = ANY(:closed)")
             params["closed"] = list(georeport.CLOSED_STATES)
     with _gf().engine.connect() as conn:
-        rows, _ = queries.list_reports(conn, " AND ".join(where), params, limit=MAX_LIST, offset=0)
-    document = [georeport.service_request(r, _calendars()) for r in rows]
+        rows = queries.page_of_reports(conn, " AND ".join(where), params, limit=q.page_size,
+                                       offset=(q.page - 1) * q.page_size)  # fmt: skip
+    document = [_shown(r, client_id) for r in rows]
     return _render(fmt, document, "service_requests", "request")
 
 
 @bp.get(f"/requests/<service_request_id>.{FORMAT}")
 def get_request(service_request_id: str, fmt: str):
+    q = validate(RequestsQuery, {"api_key": request.args.get("api_key")})
+    readable, params, client_id = _readable(q.api_key)
     row = None
     if CASE_NO.match(service_request_id):
         with _gf().engine.connect() as conn:
-            row = queries.get_report_by_case_no(conn, service_request_id)
-    if row is None or row["hidden"]:
+            rows = queries.page_of_reports(conn, f"{readable} AND r.case_no = :no",
+                                           {**params, "no": service_request_id}, limit=1,
+                                           offset=0)  # fmt: skip
+        row = rows[0] if rows else None
+    if row is None:
         raise NotFound(f"no request {service_request_id!r}", field="service_request_id")
-    document = [georeport.service_request(row, _calendars())]
+    document = [_shown(row, client_id)]
     return _render(fmt, document, "service_requests", "request")
 
 

@@ -89,7 +89,7 @@ def _report(report_id: UUID) -> dict:
 def _answer(case_id: UUID):
     with gridflow().engine.connect() as conn:
         row = case_views.one_case(conn, case_id)
-    return jsonify(case_out(row).model_dump(mode="json"))
+    return jsonify(case_out(row, current_principal()).model_dump(mode="json"))
 
 
 def _actor() -> str:
@@ -116,7 +116,8 @@ def cases():
             conn, " AND ".join(where), params, order=order, limit=q.per_page,
             offset=(q.page - 1) * q.per_page,
         )  # fmt: skip
-    page = CasePage(items=[case_out(r) for r in rows], page=q.page, per_page=q.per_page,
+    me = current_principal()
+    page = CasePage(items=[case_out(r, me) for r in rows], page=q.page, per_page=q.per_page,
                     total=total)  # fmt: skip
     return jsonify(page.model_dump(mode="json"))
 
@@ -142,7 +143,7 @@ def case(case_id: UUID):
     row = _case(case_id)
     with gridflow().engine.connect() as conn:
         contact = reporter_contact(conn, row["report_id"])
-    detail = case_detail(row, show_hidden=True).model_dump()
+    detail = case_detail(row, current_principal()).model_dump()
     return jsonify(OperatorCaseDetail(**detail, reporter_contact=contact).model_dump(mode="json"))
 
 

@@ -13,6 +13,7 @@ from services.api.validation import query_args
 from services.auth import current_principal, requires
 from services.capture import media, queries
 from services.capture.access import may_see_report
+from services.capture.moderation import as_seen_by, photos_seen_by, withheld
 from services.capture.present import report_detail
 from services.capture.schemas import PhotoQuery, ReportDetail
 from services.catalog.schemas import CategoryList, category_out
@@ -43,9 +44,10 @@ def report(report_id: UUID):
         # Outside the caller's scope answers exactly as a missing report: nothing leaks.
         if row is None or not may_see_report(me, row):
             raise NotFound(f"no report {report_id}", field="report_id")
-        photos = queries.photos_of(conn, [report_id])[report_id]
+        photos = photos_seen_by(me, row, queries.photos_of(conn, [report_id])[report_id])
         timeline = queries.timeline(conn, row)
-    return jsonify(report_detail(row, photos, timeline, photo_url).model_dump(mode="json"))
+    detail = report_detail(as_seen_by(me, row), photos, timeline, photo_url)
+    return jsonify(detail.model_dump(mode="json"))
 
 
 @bp.get("/photos/<uuid:photo_id>")
@@ -62,13 +64,21 @@ def photo(photo_id: UUID):
     me = current_principal()
     with _gf().engine.connect() as conn:
         row = queries.photo_file(conn, photo_id)
-    if row is None or not may_see_report(me, row):
+    # A photo moderation withholds answers as a missing one.
+    if row is None or not may_see_report(me, row) or withheld(me, row).photos:
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     path = media.resolve(_gf().config.media_dir, row["thumb_path" if thumbnail else "path"])
     if not path.is_file():
         raise NotFound("the photo file is missing", field="photo_id")
-    mimetype = "image/jpeg" if thumbnail else row["media_type"]
-    return send_file(path, mimetype=mimetype, max_age=3600)
+    return private_photo(path, "image/jpeg" if thumbnail else row["media_type"])
+
+
+def private_photo(path, mimetype: str):
+    """A photo file as a response no shared cache keeps and no browser reuses unasked, so a
+    moderator's decision applies at the next read."""
+    response = send_file(path, mimetype=mimetype, conditional=True)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/categories")

@@ -58,26 +58,38 @@ def unprocessable(exc: ValidationError, prefix: str = "") -> Unprocessable:
     )
 
 
-def reject_nul(data: Any, path: tuple[Any, ...] = ()) -> None:
-    """Unprocessable (422) naming the first string (or key) holding a NUL character, which
-    PostgreSQL text cannot store."""
+# C0 control characters other than tab, line feed and carriage return (a browser sends a
+# text area's lines with CR LF): PostgreSQL text cannot hold NUL, XML 1.0 none of them, and
+# a spreadsheet refuses them in a cell.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_text(value: str, field: str) -> str:
+    """`value`, or Unprocessable (422) naming `field` when it holds a control character."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        raise Unprocessable(
+            f"text must not contain control characters (U+{ord(found.group()):04X})", field=field
+        )
+    return value
+
+
+def reject_control(data: Any, path: tuple[Any, ...] = ()) -> None:
+    """Unprocessable (422) naming the first string (or key) holding a control character."""
     if isinstance(data, str):
-        if "\x00" in data:
-            raise Unprocessable(
-                "text must not contain NUL characters", field=field_path(path) if path else "body"
-            )
+        check_text(data, field_path(path) if path else "body")
     elif isinstance(data, dict):
         for key, value in data.items():
-            reject_nul(key, path + (key,))
-            reject_nul(value, path + (key,))
+            reject_control(key, path + (key,))
+            reject_control(value, path + (key,))
     elif isinstance(data, list):
         for i, value in enumerate(data):
-            reject_nul(value, path + (i,))
+            reject_control(value, path + (i,))
 
 
 def validate(model: type[M], data: Any, prefix: str = "") -> M:
     """`model` built from `data`, or Unprocessable (422)."""
-    reject_nul(data)
+    reject_control(data)
     return _build(model, data, prefix)
 
 
@@ -118,10 +130,10 @@ def _may_nest_deeper(raw: bytes | str, limit: int) -> bool:
     return raw.count("[") + raw.count("{") > limit
 
 
-def _may_hold_nul(raw: bytes) -> bool:
-    # A NUL in parsed JSON comes from a `\u0000` escape (a raw control character is not JSON)
-    # or from a UTF-16/32 text, whose ASCII characters hold zero bytes.
-    return b"\\u0000" in raw or b"\x00" in raw
+def _may_hold_control(raw: bytes) -> bool:
+    # A control character in parsed JSON comes from an escape (`\u0001`, `\b`, `\f`: a raw
+    # one is not JSON) or from a UTF-16/32 text, whose ASCII characters hold zero bytes.
+    return b"\\u00" in raw or b"\\b" in raw or b"\\f" in raw or b"\x00" in raw
 
 
 def parse_json(raw: bytes | str, field: str = "body") -> Any:
@@ -158,8 +170,8 @@ def _json_request(max_bytes: int) -> tuple[bytes, Any]:
 def json_body(model: type[M], max_bytes: int = 1024 * 1024) -> M:
     """The JSON body validated by `model` (400 malformed, 413 too large, 422 invalid)."""
     raw, data = _json_request(max_bytes)
-    if _may_hold_nul(raw):
-        reject_nul(data)
+    if _may_hold_control(raw):
+        reject_control(data)
     return _build(model, data)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, request
 
 from services.api.casework import (
     calendars,
@@ -34,10 +34,19 @@ from services.api.handling_schemas import (
     VerifyOut,
 )
 from services.api.openapi import operation
+from services.api.reports import private_photo
 from services.api.validation import json_body, parse_json, query_args, validate
-from services.auth import ADMIN, GRID_WORKER, OPERATOR, current_principal, requires
+from services.auth import (
+    ADMIN,
+    GRID_WORKER,
+    OPERATOR,
+    current_principal,
+    rate_limited,
+    requires,
+)
 from services.auth.principal import Principal
 from services.capture import media
+from services.capture.moderation import sees_moderated
 from services.dispatch.casework import RateCase, VerifyCase
 from services.dispatch.field_handlers import rate_case, verify_case
 from services.store import case_views
@@ -55,16 +64,18 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
     "verification needs a photo. Sending the same answer again returns it (replayed).",
     tags=["grid worker"],
     body={"application/json": VerifyIn, "multipart/form-data": VerifyMultipart},
-    responses={200: VerifyOut}, errors=(400, 404, 409, 413, 415, 422),
+    responses={200: VerifyOut}, errors=(400, 404, 409, 413, 415, 422, 429, 503),
 )  # fmt: skip
 @requires(GRID_WORKER)
+@rate_limited("evidence")
 def verify(task_id: int):
-    answer, photos = _answer()
     me = current_principal()
     with gridflow().engine.connect() as conn:
         task = store.get_task(conn, task_id)
+    # Who may answer is settled before any photo is decoded.
     if task is None or not (task["cell_code"] in me.cell_codes or task["worker_id"] == me.user_id):
         raise NotFound(f"no verification task {task_id}", field="task_id")
+    answer, photos = _answer()
     cmd = VerifyCase(task_id, me.user_id, me.username, answer.passed, (answer.note or "").strip(),
                      tuple(photos))  # fmt: skip
     media_dir = gridflow().config.media_dir
@@ -92,7 +103,7 @@ def rating(case_id: UUID):
     run(lambda uow: rate_case(uow, cmd, now=now()))
     with gridflow().engine.connect() as conn:
         row = case_views.one_case(conn, case_id)
-    return jsonify(case_out(row).model_dump(mode="json"))
+    return jsonify(case_out(row, me).model_dump(mode="json"))
 
 
 @bp.get("/cases/<uuid:case_id>/photos/<uuid:photo_id>")
@@ -109,12 +120,12 @@ def case_photo(case_id: UUID, photo_id: UUID):
     visible_case(case_id, lambda row: may_see_case(me, row, reporter))
     with gridflow().engine.connect() as conn:
         row = photo_of_case(conn, case_id, photo_id)
-    if row is None or (row["hidden"] and me.role not in (OPERATOR, ADMIN)):
+    if row is None or (row["hidden"] and not sees_moderated(me)):
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     path = media.resolve(gridflow().config.media_dir, row["thumb_path" if thumbnail else "path"])
     if not path.is_file():
         raise NotFound("the photo file is missing", field="photo_id")
-    return send_file(path, mimetype="image/jpeg" if thumbnail else row["media_type"], max_age=3600)
+    return private_photo(path, "image/jpeg" if thumbnail else row["media_type"])
 
 
 def _answer() -> tuple[VerifyIn, list]:

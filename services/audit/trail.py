@@ -65,16 +65,19 @@ def record(
     """Appends one entry (an action by `actor` on `subject`, the object as it was `before` and
     is `after`); returns its id. Called by the handlers of admin actions inside the
     transaction that makes the change, so the entry exists exactly when the change does.
-    `actor` None: the transaction's actor (`acting_as`), else `db:<database role>`."""
+    The database stamps the entry (migration 0016): its time is the transaction's and its
+    actor the transaction's actor, which `actor` sets (`acting_as`) when given; None keeps
+    the one set for the unit of work, else `db:<database role>`."""
+    if actor is not None:
+        acting_as(conn, actor)
     return conn.execute(
         text(
             "INSERT INTO audit_log (actor, action, subject, outcome, reason, before, after, "
-            "detail) VALUES (coalesce(:actor, audit_actor()), :action, :subject, :outcome, "
-            ":reason, CAST(:before AS jsonb), CAST(:after AS jsonb), CAST(:detail AS jsonb)) "
+            "detail) VALUES (audit_actor(), :action, :subject, :outcome, :reason, "
+            "CAST(:before AS jsonb), CAST(:after AS jsonb), CAST(:detail AS jsonb)) "
             "RETURNING id"
         ),
         {
-            "actor": actor,
             "action": action,
             "subject": subject,
             "outcome": outcome,

@@ -82,24 +82,28 @@ def requires(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def limiter(bucket: str, per_minute: float) -> TokenBucketLimiter:
+def limiter(bucket: str, per_minute: float, burst: int | None = None) -> TokenBucketLimiter:
     """The app's limiter for `bucket` (created on first use; per process)."""
     limiters = current_app.extensions.setdefault("gridflow.ratelimits", {})
     found = limiters.get(bucket)
     if found is None:
         with _limiters_lock:
-            found = limiters.setdefault(bucket, TokenBucketLimiter(per_minute))
+            found = limiters.setdefault(bucket, TokenBucketLimiter(per_minute, burst))
     return found
 
 
-def check_rate(bucket: str, key: object, per_minute: float) -> None:
-    """Raises TooManyRequests (429, Retry-After) when `key` exceeded `per_minute` in `bucket`."""
-    wait = limiter(bucket, per_minute).take(key)
+def check_rate(bucket: str, key: object, per_minute: float, burst: int | None = None) -> None:
+    """Raises TooManyRequests (429, Retry-After) when `key` exceeded `per_minute` in `bucket`
+    (`burst`: the bucket's size; default a quarter of a minute's worth)."""
+    wait = limiter(bucket, per_minute, burst).take(key)
     if wait > 0:
-        raise TooManyRequests(
-            f"too many requests; retry in {math.ceil(wait)} s",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
+        raise retry_later(wait, "too many requests")
+
+
+def retry_later(wait_s: float, what: str) -> TooManyRequests:
+    """A 429 telling the client to retry in `wait_s` seconds (Retry-After, at least 1)."""
+    seconds = max(1, math.ceil(wait_s))
+    return TooManyRequests(f"{what}; retry in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
 def rate_limited(bucket: str) -> Callable[[F], F]:

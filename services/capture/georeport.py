@@ -6,14 +6,18 @@ A request is `open` until its case is closed, rejected or merged into another.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from services.capture.moderation import as_seen_by, withheld
 from services.catalog.store import Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = ("closed", "rejected", "merged")
+# Decimal places of the public's coordinates: 0.001° is about 110 m north–south.
+PUBLIC_DECIMALS = 3
 # Attributes every service accepts (its service definition); values are kept on the report.
 ATTRIBUTES = (
     {
@@ -83,29 +87,41 @@ def expected(row: dict[str, Any], calendars: dict[str, Any]) -> datetime | None:
     return calendar.add(row["received_at"], timedelta(minutes=minutes))
 
 
-def service_request(row: dict[str, Any], calendars: dict[str, Any]) -> dict[str, Any]:
-    """One service request (a report of any channel; reporter contact is never shown)."""
+def service_request(
+    row: dict[str, Any], calendars: dict[str, Any], *, own: bool = False
+) -> dict[str, Any]:
+    """One service request as the public sees it: what moderation withholds left out, the
+    coordinates rounded to PUBLIC_DECIMALS unless the request is the caller's `own`; the
+    reporter's contact is never shown."""
     attributes = row.get("attributes") or {}
-    hidden_text = row.get("redacted")
+    shown = as_seen_by(None, row)
+    lat, lng = row["lat"], row["lng"]
+    if not own and lat is not None and lng is not None:
+        lat, lng = round(lat, PUBLIC_DECIMALS), round(lng, PUBLIC_DECIMALS)
     return {
         "service_request_id": row["case_no"],
         "status": status_of(row["status"]),
         "status_notes": row.get("status_notes"),
         "service_name": row["name_zh"],
         "service_code": row["category_code"],
-        "description": None if hidden_text else row["description"],
+        "description": shown["description"],
         "agency_responsible": row.get("agency_responsible"),
         "service_notice": None,
         "requested_datetime": row["received_at"].isoformat(),
         "updated_datetime": (row.get("updated_at") or row["received_at"]).isoformat(),
         "expected_datetime": expected(row, calendars).isoformat(),
-        "address": row.get("address"),
+        "address": shown.get("address"),
         "address_id": None,
         "zipcode": None,
-        "lat": row["lat"],
-        "long": row["lng"],
-        "media_url": attributes.get("media_url"),
+        "lat": lat,
+        "long": lng,
+        "media_url": None if withheld(None, row).photos else attributes.get("media_url"),
     }
+
+
+# Characters XML 1.0 cannot carry: a stored text holding one (from before control characters
+# were refused at the door) is written with U+FFFD in its place, never as a broken document.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _fill(parent: ET.Element, value: Any, tag: str) -> None:
@@ -121,7 +137,7 @@ def _fill(parent: ET.Element, value: Any, tag: str) -> None:
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     elif value is not None:
-        node.text = str(value)
+        node.text = XML_ILLEGAL.sub("\ufffd", str(value))
 
 
 def to_xml(root: str, item: str | None, document: Any) -> bytes:

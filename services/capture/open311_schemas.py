@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 EMAIL = r"^[^@\s]{1,64}@[^@\s]{1,255}$"
+MAX_PAGE_SIZE = 200
 
 
 class RequestIn(BaseModel):
@@ -37,7 +38,9 @@ class RequestsQuery(BaseModel):
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
     status: str | None = None
-    api_key: str | None = None
+    api_key: str | None = Field(default=None, max_length=200)
+    page: int = Field(default=1, ge=1, le=1000)
+    page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
 
     @field_validator("status")
     @classmethod

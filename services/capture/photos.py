@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -14,14 +15,21 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from services.runtime import offload
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; more is refused as a likely bomb
+# What phones send (a 24-megapixel camera at most is usual); more is refused unread. Each
+# decoded megapixel costs about 4 MB of memory, so decodes are also bounded per process.
+MAX_PIXELS = 24_000_000
+# Originals are stored with at most this long edge; a JPEG is decoded straight to about it.
+MAX_EDGE = 4096
 THUMB_EDGE = 320
+DECODE_SLOTS = threading.BoundedSemaphore(2)
+DECODE_WAIT_S = 20.0
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 class PhotoRejected(ValueError):
-    """The file is not an acceptable photo; `status` is 413 (too large) or 422."""
+    """The file is not an acceptable photo; `status` is 413 (too large), 422, or 503 when
+    this process is decoding as many photos as it may and none finished in time."""
 
     def __init__(self, field: str, message: str, status: int = 422):
         super().__init__(message)
@@ -58,7 +66,11 @@ def _open(data: bytes, field: str) -> Image.Image:
             raise PhotoRejected(field, "the file is not a readable image") from exc
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
-        raise PhotoRejected(field, f"image of {width}×{height} pixels is over the limit")
+        raise PhotoRejected(
+            field, f"image of {width}×{height} pixels is over the limit of {MAX_PIXELS:,}"
+        )
+    if image.format == "JPEG":
+        image.draft(image.mode, (MAX_EDGE, MAX_EDGE))  # the decoder scales by 1/2, 1/4, 1/8
     return image
 
 
@@ -105,8 +117,15 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 def clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPhoto:
     """Checks and cleans one uploaded photo. Raises PhotoRejected naming `field`. Decoding and
-    encoding are CPU-bound: they run off the event loop in a cooperative process."""
-    return offload(_clean_photo, data, declared_type, field)
+    encoding are CPU-bound: they run off the event loop in a cooperative process, at most
+    DECODE_SLOTS at once (the slot is waited for here, where a cooperative process's
+    semaphore lets the other connections run)."""
+    if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_S):
+        raise PhotoRejected(field, "too many photos are being processed; retry", status=503)
+    try:
+        return offload(_clean_photo, data, declared_type, field)
+    finally:
+        DECODE_SLOTS.release()
 
 
 def _clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPhoto:
@@ -125,6 +144,7 @@ def _clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPho
             field, f"the file claims to be {declared} but is {image.format or 'not an image'}"
         )
     clean = _decode(image, field)
+    clean.thumbnail((MAX_EDGE, MAX_EDGE))
     thumb = clean.copy()
     thumb.thumbnail((THUMB_EDGE, THUMB_EDGE))
     return CleanPhoto(

@@ -25,7 +25,8 @@ _REPORT_COLUMNS = f"""
     r.id, r.case_no, r.channel, r.reporter_id, r.category_code, r.description, r.address,
     r.lat, r.lng, r.crs, r.accuracy_m, r.placement, r.distance_m, r.cell_id, r.cell_code,
     r.grid_version, r.community_code, r.street_code, r.district_code, r.occurred_at,
-    r.received_at, r.handled_on_spot, r.hidden, r.redacted, r.attributes,
+    r.received_at, r.handled_on_spot, r.hidden, r.redacted, r.photos_hidden, r.attributes,
+    r.open311_client_id,
     c.name_zh, c.name_en, c.priority, c.ack_limit_minutes, c.resolve_limit_minutes,
     c.around_the_clock, {STATUS_SQL} AS status,
     k.id AS case_id, k.department_code, kd.name_zh AS agency_responsible, k.ack_due,
@@ -60,18 +61,18 @@ def reporter_contact(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] |
     return dict(row)
 
 
-def get_report_by_case_no(conn: Connection, case_no: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        text(f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE r.case_no = :no"), {"no": case_no}
-    ).mappings().first()  # fmt: skip
-    return dict(row) if row else None
-
-
 def list_reports(
     conn: Connection, where: str, params: dict[str, Any], *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Reports matching `where` (over columns of `r`), newest first, and their total count."""
     total = conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one()
+    return page_of_reports(conn, where, params, limit=limit, offset=offset), total
+
+
+def page_of_reports(
+    conn: Connection, where: str, params: dict[str, Any], *, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Reports matching `where` (over columns of `r`), newest first, one page (no count)."""
     rows = conn.execute(
         text(
             f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE {where} "
@@ -79,7 +80,7 @@ def list_reports(
         ),
         {**params, "limit": limit, "offset": offset},
     ).mappings()
-    return [dict(r) for r in rows], total
+    return [dict(r) for r in rows]
 
 
 def photos_of(conn: Connection, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
@@ -104,7 +105,8 @@ def photo_file(conn: Connection, photo_id: uuid.UUID) -> dict[str, Any] | None:
     row = conn.execute(
         text(
             "SELECT p.path, p.thumb_path, p.media_type, r.id AS report_id, r.reporter_id, "
-            "r.cell_code, r.community_code, r.street_code, r.district_code, k.department_code "
+            "r.hidden, r.redacted, r.photos_hidden, r.cell_code, r.community_code, "
+            "r.street_code, r.district_code, k.department_code "
             f"FROM report_photo p JOIN report r ON r.id = p.report_id {CASE_JOIN} "
             "WHERE p.id = :id"
         ),
@@ -131,7 +133,8 @@ def open_tasks(
         text(
             "SELECT t.id, t.status, t.report_id, r.case_no, t.case_ref, t.cell_code, "
             "r.category_code, c.name_zh, c.name_en, c.priority, r.description, r.lat, r.lng, "
-            "t.created_at, t.due_at FROM verification_task t "
+            "r.hidden, r.redacted, r.photos_hidden, t.created_at, t.due_at "
+            "FROM verification_task t "
             "JOIN report r ON r.id = t.report_id JOIN category c ON c.code = r.category_code "
             "WHERE t.status = 'open' AND (t.cell_code = ANY(:cells) OR t.worker_id = :uid) "
             "ORDER BY t.due_at NULLS LAST, t.id LIMIT :limit"

@@ -105,7 +105,7 @@ class ReportOut(BaseModel):
     status: str = Field(description="reported until the case is registered, then the case state")
     channel: Literal["grid", "open311", "hotline"]
     category: CategoryRef
-    description: str
+    description: str | None = Field(description="withheld (null) when a moderator redacted it")
     location: PointOut
     placement: Placement
     occurred_at: datetime
@@ -148,7 +148,7 @@ class TaskOut(BaseModel):
     case_ref: str | None
     cell_code: str
     category: CategoryRef
-    description: str
+    description: str | None = Field(description="withheld (null) when a moderator redacted it")
     lat: float | None
     lng: float | None
     created_at: datetime

@@ -23,6 +23,8 @@ class AcknowledgeCase:
 
     case_id: uuid.UUID
     actor: str
+    # The department acting: when given, the case must be with it, checked under the lock.
+    department_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class ReturnCase:
     case_id: uuid.UUID
     actor: str
     reason: str
+    # The department acting: when given, the case must be with it, checked under the lock.
+    department_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class ResolveCase:
     actor: str
     note: str = ""
     photos: tuple[CleanPhoto, ...] = ()
+    # The department acting: when given, the case must be with it, checked under the lock.
+    department_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class RequestExtension:
     actor: str
     requested_due: datetime
     reason: str
+    # The department acting: when given, the case must be with it, checked under the lock.
+    department_code: str | None = None
 
 
 # --- operator -------------------------------------------------------------------------------

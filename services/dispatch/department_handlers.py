@@ -33,7 +33,7 @@ from services.store import handling as store
 def acknowledge_case(uow: UnitOfWork, cmd: AcknowledgeCase, *, now: datetime) -> Handled:
     """Signs for a dispatched case: it becomes `acknowledged` at `now`; its acknowledge limit
     stops running, its resolve limit runs on."""
-    case = locked_case(uow, cmd.case_id)
+    case = locked_case(uow, cmd.case_id, department_code=cmd.department_code)
     with domain_refusals(case, CaseAction.acknowledge.value):
         done = apply(facts(case), CaseAction.acknowledge, actor=cmd.actor, at=now)
     store.set_case(uow.conn, case.id, state=done.new_state.value, acknowledged_at=now)
@@ -45,7 +45,7 @@ def return_case(uow: UnitOfWork, cmd: ReturnCase, *, now: datetime) -> Handled:
     """Returns a dispatched or acknowledged case to the operators' queue with the reason; a
     pending extension request lapses. The case keeps the department it came from (the
     re-dispatch records it as the previous one)."""
-    case = locked_case(uow, cmd.case_id)
+    case = locked_case(uow, cmd.case_id, department_code=cmd.department_code)
     with domain_refusals(case, CaseAction.return_.value):
         done = apply(facts(case), CaseAction.return_, actor=cmd.actor, at=now, reason=cmd.reason)
     _lapse_extension(uow, case.id, now, "the case was returned")
@@ -67,7 +67,7 @@ def resolve_case(
     verification task of the case's cell, due `verify_limit` (counted on the category's
     calendar) from `now`. A pending extension request lapses. The photo files written are
     listed in `Handled.files` so the caller can remove them if its commit fails."""
-    case = locked_case(uow, cmd.case_id)
+    case = locked_case(uow, cmd.case_id, department_code=cmd.department_code)
     ids = photo_ids(cmd.photos)
     with domain_refusals(case, CaseAction.resolve.value):
         done = apply(
@@ -90,7 +90,7 @@ def request_case_extension(uow: UnitOfWork, cmd: RequestExtension, *, now: datet
     """Records the department's request for a later resolve due time. Refused when a request
     is pending, when the case is not with the department, without a reason, or when the
     requested time is not after both `now` and the current resolve due time."""
-    case = locked_case(uow, cmd.case_id)
+    case = locked_case(uow, cmd.case_id, department_code=cmd.department_code)
     with domain_refusals(case, "request_extension"):
         event = flags.request_extension(
             flag_facts(case), actor=cmd.actor, at=now, requested_due=cmd.requested_due,

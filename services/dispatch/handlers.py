@@ -14,10 +14,16 @@ from datetime import datetime
 from sqlalchemy import text
 
 from services.dispatch.commands import DispatchCase
-from services.dispatch.errors import UnknownCase, UnknownCategory, UnknownDepartment
+from services.dispatch.errors import InvalidCommand, UnknownCase, UnknownCategory, UnknownDepartment
 from services.dispatch.timing import Calendars, case_due_times
 from services.dispatch.uow import UnitOfWork
-from services.domain.routing import RouteDecision, RoutingRule, check_rule_admissible, resolve_route
+from services.domain.routing import (
+    RouteDecision,
+    RoutingRule,
+    check_rule_admissible,
+    resolve_route,
+    serves,
+)
 from services.domain.states import CaseAction, CaseFacts, CaseState, apply
 from services.store import cases as case_store
 from services.store import departments as dept_store
@@ -99,7 +105,7 @@ def dispatch_case(
         department_code = None if decision.fallback else decision.department_code
         reason = decision.reason
     else:
-        department_code = _checked_department(uow, case.category_code, cmd.department_code)
+        department_code = _checked_department(uow, case, cmd.department_code)
         reason = f"dispatched by {cmd.actor or 'the system'} to {department_code}"
     version = uow.memo("ruleset_version", lambda: dept_store.current_version(conn))
 
@@ -147,10 +153,13 @@ def _route(uow: UnitOfWork, case: case_store.CaseRow) -> RouteDecision:
     return resolve_route(rules, known, case.category_code, case.cell_code, case.district_code or "")
 
 
-def _checked_department(uow: UnitOfWork, category_code: str, code: str) -> str:
+def _checked_department(uow: UnitOfWork, case: case_store.CaseRow, code: str) -> str:
     department = dept_store.departments(uow.conn, [code]).get(code)
     if department is None or not department.active:
         raise UnknownDepartment("department_code", f"no active department {code!r}")
-    rule = RoutingRule(category_code, department.jurisdiction_code, department.code)
+    place = case.cell_code or case.community_code or case.street_code or case.district_code
+    if not serves(department, place):
+        raise InvalidCommand("department_code", f"{code} does not serve the case's place {place}")
+    rule = RoutingRule(case.category_code, department.jurisdiction_code, department.code)
     check_rule_admissible(rule, department)
     return department.code

@@ -54,10 +54,15 @@ class UnknownTask(DispatchError):
     """No verification task has the id the command names."""
 
 
-def locked_case(uow: UnitOfWork, case_id, field: str = "case_id") -> HandlingCase:
-    """The case, locked until the unit of work ends; raises `UnknownCase` naming `field`."""
+def locked_case(
+    uow: UnitOfWork, case_id, field: str = "case_id", *, department_code: str | None = None
+) -> HandlingCase:
+    """The case, locked until the unit of work ends; raises `UnknownCase` naming `field`, also
+    when `department_code` is given and the case is not with that department (a re-dispatch
+    committed since the caller looked leaves the old department out, as if there were no
+    case)."""
     case = load_case(uow.conn, case_id, for_update=True)
-    if case is None:
+    if case is None or (department_code is not None and case.department_code != department_code):
         raise UnknownCase(field, f"no case {case_id}")
     return case
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from services.audit.trail import acting_as
 from services.domain.events import DomainEvent
 from services.events import CASE_EVENTS
 from services.store import cases as case_store
@@ -31,8 +32,9 @@ T = TypeVar("T")
 class UnitOfWork:
     """One transaction on `engine`; see the module text."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, actor: str | None = None) -> None:
         self.engine = engine
+        self.actor = actor
         self.conn: Connection | None = None
         self.recorded: list[dict[str, Any]] = []
         self._committed = False
@@ -41,6 +43,9 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
         self.conn.begin()
+        if self.actor is not None:
+            # Who the audit trail names for what this unit of work writes (migration 0016).
+            acting_as(self.conn, self.actor)
         return self
 
     def __exit__(self, *exc: object) -> None:

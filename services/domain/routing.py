@@ -119,6 +119,13 @@ def check_rule_admissible(rule: RoutingRule, department: Department) -> None:
         raise NotAdmitted(rule.category_code, department)
 
 
+def serves(department: Department, place_code: str | None) -> bool:
+    """Whether `department` may receive a case placed at `place_code` (the case's most specific
+    code: cell, else community, street or district): its jurisdiction must cover that place.
+    A case with no place at all is served by no department chosen by hand."""
+    return place_code is not None and place_code.startswith(department.jurisdiction_code)
+
+
 def _specificity(rule: RoutingRule) -> tuple:
     # Sorted ascending: longest jurisdiction, then category-specific, then highest priority,
     # then department code and jurisdiction code as the deterministic tie-break.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +23,11 @@ from services.domain.kpi import Kpis
 from services.ledger.rows import COLUMNS, Ledger, communities, ledger, month_period
 
 FORMATS = ("xlsx", "csv")
+# A text a spreadsheet program would run as a formula (OWASP, "CSV injection") is written
+# with a leading apostrophe, which makes it plain text; characters a worksheet cannot hold
+# (openpyxl raises on them) become U+FFFD.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 SUMMARY = [
     ("cases", "案卷数", "Cases", None), ("closed", "结案数", "Closed", None),
     ("closure_rate", "结案率", "Closure rate", "%"),
@@ -49,20 +55,32 @@ def _summary_value(kpis: Kpis, name: str, unit: str | None):
     return value
 
 
+def inert(value):
+    """`value` as a ledger cell may hold it: any text made inert and storable."""
+    if not isinstance(value, str):
+        return value
+    value = UNSTORABLE.sub("\ufffd", value)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _cells(line: list) -> list:
+    return [inert(value) for value in line]
+
+
 def write_xlsx(path: Path, book: Ledger) -> None:
     """The ledger as an XLSX workbook at `path`."""
     wb = Workbook()
     sheet = wb.active
     sheet.title = "台账"
     title = f"{book.community_name or book.community_code} {book.month:%Y年%m月} 案卷台账"
-    sheet.append([title])
+    sheet.append([inert(title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([zh for zh, _ in COLUMNS])
     sheet.append([en for _, en in COLUMNS])
     for cell in (*sheet[2], *sheet[3]):
         cell.font = Font(bold=True)
     for line in book.lines:
-        sheet.append(line)
+        sheet.append(_cells(line))
     sheet.freeze_panes = "C4"
     for column, width in (("B", 20), ("C", 17), ("G", 40), ("J", 24)):
         sheet.column_dimensions[column].width = width
@@ -86,7 +104,7 @@ def write_csv(path: Path, book: Ledger) -> None:
         with open(target, "w", newline="", encoding="utf-8-sig") as out:
             writer = csv.writer(out)
             writer.writerow([f"{zh} ({en})" for zh, en in COLUMNS])
-            writer.writerows(book.lines)
+            writer.writerows(_cells(line) for line in book.lines)
 
     _atomic(path, save)
 

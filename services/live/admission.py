@@ -17,10 +17,9 @@ proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gr
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,6 +27,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from services.config import Config
+from services.observability.addresses import client_address, trusted_networks
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
@@ -37,34 +37,6 @@ RETRY_AFTER_S = 5
 MAX_PENDING = 2048
 BUSY_RETRY_AFTER_S = 2
 ENVIRON_KEY = "gridflow.live.transport"
-
-
-def trusted_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """The networks of a comma-separated `trusted_proxies` setting (addresses or CIDRs)."""
-    parts = [part.strip() for part in setting.split(",")]
-    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
-
-
-def client_address(environ: dict[str, Any], trusted: Iterable[Any]) -> str:
-    """The address of the client behind a WSGI request: the peer, unless the peer is a trusted
-    proxy, then the nearest address of X-Forwarded-For that is not one."""
-    peer = environ.get("REMOTE_ADDR") or ""
-    trusted = tuple(trusted)
-    if not trusted or not _within(peer, trusted):
-        return peer
-    hops = [h.strip() for h in (environ.get("HTTP_X_FORWARDED_FOR") or "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _within(hop, trusted):
-            return hop
-    return hops[0] if hops else peer
-
-
-def _within(address: str, networks: tuple[Any, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in net for net in networks)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from services.auth.principal import Principal
+from services.capture.moderation import as_seen_by, photos_seen_by
 from services.live.queries import CASE_COLUMNS, CASE_FROM, DETAIL_FIELDS, case_view, scope_sql
 
 
@@ -24,9 +25,9 @@ def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str,
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                f"SELECT {CASE_COLUMNS}, r.description, "
-                f"r.channel, r.received_at FROM {CASE_FROM} "
-                f"WHERE c.id = :case_id AND {where}"
+                f"SELECT {CASE_COLUMNS}, r.description, r.address AS report_address, "
+                f"r.channel, r.received_at, r.hidden, r.redacted, r.photos_hidden "
+                f"FROM {CASE_FROM} WHERE c.id = :case_id AND {where}"
             ),
             {"case_id": key, **params},
         ).first()
@@ -46,12 +47,15 @@ def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str,
             ),
             {"report_id": uuid.UUID(row.report_id) if row.report_id else None},
         ).all()
+    flags = {"hidden": row.hidden, "redacted": row.redacted, "photos_hidden": row.photos_hidden}
+    text_of = as_seen_by(principal, {**flags, "description": row.description,
+                                     "address": row.report_address})  # fmt: skip
     return {
         "case": case_view(row),
         "report": {
             "id": row.report_id,
-            "description": row.description,
-            "address": row.address,
+            "description": text_of["description"],
+            "address": text_of["address"],
             "channel": row.channel,
             "received_at": row.received_at.isoformat() if row.received_at else None,
         },
@@ -68,5 +72,8 @@ def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str,
             }
             for e in timeline
         ],
-        "photos": [{"id": p.id, "kind": p.kind, "position": p.position} for p in photos],
+        "photos": [
+            {"id": p.id, "kind": p.kind, "position": p.position}
+            for p in photos_seen_by(principal, flags, photos)
+        ],
     }

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.capture.moderation import TEXT_WITHHELD_SQL
 from services.live.rooms import Place, rooms_for_place
 from services.store import direct
 
@@ -24,12 +25,15 @@ OVERDUE_SQL = (
     "((c.state = 'dispatched' AND (c.ack_overdue OR c.ack_due < now())) OR "
     "(c.state IN ('dispatched', 'acknowledged') AND (c.resolve_overdue OR c.resolve_due < now())))"
 )
+# A message goes to every viewer of a room: report text that moderation withholds
+# (services.capture.moderation) never rides on it.
 CASE_COLUMNS = f"""
     c.id::text AS case_id, c.report_id::text AS report_id, c.case_no, c.state,
     c.category_code, c.department_code, c.cell_code, c.street_code, c.district_code,
     c.ack_due, c.resolve_due,
     coalesce(ST_Y(c.geom), r.lat) AS lat, coalesce(ST_X(c.geom), r.lng) AS lng,
-    left(r.description, 200) AS summary, r.address,
+    CASE WHEN {TEXT_WITHHELD_SQL} THEN NULL ELSE left(r.description, 200) END AS summary,
+    CASE WHEN {TEXT_WITHHELD_SQL} THEN NULL ELSE r.address END AS address,
     d.name_zh AS department_zh, d.name_en AS department_en,
     cat.name_zh AS category_zh, cat.name_en AS category_en,
     {OVERDUE_SQL} AS overdue,

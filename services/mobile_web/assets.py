@@ -11,15 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from services import vendor
+
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
-NODE_MODULES = HERE.parents[1] / "node_modules"
 
-# Front-end packages served from node_modules (never from a CDN): URL name → file.
+# Front-end packages from npm (services.vendor; never from a CDN): URL name → file.
 VENDOR = {
-    "leaflet.js": NODE_MODULES / "leaflet" / "dist" / "leaflet-src.esm.js",
-    "leaflet.css": NODE_MODULES / "leaflet" / "dist" / "leaflet.css",
-    "socket.io.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.esm.min.js",
+    "leaflet.js": vendor.folder("leaflet/dist") / "leaflet-src.esm.js",
+    "leaflet.css": vendor.folder("leaflet/dist") / "leaflet.css",
+    "socket.io.js": vendor.folder("socket.io-client/dist") / "socket.io.esm.min.js",
 }
 PREFIX = "/m/"
 

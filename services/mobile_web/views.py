@@ -29,8 +29,7 @@ def _tiles() -> tuple[str, str]:
     """The map tile URL and the datum its tiles are drawn in (AMap's default tiles: GCJ-02;
     GRIDFLOW_TILE_CRS=wgs84 for tiles drawn in WGS84)."""
     config = current_app.extensions["gridflow"].config
-    crs = getattr(config, "tile_crs", None) or config.extra.get("tile_crs") or "gcj02"
-    return config.tile_url, crs
+    return config.tile_url, config.tile_crs
 
 
 def _index_html() -> str:

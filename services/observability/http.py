@@ -4,7 +4,8 @@ Every request is timed and counted under its URL rule (`/api/v1/reports/<report_
 concrete path, so the number of series stays bounded) and logged as one JSON line with the
 report or case id it concerns, when the route or the Location of a created resource names one.
 `/metrics` adds the outbox and open-case gauges of this app's database; with
-`GRIDFLOW_METRICS_TOKEN` set it asks for `Authorization: Bearer <token>`.
+`GRIDFLOW_METRICS_TOKEN` set it asks for `Authorization: Bearer <token>`; in production it
+is not served at all without one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from services.api.errors import Unauthorized
+from services.api.errors import Forbidden, Unauthorized
 from services.observability.metrics import HTTP_LATENCY, StoreCollector
 
 access_log = logging.getLogger("gridflow.access")
@@ -32,8 +33,9 @@ ID_ARGS = {"report_id": "report_id", "case_id": "case_id"}
 _SOURCE = __file__
 
 
-def init_http_metrics(app: Flask, *, token: str = "") -> None:
-    """Times every request of `app` and serves `/metrics` (called by create_app)."""
+def init_http_metrics(app: Flask, *, token: str = "", token_required: bool = False) -> None:
+    """Times every request of `app` and serves `/metrics` (called by create_app); with
+    `token_required` (production) and no token set, `/metrics` is refused to everyone."""
     engine = app.extensions["gridflow"].engine
     store = CollectorRegistry(auto_describe=False)
     store.register(StoreCollector(engine, outbox=True, cases=True))
@@ -65,6 +67,8 @@ def init_http_metrics(app: Flask, *, token: str = "") -> None:
         return response
 
     def metrics() -> Response:
+        if token_required and not token:
+            raise Forbidden("metrics are not served: set GRIDFLOW_METRICS_TOKEN to scrape them")
         if token:
             given = request.headers.get("Authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):

@@ -9,16 +9,18 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from services.capture.moderation import PHOTOS_WITHHELD_SQL
+
 _PHOTOS = """
 SELECT p.id, p.kind, p.media_type, p.width, p.height, p.path, p.thumb_path, p.created_at,
-       NULL::uuid AS event_id, r.photos_hidden AS hidden, p.position, 0 AS source
+       NULL::uuid AS event_id, {withheld} AS hidden, p.position, 0 AS source
 FROM report_photo p JOIN case_file c ON c.report_id = p.report_id
 JOIN report r ON r.id = p.report_id WHERE c.id = :case_id {photo}
 UNION ALL
 SELECT p.id, p.kind, p.media_type, p.width, p.height, p.path, p.thumb_path, p.created_at,
        p.event_id, false AS hidden, p.position, 1 AS source
 FROM case_photo p WHERE p.case_id = :case_id {photo}
-"""
+""".replace("{withheld}", PHOTOS_WITHHELD_SQL)
 
 
 def insert_case_photo(conn: Connection, **values: Any) -> None:

@@ -1,6 +1,6 @@
 """The pages gridflow serves to people: the command center (`/`) and the department console
-(`/console`), their static files, and the front-end packages from npm (`/vendor/…`, served from
-node_modules; no CDN is needed or reachable).
+(`/console`), their static files, and the front-end packages from npm (`/vendor/…`, see
+services.vendor; no CDN is needed or reachable).
 
 Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
 itself, images also from the configured tile server, connections only back to gridflow.
@@ -8,11 +8,11 @@ itself, images also from the configured tile server, connections only back to gr
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
+from services import vendor
 from services.api.errors import NotFound
 
 bp = Blueprint(
@@ -23,11 +23,10 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-# URL prefix under /vendor/ → folder in node_modules; only these are served.
+# URL prefix under /vendor/ → npm folder (services.vendor); only these are served.
 VENDOR = {
-    "leaflet": NODE_MODULES / "leaflet" / "dist",
-    "socket.io": NODE_MODULES / "socket.io-client" / "dist",
+    "leaflet": vendor.folder("leaflet/dist"),
+    "socket.io": vendor.folder("socket.io-client/dist"),
 }
 VENDOR_SUFFIXES = (".js", ".css", ".png", ".svg", ".map")
 

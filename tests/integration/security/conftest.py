@@ -7,8 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.integration.apps import media_app
 
@@ -23,21 +21,22 @@ def api(security_app):
     return security_app.test_client()
 
 
+@pytest.fixture(scope="module")
+def world(security_app, engine, demo):
+    """Accounts of every role and scope, and objects made for them (tests' world.py)."""
+    from tests.integration.security.world import World
+    from tests.integration.services.accounts import signed_in
+
+    api = security_app.test_client()
+    return World(api, engine, lambda role, **scope: signed_in(api, engine, role, **scope))
+
+
 @pytest.fixture(scope="session")
 def app_role_url(database_url):
     """The URL of this run's database for a fresh login role that is a member of
     `gridflow_app` (not the tables' owner, not a superuser). The role is dropped afterwards."""
+    from tests.databases import create_app_role, drop_role
+
     role = f"gridflow_app_t_{uuid.uuid4().hex[:10]}"
-    owner = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with owner.connect() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN IN ROLE gridflow_app'))
-    try:
-        yield make_url(database_url).set(username=role).render_as_string(hide_password=False)
-    finally:
-        with owner.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
-                {"r": role},
-            )
-            conn.execute(text(f'DROP ROLE "{role}"'))
-        owner.dispose()
+    yield create_app_role(database_url, role)
+    drop_role(database_url, role)

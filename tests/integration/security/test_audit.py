@@ -108,7 +108,10 @@ def test_account_changes_are_audited_without_password_hashes(config, api, login,
     assert b"argon2" not in everything and PASSWORD.encode() not in everything
 
 
-def test_the_database_refuses_to_change_or_remove_audit_entries_even_for_the_owner(engine):
+def test_the_database_refuses_to_change_or_remove_audit_entries_even_for_the_owner(
+    owner_engine,
+):
+    engine = owner_engine
     with engine.connect() as conn:
         newest = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
     assert newest is not None
@@ -233,3 +236,45 @@ def test_grid_catalog_and_calendar_changes_are_audited(api, login, engine, demo)
     assert limit == changed["before"]["resolve_limit_minutes"] + 1
     [day] = _trail(api, admin, object="calendar_override:2031-10-08")
     assert day["before"] is None and day["after"]["working"] is False
+
+
+def test_the_database_says_when_and_who_whatever_an_insert_claims(app_role_url):
+    """A member of gridflow_app inserting into the trail cannot choose the entry's time or
+    author: the time is the transaction's, the author the unit of work's actor."""
+    from sqlalchemy.engine import make_url
+
+    from services.audit import acting_as
+
+    role = make_url(app_role_url).username
+    forged = (
+        "INSERT INTO audit_log (at, actor, action, subject, outcome) VALUES "
+        "('2001-01-01T00:00:00Z', 'admin-zhang', 'account.delete', :subject, 'done')"
+    )
+    app_db = create_engine(app_role_url)
+    try:
+        with app_db.begin() as conn:
+            now = conn.execute(text("SELECT now()")).scalar_one()
+            conn.execute(text(forged), {"subject": "forged:1"})
+            acting_as(conn, "operator-li")
+            conn.execute(text(forged), {"subject": "forged:2"})
+            rows = conn.execute(text(
+                "SELECT subject, at, actor FROM audit_log WHERE subject LIKE 'forged:%' "
+                "ORDER BY subject")).all()  # fmt: skip
+    finally:
+        app_db.dispose()
+    assert [(r.subject, r.at, r.actor) for r in rows] == [
+        ("forged:1", now, f"db:{role}"), ("forged:2", now, "operator-li")]  # fmt: skip
+
+
+def test_the_runs_processes_connect_as_a_member_of_gridflow_app_not_as_the_owner(engine):
+    """As in a deployment: the tables' owner migrates, the processes' role cannot alter the
+    trail's table or disable its triggers."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT r.rolsuper, pg_has_role(current_user, 'gridflow_app', 'MEMBER') AS member, "
+            "pg_get_userbyid(c.relowner) = current_user AS owns_trail "
+            "FROM pg_roles r, pg_class c WHERE r.rolname = current_user "
+            "AND c.oid = 'audit_log'::regclass")).one()  # fmt: skip
+        assert (row.rolsuper, row.member, row.owns_trail) == (False, True, False)
+        with pytest.raises(DBAPIError, match="must be owner"):
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))

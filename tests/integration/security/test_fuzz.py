@@ -17,7 +17,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from services.auth.tokens import open_session
@@ -31,23 +30,13 @@ FUZZ = settings(max_examples=12, deadline=None, database=None,
 @pytest.fixture(scope="module")
 def fuzz_config(config, tmp_path_factory):
     """This run's config on a database of its own (created, migrated, dropped)."""
-    from services.store.migrate import upgrade
+    from tests.databases import fresh_database
 
-    base = make_url(config.database_url)
-    name = f"{base.database}_fuzz"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    name = f"{make_url(config.database_url).database}_fuzz"
+    with fresh_database(name, config.database_url) as url:
         media = str(tmp_path_factory.mktemp("fuzz-media"))
         yield config.with_(database_url=url, media_dir=media, rate_limit_per_minute=1_000_000,
                            login_rate_per_minute=1_000_000)  # fmt: skip
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -168,3 +168,12 @@ class World:
             next(r["id"] for r in rules["items"] if r["jurisdiction_code"] == thing.cell)
         )
         return thing
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    """(endpoint, method, URL rule) of every route of `app`, HEAD and OPTIONS left out."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule.rule))
+    return sorted(found)

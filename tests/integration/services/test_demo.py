@@ -3,31 +3,23 @@
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from services.demo import load_demo
 from services.store.db import make_engine
-from services.store.migrate import upgrade
 
 
 @pytest.fixture()
 def empty_database(config):
-    base = make_url(config.database_url)
-    name = f"gridflow_demo_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A fresh database migrated by the owner, reached as the application role."""
+    from tests.databases import fresh_database
+
+    with fresh_database(f"gridflow_demo_{uuid.uuid4().hex[:8]}", config.database_url) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _counts(engine):

@@ -82,3 +82,35 @@ def test_healthz_names_kafka_within_two_seconds_after_the_broker_is_killed(
         assert resp.get_json()["kafka"] != "ok"
     finally:
         broker.stop()
+
+
+def test_health_answers_never_carry_a_clients_error_text(config, make_app):
+    dead = f"127.0.0.1:{_dead_port()}"
+    app = make_app(config.with_(kafka_bootstrap_servers=dead))
+    body = app.test_client().get("/healthz").get_json()
+    assert body == {"database": "ok", "kafka": "unavailable"}
+
+
+def test_liveness_and_readiness_survive_a_broker_outage(config, make_app):
+    from sqlalchemy.engine import make_url
+
+    client = make_app(config.with_(kafka_bootstrap_servers=f"127.0.0.1:{_dead_port()}"))
+    client = client.test_client()
+    assert client.get("/livez").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {"database": "ok", "kafka": "unavailable"}
+    dead = make_url(config.database_url).set(port=_dead_port()).render_as_string(False)
+    no_db = make_app(config.with_(database_url=dead)).test_client()
+    assert no_db.get("/livez").status_code == 200
+    assert no_db.get("/readyz").status_code == 503
+
+
+def test_metrics_are_not_public_in_production(config, make_app):
+    app = make_app(config.with_(env="production", metrics_token=""))
+    refused = app.test_client().get("/metrics")
+    assert refused.status_code == 403
+    assert "GRIDFLOW_METRICS_TOKEN" in refused.get_json()["error"]["message"]
+    app = make_app(config.with_(env="production", metrics_token="scrape-secret-123"))
+    ok = app.test_client().get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
+    assert ok.status_code == 200

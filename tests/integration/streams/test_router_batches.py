@@ -288,7 +288,7 @@ def test_a_batch_smaller_than_two_lanes_worth_is_one_unit_of_work(
 
 
 def test_a_case_dispatched_at_once_has_its_facts_written_once(
-    api, engine, worker_headers, cells, router
+    api, engine, owner_engine, worker_headers, cells, router
 ):
     """Its KPI facts hold the dispatch from the case's insert; the events' fold, which would
     set the same instant again, leaves the row alone (no second row version)."""
@@ -297,7 +297,7 @@ def test_a_case_dispatched_at_once_has_its_facts_written_once(
         post_report(api, worker_headers, cell_point(engine, cells[147]), "102002"),
         post_report(api, worker_headers, cell_point(engine, cells[149]), "104001"),
     ]
-    with engine.begin() as conn:
+    with owner_engine.begin() as conn:
         conn.execute(text("CREATE TABLE fact_rewrites (case_id uuid)"))
         conn.execute(
             text(
@@ -327,7 +327,7 @@ def test_a_case_dispatched_at_once_has_its_facts_written_once(
                 )
             }
     finally:
-        with engine.begin() as conn:
+        with owner_engine.begin() as conn:
             conn.execute(
                 text(
                     "DROP TRIGGER fact_rewritten ON case_fact; "

@@ -49,7 +49,7 @@ def test_overrides_beat_official_data():
 
 
 def test_office_hours_and_timezone_from_config():
-    config = Config(extra={"office_hours": "09:00-17:00", "timezone": "Asia/Urumqi"})
+    config = Config(office_hours="09:00-17:00", timezone="Asia/Urumqi")
     cal = calendar_from_config(config)
     assert cal.office_hours == ((time(9), time(17)),) and cal.day_length == 8 * H
     assert str(cal.timezone) == "Asia/Urumqi"

@@ -9,12 +9,12 @@ def test_reads_prefixed_variables_with_types():
             "GRIDFLOW_ENV": "development",
             "GRIDFLOW_TOPIC_PARTITIONS": "12",
             "GRIDFLOW_SNAP_DISTANCE_M": "12.5",
-            "GRIDFLOW_FOO": "bar",
+            "GRIDFLOW_TIMEZONE": "Asia/Urumqi",
         }
     )
     assert cfg.topic_partitions == 12
     assert cfg.snap_distance_m == 12.5
-    assert cfg.extra == {"foo": "bar"}
+    assert cfg.timezone == "Asia/Urumqi"
     assert cfg.secret_key == DEV_SECRET
 
 
@@ -30,3 +30,32 @@ def test_production_refuses_missing_or_default_secret():
 def test_malformed_number_is_named():
     with pytest.raises(ConfigError, match="GRIDFLOW_TOPIC_PARTITIONS"):
         Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_TOPIC_PARTITIONS": "many"})
+
+
+def test_an_unknown_setting_is_a_start_up_error_naming_the_nearest():
+    with pytest.raises(ConfigError, match="did you mean GRIDFLOW_RATE_LIMIT_PER_MINUTE"):
+        Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_RATE_LIMT_PER_MINUTE": "5"})
+    with pytest.raises(ConfigError, match="GRIDFLOW_NOTHING_LIKE_IT is not a gridflow setting"):
+        Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_NOTHING_LIKE_IT": "1"})
+    # the scripts' own variables are not settings and pass
+    Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_STACK_PG_PORT": "56432"})
+
+
+def test_the_calendar_and_tile_settings_are_declared_and_checked():
+    cfg = Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_TILE_CRS": "wgs84",
+                           "GRIDFLOW_OFFICE_HOURS": "09:00-17:00"})  # fmt: skip
+    assert (cfg.tile_crs, cfg.office_hours) == ("wgs84", "09:00-17:00")
+    with pytest.raises(ConfigError, match="GRIDFLOW_TILE_CRS"):
+        Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_TILE_CRS": "bd09"})
+    with pytest.raises(ConfigError, match="GRIDFLOW_TIMEZONE"):
+        Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_TIMEZONE": "Mars/Olympus"})
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from dataclasses import fields
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    missing = [f"GRIDFLOW_{f.name.upper()}" for f in fields(Config)
+               if f"GRIDFLOW_{f.name.upper()}" not in readme]  # fmt: skip
+    assert missing == []

@@ -126,18 +126,31 @@ def test_well_known_passwords_are_refused_outside_development(client, engine):
     assert "development" in resp.get_json()["error"]["message"]
 
 
-def test_login_is_rate_limited_per_account_with_retry_after(config, make_app, engine):
-    app = make_app(config.with_(login_rate_per_minute=3))
+def test_failed_logins_slow_that_name_from_that_address_down(config, make_app, engine):
+    app = make_app(config.with_(trusted_proxies="127.0.0.1"))
     client = app.test_client()
     _, username = make_user(engine, "admin")
-    statuses = [
-        client.post(
-            "/api/v1/auth/login", json={"username": username, "password": "wrong-pass"}
-        ).status_code
-        for _ in range(5)
-    ]
-    assert statuses[:3] == [401, 401, 401]
-    assert statuses[3] == 429
-    resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert resp.status_code == 429
-    assert int(resp.headers["Retry-After"]) >= 1
+
+    def attempt(password: str, address: str):
+        return client.post("/api/v1/auth/login", json={"username": username, "password": password},
+                           headers={"X-Forwarded-For": address})  # fmt: skip
+
+    statuses = [attempt("wrong-pass", "203.0.113.7").status_code for _ in range(7)]
+    assert statuses[:5] == [401] * 5 and 429 in statuses[5:]
+    refused = attempt(PASSWORD, "203.0.113.7")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    # the user, from anywhere else, is not locked out
+    assert attempt(PASSWORD, "198.51.100.20").status_code == 200
+
+
+def test_random_names_from_one_address_do_not_lock_out_the_city(config, make_app, engine):
+    """Behind the load balancer (a trusted proxy) each client is counted at its own address."""
+    app = make_app(config.with_(trusted_proxies="127.0.0.1/32", login_rate_per_minute=1))
+    client = app.test_client()
+    _, username = make_user(engine, "admin")
+    for i in range(15):
+        client.post("/api/v1/auth/login", json={"username": f"nobody-{i}", "password": "guess-x"},
+                    headers={"X-Forwarded-For": "203.0.113.9"})  # fmt: skip
+    ok = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD},
+                     headers={"X-Forwarded-For": "198.51.100.30"})  # fmt: skip
+    assert ok.status_code == 200, ok.get_json()

@@ -102,7 +102,7 @@ def test_post_request_enters_the_case_flow_and_reads_back(api, engine, cells, ap
     assert row.payload["channel"] == "open311" and row.payload["category_code"] == "201002"
     assert "phone" not in str(row.payload) and "13800000000" not in str(row.payload)
 
-    [shown] = api.get(f"{BASE}/requests/{request_id}.json").get_json()
+    [shown] = api.get(f"{BASE}/requests/{request_id}.json?api_key={api_key}").get_json()
     assert set(shown) == REQUEST_FIELDS
     assert shown["status"] == "open" and shown["service_code"] == "201002"
     assert shown["lat"] == pytest.approx(cells[0].lat) and shown["long"] == pytest.approx(
@@ -134,7 +134,8 @@ def test_get_requests_filters(api, engine, cells, api_key, worker):
     both = api.get(
         f"{BASE}/requests.json?service_request_id={mine['service_request_id']},{grid['case_no']}"
     ).get_json()
-    assert {r["service_request_id"] for r in both} == {mine["service_request_id"], grid["case_no"]}
+    # a grid worker's report is internal: the public list never shows it
+    assert {r["service_request_id"] for r in both} == {mine["service_request_id"]}
     assert api.get(f"{BASE}/requests.json?status=closed&service_code=201004").get_json() == []
     opened = api.get(f"{BASE}/requests.json?status=open&service_code=201004").get_json()
     assert mine["service_request_id"] in {r["service_request_id"] for r in opened}
@@ -220,3 +221,72 @@ def test_no_form_input_gives_a_server_error(api, api_key):
     ):
         resp = api.get(f"{BASE}/{path}")
         assert 400 <= resp.status_code < 500, path
+
+
+def test_the_public_sees_only_published_requests_with_rounded_coordinates(
+    api, engine, cells, api_key, worker
+):
+    mine = file_request(api, api_key, cells[2]).get_json()[0]["service_request_id"]
+    grid = api.post("/api/v1/reports", json=report_body(cells[2]), headers=worker[1]).get_json()
+    assert api.get(f"{BASE}/requests/{grid['case_no']}.json").status_code == 404
+    listed = api.get(f"{BASE}/requests.json?page_size=200").get_json()
+    assert grid["case_no"] not in {r["service_request_id"] for r in listed}
+
+    [public] = api.get(f"{BASE}/requests/{mine}.json").get_json()
+    assert (public["lat"], public["long"]) == (round(cells[2].lat, 3), round(cells[2].lng, 3))
+    [own] = api.get(f"{BASE}/requests/{mine}.json?api_key={api_key}").get_json()
+    assert own["lat"] == pytest.approx(cells[2].lat, abs=1e-9)
+    other_key = create_client_key(engine)
+    [theirs] = api.get(f"{BASE}/requests/{mine}.json?api_key={other_key}").get_json()
+    assert theirs["lat"] == round(cells[2].lat, 3)
+    wrong = api.get(f"{BASE}/requests.json?api_key=wrong")
+    assert wrong.status_code == 403 and wrong.get_json()[0]["field"] == "api_key"
+
+
+def test_the_list_has_a_bounded_window_and_page(api, cells, api_key):
+    for _ in range(2):
+        file_request(api, api_key, cells[3])
+    wide = api.get(f"{BASE}/requests.json?start_date=2020-01-01T00:00:00Z")
+    assert wide.status_code == 422 and wide.get_json()[0]["field"] == "start_date"
+    too_many = api.get(f"{BASE}/requests.json?page_size=5000")
+    assert too_many.status_code == 422 and too_many.get_json()[0]["field"] == "page_size"
+    first = api.get(f"{BASE}/requests.json?page_size=1").get_json()
+    second = api.get(f"{BASE}/requests.json?page_size=1&page=2").get_json()
+    assert len(first) == len(second) == 1 and first != second
+
+
+def test_a_moderated_request_shows_neither_its_text_nor_its_media(api, engine, cells, api_key):
+    made = file_request(api, api_key, cells[4], media_url="https://photos.example.cn/1.jpg")
+    request_id = made.get_json()[0]["service_request_id"]
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE report SET redacted = true, photos_hidden = true WHERE case_no = :no"),
+            {"no": request_id},
+        )
+    for key in ("", f"?api_key={api_key}"):
+        [shown] = api.get(f"{BASE}/requests/{request_id}.json{key}").get_json()
+        assert shown["media_url"] is None and shown["description"] is None
+
+
+def create_client_key(engine) -> str:
+    with engine.begin() as conn:
+        return create_client(conn, f"app-{uuid.uuid4().hex[:6]}")
+
+
+def test_a_control_character_is_refused_and_never_breaks_the_xml(api, engine, cells, api_key):
+    for field in ("description", "first_name", "address_string"):
+        resp = file_request(api, api_key, cells[5], **{field: "bad\x01char"})
+        assert resp.status_code == 422, resp.get_json()
+        assert resp.get_json()[0]["field"] == field
+    as_json = api.post(f"{BASE}/requests.json", json={
+        "api_key": api_key, "service_code": "201002", "lat": cells[5].lat,
+        "long": cells[5].lng, "description": "bad\u0001char"})  # fmt: skip
+    assert as_json.status_code == 422 and as_json.get_json()[0]["field"] == "description"
+    # a text stored before the door was shut still gives every client well-formed XML
+    request_id = file_request(api, api_key, cells[5]).get_json()[0]["service_request_id"]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE report SET description = 'bad' || chr(1) || 'char' "
+                          "WHERE case_no = :no"), {"no": request_id})  # fmt: skip
+    for path in (f"requests/{request_id}.xml", "requests.xml"):
+        root = ET.fromstring(api.get(f"{BASE}/{path}").data)
+        assert "bad\ufffdchar" in [d.text for d in root.iter("description")]

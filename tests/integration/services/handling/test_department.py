@@ -212,3 +212,46 @@ def test_every_event_is_also_in_the_outbox_keyed_by_case(api, login, cases, engi
         ).all()
     assert [tuple(r) for r in rows] == [tuple(r) for r in stored]
     assert [r[0] for r in rows] == ["CaseRegistered", "CaseDispatched", "CaseAcknowledged"]
+
+
+def test_a_re_dispatch_racing_an_acknowledge_leaves_the_old_department_out(
+    api, login, cases, engine
+):
+    """The old department passed the view's look before the re-dispatch committed; under
+    the case's lock the handler sees the case is no longer its own."""
+    import threading
+    import time
+
+    case = cases.case("104001")
+    assert case["department_code"] != "sanitation"
+    old = login("department_staff", department=case["department_code"])[1]
+    answers = {}
+    with engine.connect() as holder:
+        holder.begin()
+        holder.execute(text("SELECT 1 FROM case_file WHERE id = :c FOR UPDATE"), {"c": case["id"]})
+        acting = threading.Thread(
+            target=lambda: answers.update(
+                ack=api.post(f"/api/v1/department/cases/{case['id']}/acknowledge", headers=old)
+            )
+        )
+        acting.start()
+        deadline = time.monotonic() + 20
+        while not _waits_for_a_lock(engine) and time.monotonic() < deadline:
+            acting.join(0.01)
+        assert _waits_for_a_lock(engine), "the acknowledge never reached the case's lock"
+        holder.execute(text("UPDATE case_file SET department_code = 'sanitation' WHERE id = :c"),
+                       {"c": case["id"]})  # fmt: skip
+        holder.commit()
+    acting.join(30)
+    assert answers["ack"].status_code == 404, answers["ack"].get_json()
+    with engine.connect() as conn:
+        state = conn.execute(text("SELECT state FROM case_file WHERE id = :c"),
+                             {"c": case["id"]}).scalar_one()  # fmt: skip
+    assert state == "dispatched"
+
+
+def _waits_for_a_lock(engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")).scalar_one())  # fmt: skip

@@ -231,3 +231,20 @@ def test_a_report_no_rule_places_waits_for_the_operator_who_may_reject_it(
     resp = _post(api, operator, f"reports/{held['report']['id']}/reject", reason="非城市管理事项")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["state"] == "rejected"
+
+
+def test_a_department_is_eligible_only_where_its_jurisdiction_covers_the_case(api, login, cases):
+    case = cases.case("206001")  # a case in street 330211009
+    operator = _operator(login)
+    elsewhere = _post(api, operator, f"cases/{case['id']}/dispatch",
+                      department_code="property-007001001")  # fmt: skip
+    assert elsewhere.status_code == 422, elsewhere.get_json()
+    assert elsewhere.get_json()["error"]["field"] == "department_code"
+    company = login("department_staff", department="property-007001001")[1]
+    assert api.get(f"/api/v1/department/cases/{case['id']}", headers=company).status_code == 404
+    waiting = cases.case("206001", routed=False)["report"]["id"]
+    refused = _post(api, operator, f"reports/{waiting}/register",
+                    department_code="property-007001001")  # fmt: skip
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "department_code"
+    district_wide = _post(api, operator, f"reports/{waiting}/register", department_code="housing")
+    assert district_wide.status_code == 200, district_wide.get_json()

@@ -3,6 +3,7 @@ the case back to its department as rework; answers are idempotent; ratings once,
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 from tests.integration.services.handling.loop import (
@@ -102,3 +103,22 @@ def test_an_operator_records_a_follow_up_rating_in_their_jurisdiction(api, login
     operator = login("operator", jurisdiction="330211009")[1]
     resp = api.post(rating, json={"rating": "dissatisfied"}, headers=operator)
     assert resp.status_code == 200 and resp.get_json()["rating"]["rating"] == "dissatisfied"
+
+
+def test_evidence_is_not_decoded_for_a_case_or_task_the_caller_may_not_act_on(api, login, cases):
+    """Who may act is settled first: a stranger's upload is a 404 before any photo is read."""
+    import json
+
+    junk = (io.BytesIO(b"not an image at all"), "x.jpg", "image/jpeg")
+    case = cases.case("104001")
+    stranger = login("department_staff", department="sanitation")[1]
+    path = f"/api/v1/department/cases/{case['id']}/resolve"
+    form = {"note": "x", "photo": junk}
+    resp = api.post(path, headers=stranger, content_type="multipart/form-data", data=form)
+    assert resp.status_code == 404, resp.get_json()
+    worker = login("grid_worker", cells=("330211009001001",))[1]
+    junk = (io.BytesIO(b"not an image at all"), "x.jpg", "image/jpeg")
+    form = {"verification": json.dumps({"passed": False}), "photo": junk}
+    path = "/api/v1/me/tasks/999999999/verify"
+    resp = api.post(path, headers=worker, content_type="multipart/form-data", data=form)
+    assert resp.status_code == 404, resp.get_json()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from services.config import Config
@@ -21,24 +20,14 @@ from services.config import Config
 def own_stack(config: Config, name: str) -> Iterator[Config]:
     """`config` with a fresh database `<run's database>_<name>` (migrated, topics created)
     and the topic prefix `<run's prefix><name>.`; the database is dropped on exit."""
-    from services.store.migrate import upgrade
     from streams.topics import ensure_topics
+    from tests.databases import fresh_database
 
-    base = make_url(config.database_url)
-    database = f"{base.database}_{name}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        url = base.set(database=database).render_as_string(hide_password=False)
-        upgrade(url)
+    database = f"{make_url(config.database_url).database}_{name}"
+    with fresh_database(database, config.database_url) as url:
         own = config.with_(database_url=url, topic_prefix=f"{config.topic_prefix}{name}.")
         ensure_topics(own)
         yield own
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

@@ -12,13 +12,13 @@ from services.stats.snapshot import in_one_snapshot
 
 
 @pytest.fixture
-def note_table(engine):
+def note_table(owner_engine):
     name = f"snap_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
+    with owner_engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE {name} (n int)"))
         conn.execute(text(f"INSERT INTO {name} VALUES (1)"))
     yield name
-    with engine.begin() as conn:
+    with owner_engine.begin() as conn:
         conn.execute(text(f"DROP TABLE {name}"))
 
 

@@ -61,15 +61,18 @@ def test_errors_are_sqlalchemy_errors_with_the_original(small_engine):
     assert direct.fetch_one(small_engine, "SELECT 2", {}) == (2,)  # the connection still works
 
 
-def test_a_dropped_connection_is_replaced_and_the_statement_tried_again(small_engine, engine):
+def test_a_dropped_connection_is_replaced_and_the_statement_tried_again(
+    small_engine, owner_engine
+):
+    # small_engine is the owner's (it made the probe table): only the owner ends its sessions.
     pid = direct.fetch_one(small_engine, "SELECT pg_backend_pid()", {})[0]
-    with engine.connect() as conn:
+    with owner_engine.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
     with pytest.raises(DBAPIError) as caught:
         direct.fetch_one(small_engine, "SELECT 1", {})
     assert caught.value.connection_invalidated
     pid = direct.fetch_one(small_engine, "SELECT pg_backend_pid()", {})[0]
-    with engine.connect() as conn:
+    with owner_engine.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
     assert retry_on_disconnect(lambda: direct.fetch_one(small_engine, "SELECT 3", {})) == (3,)
 

@@ -1,14 +1,7 @@
 """The per-account token bucket."""
 
 from services.auth.ratelimit import TokenBucketLimiter
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.unit.services.auth.clocks import Clock
 
 
 def test_burst_then_refusal_with_the_wait_until_the_next_token():
@@ -27,3 +20,20 @@ def test_accounts_have_separate_buckets():
     assert limiter.take("a") == 0.0
     assert limiter.take("a") > 0
     assert limiter.take("b") == 0.0
+
+
+def test_the_default_burst_is_a_quarter_of_a_minutes_rate():
+    limiter = TokenBucketLimiter(rate_per_minute=120, clock=Clock())
+    granted = [limiter.take("a") == 0.0 for _ in range(120)]
+    assert granted.count(True) == 30
+
+
+def test_the_buckets_are_bounded_whatever_keys_arrive():
+    clock = Clock()
+    limiter = TokenBucketLimiter(rate_per_minute=1, burst=1, clock=clock, max_keys=100)
+    assert limiter.take("kept") == 0.0
+    for i in range(1000):
+        limiter.take(f"made-up-{i}")
+        if i % 50 == 0:
+            assert limiter.take("kept") > 0  # a key in use stays in the table
+    assert len(limiter) == 100

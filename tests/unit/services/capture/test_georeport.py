@@ -56,3 +56,10 @@ def test_xml_lists_nest_with_singular_tags_and_nulls_are_empty():
     )  # fmt: skip
     assert definition.find("attributes/attribute/values/value/key").text == "a"
     assert definition.find("attributes/attribute/required").text == "false"
+
+
+def test_the_xml_stays_well_formed_whatever_text_is_stored():
+    document = [{"description": "bad\x01char\x0bend", "address": "tab\tand\nline"}]
+    root = ET.fromstring(to_xml("service_requests", "request", document))
+    assert root.find("request/description").text == "bad\ufffdchar\ufffdend"
+    assert root.find("request/address").text == "tab\tand\nline"

