@@ -90,8 +90,8 @@ def main() -> int:
         tree = ast.parse(source)
         for line, names in state_groups(tree):
             where = f"{rel}:{line}"
-            if rel.startswith("services/domain/"):
-                continue
+            if rel.startswith("services/domain/") or names == STATES:
+                continue  # the core's definitions; a list of every state is the enum itself
             if where not in groups:
                 groups.append(where)
             if names in (CLOSED, STATES - CLOSED, {"open"}) and where not in opened:

@@ -32,10 +32,10 @@ from services.api.validation import json_body, query_args
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
 from services.calendars import covered_years, missing_years
+from services.cases.errors import CaseError
+from services.cases.uow import UnitOfWork
 from services.dispatch import rules
-from services.dispatch.errors import DispatchError
 from services.dispatch.overrides import clear_calendar_day, set_calendar_days
-from services.dispatch.uow import UnitOfWork
 from services.store import calendar_days
 from services.store import departments as store
 
@@ -49,8 +49,8 @@ class NotAdmittedError(ApiError):
     status, code = 422, "not_admitted"
 
 
-@bp.errorhandler(DispatchError)
-def _dispatch_error(exc: DispatchError):
+@bp.errorhandler(CaseError)
+def _dispatch_error(exc: CaseError):
     if isinstance(exc, rules.Refused):
         error: ApiError = NotAdmittedError(
             str(exc), field=exc.field, details={"audit_id": exc.audit_id}

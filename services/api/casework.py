@@ -27,20 +27,21 @@ from services.api.handling_schemas import (
     RatingOut,
 )
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
-from services.dispatch.errors import DispatchError, UnknownCase, UnknownReport
-from services.dispatch.evidence import discard
-from services.dispatch.overrides import load_calendars
-from services.dispatch.refusals import (
+from services.cases.errors import CaseError, UnknownCase, UnknownReport
+from services.cases.evidence import discard
+from services.cases.reference import ReferenceCache
+from services.cases.refusals import (
     ActionNotAllowed,
     TaskAnswered,
     UnknownTask,
     available_actions,
 )
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
+from services.cases.timing import Calendars, load_calendars
+from services.cases.uow import UnitOfWork
 from services.domain.routing import NotAdmitted
-from services.store import case_views
 from services.store.case_photos import photos_of_case
+from services.store.cases import views as case_views
+from services.store.cases.history import history
 
 CALENDAR_TTL_S = 60.0
 PATH_FIELDS = {"case_id", "report_id", "task_id"}
@@ -62,6 +63,16 @@ def calendars() -> Calendars:
             cached = (time.monotonic(), load_calendars(gridflow().config, conn))
         current_app.extensions["gridflow.calendars"] = cached
     return cached[1]
+
+
+def reference() -> ReferenceCache:
+    """The process's reference data of registration and dispatch (catalog terms, routing
+    rules, departments, calendars), re-read when any of it changed."""
+    cache = current_app.extensions.get("gridflow.reference")
+    if cache is None:
+        cache = ReferenceCache(gridflow().config)
+        current_app.extensions["gridflow.reference"] = cache
+    return cache
 
 
 def forget_calendars() -> None:
@@ -87,7 +98,7 @@ def command_errors() -> Iterator[None]:
         raise error(str(exc).split(": ", 1)[-1], field=exc.field) from exc
     except NotAdmitted as exc:
         raise Unprocessable(str(exc), field="department_code") from exc
-    except DispatchError as exc:
+    except CaseError as exc:
         raise Unprocessable(str(exc).split(": ", 1)[-1], field=exc.field) from exc
     except IntegrityError as exc:
         raise Conflict("the case changed at the same moment; try again") from exc
@@ -158,7 +169,7 @@ def visible_case(case_id: uuid.UUID, allowed: Callable[[dict[str, Any]], bool]) 
 
 
 def case_out(row: dict[str, Any]) -> CaseOut:
-    """A case row of `services.store.case_views` as the API shows it."""
+    """A case row of `services.store.cases.views` as the API shows it."""
     extension = None
     if row["extension_id"] is not None:
         extension = ExtensionOut(
@@ -202,7 +213,7 @@ def case_detail(row: dict[str, Any], *, show_hidden: bool = False) -> CaseDetail
     """The case with its history and its photos (report photos and evidence; report photos
     a moderator hid only with `show_hidden`)."""
     with gridflow().engine.connect() as conn:
-        events = case_views.history(conn, row["id"])
+        events = history(conn, row["id"])
         photos = photos_of_case(conn, row["id"])
     base = case_out(row).model_dump()
     return CaseDetail(

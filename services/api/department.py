@@ -35,19 +35,20 @@ from services.api.handling_schemas import (
 from services.api.openapi import operation
 from services.api.validation import json_body, query_args
 from services.auth import DEPARTMENT_STAFF, current_principal, requires
-from services.dispatch.casework import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
-from services.dispatch.department_handlers import (
+from services.cases.commands import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
+from services.cases.department import (
     acknowledge_case,
     request_case_extension,
     resolve_case,
     return_case,
 )
-from services.store import case_views
+from services.domain.states import WITH_DEPARTMENT_STATES
+from services.store.cases import views as case_views
 
 bp = Blueprint("department", __name__, url_prefix="/api/v1/department")
 TAGS = ["department"]
 ACTION_ERRORS = (400, 404, 409, 422)
-STATES = {"active": ("dispatched", "acknowledged")}
+STATES = {"active": tuple(s.value for s in WITH_DEPARTMENT_STATES)}
 
 
 def _mine(case_id: UUID) -> dict:

@@ -12,13 +12,13 @@ from flask import Blueprint, jsonify
 from pydantic import BaseModel, Field
 
 from services.api.casework import (
-    calendars,
     case_detail,
     case_out,
     gridflow,
     in_place,
     now,
     place_scope,
+    reference,
     run,
     visible_case,
 )
@@ -40,15 +40,15 @@ from services.api.openapi import operation
 from services.api.validation import json_body, query_args
 from services.auth import ADMIN, OPERATOR, current_principal, requires
 from services.capture.queries import reporter_contact
-from services.dispatch.casework import (
+from services.cases.commands import (
     DecideExtension,
+    DispatchCase,
     MergeCase,
     ModerateReport,
     RegisterCase,
     RejectCase,
 )
-from services.dispatch.commands import DispatchCase
-from services.dispatch.operator_handlers import (
+from services.cases.operator import (
     decide_case_extension,
     merge_case,
     moderate_report,
@@ -56,8 +56,9 @@ from services.dispatch.operator_handlers import (
     register_case,
     reject_case,
 )
-from services.store import case_views
-from services.store import handling as store
+from services.store.cases import intake, rows
+from services.store.cases import views as case_views
+from services.store.cases.groups import open_sql
 
 bp = Blueprint("operator", __name__, url_prefix="/api/v1/operator")
 TAGS = ["operator"]
@@ -68,7 +69,7 @@ QUEUES = {
     "returned": ("c.state = 'returned'", "c.updated_at, c.id"),
     "extensions": ("x.status = 'pending'", "x.requested_at, c.id"),
     "overdue": (case_views.OVERDUE_SQL, f"{case_views.DUE_SQL} NULLS LAST, c.id"),
-    "open": ("c.state NOT IN ('closed', 'rejected', 'merged')", "c.created_at DESC, c.id"),
+    "open": (open_sql(), "c.created_at DESC, c.id"),
     "all": ("TRUE", "c.created_at DESC, c.id"),
 }  # fmt: skip
 
@@ -80,7 +81,7 @@ def _case(case_id: UUID) -> dict:
 
 def _report(report_id: UUID) -> dict:
     with gridflow().engine.connect() as conn:
-        row = store.report_row(conn, report_id)
+        row = intake.report_row(conn, report_id)
     if row is None or not in_place(current_principal(), row):
         raise NotFound(f"no report {report_id}", field="report_id")
     return row
@@ -157,7 +158,7 @@ def register(report_id: UUID):
     body = json_body(RegisterIn)
     _report(report_id)
     cmd = RegisterCase(report_id, _actor(), body.department_code or None)
-    done = run(lambda uow: register_case(uow, cmd, calendars=calendars(), now=now()))
+    done = run(lambda uow: register_case(uow, cmd, reference=reference(), now=now()))
     return _answer(done.case_id)
 
 
@@ -200,7 +201,7 @@ def dispatch(case_id: UUID):
     body = json_body(DispatchIn)
     _case(case_id)
     cmd = DispatchCase(case_id, body.department_code or None, _actor())
-    run(lambda uow: redispatch_case(uow, cmd, calendars=calendars(), now=now()))
+    run(lambda uow: redispatch_case(uow, cmd, reference=reference(), now=now()))
     return _answer(case_id)
 
 
@@ -246,7 +247,7 @@ def _duplicate_of(ref: str) -> uuid.UUID:
         target = uuid.UUID(ref)
     except ValueError:
         with gridflow().engine.connect() as conn:
-            target = store.case_id_of(conn, case_no=ref)
+            target = rows.case_id_of(conn, case_no=ref)
     if target is not None:
         with gridflow().engine.connect() as conn:
             row = case_views.one_case(conn, target)

@@ -11,9 +11,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from services.catalog.store import Category
+from services.domain import states
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CLOSED_STATES = ("closed", "rejected", "merged")
+CLOSED_STATES = tuple(s.value for s in states.CLOSED_STATES)
 # Attributes every service accepts (its service definition); values are kept on the report.
 ATTRIBUTES = (
     {

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services.store.cases import case_timeline
+from services.store.cases.history import case_timeline
 
 STATUS_SQL = "coalesce(k.state, 'reported')"
 CASE_JOIN = (

@@ -8,23 +8,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection
-
 from services.audit.trail import acting_as
-from services.calendars import calendar_from_config
-from services.config import Config
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
-from services.domain.calendar import ClockCalendar
+from services.cases.uow import UnitOfWork
 from services.store import calendar_days
-from services.store.handling import calendar_overrides
-
-
-def load_calendars(config: Config, conn: Connection) -> Calendars:
-    """Working and clock calendars with the configured office hours and timezone and the
-    overrides now stored. Called at start-up and whenever the overrides may have changed."""
-    working = calendar_from_config(config, calendar_overrides(conn))
-    return Calendars(working=working, clock=ClockCalendar(timezone=working.timezone))
 
 
 def set_calendar_days(

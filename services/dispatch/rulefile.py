@@ -29,9 +29,9 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine
 
-from services.dispatch.errors import InvalidCommand
+from services.cases.errors import InvalidCommand
+from services.cases.uow import UnitOfWork
 from services.dispatch.rules import DepartmentSpec, ImportOutcome, Ruleset, RuleSpec, import_ruleset
-from services.dispatch.uow import UnitOfWork
 
 DEMO_FILE = Path(__file__).with_name("demo_rules.yaml")
 RULE_HEADER = {"category_code", "jurisdiction_code", "department_code"}

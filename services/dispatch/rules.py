@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from services.dispatch.errors import DispatchError, InvalidCommand, UnknownDepartment
-from services.dispatch.uow import UnitOfWork
+from services.cases.errors import CaseError, InvalidCommand, UnknownDepartment
+from services.cases.uow import UnitOfWork
 from services.domain.routing import (
     COMMUNITY_COMMITTEE,
     Department,
@@ -39,7 +39,7 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _JURISDICTION = re.compile(r"^[0-9]{6}([0-9]{3}){0,3}$")
 
 
-class Refused(DispatchError):
+class Refused(CaseError):
     """The change breaks the admission list (准入); it was refused and the refusal audited."""
 
     def __init__(self, field: str, message: str, audit_id: int) -> None:

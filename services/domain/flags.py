@@ -36,6 +36,38 @@ LIMIT_STATES: dict[str, frozenset[CaseState]] = {
 }
 
 
+# The case_file columns of each limit's due time and overdue mark.
+LIMIT_COLUMNS: dict[str, tuple[str, str]] = {
+    "acknowledge": ("ack_due", "ack_overdue"),
+    "resolve": ("resolve_due", "resolve_overdue"),
+}
+
+
+def is_overdue(
+    state: CaseState,
+    *,
+    now: datetime,
+    ack_due: datetime | None = None,
+    resolve_due: datetime | None = None,
+    ack_overdue: bool = False,
+    resolve_overdue: bool = False,
+) -> bool:
+    """Whether a running limit of the case has passed at `now`: a limit runs in its
+    `LIMIT_STATES` and has passed when marked overdue or when its due time is before `now`.
+    What the screens, the live map and the metrics call overdue (their SQL is generated from
+    this definition by services.store.cases.groups)."""
+    marks = {
+        "acknowledge": (ack_due, ack_overdue),
+        "resolve": (resolve_due, resolve_overdue),
+    }
+    state = CaseState(state)
+    for limit, states in LIMIT_STATES.items():
+        due, marked = marks[limit]
+        if state in states and (marked or (due is not None and due < now)):
+            return True
+    return False
+
+
 class FlagNotAllowed(Exception):
     """The flag does not apply to the case as it is now (e.g. rating an open case)."""
 

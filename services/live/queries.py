@@ -15,14 +15,10 @@ from sqlalchemy import Connection, Engine, text
 
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
 from services.live.rooms import Place, rooms_for_place
+from services.store.cases.groups import open_sql, overdue_sql
 
-# Cases not closed, rejected or merged (services.domain.states.OPEN_STATES).
-OPEN_SQL = "c.state NOT IN ('closed', 'rejected', 'merged')"
-# A running limit has passed: acknowledge while dispatched, resolve while with the department.
-OVERDUE_SQL = (
-    "((c.state = 'dispatched' AND (c.ack_overdue OR c.ack_due < now())) OR "
-    "(c.state IN ('dispatched', 'acknowledged') AND (c.resolve_overdue OR c.resolve_due < now())))"
-)
+OPEN_SQL = open_sql()
+OVERDUE_SQL = overdue_sql()
 CASE_COLUMNS = f"""
     c.id::text AS case_id, c.report_id::text AS report_id, c.case_no, c.state,
     c.category_code, c.department_code, c.cell_code, c.street_code, c.district_code,

@@ -51,3 +51,9 @@ def delete_day(conn: Connection, day: date) -> bool:
     """Removes the day's override (the official calendar applies again); False if none."""
     gone = conn.execute(text("DELETE FROM calendar_override WHERE day = :d"), {"d": day})
     return gone.rowcount > 0
+
+
+def calendar_overrides(conn: Connection) -> dict[date, bool]:
+    """Every admin override of the official calendar: date → working (True) or closed."""
+    rows = conn.execute(text("SELECT day, working FROM calendar_override"))
+    return {day: working for day, working in rows}

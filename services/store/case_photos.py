@@ -1,6 +1,6 @@
 """The photos of a case: its report's photos (before/after, migration 0004) and the evidence
 of its handling (resolution/verification, `case_photo`, migration 0006). Files live under the
-media directory (see `services.dispatch.evidence`); the rows hold their relative paths."""
+media directory (see `services.cases.evidence`); the rows hold their relative paths."""
 
 from __future__ import annotations
 

@@ -134,8 +134,8 @@ def test_an_extension_is_rejected_with_a_reason(api, login, cases):
 
 def _waiting(engine, report_id):
     """The report's case in state `reported`, as a report waits for an operator."""
-    from services.dispatch.operator_handlers import waiting_case
-    from services.dispatch.uow import UnitOfWork
+    from services.cases.operator import waiting_case
+    from services.cases.uow import UnitOfWork
 
     with UnitOfWork(engine) as uow:
         case = waiting_case(uow, report_id)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.dispatch.commands import RegisterReport
-from services.dispatch.errors import InvalidCommand
+from services.cases.commands import RegisterReport
+from services.cases.errors import InvalidCommand
 
 EVENT = uuid.uuid4()
 

@@ -8,10 +8,9 @@ import itertools
 
 import pytest
 
+from services.cases.reference import CategoryTerms, ReferenceCache, ReferenceData, rules_by_place
+from services.cases.timing import calendars_from_config
 from services.config import Config
-from services.dispatch.handlers import CategoryTerms
-from services.dispatch.reference import ReferenceCache, ReferenceData, rules_by_place
-from services.dispatch.timing import calendars_from_config
 from services.domain.routing import Department, RoutingRule, resolve_route
 
 DISTRICT = "330211"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.dispatch.refusals import available_actions
+from services.cases.refusals import available_actions
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from services.dispatch.registration import _new_id_texts
+from services.cases.uow import new_id_texts
 from services.events import envelope
 
 
 def test_event_ids_made_as_text_are_distinct_canonical_version_4_uuids():
-    texts = _new_id_texts(500)
+    texts = new_id_texts(500)
     assert len(set(texts)) == 500
     for text in texts:
         parsed = uuid.UUID(text)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.dispatch.sla import RunningLimit, running_limits, sla_actions
+from services.cases.sla import RunningLimit, running_limits, sla_actions
 from services.domain.calendar import ClockCalendar, WorkingCalendar
 
 CST = ZoneInfo("Asia/Shanghai")

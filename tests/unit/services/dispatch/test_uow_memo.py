@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.dispatch.uow import UnitOfWork
+from services.cases.uow import UnitOfWork
 
 
 def test_a_key_is_loaded_once_per_unit_of_work():

@@ -3,7 +3,7 @@
 `sweep_case` is the handler of one `SweepCase` command (one unit of work). `sweep` is what the
 scheduler runs: it takes a PostgreSQL advisory lock first, so however many scheduler processes
 run, at most one sweep is active at a time (the others skip their turn); it then scans the
-cases departments hold, decides in memory which need something (`services.dispatch.sla`) and
+cases departments hold, decides in memory which need something (`services.cases.sla`) and
 sends each of those its command in its own transaction, which re-checks under the row lock.
 Sweeping twice at the same instant records nothing the second time.
 """
@@ -16,13 +16,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
-from services.dispatch.casework import Handled, SweepCase
-from services.dispatch.refusals import flag_facts, locked_case
-from services.dispatch.sla import LEVELS, RunningLimit, SlaActions, running_limits, sla_actions
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
+from services.cases.commands import Handled, SweepCase
+from services.cases.refusals import flag_facts, locked_case
+from services.cases.sla import LEVELS, RunningLimit, SlaActions, running_limits, sla_actions
+from services.cases.timing import Calendars
+from services.cases.uow import UnitOfWork
 from services.domain import flags
-from services.store import handling as store
+from services.store.cases import rows
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class SweepReport:
     failed: int
 
 
-def due_actions(case: store.HandlingCase, calendars: Calendars, now: datetime) -> SlaActions:
+def due_actions(case: rows.Case, calendars: Calendars, now: datetime) -> SlaActions:
     """What the sweep must record on `case` at `now`."""
     limits = running_limits(
         case.state, dispatched_at=case.dispatched_at, ack_due=case.ack_due,
@@ -78,7 +78,7 @@ def sweep_case(uow: UnitOfWork, cmd: SweepCase, *, calendars: Calendars, now: da
     if level != case.escalation_level:
         changes["escalation_level"] = level
     if changes:
-        store.set_case(uow.conn, case.id, **changes)
+        rows.save_case(uow.conn, case.id, **changes)
         uow.record(case.id, events)
     return Handled(case.id, case.state, tuple(e.type for e in events))
 
@@ -92,7 +92,7 @@ def sweep(engine: Engine, *, calendars: Calendars, now: datetime) -> SweepReport
             lock_conn.rollback()
             return None
         try:
-            cases = store.cases_with_department(lock_conn)
+            cases = rows.cases_held_by_departments(lock_conn)
             lock_conn.commit()
             changed = events = failed = 0
             for case in cases:
@@ -115,7 +115,7 @@ def sweep(engine: Engine, *, calendars: Calendars, now: datetime) -> SweepReport
             lock_conn.commit()
 
 
-def _overdue_limits(case: store.HandlingCase) -> tuple[RunningLimit, ...]:
+def _overdue_limits(case: rows.Case) -> tuple[RunningLimit, ...]:
     return tuple(
         lim
         for lim in running_limits(
@@ -130,7 +130,7 @@ def _overdue_limits(case: store.HandlingCase) -> tuple[RunningLimit, ...]:
     )
 
 
-def _why(case: store.HandlingCase, limits: tuple[RunningLimit, ...], level: int) -> str:
+def _why(case: rows.Case, limits: tuple[RunningLimit, ...], level: int) -> str:
     where = {1: case.street_code, 2: case.district_code}.get(level) or ""
     which = ", ".join(f"{lim.limit} (due {lim.due.isoformat()})" for lim in limits) or "limit"
     return f"overdue: {which}; escalated to the {LEVELS[level]} level {where}".strip()

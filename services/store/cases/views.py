@@ -1,5 +1,5 @@
 """Reading cases for the department and operator screens: pages of cases with their report,
-category, department, pending extension and rating, one case, and its history.
+category, department, pending extension and rating, and one case.
 
 `where` fragments are SQL over the aliases `c` (case_file), `r` (report), `x` (the newest
 extension request) and `g` (case_rating); callers build them from fixed text and bind every
@@ -13,14 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-# A running limit has passed (as the live map shows it): acknowledge while dispatched,
-# resolve while a department holds the case.
-OVERDUE_SQL = (
-    "((c.state = 'dispatched' AND (c.ack_overdue OR c.ack_due < now())) OR "
-    "(c.state IN ('dispatched', 'acknowledged') AND (c.resolve_overdue OR c.resolve_due < now())))"
-)
-# The due time that matters now: acknowledge while dispatched, resolve afterwards.
-DUE_SQL = "(CASE WHEN c.state = 'dispatched' THEN c.ack_due ELSE c.resolve_due END)"
+from services.store.cases.groups import due_sql, overdue_sql
+
+OVERDUE_SQL = overdue_sql()
+DUE_SQL = due_sql()
 
 _SELECT = f"""
 SELECT c.id, c.case_no, c.report_id, c.state, c.category_code, cat.name_zh, cat.name_en,
@@ -73,12 +69,3 @@ def one_case(conn: Connection, case_id: uuid.UUID) -> dict[str, Any] | None:
     row = conn.execute(text(f"{_SELECT} {_FROM} WHERE c.id = :id"), {"id": case_id})
     found = row.mappings().first()
     return dict(found) if found else None
-
-
-def history(conn: Connection, case_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The case's events, oldest first: id, type, actor, at, payload."""
-    rows = conn.execute(
-        text("SELECT id, type, actor, at, payload FROM case_event WHERE case_id = :id ORDER BY id"),
-        {"id": case_id},
-    ).mappings()
-    return [dict(r) for r in rows]

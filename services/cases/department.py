@@ -12,22 +12,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.dispatch.casework import (
+from services.cases.commands import (
     AcknowledgeCase,
     Handled,
     RequestExtension,
     ResolveCase,
     ReturnCase,
 )
-from services.dispatch.errors import InvalidCommand
-from services.dispatch.evidence import photo_ids, store_evidence
-from services.dispatch.refusals import case_facts as facts
-from services.dispatch.refusals import domain_refusals, flag_facts, locked_case
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
+from services.cases.errors import InvalidCommand
+from services.cases.evidence import photo_ids, store_evidence
+from services.cases.refusals import case_facts as facts
+from services.cases.refusals import domain_refusals, flag_facts, lapse_extension, locked_case
+from services.cases.timing import Calendars
+from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.domain.states import CaseAction, apply
-from services.store import handling as store
+from services.store.cases import handling as store
+from services.store.cases import rows
 
 
 def acknowledge_case(uow: UnitOfWork, cmd: AcknowledgeCase, *, now: datetime) -> Handled:
@@ -36,7 +37,7 @@ def acknowledge_case(uow: UnitOfWork, cmd: AcknowledgeCase, *, now: datetime) ->
     case = locked_case(uow, cmd.case_id)
     with domain_refusals(case, CaseAction.acknowledge.value):
         done = apply(facts(case), CaseAction.acknowledge, actor=cmd.actor, at=now)
-    store.set_case(uow.conn, case.id, state=done.new_state.value, acknowledged_at=now)
+    rows.save_case(uow.conn, case.id, state=done.new_state.value, acknowledged_at=now)
     uow.record(case.id, done.events)
     return Handled(case.id, done.new_state.value, tuple(e.type for e in done.events))
 
@@ -48,8 +49,8 @@ def return_case(uow: UnitOfWork, cmd: ReturnCase, *, now: datetime) -> Handled:
     case = locked_case(uow, cmd.case_id)
     with domain_refusals(case, CaseAction.return_.value):
         done = apply(facts(case), CaseAction.return_, actor=cmd.actor, at=now, reason=cmd.reason)
-    _lapse_extension(uow, case.id, now, "the case was returned")
-    store.set_case(uow.conn, case.id, state=done.new_state.value)
+    lapse_extension(uow, case.id, now, "the case was returned")
+    rows.save_case(uow.conn, case.id, state=done.new_state.value)
     uow.record(case.id, done.events)
     return Handled(case.id, done.new_state.value, tuple(e.type for e in done.events))
 
@@ -73,8 +74,8 @@ def resolve_case(
         done = apply(
             facts(case), CaseAction.resolve, actor=cmd.actor, at=now, note=cmd.note, evidence=ids
         )
-    _lapse_extension(uow, case.id, now, "the case was resolved")
-    store.set_case(uow.conn, case.id, state=done.new_state.value, resolved_at=now)
+    lapse_extension(uow, case.id, now, "the case was resolved")
+    rows.save_case(uow.conn, case.id, state=done.new_state.value, resolved_at=now)
     [envelope] = uow.record(case.id, done.events)
     files = store_evidence(
         uow.conn, media_dir, case_id=case.id, report_id=case.report_id,
@@ -107,11 +108,3 @@ def request_case_extension(uow: UnitOfWork, cmd: RequestExtension, *, now: datet
     )  # fmt: skip
     uow.record(case.id, [event])
     return Handled(case.id, case.state, (event.type,))
-
-
-def _lapse_extension(uow: UnitOfWork, case_id, now: datetime, why: str) -> None:
-    pending = store.pending_extension(uow.conn, case_id)
-    if pending is not None:
-        store.close_extension(
-            uow.conn, pending["id"], status="lapsed", decided_at=now, decision_reason=why
-        )

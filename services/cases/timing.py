@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
+
 from services.calendars import calendar_from_config
 from services.config import Config
 from services.domain.calendar import ClockCalendar, TimeCalendar, WorkingCalendar, due_times
+from services.store.calendar_days import calendar_overrides
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,14 @@ class Calendars:
 def calendars_from_config(config: Config) -> Calendars:
     """Calendars with the configured office hours and timezone (see services.calendars)."""
     working = calendar_from_config(config)
+    return Calendars(working=working, clock=ClockCalendar(timezone=working.timezone))
+
+
+def load_calendars(config: Config, conn: Connection) -> Calendars:
+    """Working and clock calendars with the configured office hours and timezone and the
+    admin's overrides now stored. Called at start-up and whenever the overrides may have
+    changed."""
+    working = calendar_from_config(config, calendar_overrides(conn))
     return Calendars(working=working, clock=ClockCalendar(timezone=working.timezone))
 
 

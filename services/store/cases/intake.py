@@ -1,9 +1,10 @@
-"""Set-wise writes and reads of the router: a whole batch of reports per statement.
+"""What registration reads, set-wise: a whole batch of reports per statement (a list of one for
+an operator's registration).
 
-The counterparts of the one-row functions of services.store.cases for a batch registered in
-one transaction: each function is one SQL statement however many reports the batch holds (the
-rows bound as one JSON parameter read with `jsonb_to_recordset`, ids as one array). Plain
-functions over a Connection; they run inside the caller's transaction and commit nothing.
+Each function is one SQL statement however many reports it is given (rows bound as one JSON
+parameter read with `jsonb_to_recordset`, ids as one array): the events claimed, the reports
+and their cases, the categories' registration locks, the duplicate candidates, the catalog's
+terms. Plain functions over a Connection inside the caller's transaction; they commit nothing.
 """
 
 from __future__ import annotations
@@ -14,60 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, text
 
-from services.store.cases import OPEN_SQL
-
-
-def _json(rows: Any) -> str:
-    """Rows as one JSON document (read with `jsonb_to_recordset`): one parameter, encoded by
-    orjson (uuids and datetimes natively, as `str` and `isoformat` give them), instead of one
-    array per column escaped element by element."""
-    return orjson.dumps(rows, default=_plain).decode()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _uuids(ids: Iterable[uuid.UUID]) -> str:
-    """A uuid[] literal (uuids need no quoting)."""
-    return "{" + ",".join(str(i) for i in ids) + "}"
-
-
-# Columns of a new case as `insert_cases` reads them (lat/lng become `geom`); a case the router
-# dispatches at once is written with its department and due times.
-CASE_COLUMNS = (
-    ("id", "uuid"),
-    ("case_no", "text"),
-    ("report_id", "uuid"),
-    ("state", "text"),
-    ("category_code", "text"),
-    ("priority", "text"),
-    ("around_the_clock", "boolean"),
-    ("cell_id", "bigint"),
-    ("cell_code", "text"),
-    ("grid_version", "integer"),
-    ("community_code", "text"),
-    ("street_code", "text"),
-    ("district_code", "text"),
-    ("created_at", "timestamptz"),
-    ("registered_at", "timestamptz"),
-    ("closed_at", "timestamptz"),
-    ("merged_into", "uuid"),
-    ("duplicate_count", "integer"),
-    ("route_reason", "text"),
-    ("ruleset_version", "bigint"),
-    ("department_code", "text"),
-    ("dispatched_at", "timestamptz"),
-    ("ack_due", "timestamptz"),
-    ("resolve_due", "timestamptz"),
-)
+from services.store.cases.groups import open_sql
+from services.store.jsonrows import json_rows, uuid_array
 
 
 @dataclass(frozen=True)
@@ -107,7 +58,7 @@ def claim_events(conn: Connection, consumer: str, event_ids: Sequence[uuid.UUID]
             "SELECT :c, e FROM unnest(CAST(:ids AS uuid[])) AS e ORDER BY e "
             "ON CONFLICT DO NOTHING RETURNING event_id"
         ),
-        {"c": consumer, "ids": _uuids(set(event_ids))},  # ordered by the statement
+        {"c": consumer, "ids": uuid_array(set(event_ids))},  # ordered by the statement
     )
     return {r[0] for r in rows}
 
@@ -129,7 +80,7 @@ def reports_and_cases(
             "FROM unnest(CAST(:ids AS uuid[])) AS u(id) "
             "CROSS JOIN LATERAL (SELECT r.id FROM report r WHERE r.id = u.id OFFSET 0) r"
         ),
-        {"ids": _uuids(ids)},
+        {"ids": uuid_array(ids)},
     )
     return {report_id: case_id for report_id, case_id in rows}
 
@@ -176,7 +127,7 @@ def duplicate_candidates(
             "lat float8, lng float8, radius float8, since timestamptz, received timestamptz)) "
             "SELECT p.i, c.id, NULL::integer AS peer, c.d, c.created_at FROM p "
             "CROSS JOIN LATERAL (SELECT k.id, k.created_at, k.geom::geography <-> p.pt AS d "
-            f"FROM case_file k WHERE {OPEN_SQL.replace('state', 'k.state')} "
+            f"FROM case_file k WHERE {open_sql('k')} "
             "AND k.category_code = p.cat AND k.created_at >= p.since AND k.geom && p.box "
             "AND ST_DWithin(k.geom::geography, p.pt, p.radius) "
             "ORDER BY k.geom::geography <-> p.pt, k.created_at, k.id LIMIT 1) c "
@@ -186,7 +137,7 @@ def duplicate_candidates(
             "AND ST_DWithin(b.pt, a.pt, a.radius)"
         ),
         {
-            "probes": _json([
+            "probes": json_rows([
                 {"i": p.index, "cat": p.category_code, "lat": p.lat, "lng": p.lng,
                  "radius": float(p.radius_m), "since": p.since, "received": p.received_at}
                 for p in probes
@@ -201,62 +152,58 @@ def duplicate_candidates(
     return found
 
 
-def insert_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Inserts new `case_file` rows (keys: CASE_COLUMNS plus `lat`/`lng` for the point, any
-    missing key NULL; `duplicate_count` 0 when NULL) in one statement."""
-    if not rows:
-        return
-    names = [name for name, _ in CASE_COLUMNS]
-    selected = [
-        "coalesce(duplicate_count, 0)" if name == "duplicate_count" else name for name in names
-    ]
-    columns = ", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS)
+_TERMS = (
+    "SELECT code, priority, ack_limit_minutes, resolve_limit_minutes, around_the_clock, "
+    "duplicate_radius_m, duplicate_window_minutes FROM category"
+)
+
+
+def category_terms(conn: Connection, code: str | None = None) -> dict[str, dict[str, Any]]:
+    """What registration needs from the catalog about each category (or the one `code`),
+    deactivated categories included: code → priority, limits, around the clock, duplicate
+    radius and window."""
+    where, params = (" WHERE code = :c", {"c": code}) if code is not None else ("", {})
+    rows = conn.execute(text(_TERMS + where), params).mappings()
+    return {row["code"]: {k: v for k, v in row.items() if k != "code"} for row in rows}
+
+
+def report_row(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:
+    """The columns of a report a case is made from, with its moderation flags."""
+    row = conn.execute(
+        text(
+            "SELECT r.id, r.case_no, r.channel, r.reporter_id, r.category_code, r.lat, r.lng, "
+            "r.cell_id, r.cell_code, r.grid_version, r.community_code, r.street_code, "
+            "r.district_code, r.received_at, r.hidden, r.redacted, r.photos_hidden, "
+            "c.priority, c.around_the_clock FROM report r "
+            "JOIN category c ON c.code = r.category_code WHERE r.id = :id"
+        ),
+        {"id": report_id},
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None
+
+
+def lock_report(conn: Connection, report_id: uuid.UUID) -> None:
+    """Takes the report's registration lock (an operator registering, rejecting or merging
+    it); held until the transaction ends."""
     conn.execute(
-        text(
-            f"INSERT INTO case_file ({', '.join(names)}, geom) "
-            f"SELECT {', '.join(selected)}, ST_SetSRID(ST_MakePoint(lng, lat), 4326) "
-            f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u({columns}, lat float8, "
-            "lng float8, n integer) ORDER BY n"
-        ),
-        {"rows": _json([{**row, "n": n} for n, row in enumerate(rows)])},
+        text("SELECT pg_advisory_xact_lock(hashtext('gridflow-report:' || :r))"),
+        {"r": str(report_id)},
     )
 
 
-def add_duplicates(conn: Connection, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
-    """Counts more reports merged into stored cases (case id → how many more); returns each
-    case's new duplicate count."""
-    if not counts:
-        return {}
-    ids = sorted(counts)
-    rows = conn.execute(
-        text(
-            "UPDATE case_file c SET duplicate_count = c.duplicate_count + u.n, "
-            "updated_at = now() FROM unnest(CAST(:ids AS uuid[]), CAST(:n AS integer[])) "
-            "AS u(id, n) WHERE c.id = u.id AND c.id = ANY(CAST(:ids AS uuid[])) "
-            "RETURNING c.id, c.duplicate_count"
-        ),
-        {"ids": _uuids(ids), "n": [counts[i] for i in ids]},
-    )
-    return {case_id: count for case_id, count in rows}
+_FINGERPRINT = text(
+    "SELECT (SELECT max(id) FROM ruleset_version), "
+    "(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r.id), '')) "
+    " FROM routing_rule r WHERE r.active), "
+    "(SELECT md5(coalesce(string_agg(d::text, '|' ORDER BY d.code), '')) FROM department d), "
+    "(SELECT md5(coalesce(string_agg(k::text, '|' ORDER BY k.code), '')) FROM category k), "
+    "(SELECT md5(coalesce(string_agg(o::text, '|' ORDER BY o.day), '')) "
+    " FROM calendar_override o)"
+)
 
 
-def insert_events(conn: Connection, topic: str, entries: Sequence[dict[str, Any]]) -> None:
-    """Appends case history entries and their outbox rows (`topic`, keyed by case id) in one
-    statement, in the order given (ids grow in that order, so the relay publishes a case's
-    events in order). Each entry: case_id, actor, at, and envelope (the dict published); the
-    entry's event id, type and payload are the envelope's."""
-    if not entries:
-        return
-    conn.execute(
-        text(
-            "WITH e AS (SELECT n, case_id, actor, at, envelope, "
-            "CAST(envelope->>'event_id' AS uuid) AS event_id, envelope->>'type' AS type "
-            "FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
-            "n integer, case_id uuid, actor text, at timestamptz, envelope jsonb)), "
-            "o AS (INSERT INTO outbox (event_id, topic, key, event_type, envelope) "
-            "SELECT event_id, :topic, case_id::text, type, envelope FROM e ORDER BY n) "
-            "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
-            "SELECT event_id, case_id, type, actor, at, envelope->'payload' FROM e ORDER BY n"
-        ),
-        {"topic": topic, "entries": _json([{**e, "n": n} for n, e in enumerate(entries)])},
-    )
+def reference_fingerprint(conn: Connection) -> tuple:
+    """A fingerprint of what registration reads besides the reports (ruleset version, active
+    rules, departments, categories, calendar overrides): a hash of their rows, so any change
+    counts, also one made behind the application's back."""
+    return tuple(conn.execute(_FINGERPRINT).one())

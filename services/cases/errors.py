@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class DispatchError(Exception):
+class CaseError(Exception):
     """Base: a command cannot be applied as given. `.field` names the input at fault."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -11,21 +11,21 @@ class DispatchError(Exception):
         super().__init__(f"{field}: {message}")
 
 
-class InvalidCommand(DispatchError):
+class InvalidCommand(CaseError):
     """A command's input is missing or malformed (e.g. an event payload without report_id)."""
 
 
-class UnknownReport(DispatchError):
+class UnknownReport(CaseError):
     """The report the command names does not exist."""
 
 
-class UnknownCategory(DispatchError):
+class UnknownCategory(CaseError):
     """The category the command names is not in the catalog."""
 
 
-class UnknownDepartment(DispatchError):
+class UnknownDepartment(CaseError):
     """The department the command names does not exist or is inactive."""
 
 
-class UnknownCase(DispatchError):
+class UnknownCase(CaseError):
     """The case the command names does not exist."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
-from services.dispatch.errors import DispatchError, InvalidCommand, UnknownCase
-from services.dispatch.uow import UnitOfWork
+from services.cases.errors import CaseError, InvalidCommand, UnknownCase
+from services.cases.uow import UnitOfWork
 from services.domain.flags import FlagFacts, FlagNotAllowed
 from services.domain.states import (
     CaseFacts,
@@ -21,10 +22,10 @@ from services.domain.states import (
     IllegalTransition,
     InvalidDetail,
     allowed_actions,
-    is_open,
     is_with_department,
 )
-from services.store.handling import HandlingCase, load_case
+from services.store.cases import handling as store
+from services.store.cases.rows import Case, load_case
 
 # The flag actions, named as the API names them.
 REQUEST_EXTENSION = "request_extension"
@@ -33,10 +34,10 @@ REJECT_EXTENSION = "reject_extension"
 RATE = "rate"
 
 
-class ActionNotAllowed(DispatchError):
+class ActionNotAllowed(CaseError):
     """The action does not apply to the case as it is now; `.allowed` lists what does."""
 
-    def __init__(self, case: HandlingCase, action: str, message: str) -> None:
+    def __init__(self, case: Case, action: str, message: str) -> None:
         super().__init__("state", message)
         self.case_id = case.id
         self.state = case.state
@@ -46,15 +47,15 @@ class ActionNotAllowed(DispatchError):
         )
 
 
-class TaskAnswered(DispatchError):
+class TaskAnswered(CaseError):
     """The verification task was answered already, differently, or was cancelled."""
 
 
-class UnknownTask(DispatchError):
+class UnknownTask(CaseError):
     """No verification task has the id the command names."""
 
 
-def locked_case(uow: UnitOfWork, case_id, field: str = "case_id") -> HandlingCase:
+def locked_case(uow: UnitOfWork, case_id, field: str = "case_id") -> Case:
     """The case, locked until the unit of work ends; raises `UnknownCase` naming `field`."""
     case = load_case(uow.conn, case_id, for_update=True)
     if case is None:
@@ -62,7 +63,7 @@ def locked_case(uow: UnitOfWork, case_id, field: str = "case_id") -> HandlingCas
     return case
 
 
-def case_facts(case: HandlingCase) -> CaseFacts:
+def case_facts(case: Case) -> CaseFacts:
     """The snapshot `services.domain.states.apply` reads."""
     return CaseFacts(
         case_id=str(case.id),
@@ -72,7 +73,7 @@ def case_facts(case: HandlingCase) -> CaseFacts:
     )
 
 
-def flag_facts(case: HandlingCase) -> FlagFacts:
+def flag_facts(case: Case) -> FlagFacts:
     """The snapshot the guards of `services.domain.flags` read."""
     return FlagFacts(
         case_id=str(case.id),
@@ -100,7 +101,7 @@ def available_actions(state: str, *, extension_pending: bool, rated: bool) -> li
 
 
 @contextmanager
-def domain_refusals(case: HandlingCase, action: str) -> Iterator[None]:
+def domain_refusals(case: Case, action: str) -> Iterator[None]:
     """Translates the domain's refusals of `action` on `case` into dispatch errors."""
     try:
         yield
@@ -110,6 +111,11 @@ def domain_refusals(case: HandlingCase, action: str) -> Iterator[None]:
         raise InvalidCommand(exc.field, str(exc).split(": ", 1)[-1]) from None
 
 
-def still_open(case: HandlingCase) -> bool:
-    """Whether the case is open (used by the operator's merge target check)."""
-    return is_open(CaseState(case.state))
+def lapse_extension(uow: UnitOfWork, case_id, now: datetime, why: str) -> None:
+    """The case's pending extension request lapses (the case left the department that asked,
+    or was resolved): closed as `lapsed` with `why`."""
+    pending = store.pending_extension(uow.conn, case_id)
+    if pending is not None:
+        store.close_extension(
+            uow.conn, pending["id"], status="lapsed", decided_at=now, decision_reason=why
+        )

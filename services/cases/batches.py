@@ -1,4 +1,5 @@
-"""`register_reports`: the cases of a batch of captured reports, set-wise, in one unit of work.
+"""`register_reports`: the cases of a batch of captured reports, set-wise, in one unit of work
+(the router's registration; each case decided by `services.cases.registration.register`).
 
 Each report is decided in the order given (claimed once per event and per report; handled on
 the spot → closed; a duplicate of an open case → merged; no rule places it → held for the
@@ -14,22 +15,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.dispatch.commands import RegisterReport
-from services.dispatch.errors import DispatchError, UnknownCategory, UnknownReport
-from services.dispatch.handlers import ROUTER, CaseOutcome, CategoryTerms
-from services.dispatch.reference import ReferenceCache, ReferenceData
-from services.dispatch.timing import case_due_times
-from services.dispatch.uow import UnitOfWork
-from services.domain.events import CaseHeldForIntake, DomainEvent
-from services.domain.states import CaseAction, CaseFacts, CaseState, apply
-from services.events import CASE_EVENTS, envelope
-from services.store import case_batches as store
+from services.cases.commands import CaseOutcome, RegisterReport
+from services.cases.errors import CaseError, UnknownCategory, UnknownReport
+from services.cases.reference import CategoryTerms, ReferenceCache, ReferenceData
+from services.cases.registration import DueTimes, new_case_row, register
+from services.cases.uow import UnitOfWork
+from services.domain.events import DomainEvent
+from services.domain.states import CaseAction, CaseFacts, CaseState, apply, is_open
+from services.store.cases import intake as store
+from services.store.cases.rows import add_duplicates, insert_cases
 
-OPEN_STATES = frozenset({CaseState.reported, CaseState.registered, CaseState.dispatched})
+ROUTER = "router"
 
 
 @dataclass
@@ -38,7 +38,7 @@ class BatchOutcome:
     taken), and the commands it refused with the reason (nothing of them was written)."""
 
     outcomes: list[tuple[RegisterReport, CaseOutcome]] = field(default_factory=list)
-    rejected: list[tuple[RegisterReport, DispatchError]] = field(default_factory=list)
+    rejected: list[tuple[RegisterReport, CaseError]] = field(default_factory=list)
 
 
 @dataclass
@@ -124,12 +124,12 @@ def _decide(
     found = store.duplicate_candidates(uow.conn, [p for p in probes if p is not None])
     outcomes: list[CaseOutcome] = []
     now = clock()
-    due: dict[CategoryTerms, tuple[datetime | None, datetime | None]] = {}
+    due: DueTimes = {}
     for i, cmd in enumerate(commands):
         case_id, terms = ids[i], data.terms[cmd.category_code]
         case_text = str(case_id)
         facts = CaseFacts(case_id=case_text, state=CaseState.reported)
-        row = _case_row(case_id, cmd, terms)
+        row = new_case_row(case_id, cmd, terms)
         writes.cases.append(row)
         if cmd.handled_on_spot:
             closing = apply(facts, CaseAction.close_on_spot, actor=None, at=now)
@@ -153,77 +153,22 @@ def _decide(
                 CaseOutcome(True, case_id, merge.new_state.value, duplicate_of=duplicate)
             )
             continue
-        decision = data.route(cmd.category_code, cmd.cell_code, cmd.district_code)
-        if decision.fallback:
-            # 立案 needs a place and a department: the operators decide (register, reject, merge).
-            row.update(route_reason=decision.reason, ruleset_version=data.ruleset_version)
-            held = CaseHeldForIntake(case_text, None, now, reason=decision.reason)
-            writes.events.append((case_id, held))
-            outcomes.append(
-                CaseOutcome(True, case_id, CaseState.reported.value, reason=decision.reason)
-            )
-            continue
-        registration = apply(facts, CaseAction.register, actor=None, at=now)
-        row.update(state=registration.new_state.value, registered_at=now)
-        writes.events.extend((case_id, e) for e in registration.events)
-        if terms not in due:  # the same for every case of the category's terms
-            due[terms] = case_due_times(
-                data.calendars, around_the_clock=terms.around_the_clock, start=now,
-                ack_limit_minutes=terms.ack_limit_minutes,
-                resolve_limit_minutes=terms.resolve_limit_minutes,
-            )  # fmt: skip
-        ack_due, resolve_due = due[terms]
-        registered = CaseFacts(case_id=case_text, state=registration.new_state)
-        transition = apply(
-            registered, CaseAction.dispatch, actor=None, at=now,
-            department_code=decision.department_code, ack_due=ack_due, resolve_due=resolve_due,
+        decided = register(
+            facts, category_code=cmd.category_code, cell_code=cmd.cell_code,
+            district_code=cmd.district_code, data=data, now=now, actor=None,
+            hold_unplaced=True, due=due,
         )  # fmt: skip
-        # The case is written once, as the dispatch leaves it; its trail still shows the
-        # registration (migration 0011: a registration written with its dispatch).
-        row.update(
-            state=transition.new_state.value, department_code=decision.department_code,
-            dispatched_at=now, ack_due=ack_due, resolve_due=resolve_due,
-            route_reason=decision.reason, ruleset_version=data.ruleset_version,
-        )  # fmt: skip
-        writes.events.extend((case_id, e) for e in transition.events)
-        outcomes.append(
-            CaseOutcome(
-                True, case_id, transition.new_state.value, decision.department_code,
-                ack_due=ack_due, resolve_due=resolve_due, reason=decision.reason,
-            )
-        )  # fmt: skip
+        row.update(decided.changes)
+        writes.events.extend((case_id, e) for e in decided.events)
+        outcomes.append(replace(decided.outcome, case_id=case_id))
     return outcomes
 
 
 def _write(uow: UnitOfWork, writes: _Writes) -> None:
     # Each case in its final state, then every event of the batch (a case's in order).
-    conn = uow.conn
-    store.insert_cases(conn, writes.cases)
-    writes.counts = store.add_duplicates(conn, writes.more_duplicates)
-    _record(uow, writes.events)
-
-
-def _record(uow: UnitOfWork, events: list[tuple[uuid.UUID, DomainEvent]]) -> None:
-    entries = []
-    for (_, event), event_id in zip(events, _new_id_texts(len(events)), strict=True):
-        wrapped = envelope(event.type, event.as_payload(), occurred_at=event.at, event_id=event_id)
-        entries.append({"case_id": event.case_id, "actor": event.actor,
-                        "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
-    store.insert_events(uow.conn, CASE_EVENTS, entries)
-    uow.recorded.extend(e["envelope"] for e in entries)
-
-
-def _new_id_texts(count: int) -> list[str]:
-    """`count` random (version 4) ids as text, without building `uuid.UUID`s (an event id is
-    only ever written out)."""
-    raw = bytearray(os.urandom(16 * count))
-    texts = []
-    for i in range(0, 16 * count, 16):
-        raw[i + 6] = raw[i + 6] & 0x0F | 0x40  # version 4
-        raw[i + 8] = raw[i + 8] & 0x3F | 0x80  # RFC 4122 variant
-        h = raw[i : i + 16].hex()
-        texts.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return texts
+    insert_cases(uow.conn, writes.cases)
+    writes.counts = add_duplicates(uow.conn, writes.more_duplicates)
+    uow.record_all(writes.events)
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:
@@ -251,7 +196,7 @@ def _nearest_open(candidates, ids: list[uuid.UUID], decided: list[CaseOutcome]) 
     for c in candidates:
         if c.peer is not None:
             peer = decided[c.peer]
-            if peer.state is None or CaseState(peer.state) not in OPEN_STATES:
+            if peer.state is None or not is_open(CaseState(peer.state)):
                 continue
             key = (c.distance_m, c.created_at, str(ids[c.peer])), ids[c.peer]
         else:
@@ -273,15 +218,3 @@ def _with_count(
         True, outcome.case_id, outcome.state, duplicate_of=target,
         reason=f"duplicate of an open case ({count} merged so far)",
     )  # fmt: skip
-
-
-def _case_row(case_id: uuid.UUID, cmd: RegisterReport, terms: CategoryTerms) -> dict[str, Any]:
-    return {
-        "id": case_id, "case_no": cmd.case_no, "report_id": cmd.report_id,
-        "state": CaseState.reported.value, "category_code": cmd.category_code,
-        "priority": terms.priority, "around_the_clock": terms.around_the_clock,
-        "cell_id": cmd.cell_id, "cell_code": cmd.cell_code, "grid_version": cmd.grid_version,
-        "community_code": cmd.community_code, "street_code": cmd.street_code,
-        "district_code": cmd.district_code, "created_at": cmd.received_at,
-        "lat": cmd.lat, "lng": cmd.lng,
-    }  # fmt: skip

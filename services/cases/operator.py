@@ -11,76 +11,65 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import text
-
-from services.dispatch.casework import (
+from services.cases.commands import (
     DecideExtension,
+    DispatchCase,
     Handled,
     MergeCase,
     ModerateReport,
     RegisterCase,
     RejectCase,
 )
-from services.dispatch.commands import DispatchCase
-from services.dispatch.errors import InvalidCommand, UnknownCase, UnknownReport
-from services.dispatch.handlers import dispatch_case
-from services.dispatch.refusals import case_facts as facts
-from services.dispatch.refusals import (
-    domain_refusals,
-    flag_facts,
-    locked_case,
-    still_open,
-)
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
+from services.cases.dispatching import category_terms, dispatch_case
+from services.cases.errors import InvalidCommand, UnknownCase, UnknownReport
+from services.cases.reference import ReferenceCache
+from services.cases.refusals import case_facts as facts
+from services.cases.refusals import domain_refusals, flag_facts, lapse_extension, locked_case
+from services.cases.registration import new_case_row, register
+from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.domain.events import ExtensionApproved
-from services.domain.states import CaseAction, CaseState, apply
-from services.store import cases as case_store
+from services.domain.states import CaseAction, apply, is_open
 from services.store import departments as dept_store
-from services.store import handling as store
+from services.store.cases import handling as store
+from services.store.cases import intake, rows
 
 
-def waiting_case(uow: UnitOfWork, report_id) -> store.HandlingCase:
+def waiting_case(uow: UnitOfWork, report_id) -> rows.Case:
     """The case of a report, locked; a report the router has not turned into a case yet gets
     one in state `reported` (waiting for an operator). Raises `UnknownReport`."""
     conn = uow.conn
-    report = store.report_row(conn, report_id)
+    report = intake.report_row(conn, report_id)
     if report is None:
         raise UnknownReport("report_id", f"no report {report_id}")
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('gridflow-report:' || :r))"),
-                 {"r": str(report_id)})  # fmt: skip
-    case_id = store.case_id_of(conn, report_id=report_id)
+    intake.lock_report(conn, report_id)
+    case_id = rows.case_id_of(conn, report_id=report_id)
     if case_id is None:
         case_id = uuid.uuid4()
-        case_store.insert_case(conn, {
-            "id": case_id, "case_no": report["case_no"], "report_id": report["id"],
-            "state": CaseState.reported.value, "category_code": report["category_code"],
-            "priority": report["priority"], "around_the_clock": report["around_the_clock"],
-            "cell_id": report["cell_id"], "cell_code": report["cell_code"],
-            "grid_version": report["grid_version"], "community_code": report["community_code"],
-            "street_code": report["street_code"], "district_code": report["district_code"],
-            "created_at": report["received_at"], "lat": report["lat"], "lng": report["lng"],
-        })  # fmt: skip
+        terms = category_terms(uow, report["category_code"])
+        made = new_case_row(case_id, SimpleNamespace(**report, report_id=report["id"]), terms)
+        rows.insert_cases(conn, [made])
     return locked_case(uow, case_id, "report_id")
 
 
 def register_case(
-    uow: UnitOfWork, cmd: RegisterCase, *, calendars: Calendars, now: datetime
+    uow: UnitOfWork, cmd: RegisterCase, *, reference: ReferenceCache, now: datetime
 ) -> Handled:
     """Registers a waiting report's case and dispatches it (to the department named, or by
-    the routing rules, which may leave it registered in the operators' queue)."""
+    the routing rules, which may leave it registered in the operators' queue): the decision
+    the router takes (`services.cases.registration.register`), for a list of one."""
     case = waiting_case(uow, cmd.report_id)
-    with domain_refusals(case, CaseAction.register.value):
-        done = apply(facts(case), CaseAction.register, actor=cmd.actor, at=now)
-    store.set_case(uow.conn, case.id, state=done.new_state.value, registered_at=now)
+    with domain_refusals(case, "register"):
+        done = register(
+            facts(case), category_code=case.category_code, cell_code=case.cell_code,
+            district_code=case.district_code, data=reference.current(uow.conn), now=now,
+            actor=cmd.actor, department_code=cmd.department_code,
+        )  # fmt: skip
+    rows.save_case(uow.conn, case.id, **done.changes)
     uow.record(case.id, done.events)
-    sent = dispatch_case(
-        uow, DispatchCase(case.id, cmd.department_code, cmd.actor), calendars=calendars, now=now
-    )
-    events = (*(e.type for e in done.events), *(["CaseDispatched"] if sent.department_code else []))
-    return Handled(case.id, sent.state or done.new_state.value, events)
+    return Handled(case.id, done.outcome.state, tuple(e.type for e in done.events))
 
 
 def reject_case(uow: UnitOfWork, cmd: RejectCase, *, now: datetime) -> Handled:
@@ -88,25 +77,22 @@ def reject_case(uow: UnitOfWork, cmd: RejectCase, *, now: datetime) -> Handled:
     case = waiting_case(uow, cmd.report_id)
     with domain_refusals(case, CaseAction.reject.value):
         done = apply(facts(case), CaseAction.reject, actor=cmd.actor, at=now, reason=cmd.reason)
-    store.set_case(uow.conn, case.id, state=done.new_state.value)
+    rows.save_case(uow.conn, case.id, state=done.new_state.value)
     uow.record(case.id, done.events)
     return Handled(case.id, done.new_state.value, tuple(e.type for e in done.events))
 
 
 def redispatch_case(
-    uow: UnitOfWork, cmd: DispatchCase, *, calendars: Calendars, now: datetime
+    uow: UnitOfWork, cmd: DispatchCase, *, reference: ReferenceCache, now: datetime
 ) -> Handled:
     """Dispatches a registered or returned case by hand, or moves a dispatched one to another
-    department (`services.dispatch.handlers.dispatch_case`); a pending extension request of
+    department (`services.cases.dispatching.dispatch_case`); a pending extension request of
     the department that had it lapses."""
     case = locked_case(uow, cmd.case_id)
     with domain_refusals(case, CaseAction.dispatch.value):
-        sent = dispatch_case(uow, cmd, calendars=calendars, now=now)
+        sent = dispatch_case(uow, cmd, reference=reference, now=now)
     if sent.department_code != case.department_code:
-        pending = store.pending_extension(uow.conn, case.id)
-        if pending is not None:
-            store.close_extension(uow.conn, pending["id"], status="lapsed", decided_at=now,
-                                  decision_reason="the case was re-dispatched")  # fmt: skip
+        lapse_extension(uow, case.id, now, "the case was re-dispatched")
     events = ("CaseDispatched",) if sent.department_code else ()
     return Handled(case.id, sent.state or case.state, events)
 
@@ -114,22 +100,19 @@ def redispatch_case(
 def merge_case(uow: UnitOfWork, cmd: MergeCase, *, now: datetime) -> Handled:
     """Merges a waiting report's case into the open case `duplicate_of` (whose duplicate count
     grows)."""
-    first, second = sorted([cmd.case_id, cmd.duplicate_of], key=str)
-    locked = {first: store.load_case(uow.conn, first, for_update=True)}
-    if second != first:
-        locked[second] = store.load_case(uow.conn, second, for_update=True)
+    locked = rows.load_cases(uow.conn, [cmd.case_id, cmd.duplicate_of], for_update=True)
     case, target = locked.get(cmd.case_id), locked.get(cmd.duplicate_of)
     if case is None:
         raise UnknownCase("case_id", f"no case {cmd.case_id}")
     if target is None:
         raise UnknownCase("duplicate_of", f"no case {cmd.duplicate_of}")
-    if target.id != case.id and (not still_open(target) or target.merged_into is not None):
+    if target.id != case.id and (not is_open(target.state) or target.merged_into is not None):
         raise InvalidCommand("duplicate_of", f"case {target.case_no} is not open")
     with domain_refusals(case, CaseAction.merge.value):
         done = apply(facts(case), CaseAction.merge, actor=cmd.actor, at=now,
                      duplicate_of=str(target.id))  # fmt: skip
-    store.set_case(uow.conn, case.id, state=done.new_state.value, merged_into=target.id)
-    case_store.add_duplicate(uow.conn, target.id)
+    rows.save_case(uow.conn, case.id, state=done.new_state.value, merged_into=target.id)
+    rows.add_duplicates(uow.conn, {target.id: 1})
     uow.record(case.id, done.events)
     return Handled(case.id, done.new_state.value, tuple(e.type for e in done.events))
 
@@ -149,7 +132,7 @@ def decide_case_extension(uow: UnitOfWork, cmd: DecideExtension, *, now: datetim
     if isinstance(event, ExtensionApproved):
         if new_due <= now:
             raise InvalidCommand("new_due", "must be later than now")
-        store.set_case(
+        rows.save_case(
             uow.conn, case.id, resolve_due=new_due, resolve_overdue=False,
             extension_count=case.extension_count + 1,
         )  # fmt: skip
@@ -165,7 +148,7 @@ def decide_case_extension(uow: UnitOfWork, cmd: DecideExtension, *, now: datetim
 def moderate_report(uow: UnitOfWork, cmd: ModerateReport, *, now: datetime) -> dict:
     """Sets a report's moderation flags (hidden / redacted text / hidden photos) and audits
     the change with its reason. Returns the flags as they are afterwards."""
-    report = store.report_row(uow.conn, cmd.report_id)
+    report = intake.report_row(uow.conn, cmd.report_id)
     if report is None:
         raise UnknownReport("report_id", f"no report {cmd.report_id}")
     if not cmd.reason.strip():

@@ -1,5 +1,5 @@
-"""What handling a case keeps beyond `case_file`: extension requests, ratings, verification
-tasks, the SLA warning marks and the calendar overrides (migration 0006).
+"""What handling a case keeps beside its `case_file` row: extension requests, ratings,
+verification tasks, and the report's moderation flags.
 
 Plain functions over a Connection inside the caller's transaction; they commit nothing.
 """
@@ -7,93 +7,12 @@ Plain functions over a Connection inside the caller's transaction; they commit n
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services.store.cases import UPDATABLE
-
-SETTABLE = UPDATABLE | {"ack_warned_due", "resolve_warned_due"}
-
-
-@dataclass(frozen=True)
-class HandlingCase:
-    """A case as the handling commands and the SLA sweeper read it."""
-
-    id: uuid.UUID
-    case_no: str
-    report_id: uuid.UUID
-    state: str
-    category_code: str
-    around_the_clock: bool
-    department_code: str | None
-    cell_code: str | None
-    community_code: str | None
-    street_code: str | None
-    district_code: str | None
-    created_at: datetime
-    dispatched_at: datetime | None
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    ack_due: datetime | None
-    resolve_due: datetime | None
-    ack_overdue: bool
-    resolve_overdue: bool
-    ack_warned_due: datetime | None
-    resolve_warned_due: datetime | None
-    escalation_level: int
-    extension_count: int
-    rework_count: int
-    merged_into: uuid.UUID | None
-    extension_pending: bool
-    rated: bool
-
-
-_COLUMNS = (
-    "c.id, c.case_no, c.report_id, c.state, c.category_code, c.around_the_clock, "
-    "c.department_code, c.cell_code, c.community_code, c.street_code, c.district_code, "
-    "c.created_at, c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.ack_due, "
-    "c.resolve_due, c.ack_overdue, c.resolve_overdue, c.ack_warned_due, c.resolve_warned_due, "
-    "c.escalation_level, c.extension_count, c.rework_count, c.merged_into, "
-    "EXISTS (SELECT 1 FROM case_extension x WHERE x.case_id = c.id AND x.status = 'pending') "
-    "AS extension_pending, "
-    "EXISTS (SELECT 1 FROM case_rating g WHERE g.case_id = c.id) AS rated"
-)
-
-
-def load_case(
-    conn: Connection, case_id: uuid.UUID, *, for_update: bool = False
-) -> HandlingCase | None:
-    """The case (locked until commit when `for_update`), or None."""
-    lock = " FOR UPDATE OF c" if for_update else ""
-    row = conn.execute(
-        text(f"SELECT {_COLUMNS} FROM case_file c WHERE c.id = :id{lock}"), {"id": case_id}
-    ).mappings().first()  # fmt: skip
-    return HandlingCase(**row) if row else None
-
-
-def case_id_of(conn: Connection, *, report_id: uuid.UUID | None = None, case_no: str | None = None):
-    """The id of the case of a report, or of the case numbered `case_no`; None if none."""
-    column, value = ("report_id", report_id) if report_id is not None else ("case_no", case_no)
-    return conn.execute(
-        text(f"SELECT id FROM case_file WHERE {column} = :v"), {"v": value}
-    ).scalar_one_or_none()
-
-
-def set_case(conn: Connection, case_id: uuid.UUID, **changes: Any) -> None:
-    """Sets the given `case_file` columns (see SETTABLE) and `updated_at`."""
-    unknown = set(changes) - SETTABLE
-    if unknown:
-        raise ValueError(f"not settable: {sorted(unknown)}")
-    sets = ", ".join(f"{c} = :{c}" for c in changes)
-    conn.execute(
-        text(f"UPDATE case_file SET {sets}, updated_at = now() WHERE id = :case_id"),
-        {**changes, "case_id": case_id},
-    )
-
+from services.store.cases.rows import Case
 
 # --- extensions ---------------------------------------------------------------------------
 
@@ -165,7 +84,7 @@ def insert_rating(
 
 
 def open_verification(
-    conn: Connection, case: HandlingCase, *, created_at: datetime, due_at: datetime | None
+    conn: Connection, case: Case, *, created_at: datetime, due_at: datetime | None
 ) -> int:
     """Opens the verification task of a resolved case in its cell; returns its id."""
     return conn.execute(
@@ -204,22 +123,7 @@ def finish_task(
     )
 
 
-# --- reports and calendar -----------------------------------------------------------------
-
-
-def report_row(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] | None:
-    """The columns of a report a case is made from, with its moderation flags."""
-    row = conn.execute(
-        text(
-            "SELECT r.id, r.case_no, r.channel, r.reporter_id, r.category_code, r.lat, r.lng, "
-            "r.cell_id, r.cell_code, r.grid_version, r.community_code, r.street_code, "
-            "r.district_code, r.received_at, r.hidden, r.redacted, r.photos_hidden, "
-            "c.priority, c.around_the_clock FROM report r "
-            "JOIN category c ON c.code = r.category_code WHERE r.id = :id"
-        ),
-        {"id": report_id},
-    ).mappings().first()  # fmt: skip
-    return dict(row) if row else None
+# --- reports -----------------------------------------------------------------
 
 
 def set_moderation(conn: Connection, report_id: uuid.UUID, **flags: bool) -> None:
@@ -230,20 +134,3 @@ def set_moderation(conn: Connection, report_id: uuid.UUID, **flags: bool) -> Non
     if flags:
         sets = ", ".join(f"{k} = :{k}" for k in flags)
         conn.execute(text(f"UPDATE report SET {sets} WHERE id = :id"), {**flags, "id": report_id})
-
-
-def calendar_overrides(conn: Connection) -> dict[date, bool]:
-    """Every admin override of the official calendar: date → working (True) or closed."""
-    rows = conn.execute(text("SELECT day, working FROM calendar_override"))
-    return {day: working for day, working in rows}
-
-
-def cases_with_department(conn: Connection) -> list[HandlingCase]:
-    """Every case a department holds (dispatched or acknowledged): the SLA sweeper's scan."""
-    rows = conn.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM case_file c "
-            "WHERE c.state IN ('dispatched', 'acknowledged') ORDER BY c.id"
-        )
-    ).mappings()
-    return [HandlingCase(**r) for r in rows]

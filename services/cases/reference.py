@@ -14,32 +14,27 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from services.cases.timing import Calendars, load_calendars
 from services.config import Config
-from services.dispatch.handlers import CategoryTerms
-from services.dispatch.overrides import load_calendars
-from services.dispatch.timing import Calendars
 from services.domain.routing import Department, RouteDecision, RoutingRule, resolve_route
 from services.store import departments as dept_store
-
-_FINGERPRINT = text(
-    "SELECT (SELECT max(id) FROM ruleset_version), "
-    "(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r.id), '')) "
-    " FROM routing_rule r WHERE r.active), "
-    "(SELECT md5(coalesce(string_agg(d::text, '|' ORDER BY d.code), '')) FROM department d), "
-    "(SELECT md5(coalesce(string_agg(k::text, '|' ORDER BY k.code), '')) FROM category k), "
-    "(SELECT md5(coalesce(string_agg(o::text, '|' ORDER BY o.day), '')) "
-    " FROM calendar_override o)"
-)
-
-_TERMS = text(
-    "SELECT code, priority, ack_limit_minutes, resolve_limit_minutes, around_the_clock, "
-    "duplicate_radius_m, duplicate_window_minutes FROM category"
-)
-
+from services.store.cases.intake import category_terms, reference_fingerprint
 
 MAX_REMEMBERED_ROUTES = 100_000
+
+
+@dataclass(frozen=True)
+class CategoryTerms:
+    """What registration needs from the catalog about a category."""
+
+    priority: str
+    ack_limit_minutes: int
+    resolve_limit_minutes: int
+    around_the_clock: bool
+    duplicate_radius_m: int
+    duplicate_window_minutes: int
 
 
 @dataclass(frozen=True)
@@ -88,11 +83,7 @@ def load_reference(
     """Reads the catalog's terms, the active rules, the departments and the ruleset version,
     and takes the calendars from `calendars`; `fingerprint` is the one read in the same
     transaction before."""
-    terms = {}
-    for row in conn.execute(_TERMS).mappings():
-        values = dict(row)
-        code = values.pop("code")
-        terms[code] = CategoryTerms(**values)
+    terms = {code: CategoryTerms(**values) for code, values in category_terms(conn).items()}
     return ReferenceData(
         fingerprint=fingerprint,
         ruleset_version=fingerprint[0],
@@ -137,7 +128,7 @@ class ReferenceCache:
     def current(self, conn: Connection) -> ReferenceData:
         """The reference data as stored now (reloaded in `conn`'s transaction when any of it
         changed since the last call). Costs one statement when nothing changed."""
-        fingerprint = tuple(conn.execute(_FINGERPRINT).one())
+        fingerprint = reference_fingerprint(conn)
         data = self._data
         if data is not None and data.fingerprint == fingerprint:
             return data

@@ -12,23 +12,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.dispatch.casework import Handled, RateCase, VerifyCase
-from services.dispatch.errors import InvalidCommand
-from services.dispatch.evidence import photo_ids, store_evidence
-from services.dispatch.handlers import category_terms
-from services.dispatch.refusals import (
+from services.cases.commands import Handled, RateCase, VerifyCase
+from services.cases.dispatching import category_terms
+from services.cases.errors import InvalidCommand
+from services.cases.evidence import photo_ids, store_evidence
+from services.cases.refusals import (
     TaskAnswered,
     UnknownTask,
     domain_refusals,
     flag_facts,
     locked_case,
 )
-from services.dispatch.refusals import case_facts as facts
-from services.dispatch.timing import Calendars, case_due_times
-from services.dispatch.uow import UnitOfWork
+from services.cases.refusals import case_facts as facts
+from services.cases.timing import Calendars, case_due_times
+from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.domain.states import CaseAction, apply
-from services.store import handling as store
+from services.store.cases import handling as store
+from services.store.cases import rows
 
 
 def verify_case(
@@ -54,7 +55,7 @@ def verify_case(
         with domain_refusals(case, CaseAction.verify_pass.value):
             done = apply(facts(case), CaseAction.verify_pass, actor=cmd.actor, at=now,
                          note=cmd.note)  # fmt: skip
-        store.set_case(uow.conn, case.id, state=done.new_state.value, closed_at=now)
+        rows.save_case(uow.conn, case.id, state=done.new_state.value, closed_at=now)
     else:
         terms = category_terms(uow, case.category_code)
         ack_due, resolve_due = case_due_times(
@@ -65,7 +66,7 @@ def verify_case(
         with domain_refusals(case, CaseAction.verify_fail.value):
             done = apply(facts(case), CaseAction.verify_fail, actor=cmd.actor, at=now,
                          note=cmd.note, ack_due=ack_due, resolve_due=resolve_due)  # fmt: skip
-        store.set_case(
+        rows.save_case(
             uow.conn, case.id, state=done.new_state.value, rework_count=done.rework_count,
             dispatched_at=now, acknowledged_at=None, ack_due=ack_due, resolve_due=resolve_due,
             ack_overdue=False, resolve_overdue=False,
