@@ -28,25 +28,22 @@ def _rows():
         }  # fmt: skip
 
 
+def _selected(conn, condition: str) -> set[str]:
+    """The states, one row each, that `condition` (over alias `c`) keeps."""
+    rows = conn.execute(
+        text(f"SELECT c.state FROM unnest(CAST(:states AS text[])) AS c(state) WHERE {condition}"),
+        {"states": [s.value for s in CaseState]},
+    )
+    return set(rows.scalars())
+
+
 def test_the_groups_sql_selects_the_groups_states(engine):
     with engine.connect() as conn:
         for name, states in STATE_GROUPS.items():
-            selected = conn.execute(
-                text(
-                    "SELECT c.state FROM unnest(CAST(:states AS text[])) AS c(state) "
-                    f"WHERE {groups.state_in(name)}"
-                ),
-                {"states": [s.value for s in CaseState]},
-            ).scalars()
-            assert set(selected) == {s.value for s in states}, name
-        opened = conn.execute(
-            text(
-                "SELECT c.state FROM unnest(CAST(:states AS text[])) AS c(state) "
-                f"WHERE {groups.open_sql()}"
-            ),
-            {"states": [s.value for s in CaseState]},
-        ).scalars()
-        assert set(opened) == {s.value for s in STATE_GROUPS["open"]}
+            assert _selected(conn, groups.state_in(name)) == {s.value for s in states}, name
+            outside = set(CaseState) - states
+            assert _selected(conn, groups.state_not_in(name)) == {s.value for s in outside}
+        assert _selected(conn, groups.open_sql()) == {s.value for s in STATE_GROUPS["open"]}
 
 
 def test_the_overdue_sql_answers_as_the_domain(engine):
