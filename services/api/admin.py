@@ -26,9 +26,7 @@ from services.api.admin_schemas import (
     VersionSaved,
 )
 from services.api.casework import calendars, forget_calendars, now
-from services.api.errors import ApiError, InvalidInput, NotFound, Unprocessable
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
 from services.calendars import covered_years, missing_years
@@ -36,6 +34,8 @@ from services.cases.errors import CaseError
 from services.cases.uow import UnitOfWork
 from services.dispatch import rules
 from services.dispatch.overrides import clear_calendar_day, set_calendar_days
+from services.http.errors import ApiError, InvalidInput, NotFound, Unprocessable
+from services.http.validation import json_body, query_args
 from services.store import calendar_days
 from services.store import departments as store
 

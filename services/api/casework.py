@@ -14,7 +14,6 @@ from typing import Any
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 
-from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.handling_schemas import (
     CaseCategory,
     CaseDetail,
@@ -39,6 +38,7 @@ from services.cases.refusals import (
 from services.cases.timing import Calendars, load_calendars
 from services.cases.uow import UnitOfWork
 from services.domain.routing import NotAdmitted
+from services.http.errors import Conflict, NotFound, Unprocessable
 from services.store.case_photos import photos_of_case
 from services.store.cases import views as case_views
 from services.store.cases.history import history

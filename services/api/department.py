@@ -19,7 +19,6 @@ from services.api.casework import (
     run,
     visible_case,
 )
-from services.api.errors import Unprocessable
 from services.api.evidence_upload import photos_from_request
 from services.api.handling_schemas import (
     CaseDetail,
@@ -33,7 +32,6 @@ from services.api.handling_schemas import (
     ResolveMultipart,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
 from services.auth import DEPARTMENT_STAFF, current_principal, requires
 from services.cases.commands import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
 from services.cases.department import (
@@ -43,6 +41,8 @@ from services.cases.department import (
     return_case,
 )
 from services.domain.states import WITH_DEPARTMENT_STATES
+from services.http.errors import Unprocessable
+from services.http.validation import json_body, query_args
 from services.store.cases import views as case_views
 
 bp = Blueprint("department", __name__, url_prefix="/api/v1/department")

@@ -15,7 +15,6 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import text
 
 from geo import codes, datum
-from services.api.errors import InvalidInput, NotFound, Unavailable
 from services.api.grid_schemas import (
     CellQuery,
     CellsQuery,
@@ -25,6 +24,7 @@ from services.api.grid_schemas import (
     LocateQuery,
 )
 from services.api.openapi import operation
+from services.http.errors import InvalidInput, NotFound, Unavailable
 from services.locator import GridUnavailable, InvalidAccuracy
 
 bp = Blueprint("grid", __name__, url_prefix="/api/v1/grid")

@@ -12,15 +12,15 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from services.api.casework import calendars
-from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound
 from services.api.mobile import accept
-from services.api.validation import check_size, parse_json, validate
 from services.auth.apikeys import client_for_key
 from services.auth.decorators import check_rate
 from services.capture import georeport, queries
 from services.capture.intake import CaptureReport
 from services.capture.open311_schemas import RequestIn, RequestsQuery
-from services.catalog.store import get_category, list_categories
+from services.http.errors import ApiError, Forbidden, InvalidInput, NotFound
+from services.http.validation import check_size, parse_json, validate
+from services.store.catalog import get_category, list_categories
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"

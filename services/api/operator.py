@@ -22,7 +22,6 @@ from services.api.casework import (
     run,
     visible_case,
 )
-from services.api.errors import NotFound, Unprocessable
 from services.api.handling_schemas import (
     ApproveIn,
     CaseDetail,
@@ -37,7 +36,6 @@ from services.api.handling_schemas import (
     RegisterIn,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
 from services.auth import ADMIN, OPERATOR, current_principal, requires
 from services.capture.queries import reporter_contact
 from services.cases.commands import (
@@ -56,6 +54,8 @@ from services.cases.operator import (
     register_case,
     reject_case,
 )
+from services.http.errors import NotFound, Unprocessable
+from services.http.validation import json_body, query_args
 from services.store.cases import intake, rows
 from services.store.cases import views as case_views
 from services.store.cases.groups import open_sql

@@ -23,7 +23,6 @@ from services.api.casework import (
     run,
     visible_case,
 )
-from services.api.errors import NotFound, Unprocessable
 from services.api.evidence_upload import photos_from_request
 from services.api.handling_schemas import (
     CaseOut,
@@ -34,12 +33,13 @@ from services.api.handling_schemas import (
     VerifyOut,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, parse_json, query_args, validate
 from services.auth import ADMIN, GRID_WORKER, OPERATOR, current_principal, requires
 from services.auth.principal import Principal
 from services.capture import media
 from services.cases.commands import RateCase, VerifyCase
 from services.cases.field import rate_case, verify_case
+from services.http.errors import NotFound, Unprocessable
+from services.http.validation import json_body, parse_json, query_args, validate
 from services.store.case_photos import photo_of_case
 from services.store.cases import handling as store
 from services.store.cases import intake

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from services.catalog.store import Category
 from services.domain import states
+from services.store.catalog import Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = tuple(s.value for s in states.CLOSED_STATES)

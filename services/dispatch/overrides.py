@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from services.audit.trail import acting_as
 from services.cases.uow import UnitOfWork
 from services.store import calendar_days
+from services.store.audit_log import acting_as
 
 
 def set_calendar_days(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from services.cases.errors import InvalidCommand
-from services.catalog.seed import catalog_rows
 from services.dispatch.rulefile import DEMO_FILE, parse_csv, parse_yaml, read_ruleset
 from services.dispatch.rules import DepartmentSpec, RuleSpec
 from services.domain.routing import RoutingRule, check_rule_admissible, resolve_route
+from services.store.catalog import catalog_rows
 
 
 def test_yaml_departments_and_rules():

@@ -1,10 +1,11 @@
-"""Reads the seed catalog shipped with the package (categories.yaml) into table rows.
-
-Used by migration 0004 (first seed) and by `gridflow catalog load` (upsert after edits).
+"""The category catalog in the database: reading it (`list_categories`, `get_category`), and
+its seed shipped beside this module (categories.yaml) read into table rows and upserted —
+by migration 0004 (first seed) and by `gridflow catalog load` (upsert after edits).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,39 @@ def load_catalog(conn: Connection, path: Path = SEED_FILE) -> int:
     rows = catalog_rows(path)
     conn.execute(UPSERT, rows)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Category:
+    """A small class of the catalog: what a report is about, and its default limits."""
+
+    code: str
+    family: str
+    big_class: str
+    big_class_zh: str
+    big_class_en: str
+    name_zh: str
+    name_en: str
+    priority: str
+    ack_limit_minutes: int
+    resolve_limit_minutes: int
+    around_the_clock: bool
+    community_admissible: bool
+    duplicate_radius_m: int
+    duplicate_window_minutes: int
+
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM category WHERE active"
+
+
+def list_categories(conn: Connection, family: str | None = None) -> list[Category]:
+    """Active categories ordered by code, optionally of one family."""
+    sql = _SELECT + (" AND family = :family" if family else "") + " ORDER BY code"
+    rows = conn.execute(text(sql), {"family": family}).mappings()
+    return [Category(**row) for row in rows]
+
+
+def get_category(conn: Connection, code: str) -> Category | None:
+    """The active category with this code, or None."""
+    row = conn.execute(text(_SELECT + " AND code = :code"), {"code": code}).mappings().first()
+    return Category(**row) if row else None

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 from flask import request
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ValidationError
 
-from services.api.errors import ApiError, InvalidInput, Unprocessable
+from services.http.errors import ApiError, InvalidInput, Unprocessable
 
 M = TypeVar("M", bound=BaseModel)
 

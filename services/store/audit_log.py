@@ -1,5 +1,12 @@
-"""Writing and reading the audit trail. Plain functions over a Connection, in the caller's
-transaction: an entry commits with the change it describes, or not at all."""
+"""The audit trail: who changed what, when, from what to what (table `audit_log`,
+append-only). Writing and reading it: plain functions over a Connection, in the caller's
+transaction; an entry commits with the change it describes, or not at all.
+
+Case transitions, account changes and Open311 client changes are written by the database itself
+(triggers of migration 0008), so no code path can forget them; rule, department and moderation
+changes are written by their handlers through `record`. `acting_as` names the actor of the
+changes a transaction makes through those triggers (else they show `db:<database role>`).
+"""
 
 from __future__ import annotations
 
