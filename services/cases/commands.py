@@ -162,6 +162,17 @@ class MergeCase:
 
 
 @dataclass(frozen=True)
+class SuperviseCase:
+    """Press the department holding a case by hand (督办): a note, and optionally the time by
+    which it is to answer."""
+
+    case_id: uuid.UUID
+    actor: str
+    note: str
+    respond_by: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ModerateReport:
     """Hide a report from the public, redact its text, or hide its photos (None: unchanged)."""
 

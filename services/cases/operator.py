@@ -1,6 +1,6 @@
 """The command center's handlers: register (立案) or reject (不予立案) a report waiting for an
 operator, dispatch and re-dispatch by hand, merge a duplicate, decide an extension request,
-moderate a report.
+supervise a case by hand (督办), moderate a report.
 
 Same pattern as every handler: a unit of work in, the domain decides, the outcome and its
 events written, the caller commits. Whether the operator's jurisdiction covers the case is
@@ -21,6 +21,7 @@ from services.cases.commands import (
     ModerateReport,
     RegisterCase,
     RejectCase,
+    SuperviseCase,
 )
 from services.cases.dispatching import category_terms, dispatch_case
 from services.cases.errors import InvalidCommand, UnknownCase, UnknownReport
@@ -141,6 +142,19 @@ def decide_case_extension(uow: UnitOfWork, cmd: DecideExtension, *, now: datetim
         decided_by=cmd.actor, decided_at=now, decision_reason=cmd.reason or None,
         new_due=new_due if cmd.approve else None,
     )  # fmt: skip
+    uow.record(case.id, [event])
+    return Handled(case.id, case.state, (event.type,))
+
+
+def supervise_case(uow: UnitOfWork, cmd: SuperviseCase, *, now: datetime) -> Handled:
+    """Records the operator's supervision (督办) of a case a department holds: a
+    `CaseSupervised` event in the case's history and the outbox (so the live feed and the
+    audit trail show it); the case row is unchanged."""
+    case = locked_case(uow, cmd.case_id)
+    with domain_refusals(case, "supervise"):
+        event = flags.supervise(
+            flag_facts(case), actor=cmd.actor, at=now, note=cmd.note, respond_by=cmd.respond_by
+        )
     uow.record(case.id, [event])
     return Handled(case.id, case.state, (event.type,))
 

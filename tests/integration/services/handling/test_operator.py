@@ -1,5 +1,6 @@
 """The operator API: register or reject waiting reports, dispatch and re-dispatch by hand,
-merge duplicates, decide extensions, moderate; all within the operator's jurisdiction."""
+merge duplicates, decide extensions, supervise (督办), moderate; all within the operator's
+jurisdiction."""
 
 from __future__ import annotations
 
@@ -231,3 +232,49 @@ def test_a_report_no_rule_places_waits_for_the_operator_who_may_reject_it(
     resp = _post(api, operator, f"reports/{held['report']['id']}/reject", reason="非城市管理事项")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["state"] == "rejected"
+
+
+def test_a_case_a_department_holds_is_supervised_by_hand(api, login, cases, engine):
+    case = cases.case("104001")
+    operator = _operator(login)
+    path = f"cases/{case['id']}/supervise"
+    assert _post(api, operator, path).get_json()["error"]["field"] == "note"
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    late = _post(api, operator, path, note="请尽快处置", respond_by=past)
+    assert late.status_code == 422 and late.get_json()["error"]["field"] == "respond_by"
+
+    respond_by = datetime.now(UTC) + timedelta(hours=2)
+    resp = _post(api, operator, path, note=" 请尽快处置 ", respond_by=respond_by.isoformat())
+    assert resp.status_code == 200, resp.get_json()
+    shown = resp.get_json()
+    assert (shown["state"], shown["department_code"]) == ("dispatched", case["department_code"])
+    supervised = cases.events(case["id"])[-1]
+    assert supervised["type"] == "CaseSupervised" and supervised["actor"].startswith("operator-")
+    assert supervised["payload"]["note"] == "请尽快处置"
+    assert supervised["payload"]["department_code"] == case["department_code"]
+    assert datetime.fromisoformat(supervised["payload"]["respond_by"]) == respond_by
+    detail = api.get(f"/api/v1/operator/cases/{case['id']}", headers=operator).get_json()
+    assert detail["timeline"][-1]["type"] == "CaseSupervised"
+    with engine.connect() as conn:
+        trail = conn.execute(
+            text(
+                "SELECT actor FROM audit_log WHERE subject = :s AND action = 'case.CaseSupervised'"
+            ),
+            {"s": f"case:{case['id']}"},
+        ).scalar_one()
+        relayed = conn.execute(
+            text("SELECT count(*) FROM outbox WHERE key = :k AND event_type = 'CaseSupervised'"),
+            {"k": str(case["id"])},
+        ).scalar_one()
+    assert trail.startswith("operator-") and relayed == 1
+
+
+def test_only_a_case_a_department_holds_can_be_supervised(api, login, cases):
+    waiting = cases.case("104001", routed=False)
+    operator = _operator(login)
+    rejected = _post(api, operator, f"reports/{waiting['report']['id']}/reject", reason="重复")
+    resp = _post(api, operator, f"cases/{rejected.get_json()['id']}/supervise", note="请处置")
+    assert resp.status_code == 409
+    assert resp.get_json()["error"]["details"] == {
+        "state": "rejected", "action": "supervise", "allowed": []}  # fmt: skip
+    assert [e["type"] for e in cases.events(rejected.get_json()["id"])] == ["CaseRejected"]
