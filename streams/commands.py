@@ -91,7 +91,7 @@ def rules_import(file: str, actor: str) -> None:
     """Import departments and/or a complete ruleset from a YAML or CSV FILE (one new ruleset
     version; refused as a whole if any rule breaks a community's admission list)."""
     from services.cases.errors import CaseError
-    from services.dispatch.rulefile import import_file
+    from services.routing.rulefile import import_file
     from services.store.db import make_engine
 
     engine = make_engine(Config.from_env().database_url)

@@ -22,11 +22,11 @@ from typing import TypeVar, cast
 
 from sqlalchemy import Engine
 
+from services.calendars import Calendars
 from services.cases.batches import ROUTER, BatchOutcome, register_reports
 from services.cases.commands import CaseOutcome, RegisterReport
 from services.cases.errors import CaseError
 from services.cases.reference import ReferenceCache
-from services.cases.timing import Calendars
 from services.cases.uow import UnitOfWork
 from services.config import Config
 from services.events import REPORTS, SCHEMA_VERSION

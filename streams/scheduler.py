@@ -21,8 +21,8 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, text
 
+from services.calendars import load_calendars
 from services.cases.sweep import SweepReport, sweep
-from services.cases.timing import load_calendars
 from services.config import Config
 from services.ledger.export import export_ledgers
 from services.store.db import make_engine

@@ -25,17 +25,16 @@ from services.api.admin_schemas import (
     VersionList,
     VersionSaved,
 )
-from services.api.casework import calendars, forget_calendars, now
+from services.api.casework import calendars, now
 from services.api.openapi import operation
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
 from services.calendars import covered_years, missing_years
 from services.cases.errors import CaseError
 from services.cases.uow import UnitOfWork
-from services.dispatch import rules
-from services.dispatch.overrides import clear_calendar_day, set_calendar_days
 from services.http.errors import ApiError, InvalidInput, NotFound, Unprocessable
 from services.http.validation import json_body, query_args
+from services.routing import rules
 from services.store import calendar_days
 from services.store import departments as store
 
@@ -211,11 +210,10 @@ def put_calendar_days():
             raise Unprocessable(f"{item.day} is given twice", field=f"days[{i}].day")
         seen.add(item.day)
     with UnitOfWork(_engine()) as uow:
-        items = set_calendar_days(
-            uow, [(d.day, d.working, d.note) for d in body.days], actor=_actor()
+        items = calendar_days.set_calendar_days(
+            uow.conn, [(d.day, d.working, d.note) for d in body.days], actor=_actor()
         )
         uow.commit()
-    forget_calendars()
     return jsonify(CalendarDayList(items=items).model_dump(mode="json"))
 
 
@@ -229,11 +227,10 @@ def delete_calendar_day(day: str):
     except ValueError:
         raise InvalidInput("day: a date like 2027-01-01", field="day") from None
     with UnitOfWork(_engine()) as uow:
-        removed = clear_calendar_day(uow, parsed, actor=_actor())
+        removed = calendar_days.clear_calendar_day(uow.conn, parsed, actor=_actor())
         uow.commit()
     if not removed:
         raise NotFound(f"no admin day {parsed}", field="day")
-    forget_calendars()
     return "", 204
 
 

@@ -4,7 +4,6 @@ shown (CaseOut / CaseDetail)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from services.api.handling_schemas import (
     RatingOut,
 )
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.calendars import Calendars
 from services.cases.errors import CaseError, UnknownCase, UnknownReport
 from services.cases.evidence import discard
 from services.cases.reference import ReferenceCache
@@ -35,7 +35,6 @@ from services.cases.refusals import (
     UnknownTask,
     available_actions,
 )
-from services.cases.timing import Calendars, load_calendars
 from services.cases.uow import UnitOfWork
 from services.domain.routing import NotAdmitted
 from services.http.errors import Conflict, NotFound, Unprocessable
@@ -43,7 +42,6 @@ from services.store.case_photos import photos_of_case
 from services.store.cases import views as case_views
 from services.store.cases.history import history
 
-CALENDAR_TTL_S = 60.0
 PATH_FIELDS = {"case_id", "report_id", "task_id"}
 
 
@@ -56,13 +54,10 @@ def now() -> datetime:
 
 
 def calendars() -> Calendars:
-    """The working/clock calendars with the stored overrides (re-read once a minute)."""
-    cached = current_app.extensions.get("gridflow.calendars")
-    if cached is None or time.monotonic() - cached[0] > CALENDAR_TTL_S:
-        with gridflow().engine.connect() as conn:
-            cached = (time.monotonic(), load_calendars(gridflow().config, conn))
-        current_app.extensions["gridflow.calendars"] = cached
-    return cached[1]
+    """The working/clock calendars with the stored overrides, as the process's reference data
+    holds them (re-read as soon as an override changes, in any process)."""
+    with gridflow().engine.connect() as conn:
+        return reference().current(conn).calendars
 
 
 def reference() -> ReferenceCache:
@@ -73,12 +68,6 @@ def reference() -> ReferenceCache:
         cache = ReferenceCache(gridflow().config)
         current_app.extensions["gridflow.reference"] = cache
     return cache
-
-
-def forget_calendars() -> None:
-    """Drops this process's cached calendars after an admin changed a calendar day (other
-    processes pick the change up within CALENDAR_TTL_S)."""
-    current_app.extensions.pop("gridflow.calendars", None)
 
 
 @contextmanager

@@ -209,7 +209,8 @@ def list_requests(fmt: str):
             params["closed"] = list(georeport.CLOSED_STATES)
     with _gf().engine.connect() as conn:
         rows, _ = queries.list_reports(conn, " AND ".join(where), params, limit=MAX_LIST, offset=0)
-    document = [georeport.service_request(r, _calendars()) for r in rows]
+    found = _calendars()
+    document = [georeport.service_request(r, found) for r in rows]
     return _render(fmt, document, "service_requests", "request")
 
 

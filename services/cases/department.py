@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from services.calendars import Calendars
 from services.cases.commands import (
     AcknowledgeCase,
     Handled,
@@ -23,7 +24,6 @@ from services.cases.errors import InvalidCommand
 from services.cases.evidence import photo_ids, store_evidence
 from services.cases.refusals import case_facts as facts
 from services.cases.refusals import domain_refusals, flag_facts, lapse_extension, locked_case
-from services.cases.timing import Calendars
 from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.domain.states import CaseAction, apply

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.calendars import case_due_times
 from services.cases.commands import CaseOutcome, DispatchCase
 from services.cases.errors import UnknownCase, UnknownCategory
 from services.cases.reference import CategoryTerms, ReferenceCache
 from services.cases.registration import placement
-from services.cases.timing import case_due_times
 from services.cases.uow import UnitOfWork
 from services.domain.states import CaseAction, CaseFacts, CaseState, apply
 from services.store.cases import rows

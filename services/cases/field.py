@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.calendars import Calendars, case_due_times
 from services.cases.commands import Handled, RateCase, VerifyCase
 from services.cases.dispatching import category_terms
 from services.cases.errors import InvalidCommand
@@ -24,7 +25,6 @@ from services.cases.refusals import (
     locked_case,
 )
 from services.cases.refusals import case_facts as facts
-from services.cases.timing import Calendars, case_due_times
 from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.domain.states import CaseAction, apply

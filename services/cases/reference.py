@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from services.cases.timing import Calendars, load_calendars
+from services.calendars import Calendars, load_calendars
 from services.config import Config
 from services.domain.routing import Department, RouteDecision, RoutingRule, resolve_route
 from services.store import departments as dept_store

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.calendars import case_due_times
 from services.cases.commands import CaseOutcome
 from services.cases.errors import UnknownDepartment
 from services.cases.reference import CategoryTerms, ReferenceData
-from services.cases.timing import case_due_times
 from services.domain.events import CaseHeldForIntake, DomainEvent
 from services.domain.routing import RoutingRule, check_rule_admissible
 from services.domain.states import CaseAction, CaseFacts, CaseState, apply

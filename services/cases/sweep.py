@@ -16,10 +16,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
+from services.calendars import Calendars
 from services.cases.commands import Handled, SweepCase
 from services.cases.refusals import flag_facts, locked_case
 from services.cases.sla import LEVELS, RunningLimit, SlaActions, running_limits, sla_actions
-from services.cases.timing import Calendars
 from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.store.cases import rows

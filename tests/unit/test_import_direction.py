@@ -14,12 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # services/ from the bottom up; a room is a package or a top-level module of services/.
 LAYERS = (
     ("domain",),
-    ("config", "events", "calendars", "runtime", "http"),
+    ("config", "events", "runtime", "http"),
     ("store",),
-    ("catalog", "stats", "locator", "probes", "auth"),
+    ("calendars", "catalog", "stats", "locator", "probes", "auth"),
     ("capture", "ledger", "simulate", "live"),
     ("cases",),
-    ("dispatch", "observability", "demo"),
+    ("routing", "observability", "demo"),
     ("api", "web", "mobile_web"),
     ("app", "serving", "cli"),
 )

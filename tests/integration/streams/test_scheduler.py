@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from services.calendars import calendars_from_config
 from services.cases.sweep import SWEEP_LOCK, sweep
-from services.cases.timing import calendars_from_config
 from services.config import Config
 from tests.integration.services.accounts import signed_in
 from tests.integration.services.handling.loop import CaseMaker

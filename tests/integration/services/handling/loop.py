@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 from sqlalchemy import text
 
-from services.cases.timing import calendars_from_config
+from services.calendars import calendars_from_config
 from services.config import Config
 from streams.consumed import Event
 from streams.router import make_router

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from services.calendars import calendars_from_config
 from services.capture.photos import clean_photo
 from services.cases import department as dept
 from services.cases import field as field
@@ -24,7 +25,6 @@ from services.cases.commands import (
     ResolveCase,
     VerifyCase,
 )
-from services.cases.timing import calendars_from_config
 from services.cases.uow import UnitOfWork
 from services.config import Config
 from services.ledger.export import export_ledgers

@@ -8,8 +8,8 @@ import itertools
 
 import pytest
 
+from services.calendars import calendars_from_config
 from services.cases.reference import CategoryTerms, ReferenceCache, ReferenceData, rules_by_place
-from services.cases.timing import calendars_from_config
 from services.config import Config
 from services.domain.routing import Department, RoutingRule, resolve_route
 

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from services.cases.errors import InvalidCommand
 from services.cases.uow import UnitOfWork
-from services.dispatch.rules import DepartmentSpec, ImportOutcome, Ruleset, RuleSpec, import_ruleset
+from services.routing.rules import DepartmentSpec, ImportOutcome, Ruleset, RuleSpec, import_ruleset
 
 DEMO_FILE = Path(__file__).with_name("demo_rules.yaml")
 RULE_HEADER = {"category_code", "jurisdiction_code", "department_code"}
@@ -145,7 +145,7 @@ def department_spec(entry: Any, where: str) -> DepartmentSpec:
 
 
 def import_file(engine: Engine, path: str | Path, *, actor: str) -> ImportOutcome:
-    """Reads and applies a rules file in one transaction (see services.dispatch.rules)."""
+    """Reads and applies a rules file in one transaction (see services.routing.rules)."""
     ruleset = read_ruleset(path)
     with UnitOfWork(engine) as uow:
         outcome = import_ruleset(uow, ruleset, actor=actor, source=f"file:{Path(path).name}")
