@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from services.api.casework import calendars
@@ -168,9 +167,7 @@ def create_request(fmt: str):
     )
     accept(cmd)
     with gf.engine.connect() as conn:
-        case_no = conn.execute(
-            text("SELECT case_no FROM report WHERE id = :id"), {"id": report_id}
-        ).scalar_one()
+        case_no = queries.case_no_of(conn, report_id)
     document = [
         {
             "service_request_id": case_no,
@@ -233,10 +230,7 @@ def token(token: str, fmt: str):
     except ValueError:
         raise NotFound(f"no token {token!r}", field="token") from None
     with _gf().engine.connect() as conn:
-        case_no = conn.execute(
-            text("SELECT case_no FROM report WHERE id = :id AND channel = 'open311'"),
-            {"id": report_id},
-        ).scalar()
+        case_no = queries.case_no_of(conn, report_id, channel="open311")
     if case_no is None:
         raise NotFound(f"no token {token!r}", field="token")
     document = [{"service_request_id": case_no, "token": token}]

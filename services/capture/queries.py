@@ -60,6 +60,15 @@ def reporter_contact(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] |
     return dict(row)
 
 
+def case_no_of(conn: Connection, report_id: uuid.UUID, *, channel: str | None = None) -> str | None:
+    """The case number of a report (of `channel` only, when given), or None."""
+    where = " AND channel = :channel" if channel is not None else ""
+    return conn.execute(
+        text(f"SELECT case_no FROM report WHERE id = :id{where}"),
+        {"id": report_id, "channel": channel},
+    ).scalar()
+
+
 def get_report_by_case_no(conn: Connection, case_no: str) -> dict[str, Any] | None:
     row = conn.execute(
         text(f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE r.case_no = :no"), {"no": case_no}

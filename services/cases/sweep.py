@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from services.calendars import Calendars
 from services.cases.commands import Handled, SweepCase
@@ -23,6 +23,7 @@ from services.cases.sla import LEVELS, RunningLimit, SlaActions, running_limits,
 from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.store.cases import rows
+from services.store.db import release_session_lock, try_session_lock
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,7 @@ def sweep(engine: Engine, *, calendars: Calendars, now: datetime) -> SweepReport
     """One sweep at `now`, or None when another sweep holds the lock. A case whose command
     fails is logged and counted; the others are still swept."""
     with engine.connect() as lock_conn:
-        got = lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK})
-        if not got.scalar_one():
+        if not try_session_lock(lock_conn, SWEEP_LOCK):
             lock_conn.rollback()
             return None
         try:
@@ -111,7 +111,7 @@ def sweep(engine: Engine, *, calendars: Calendars, now: datetime) -> SweepReport
             return SweepReport(len(cases), changed, events, failed)
         finally:
             lock_conn.rollback()
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+            release_session_lock(lock_conn, SWEEP_LOCK)
             lock_conn.commit()
 
 

@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
-
 from services.cases.errors import CaseError, InvalidCommand, UnknownDepartment
 from services.cases.uow import UnitOfWork
 from services.domain.routing import (
@@ -27,6 +25,7 @@ from services.domain.routing import (
     check_rule_admissible,
 )
 from services.store import departments as store
+from services.store.catalog import community_admissibility
 
 KINDS = (
     "department",
@@ -219,8 +218,7 @@ def _spec(rule: RoutingRule) -> RuleSpec:
 
 
 def _category_codes(uow: UnitOfWork) -> dict[str, bool]:
-    rows = uow.conn.execute(text("SELECT code, community_admissible FROM category"))
-    return {code: admissible for code, admissible in rows}
+    return community_admissibility(uow.conn)
 
 
 def _check_department(spec: DepartmentSpec, categories: dict[str, bool], where: str) -> None:

@@ -111,3 +111,10 @@ def get_category(conn: Connection, code: str) -> Category | None:
     """The active category with this code, or None."""
     row = conn.execute(text(_SELECT + " AND code = :code"), {"code": code}).mappings().first()
     return Category(**row) if row else None
+
+
+def community_admissibility(conn: Connection) -> dict[str, bool]:
+    """Every category's code (deactivated ones included) → whether a community committee may
+    receive it."""
+    rows = conn.execute(text("SELECT code, community_admissible FROM category"))
+    return {code: admissible for code, admissible in rows}
