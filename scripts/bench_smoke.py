@@ -1,6 +1,6 @@
 """Benchmark smoke run: every benchmark at a tiny size (`./scripts/bench smoke`).
 
-Runs ingest, router, patrol, scale and assign one after the other as subprocesses, each with
+Runs ingest, router, patrol, scale, assign and live one after the other as subprocesses, each with
 sizes that take seconds, their own scratch databases (suffix `_smoke<pid>`) and their results
 in a temporary folder, so no full-size result is overwritten. Writes bench/results/smoke.json:
 per benchmark whether it ran, how long it took and its headline figures. The test suite runs
@@ -30,13 +30,16 @@ TINY = {
                "--workers", "4"],
     "scale": ["--cells", "1500", "--cases", "3000", "--repeats", "3"],
     "assign": ["--points", "2000", "--single", "200", "--repeats", "1", "--no-realtime"],
+    "live": ["--clients", "60", "--measure-s", "4", "--ramp", "200", "--rate", "10"],
 }  # fmt: skip
 HEADLINES = {
     "ingest": ("accepted_per_s", "e2e_p99_ms", "lost", "duplicates", "cpu_ms_per_report"),
     "router": ("router_msgs_per_s", "passthrough_msgs_per_s", "ratio"),
     "patrol": ("pings_per_s", "e2e_p99_ms", "positions_missing"),
     "scale": ("snapshot_p99_ms", "cells_bbox_p99_ms", "stats_p99_ms", "database_size_mb"),
-}
+    "live": ("connected", "rss_kb_per_client", "fanout_p99_ms", "api_p99_ms", "reconnect_all_s",
+             "missed", "doubled"),
+}  # fmt: skip
 
 
 def run(name: str, folder: Path) -> dict:

@@ -466,38 +466,12 @@ def self_cpu_s() -> float:
 
 def make_grid_workers(engine, config: Config, cells: list[str], count: int, prefix: str):
     """Creates `count` grid workers, worker i bound to cells[i % len(cells)], and signs each
-    in (one session each, as a login would); returns [(user id, access token, cell code)].
+    in; returns [(user id, access token, cell code)] (see make_accounts)."""
+    from tests.integration.drills.storm import AccountSpec, make_accounts
 
-    Accounts are inserted in bulk with one password hash computed once (hashing 10,000
-    passwords would measure argon2, not gridflow); tokens come from the same session code the
-    login endpoint uses, so the API checks them exactly as it checks any login's."""
-    from services.auth.passwords import hash_password
-    from services.auth.tokens import open_session
-
-    digest = hash_password(uuid.uuid4().hex)
-    rows = [
-        {"u": f"{prefix}-{i:05d}", "h": digest, "cell": cells[i % len(cells)]} for i in range(count)
-    ]
-    out = []
-    with engine.begin() as conn:
-        for chunk in _chunks(rows, 1000):
-            ids = conn.execute(
-                text(
-                    "INSERT INTO app_user (username, password_hash, role, display_name) "
-                    "SELECT u, h, 'grid_worker', u FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-                    "AS x(u text, h text) RETURNING id, username"
-                ),
-                {"rows": json.dumps([{"u": r["u"], "h": r["h"]} for r in chunk])},
-            ).all()
-            by_name = {r.username: r.id for r in ids}
-            conn.execute(
-                text("INSERT INTO user_cell (user_id, cell_code) VALUES (:id, :cell)"),
-                [{"id": by_name[r["u"]], "cell": r["cell"]} for r in chunk],
-            )
-            for r in chunk:
-                pair = open_session(conn, config, by_name[r["u"]])
-                out.append((by_name[r["u"]], pair.access_token, r["cell"]))
-    return out
+    specs = [AccountSpec("grid_worker", cells=(cells[i % len(cells)],)) for i in range(count)]
+    made = make_accounts(engine, config, specs, prefix)
+    return [(uid, token, spec.cells[0]) for (uid, token), spec in zip(made, specs, strict=True)]
 
 
 def make_account(engine, config: Config, role: str, **scope) -> tuple[int, str]:

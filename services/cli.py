@@ -32,11 +32,9 @@ def db_upgrade(revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--log-level", default="INFO", show_default=True)
-@click.option("--threads", default=128, show_default=True, type=int,
-              help="request threads (each open WebSocket holds one)")  # fmt: skip
 @click.option("--server", type=click.Choice(["gunicorn", "werkzeug"]), default="gunicorn",
               show_default=True, help="werkzeug: the development server")  # fmt: skip
-def serve(host: str, port: int, log_level: str, threads: int, server: str) -> None:
+def serve(host: str, port: int, log_level: str, server: str) -> None:
     """Serve the HTTP API, the pages and the Socket.IO feed (Prometheus metrics on /metrics)."""
     from services.observability.logs import configure_logging
 
@@ -48,7 +46,7 @@ def serve(host: str, port: int, log_level: str, threads: int, server: str) -> No
     if server == "gunicorn":
         from services.serving import GridflowServer
 
-        gunicorn = GridflowServer(config, host, port, threads, log_level)
+        gunicorn = GridflowServer(config, host, port, log_level)
         settle_heap()  # the app built: its worker, forked from here, inherits the frozen heap
         gunicorn.run()
         return

@@ -48,6 +48,17 @@ class Config:
     tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
     # The live server re-checks the token of each connected page this often (seconds).
     live_auth_check_s: float = 15.0
+    # Live sockets of one API process: at most this many open transports (a new one beyond is
+    # refused with 503 and Retry-After), at most this many from one client address, closed
+    # when no authenticated Socket.IO connect came within the timeout (seconds), and at most
+    # this many events a second from one socket (case_detail, summary, token; burst 4x).
+    live_max_clients: int = 12000
+    live_max_per_address: int = 256
+    live_connect_timeout_s: float = 10.0
+    live_event_rate_per_s: float = 5.0
+    # Comma-separated addresses of the reverse proxies whose X-Forwarded-For is believed (the
+    # load balancer in front of `gridflow serve`); empty: the peer's address is the client's.
+    trusted_proxies: str = ""
     # Handling: field verification limit (counted on the case's calendar), the SLA sweep
     # interval, where the scheduler writes the monthly ledgers and at what local hour daily.
     verify_limit_minutes: int = 60

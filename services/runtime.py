@@ -1,4 +1,12 @@
-"""The garbage collector of a long-running gridflow process (serve, relay, router, scheduler).
+"""How a long-running gridflow process runs: cooperatively or not, and its garbage collector.
+
+`gridflow serve` runs on gevent (see `services.serving`): every socket, database and Kafka call
+yields to the other connections, but CPU-bound work (password hashing, photo decoding) would
+stall every socket of the process for its whole duration. `offload` runs such work on gevent's
+pool of real OS threads there (argon2 and Pillow release the GIL while they compute); in every
+other process, and in tests, it simply calls the function.
+
+The garbage collector of a long-running gridflow process (serve, relay, router, scheduler):
 
 CPython frees almost every object of a request or an event by reference counting; its cyclic
 collector still runs a young pass after every 700 new container objects, and now and then a
@@ -18,6 +26,11 @@ one young pass over the 7,000 reports.
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 YOUNG_THRESHOLD = 20_000
 
@@ -30,3 +43,19 @@ def settle_heap() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+def cooperative() -> bool:
+    """Whether this process runs on gevent (its standard library monkey-patched at start)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("socket")
+
+
+def offload(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` on a real OS thread when this process is cooperative (the calling greenlet
+    waits, the others run on), else here. Exceptions propagate as raised."""
+    if not cooperative():
+        return work(*args)
+    from gevent import get_hub
+
+    return get_hub().threadpool.apply(work, args)

@@ -1,14 +1,20 @@
-"""Serving the API app with gunicorn: one worker process, a pool of threads (`gthread`).
+"""Serving the API app with gunicorn: one worker process on gevent.
 
-Flask-SocketIO's threading mode runs under gunicorn's threaded worker with real WebSockets
-(simple-websocket takes the socket over), so one worker holds the whole app: the HTTP API, the
-pages and the Socket.IO feed with the Kafka consumer behind it. The app is built before the
-port is opened (so a client that finds the port open is served at once) and before the fork,
-which it survives because building it opens no connection and starts no thread; the worker
-then drops any pooled connection it inherited and starts the feed threads itself.
+One process holds every open WebSocket of its clients (10,000 and more): gunicorn's gevent
+worker runs each connection as a greenlet of a few kilobytes, where the threaded worker held an
+OS thread per open WebSocket and stopped answering HTTP once its threads were taken. Flask and
+Flask-SocketIO are unchanged: Flask-SocketIO runs in its gevent mode (simple-websocket takes the
+socket over), the database driver and the Kafka client wait on monkey-patched sockets (patched
+before they are imported: streams.entry), and CPU-bound work (argon2, photo decoding) runs on
+gevent's pool of real threads (services.runtime.offload). What keeps HTTP answering whatever
+the sockets do is in services.live.admission and LiveServer: a cap on open sockets per process
+and per address, a cap on concurrent snapshot builds, and slow clients cut when their queues
+fill. The limits of this design (one core per process; put N processes behind the load
+balancer of infra/haproxy) are in infra/README.md.
 
-Compared with Werkzeug's development server (one new thread per connection, `http.server`
-parsing) it spends about a third of the CPU per request.
+The app is built before the port is opened (so a client that finds the port open is served at
+once) and before the fork, which it survives because building it opens no connection and starts
+no thread; the worker then drops any pooled connection it inherited and starts the feed itself.
 
 The worker dies with the master (a parent-death signal), so a killed `gridflow serve` never
 leaves a worker holding the port. Gunicorn's own messages go to the process's JSON log lines;
@@ -20,6 +26,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import signal
+import threading
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -32,6 +40,9 @@ PR_SET_PDEATHSIG = 1
 KEEPALIVE_S = 75
 # On SIGTERM, requests in flight get this long; open WebSockets are then cut.
 GRACEFUL_S = 5
+# Connections the worker accepts beyond its live sockets' cap: HTTP requests (keep-alive
+# connections of pages and phones, the load balancer's) always find room.
+HTTP_CONNECTIONS = 2000
 
 
 class JsonLogger(Logger):
@@ -62,7 +73,19 @@ def _start_worker(server: Any, worker: Any) -> None:
         worker.log.info("no parent-death signal on this system")
     app = server.app.flask_app
     app.extensions["gridflow"].engine.dispose(close=False)  # the master's, if any
-    app.extensions["gridflow.live"].start()
+    live = app.extensions["gridflow.live"]
+    live.engine.dispose(close=False)
+    live.start()
+    threading.Thread(target=_close_sockets_on_exit, args=(worker, live), daemon=True).start()
+
+
+def _close_sockets_on_exit(worker: Any, live: Any) -> None:
+    """Once the worker is told to stop, tells every live client at once (Engine.IO CLOSE): they
+    reconnect, to another process behind the load balancer or to this one's successor, instead
+    of holding on until the graceful timeout cuts them."""
+    while worker.alive:
+        time.sleep(0.2)
+    live.close_sockets()
 
 
 def _stop_worker(server: Any, worker: Any) -> None:
@@ -70,17 +93,19 @@ def _stop_worker(server: Any, worker: Any) -> None:
 
 
 class GridflowServer(BaseApplication):
-    """`gridflow serve`: the app of `config` on host:port with `threads` request threads."""
+    """`gridflow serve`: the app of `config` on host:port, one gevent worker."""
 
-    def __init__(self, config: Config, host: str, port: int, threads: int, log_level: str):
+    def __init__(self, config: Config, host: str, port: int, log_level: str):
         from services.app import create_app
 
         self.flask_app = create_app(config)
         self.options = {
             "bind": f"{host}:{port}",
             "workers": 1,
-            "worker_class": "gthread",
-            "threads": threads,
+            "worker_class": "gevent",
+            "worker_connections": config.live_max_clients + HTTP_CONNECTIONS,
+            # The listen queue for a reconnect storm: thousands of clients at once.
+            "backlog": 8192,
             "preload_app": True,
             "keepalive": KEEPALIVE_S,
             "graceful_timeout": GRACEFUL_S,

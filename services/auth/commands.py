@@ -82,6 +82,36 @@ def user_import(roster):
         click.echo(f"{username},{password}")
 
 
+def _set_active(username: str, active: bool) -> None:
+    from services.auth.users import set_active
+    from services.store.db import make_engine
+
+    engine = make_engine(Config.from_env().database_url)
+    try:
+        with engine.begin() as conn:
+            acting_as(conn, cli_actor())
+            if not set_active(conn, username, active):
+                raise click.ClickException(f"no account named {username!r}")
+    finally:
+        engine.dispose()
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username):
+    """Disable an account and revoke its sessions (its pages and live sockets are cut)."""
+    _set_active(username, False)
+    click.echo(f"disabled {username}")
+
+
+@user.command("enable")
+@click.argument("username")
+def user_enable(username):
+    """Enable a disabled account again (it signs in anew)."""
+    _set_active(username, True)
+    click.echo(f"enabled {username}")
+
+
 @click.group()
 def open311() -> None:
     """Open311 clients (hotline systems, residents' apps) and their API keys."""

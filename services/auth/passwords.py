@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from services.runtime import offload
+
 _hasher = PasswordHasher()
 # Hash of a random password: verifying against it keeps "no such user" as slow as a bad password.
 _DUMMY_HASH = _hasher.hash("gridflow-no-such-user-4f1c")
@@ -45,13 +47,16 @@ def check_allowed(password: str, *, development: bool) -> None:
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash of `password` (salted; encodes its own parameters)."""
-    return _hasher.hash(password)
+    """An argon2id hash of `password` (salted; encodes its own parameters). Computed off the
+    event loop in a cooperative process (services.runtime.offload)."""
+    return offload(_hasher.hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches `password_hash`; None (no such account) costs the same time."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return offload(_hasher.verify, password_hash or _DUMMY_HASH, password) and bool(
+            password_hash
+        )
     except (VerificationError, InvalidHashError):
         return False

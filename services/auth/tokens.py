@@ -192,6 +192,24 @@ def _jti(claims: dict[str, object]) -> uuid.UUID:
         raise InvalidToken("invalid token") from exc
 
 
+class AccessClaims(NamedTuple):
+    """What an access token names, checked without the database: its session, its account
+    and when it expires (Unix time)."""
+
+    session_id: uuid.UUID
+    user_id: int
+    expires_at: float
+
+
+def access_claims(config: Config, token: str) -> AccessClaims:
+    """The session, account and expiry of a valid, unexpired access token (signature, type
+    and expiry checked; revocation is not: see decode_access). Raises InvalidToken."""
+    verified = _check(config, token, "access")
+    if verified.session_id is None or verified.user_id is None:
+        raise InvalidToken("invalid token")
+    return AccessClaims(verified.session_id, verified.user_id, float(str(verified.claims["exp"])))
+
+
 def decode_access(config: Config, engine: Engine, token: str) -> Principal:
     """The Principal behind an access token, checked against revocation and the account's
     current state (role, cells, active). Raises InvalidToken. Safe to call from any process

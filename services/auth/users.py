@@ -156,6 +156,56 @@ def session_principal(engine: Engine, session_id: object, user_id: int) -> Princ
     )
 
 
+_SESSIONS_PRINCIPALS = (
+    "SELECT s.id, u.id, u.username, u.role, u.jurisdiction_code, u.department_code, "
+    "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells "
+    "FROM auth_session s JOIN app_user u ON u.id = s.user_id "
+    "WHERE s.id = ANY(:ids) AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active"
+)
+
+
+def sessions_principals(engine: Engine, session_ids: list[object]) -> dict[object, Principal]:
+    """The current Principal behind each of these sessions that is still open and whose
+    account is active, by session id (one statement for all of them: the live server checks
+    its thousands of sockets this way). A session missing from the answer is revoked, expired
+    or its account disabled."""
+    if not session_ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(text(_SESSIONS_PRINCIPALS), {"ids": list(session_ids)}).all()
+    return {row[0]: _principal(tuple(row[1:])) for row in rows}  # type: ignore[misc]
+
+
+def set_active(conn: Connection, username: str, active: bool) -> bool:
+    """Enables or disables the account named `username`; disabling also revokes every open
+    session of it (its pages and sockets are cut at their next check). Audited. False if
+    there is no such account."""
+    row = conn.execute(
+        text("SELECT id, active FROM app_user WHERE lower(username) = lower(:u) FOR UPDATE"),
+        {"u": username},
+    ).first()
+    if row is None:
+        return False
+    if not active:
+        conn.execute(
+            text(
+                "UPDATE auth_session SET revoked_at = now() "
+                "WHERE user_id = :id AND revoked_at IS NULL"
+            ),
+            {"id": row.id},
+        )
+    if row.active != active:
+        conn.execute(
+            text("UPDATE app_user SET active = :active WHERE id = :id"),
+            {"id": row.id, "active": active},
+        )
+        audit.record(
+            conn, actor=None, action="account.active", subject=f"account:{username}",
+            before={"active": row.active}, after={"active": active},
+        )  # fmt: skip
+    return True
+
+
 def _principal(row) -> Principal | None:
     """The Principal of a `_PRINCIPAL` row (a SQLAlchemy row or a plain tuple), or None."""
     if row is None:

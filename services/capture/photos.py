@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from services.runtime import offload
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; more is refused as a likely bomb
 THUMB_EDGE = 320
@@ -102,7 +104,12 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPhoto:
-    """Checks and cleans one uploaded photo. Raises PhotoRejected naming `field`."""
+    """Checks and cleans one uploaded photo. Raises PhotoRejected naming `field`. Decoding and
+    encoding are CPU-bound: they run off the event loop in a cooperative process."""
+    return offload(_clean_photo, data, declared_type, field)
+
+
+def _clean_photo(data: bytes, declared_type: str | None, field: str) -> CleanPhoto:
     if len(data) > MAX_BYTES:
         raise PhotoRejected(field, f"photo is over {MAX_BYTES // (1024 * 1024)} MB", status=413)
     if not data:

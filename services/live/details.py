@@ -3,6 +3,7 @@ timeline and its photos (ids; the page loads them through the photo endpoint).""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -13,32 +14,37 @@ from services.live.queries import CASE_COLUMNS, CASE_FROM, DETAIL_FIELDS, case_v
 
 def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str, Any] | None:
     """The case with its timeline and photos, or None if it does not exist in `principal`'s
-    scope (the two are not told apart)."""
+    scope (the two are not told apart; nor is an id that is no UUID). Every row is reached by
+    its key (case id, case_event by case, report_photo by report)."""
+    try:
+        key = uuid.UUID(case_id)
+    except (ValueError, AttributeError, TypeError):
+        return None
     where, params = scope_sql(principal)
     with engine.connect() as conn:
         row = conn.execute(
             text(
                 f"SELECT {CASE_COLUMNS}, r.description, "
                 f"r.channel, r.received_at FROM {CASE_FROM} "
-                f"WHERE c.id::text = :case_id AND {where}"
+                f"WHERE c.id = :case_id AND {where}"
             ),
-            {"case_id": case_id, **params},
+            {"case_id": key, **params},
         ).first()
         if row is None:
             return None
         timeline = conn.execute(
             text(
                 "SELECT id, type, at, actor, payload FROM case_event "
-                "WHERE case_id::text = :case_id ORDER BY id"
+                "WHERE case_id = :case_id ORDER BY id"
             ),
-            {"case_id": case_id},
+            {"case_id": key},
         ).all()
         photos = conn.execute(
             text(
                 "SELECT id::text AS id, kind, position FROM report_photo "
-                "WHERE report_id::text = :report_id ORDER BY kind DESC, position"
+                "WHERE report_id = :report_id ORDER BY kind DESC, position"
             ),
-            {"report_id": row.report_id},
+            {"report_id": uuid.UUID(row.report_id) if row.report_id else None},
         ).all()
     return {
         "case": case_view(row),

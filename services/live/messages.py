@@ -60,6 +60,15 @@ _BY_EVENT_ID = f"""
     ) m
     ORDER BY m.id
 """
+# Every event with an id in (after, upto], oldest first: the replay log's reads (replay.py).
+_BY_ID_RANGE = f"""
+    SELECT e.id, c.cell_code, c.street_code, c.district_code, c.department_code,
+           e.payload->>'department_code', e.payload->>'previous_department_code',
+           {_MESSAGE}::text
+    FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
+    WHERE e.id > %(after)s AND e.id <= %(upto)s
+    ORDER BY e.id
+"""
 # The latest events in a scope, oldest first, as one JSON array (a page's ticker when it
 # opens): the message is worked out for the events kept only (read newest first by id).
 _RECENT = f"""
@@ -103,6 +112,17 @@ def event_messages(engine: Engine, event_ids: list[str]) -> list[EventMessage]:
         EventMessage(event_id, list(_rooms(*place)), orjson.Fragment(body))
         for event_id, *place, body in rows
     ]
+
+
+def messages_between(
+    engine: Engine, after: int, upto: int
+) -> list[tuple[int, tuple[str, ...], orjson.Fragment]]:
+    """(case_event id, rooms, message) of every committed event with an id in (after, upto],
+    oldest first, whatever its scope."""
+    rows = direct.fetch_all(
+        engine, _BY_ID_RANGE, {"after": after, "upto": upto, "fields": list(DETAIL_FIELDS)}
+    )
+    return [(seq, _rooms(*place), orjson.Fragment(body)) for seq, *place, body in rows]
 
 
 def recent_messages(engine: Engine, principal: Principal, limit: int = 30) -> orjson.Fragment:

@@ -6,7 +6,8 @@ Protocol (namespace "/"):
               refused (connect_error "unauthorized") without a valid token or a scope.
     ← snapshot   {server_time, last_event_id, principal, kpis, hourly, departments, cells,
                   cases, events (recent, first connect only), workers}; `cases` and `cells`
-                  in columns (services.live.snapshot)
+                  in columns (services.live.snapshot); a grid worker's phone gets
+                  {last_event_id, principal, cases} alone
     ← replay     {after, events}: case events with id > after that the client may have
                  missed, oldest first. On a reconnect the window reaches back REPLAY_OVERLAP
                  ids below the client's cursor, because ids are handed out before commit
@@ -19,49 +20,64 @@ Protocol (namespace "/"):
     → summary → ack {kpis, hourly, departments, cells (in columns)}
     → case_detail {case_id} → ack {case, timeline, photos} or {error}
     → token {token} → ack {ok}: a refreshed access token for the same account
+    Events a client sends are rate-limited per socket (`live_event_rate_per_s`, burst 4x):
+    past it the ack is {error: "rate_limited"}.
+
+Admission (services.live.admission): a handshake beyond the process's or the address's cap is
+refused with 503/429 and Retry-After; a transport that has not signed in within
+`live_connect_timeout_s`, or whose CONNECT was refused, is closed. Scopes follow the account
+(services.live.clients): rooms change, or the socket is cut, within `live_auth_check_s`.
+What goes out to the clients, and what happens to a client that reads too slowly, is in
+services.live.fanout.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import jwt
 from flask import Flask, request
-from flask_socketio import SocketIO, join_room
+from flask_socketio import SocketIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.auth.principal import Principal
-from services.auth.tokens import InvalidToken, decode_access
 from services.config import Config
-from services.live import details, kpis, messages, queries, snapshot
+from services.live import details, kpis, snapshot
+from services.live.admission import Admission
+from services.live.clients import (
+    Client,
+    Clients,
+    Refused,
+    apply_scope,
+    authenticate,
+    cursor,
+    refusal,
+)
+from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
+from services.live.replay import REPLAY_OVERLAP, ReplayLog
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
+from services.runtime import cooperative
+from services.store.db import make_engine
 
 log = logging.getLogger(__name__)
-REPLAY_OVERLAP = 100
 REPLAY_MAX = 5000
 # The snapshot's reads are independent (each on its own pooled connection): run side by side,
 # a connect waits for the slowest one instead of their sum.
 SNAPSHOT_READERS = 6
-
-
-@dataclass
-class Client:
-    """A connected Socket.IO client: whose token it holds and when to check it again."""
-
-    principal: Principal
-    token: str
-    expires_at: float
-    next_check: float
-    rooms: list[str] = field(default_factory=list)
+# Snapshots built at once: a reconnect storm queues for these instead of taking every database
+# connection the HTTP API needs.
+SNAPSHOT_BUILDS = 4
+# Connects handled at once (token check, snapshot); the others wait their turn holding nothing.
+CONNECTS_AT_ONCE = 16
+# The live server's own database connections (kept open; as many again opened when busy).
+LIVE_POOL_SIZE = 16
+LIVE_POOL_TIMEOUT_S = 10.0
+EIO_SID_KEY = "gridflow.live.eio_sid"
 
 
 class LiveServer:
@@ -71,18 +87,36 @@ class LiveServer:
     def __init__(self, app: Flask, config: Config) -> None:
         self.app = app
         self.config = config
-        self.engine = app.extensions["gridflow"].engine
+        # Capacity of its own: the sockets' reads never take the connections HTTP requests need.
+        self.engine = make_engine(
+            config.database_url, pool_size=LIVE_POOL_SIZE, timeout_s=LIVE_POOL_TIMEOUT_S,
+            pre_ping=False,
+        )  # fmt: skip
         # Same-origin connections only (the default); the token in the connect auth, not a
         # cookie, is what authorizes a client anyway.
         self.socketio = SocketIO(
-            app, async_mode="threading", logger=False, serializer=WirePacket, json=OrjsonCodec
+            app,
+            async_mode="gevent" if cooperative() else "threading",
+            logger=False,
+            serializer=WirePacket,
+            json=OrjsonCodec,
         )
         self.positions = WorkerPositions()
         self.stop = threading.Event()
         self.feed: LiveFeed | None = None
-        self._clients: dict[str, Client] = {}
-        self._lock = threading.Lock()
+        self.clients = Clients(config.live_auth_check_s, config.live_event_rate_per_s)
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
+        self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
+        self._connects = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
+        self._shared = snapshot.SharedSnapshots()
+        self.replay_log = ReplayLog(self.engine)
+        self.eio = self.socketio.server.eio
+        self.admission = Admission(config, self.eio.disconnect)
+        app.wsgi_app = self.admission.wrap(app.wsgi_app)  # type: ignore[method-assign]
+        self._hook_transports()
+        self.fanout = Fanout(self.socketio, self.clients, self._close_transport)
+        self.publish, self.publish_batch = self.fanout.publish, self.fanout.publish_batch
+        self.close_sockets = self.fanout.close_sockets
         sio = self.socketio
         sio.on_event("connect", self.on_connect)
         sio.on_event("disconnect", self.on_disconnect)
@@ -98,57 +132,51 @@ class LiveServer:
             self.config, self.engine, self.publish, self.publish_batch, self.positions, self.stop
         )
         self.feed.start()
-        threading.Thread(target=self._watch_tokens, name="gridflow-live-auth", daemon=True).start()
+        threading.Thread(target=self._watch, name="gridflow-live-watch", daemon=True).start()
 
     def close(self) -> None:
         self.stop.set()
         if self.feed is not None:
             self.feed.join(timeout=5)
         self._readers.shutdown(wait=False)
-
-    def publish(self, event: str, message: Any, rooms: list[str]) -> None:
-        """Emits to this process's clients in any of `rooms` (each client once); `message` is
-        a dict or JSON text (an orjson.Fragment)."""
-        self.socketio.emit(event, message, to=rooms)
-
-    def publish_batch(self, event: str, messages: list[tuple[Any, list[str]]]) -> None:
-        """Emits `event` once to each of this process's clients in a room of any of `messages`
-        ((message, rooms) pairs): the list of the messages addressed to it, in their order.
-
-        One packet per client and read of the feed, not one per message: at 300 reports a
-        second the feed carries ~600 case events a second, and a packet each (encoded, queued,
-        framed and written by the API process, then read and decoded by every page) cost the
-        API process ~0.2 ms and a Python client ~0.5 ms of CPU per report."""
-        participants = self.socketio.server.manager.get_participants
-        lists: dict[str, list[Any]] = {}
-        for message, rooms in messages:
-            for sid, _ in participants("/", rooms):
-                lists.setdefault(sid, []).append(message)
-        for sid, batch in lists.items():
-            self.socketio.emit(event, batch, to=sid)
+        self.engine.dispose()
 
     def client_count(self) -> int:
-        with self._lock:
-            return len(self._clients)
+        return self.clients.count()
 
     # --- handlers --------------------------------------------------------------------------
 
     def on_connect(self, auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
-        principal, token, expires_at = self._authenticate(auth.get("token"))
+        eio_sid = request.environ.get(EIO_SID_KEY)
+        try:
+            with self._connects:
+                self._connect(auth, eio_sid)
+        except SQLAlchemyError as exc:  # the database is away or saturated: come back later
+            log.warning("live: connect refused: %s", exc)
+            if eio_sid is not None:
+                self.socketio.start_background_task(self._close_transport, eio_sid)
+            raise refusal("unavailable", "try again shortly") from exc
+        except Refused:
+            if eio_sid is not None:  # the refusal goes out first, then the transport closes
+                self.socketio.start_background_task(self._close_transport, eio_sid)
+            raise
+
+    def _connect(self, auth: dict[str, Any], eio_sid: str | None) -> None:
+        principal, token, claims = authenticate(self.config, self.engine, auth.get("token"))
         rooms = rooms_for_principal(principal)
         if not rooms:
-            raise ConnectionRefusedError({"code": "forbidden", "message": "no scope to watch"})
-        last_seen = _cursor(auth.get("last_event_id"))
+            raise refusal("forbidden", "no scope to watch")
+        if eio_sid is not None:
+            self.admission.signed_in(eio_sid)
+        last_seen = cursor(auth.get("last_event_id"))
         message = self._snapshot(principal, first=last_seen is None)
         sid = request.sid  # type: ignore[attr-defined]
+        server = self.socketio.server
         for room in rooms:
-            join_room(room)
-        interval = self._check_interval()
-        with self._lock:
-            self._clients[sid] = Client(
-                principal, token, expires_at, min(expires_at, time.time() + interval), rooms
-            )
+            server.enter_room(sid, room, namespace=NAMESPACE)
+        client = Client(principal, token, claims.session_id, claims.expires_at, 0.0, eio_sid, rooms)
+        self.clients.add(sid, client)
         self.socketio.emit("snapshot", message, to=sid)
         # A first connect's page drops every event at or below its snapshot's cursor (its
         # recent ones come in `events`): replaying the overlap below it cost as much as the
@@ -156,24 +184,23 @@ class LiveServer:
         after = message["last_event_id"] if last_seen is None else last_seen - REPLAY_OVERLAP
         # After the snapshot, outside the connect handler: the client gets its snapshot as soon
         # as the connect is accepted, and the replay right after it.
-        self.socketio.start_background_task(self._replay, sid, principal, max(0, after))
+        self.socketio.start_background_task(self._replay, sid, max(0, after))
 
     def on_disconnect(self, *_: Any) -> None:
-        with self._lock:
-            self._clients.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.clients.remove(request.sid)  # type: ignore[attr-defined]
 
     def on_summary(self, *_: Any) -> dict[str, Any]:
-        client = self._client()
+        client, refusal = self._caller()
         if client is None:
-            return {"error": "unauthorized"}
+            return refusal
         data = kpis.summary(self.engine, client.principal)
         data["cells"] = snapshot.cell_load(self.engine, client.principal)
         return data
 
     def on_case_detail(self, data: Any = None) -> dict[str, Any]:
-        client = self._client()
+        client, refusal = self._caller()
         if client is None:
-            return {"error": "unauthorized"}
+            return refusal
         case_id = data.get("case_id") if isinstance(data, dict) else None
         if not isinstance(case_id, str) or not case_id:
             return {"error": "invalid_input", "field": "case_id"}
@@ -181,110 +208,104 @@ class LiveServer:
         return found if found is not None else {"error": "not_found", "field": "case_id"}
 
     def on_token(self, data: Any = None) -> dict[str, Any]:
-        client = self._client()
+        client, _ = self._caller()
         token = data.get("token") if isinstance(data, dict) else None
         if client is None or not isinstance(token, str):
             return {"ok": False}
         try:
-            principal, token, expires_at = self._authenticate(token)
-        except ConnectionRefusedError:
+            principal, token, claims = authenticate(self.config, self.engine, token)
+        except Refused:
             return {"ok": False}
         if principal.user_id != client.principal.user_id:
             return {"ok": False}
-        with self._lock:
-            client.token, client.expires_at = token, expires_at
-            client.next_check = min(expires_at, time.time() + self._check_interval())
+        client.session_id = claims.session_id
+        self.clients.renew(client, token, claims.expires_at)
         return {"ok": True}
 
     # --- internals -------------------------------------------------------------------------
 
-    def _authenticate(self, token: Any) -> tuple[Principal, str, float]:
-        if not isinstance(token, str) or not token:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": "token required"})
-        try:
-            principal = decode_access(self.config, self.engine, token)
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except (InvalidToken, jwt.PyJWTError) as exc:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": str(exc)}) from exc
-        return principal, token, float(claims["exp"])
+    def _hook_transports(self) -> None:
+        """Tells admission of every Engine.IO transport opened and closed (around the
+        Socket.IO server's own handlers)."""
+        on_open, on_close = self.eio.handlers["connect"], self.eio.handlers["disconnect"]
 
-    def _client(self) -> Client | None:
-        with self._lock:
-            return self._clients.get(request.sid)  # type: ignore[attr-defined]
+        def opened(eio_sid: str, environ: dict[str, Any]) -> Any:
+            environ[EIO_SID_KEY] = eio_sid
+            self.admission.opened(eio_sid, environ)
+            return on_open(eio_sid, environ)
 
-    def _check_interval(self) -> float:
-        return max(0.2, float(self.config.live_auth_check_s))
+        def closed(eio_sid: str, *args: Any) -> Any:
+            self.admission.closed(eio_sid)
+            return on_close(eio_sid, *args)
+
+        self.eio.on("connect", opened)
+        self.eio.on("disconnect", closed)
+
+    def _close_transport(self, eio_sid: str) -> None:
+        self.eio.disconnect(eio_sid)
+
+    def _caller(self) -> tuple[Client | None, dict[str, Any]]:
+        """The client sending this event, or None and the answer it gets (not signed in, or
+        over its rate)."""
+        client = self.clients.get(request.sid)  # type: ignore[attr-defined]
+        if client is None:
+            return None, {"error": "unauthorized"}
+        if not self.clients.allow(client):
+            return None, {"error": "rate_limited"}
+        return client, {}
 
     def _snapshot(self, principal: Principal, *, first: bool) -> dict[str, Any]:
-        # The cursor first: whatever the reads below miss comes with the replay after it.
-        last_id = queries.last_event_id(self.engine)
-        engine, run = self.engine, self._readers.submit
-        reads, build = kpis.summary_reads(engine, principal)
-        parts = {name: run(read) for name, read in reads.items()}
-        cases = run(snapshot.open_cases, engine, principal)
-        cells = run(snapshot.cell_load, engine, principal)
-        name = run(queries.scope_name, engine, principal)
-        bounds = run(queries.scope_bounds, engine, principal) if first else None
-        events = run(messages.recent_messages, engine, principal) if first else None
-        data = build({name: part.result() for name, part in parts.items()})
-        data.update(
-            server_time=datetime.now(UTC).isoformat(),
-            last_event_id=last_id,
-            principal={
-                "username": principal.username,
-                "role": principal.role,
-                "jurisdiction_code": principal.jurisdiction_code,
-                "department_code": principal.department_code,
-                "scope_name": name.result(),
-            },
-            cells=cells.result(),
-            bounds=bounds.result() if bounds is not None else None,
-            cases=cases.result(),
-            events=events.result() if events is not None else [],
-            workers=[p.as_message() for p in self.positions.fresh() if _sees(principal, p)],
-        )
-        return data
+        def build() -> dict[str, Any]:
+            with self._builds:
+                workers = self._workers_seen(principal)
+                run = self._readers.submit
+                return snapshot.message(self.engine, run, principal, workers, first=first)
 
-    def _replay(self, sid: str, principal: Principal, after: int) -> None:
-        events: list[dict[str, Any]] = []
-        cursor = after
-        while len(events) < REPLAY_MAX:
-            batch = queries.events_since(self.engine, principal, cursor)
-            events.extend(batch)
-            if len(batch) < 500:
-                break
-            cursor = batch[-1]["id"]
+        return self._shared.get(principal, first, build)
+
+    def _workers_seen(self, principal: Principal) -> list[dict[str, Any]]:
+        return [p.as_message() for p in self.positions.fresh() if _sees(principal, p)]
+
+    def _replay(self, sid: str, after: int) -> None:
+        client = self.clients.get(sid)
+        if client is None:
+            return
+        events = self.replay_log.since(client.rooms, after, REPLAY_MAX)
         self.socketio.emit("replay", {"after": after, "events": events}, to=sid)
 
-    def _watch_tokens(self) -> None:
+    def _resnapshot(self, sid: str, client: Client) -> None:
+        """A client whose scope changed gets the snapshot of its new scope (the page redraws
+        from it; what happened in its new cells before the change is in it)."""
+        message = self._snapshot(client.principal, first=True)
+        self.socketio.emit("snapshot", message, to=sid)
+
+    def _watch(self) -> None:
+        """Every 0.2 s: closes transports that did not sign in in time, and checks the clients
+        due for it (services.live.clients): cut, or moved to their account's current rooms."""
+        server = self.socketio.server
         while not self.stop.wait(0.2):
-            now = time.time()
-            with self._lock:
-                due = [(sid, c) for sid, c in self._clients.items() if c.next_check <= now]
-            for sid, client in due:
-                try:
-                    decode_access(self.config, self.engine, client.token)
-                except InvalidToken:
-                    log.info("live: disconnecting %s: token expired or revoked", sid)
-                    self.socketio.emit("auth_expired", {}, to=sid)
-                    self.socketio.server.disconnect(sid)
-                    with self._lock:
-                        self._clients.pop(sid, None)
+            self.admission.sweep()
+            try:
+                changes = self.clients.check_due(self.engine)
+            except SQLAlchemyError as exc:  # the database is briefly away: check again soon
+                log.warning("live: account check failed: %s", exc)
+                continue
+            for change in changes:
+                if change.principal is None:
+                    log.info("live: disconnecting %s: %s", change.sid, change.reason)
+                    self.clients.remove(change.sid)
+                    self.socketio.emit("auth_expired", {}, to=change.sid)
+                    server.disconnect(change.sid, namespace=NAMESPACE)
+                    if change.client.eio_sid is not None:
+                        self._close_transport(change.client.eio_sid)
                     continue
-                except SQLAlchemyError as exc:  # the database is briefly away: check again soon
-                    log.warning("live: token check failed: %s", exc)
-                with self._lock:
-                    client.next_check = min(client.expires_at, now + self._check_interval())
-
-
-def _cursor(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if number >= 0 else None
+                leave, join = apply_scope(change.client, change.principal)
+                for room in leave:
+                    server.leave_room(change.sid, room, namespace=NAMESPACE)
+                for room in join:
+                    server.enter_room(change.sid, room, namespace=NAMESPACE)
+                log.info("live: %s moved to rooms %s", change.sid, change.client.rooms)
+                self.socketio.start_background_task(self._resnapshot, change.sid, change.client)
 
 
 def _sees(principal: Principal, position: WorkerPosition) -> bool:

@@ -19,15 +19,30 @@ every column is one case, most recent first; each value is what `case_view` give
 case.
 
     cells = {"cell_code": [...], "open": [...], "overdue": [...]}
+
+`message` builds the whole snapshot a client gets on connect. A grid worker's phone shows the
+open cases of its cells and nothing else of it, so a grid worker's snapshot holds only those
+(`last_event_id`, `principal`, `cases`): 3 statements per connect instead of 12, which is what
+lets a district's thousands of phones come back within a minute after a restart.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, text
 
 from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER, Principal
+from services.live import kpis, messages, queries
 from services.live.queries import OPEN_SQL, OVERDUE_SQL, iso_sql, scope_sql, serial
+
+# run(function, *args) → a Future: where the snapshot's independent reads run side by side.
+Run = Callable[..., Future]
 
 # Field → SQL over case_file `c` (and report `r`, console columns only). The position falls
 # back to the report's only for a case without one (COALESCE reads the report then alone).
@@ -128,3 +143,93 @@ def cell_load(engine: Engine, principal: Principal) -> orjson.Fragment:
             params,
         ).scalar_one()
     return orjson.Fragment(document)
+
+
+def message(
+    engine: Engine, run: Run, principal: Principal, workers: list[dict[str, Any]], *, first: bool
+) -> dict[str, Any]:
+    """The snapshot a client of `principal` gets on connect (`first`: its first connect, which
+    also carries the scope's bounds and its recent events), its reads run through `run`."""
+    # The cursor first: whatever the reads below miss comes with the replay after it.
+    last_id = queries.last_event_id(engine)
+    who = {
+        "username": principal.username,
+        "role": principal.role,
+        "jurisdiction_code": principal.jurisdiction_code,
+        "department_code": principal.department_code,
+    }
+    if principal.role == GRID_WORKER:
+        cases = open_cases(engine, principal)
+        return {"last_event_id": last_id, "principal": {**who, "scope_name": None}, "cases": cases}
+    reads, build = kpis.summary_reads(engine, principal)
+    parts = {name: run(read) for name, read in reads.items()}
+    cases = run(open_cases, engine, principal)
+    cells = run(cell_load, engine, principal)
+    name = run(queries.scope_name, engine, principal)
+    bounds = run(queries.scope_bounds, engine, principal) if first else None
+    events = run(messages.recent_messages, engine, principal) if first else None
+    data = build({name: part.result() for name, part in parts.items()})
+    data.update(
+        server_time=datetime.now(UTC).isoformat(),
+        last_event_id=last_id,
+        principal={**who, "scope_name": name.result()},
+        cells=cells.result(),
+        bounds=bounds.result() if bounds is not None else None,
+        cases=cases.result(),
+        events=events.result() if events is not None else [],
+        workers=workers,
+    )
+    return data
+
+
+class SharedSnapshots:
+    """Snapshots of the scopes many clients share (a department's consoles, a street's pages):
+    a client that connects while a snapshot of its scope is being built waits for that one
+    instead of building another. In a reconnect storm, when builds queue behind the cap, the
+    consoles of one department share a handful of builds instead of making one each; a client
+    connecting alone gets a snapshot built for it. A snapshot is consistent with its own
+    `last_event_id`, from which each client's replay starts. Grid workers' are their own."""
+
+    def __init__(self) -> None:
+        self._building: dict[tuple, _Build] = {}
+        self._lock = threading.Lock()
+
+    def get(self, principal: Principal, first: bool, build: Callable[[], dict[str, Any]]):
+        """The snapshot of `principal`'s scope being built now, or `build()`."""
+        if principal.role == GRID_WORKER:
+            return build()
+        key = (principal.role, principal.jurisdiction_code, principal.department_code, first)
+        with self._lock:
+            running = self._building.get(key)
+            if running is None:
+                running = self._building[key] = _Build()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            return running.result()
+        try:
+            running.message = build()
+        except BaseException as exc:
+            running.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._building[key]
+            running.done.set()
+        return running.message
+
+
+class _Build:
+    """One snapshot being built, for everyone waiting on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.message: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> dict[str, Any]:
+        self.done.wait()
+        if self.error is not None or self.message is None:
+            raise RuntimeError("the shared snapshot could not be built") from self.error
+        return self.message

@@ -31,7 +31,7 @@ def test_every_benchmark_runs_at_a_tiny_size(stack_urls, tmp_path):
     failed = {name: r.get("error") for name, r in runs.items() if not r["ok"]}
     assert not failed, failed
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert set(runs) == {"ingest", "router", "patrol", "scale", "assign"}
+    assert set(runs) == {"ingest", "router", "patrol", "scale", "assign", "live"}
     assert doc["machine"]["cores"] >= 1 and doc["machine"]["git_commit"]
 
     ingest = runs["ingest"]["figures"]
@@ -53,3 +53,8 @@ def test_every_benchmark_runs_at_a_tiny_size(stack_urls, tmp_path):
         assert scale[name] > 0, name
 
     assert runs["assign"]["figures"]["project_points_per_s"] > 0
+
+    live = runs["live"]["figures"]
+    assert live["connected"] == 60 and live["rss_kb_per_client"] is not None
+    assert live["fanout_p99_ms"] > 0 and live["api_p99_ms"] > 0
+    assert live["reconnect_all_s"] is not None and live["missed"] == 0 and live["doubled"] == 0

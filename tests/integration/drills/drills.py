@@ -10,16 +10,19 @@ each counts only the reports its own load filed.
 from __future__ import annotations
 
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import text
 
 from tests.integration.drills.figures import last_dispatch_at, published_twice, settle
 from tests.integration.drills.load import Fleet, FleetStats, ReportPlan
 from tests.integration.drills.stage import Stage
+from tests.integration.drills.storm import Generators, delivery, plan_clients
 from tests.integration.drills.watchers import Watcher
 
 
@@ -34,12 +37,13 @@ class Scale:
     soak_warm_s: float
     settle_s: float  # at most this long for the backlog to drain after the load (while it moves)
     watchers: int  # Socket.IO pages in socket-restart
+    storm_clients: int  # live clients in socket-storm (a district's mix of roles)
 
 
 FULL = Scale(rate=50, warm_s=20, outage_s=30, after_s=20, soak_rate=100, soak_s=600,
-             soak_warm_s=120, settle_s=1800, watchers=5)  # fmt: skip
+             soak_warm_s=120, settle_s=1800, watchers=5, storm_clients=10_000)  # fmt: skip
 SMALL = Scale(rate=8, warm_s=4, outage_s=6, after_s=4, soak_rate=15, soak_s=20,
-              soak_warm_s=6, settle_s=120, watchers=2)  # fmt: skip
+              soak_warm_s=6, settle_s=120, watchers=2, storm_clients=200)  # fmt: skip
 
 
 class Drills:
@@ -254,6 +258,52 @@ class Drills:
             for watcher in watchers:
                 watcher.close()
 
+    def socket_storm(self) -> dict:
+        """The Socket.IO server restarted (SIGTERM, then started again) under a storm of live
+        clients, a district's mix of roles, while reports keep coming through another API
+        process: every client comes back with its backoff and gets its replay; none misses or
+        doubles an event of its scope. recovery_s: from the stop until every client is back
+        and caught up."""
+        stage = self.stage
+        live = stage.procs.get("live") or stage.start("serve", "live")
+        count = self.scale.storm_clients
+        cells = [code for code, _, _ in stage.cells]
+        clients, principals = plan_clients(stage.engine, stage.config, count, cells, cells[0][:6])
+        folder = Path(tempfile.mkdtemp(prefix="gridflow-storm-"))
+        url = live.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        gens = Generators(url, clients, 500.0, folder)
+        connected = gens.wait_until("connected", count, self.scale.settle_s)
+        back: dict[str, float | None] = {}
+
+        def fault() -> float:
+            stopped = time.monotonic()
+            live.stop()
+            live.start()
+            self.log("  Socket.IO server restarted under the storm")
+
+            def wait() -> None:
+                took = gens.wait_until("caught_up", count, self.scale.settle_s)
+                back["recovery_s"] = None if took is None else time.monotonic() - stopped
+
+            waiter = threading.Thread(target=wait, daemon=True)
+            waiter.start()
+            back["waiter"] = waiter  # type: ignore[assignment]
+            return time.monotonic()
+
+        stats, repaired = self._load_then(fault)
+        back.pop("waiter").join()  # type: ignore[union-attr]
+        outs = gens.finish()
+        seen = delivery(stage.engine, principals, outs)
+        recovery = back.get("recovery_s")
+        figures = self._figures(
+            stats, repaired, clients=count, missed=seen["missed"],
+            connect_s=round(connected, 2) if connected is not None else None,
+            doubled=seen["doubled"], api_errors_seen_by_clients=stats.errors,
+            events_in_window=seen.get("events_in_window"),
+        )  # fmt: skip
+        figures["recovery_s"] = round(recovery, 2) if recovery is not None else None
+        return figures
+
     def _watch_catch_up(self, watchers: list[Watcher], since: float, out: dict) -> None:
         with self.stage.engine.connect() as conn:
             existing = {r[0] for r in conn.execute(text("SELECT id FROM case_event"))}
@@ -304,6 +354,7 @@ NAMES = {
     "relay-crash": Drills.relay_crash,
     "db-restart": Drills.db_restart,
     "socket-restart": Drills.socket_restart,
+    "socket-storm": Drills.socket_storm,
     "soak": Drills.soak,
 }
 
@@ -312,13 +363,16 @@ def passed(name: str, figures: dict) -> bool:
     """The acceptance of a drill: nothing lost or doubled, and what is particular to it."""
     ok = figures["lost"] == 0 and figures["duplicated"] == 0 and figures["accepted"] > 0
     ok = ok and figures["dispatched"] == figures["accepted"]
-    if name in ("kafka-down", "router-crash", "relay-crash", "socket-restart", "soak"):
+    if name in ("kafka-down", "router-crash", "relay-crash", "socket-restart", "socket-storm",
+                "soak"):  # fmt: skip
         ok = ok and figures["errors_seen_by_clients"] == 0
     if name == "db-restart":
         ok = ok and figures["hung_while_down"] == 0 and figures["server_errors_while_down"] == 0
         ok = ok and figures["max_answer_s_while_down"] <= 2.0
     if name == "socket-restart":
         ok = ok and figures["events_missed_by_pages"] == 0
+    if name == "socket-storm":
+        ok = ok and figures["missed"] == 0 and figures["doubled"] == 0
     if name == "soak":
         ok = ok and (figures["max_rss_growth_pct"] or 0) < 10
     return ok and (figures["recovery_s"] is not None or name == "soak")

@@ -1,0 +1,222 @@
+"""The live benchmark's load generator: thousands of Socket.IO clients over WebSocket from one
+asyncio process (scripts/bench_live.py starts one or more; nothing else uses it).
+
+Each client speaks Engine.IO 4 / Socket.IO 5 itself (a few lines: the handshake, CONNECT with
+its token, ping → pong, events), as a page would: it keeps the highest case-event id it has
+seen and, when its connection drops, comes back with jittered exponential backoff (1 s doubling
+to 5 s, ±50 %, like the pages' socket.io client) and that cursor as `last_event_id`.
+
+    python scripts/livegen.py PLAN.json OUT.json
+    PLAN: {"url": "ws://…/socket.io/?EIO=4&transport=websocket", "ramp_per_s": 400,
+           "clients": [{"token": …, "source": "127.1.0.7"}, …]}
+
+Every second it prints one status line of JSON to stdout (connected, caught up, refused,
+events received); a line "stop" on stdin makes it close every client and write OUT: per client
+its cursor at first connect, the event ids it saw, how many live events came twice, and the
+fan-out latencies (receipt − the event's `at`, with the receipt's time) of everything it
+received live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+from datetime import datetime
+
+import aiohttp
+import orjson
+import uvloop
+
+BACKOFF_S, BACKOFF_MAX_S, JITTER = 1.0, 5.0, 0.5
+
+
+class Client:
+    """One simulated page or phone."""
+
+    def __init__(self, gen: Generator, index: int, token: str, session: aiohttp.ClientSession):
+        self.gen, self.index, self.token, self.session = gen, index, token, session
+        self.first_cursor: int | None = None
+        self.cursor: int | None = None
+        self.seen: set[int] = set()
+        self.live: set[int] = set()
+        self.doubled = 0
+        self.connected = False
+        self.caught_up = False
+        self.refused: str | None = None
+        self.connects = 0
+
+    async def run(self) -> None:
+        attempt = 0
+        while not self.gen.stopping:
+            try:
+                await self.session_once()
+                attempt = 0
+            except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+                name = type(exc).__name__
+                self.gen.errors[name] = self.gen.errors.get(name, 0) + 1
+                attempt += 1
+            self.connected = False
+            if self.gen.stopping or self.refused:
+                return
+            delay = min(BACKOFF_S * 2 ** min(attempt, 4), BACKOFF_MAX_S)
+            await asyncio.sleep(delay * random.uniform(1 - JITTER, 1 + JITTER))
+
+    async def session_once(self) -> None:
+        timeout = aiohttp.ClientWSTimeout(ws_close=2)
+        async with self.session.ws_connect(
+            self.gen.url, max_msg_size=0, heartbeat=None, timeout=timeout
+        ) as ws:
+            opening = await ws.receive_str(timeout=20)
+            if not opening.startswith("0"):
+                raise ValueError("no Engine.IO open packet")
+            auth: dict = {"token": self.token}
+            if self.cursor is not None:
+                auth["last_event_id"] = self.cursor
+            await ws.send_str("40" + json.dumps(auth))
+            self.caught_up = False
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                data = msg.data
+                if data == "2":
+                    await ws.send_str("3")
+                elif data.startswith("40"):
+                    self.connected = True
+                    self.connects += 1
+                elif data.startswith("44"):
+                    code = (orjson.loads(data[2:]).get("data") or {}).get("code", "refused")
+                    self.gen.errors[f"refused:{code}"] = self.gen.errors.get(f"refused:{code}", 0) + 1
+                    if code in ("unauthorized", "forbidden"):  # a page gives up (signs in anew)
+                        self.refused = code
+                    return
+                elif data.startswith("42"):
+                    self.on_event(orjson.loads(data[2:]))
+
+    def on_event(self, packet: list) -> None:
+        name, body = packet[0], packet[1] if len(packet) > 1 else None
+        now = time.time()
+        if name == "snapshot":
+            if self.first_cursor is None:
+                self.first_cursor = body["last_event_id"]
+            if self.cursor is None:
+                self.cursor = body["last_event_id"]
+        elif name == "replay":
+            for event in body["events"]:
+                self.see(event["id"])
+            self.caught_up = True
+        elif name == "case_events":
+            for event in body:
+                if event["id"] in self.live:  # the live stream must never repeat an event
+                    self.doubled += 1
+                self.live.add(event["id"])
+                self.see(event["id"])
+                at = _instant(event["at"])
+                if at is not None:
+                    self.gen.latencies.append((now, now - at))
+
+    def see(self, event_id: int) -> None:
+        self.seen.add(event_id)
+        if self.cursor is None or event_id > self.cursor:
+            self.cursor = event_id
+
+
+def _instant(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+class Generator:
+    def __init__(self, plan: dict) -> None:
+        self.url = plan["url"]
+        self.ramp_per_s = float(plan.get("ramp_per_s", 400))
+        self.plan = plan["clients"]
+        self.clients: list[Client] = []
+        self.latencies: list[tuple[float, float]] = []  # (received at, seconds since `at`)
+        self.errors: dict[str, int] = {}
+        self.stopping = False
+
+    async def main(self) -> None:
+        sessions: dict[str, aiohttp.ClientSession] = {}
+        tasks = []
+        started = time.monotonic()
+        for i, spec in enumerate(self.plan):
+            source = spec.get("source") or "127.0.0.1"
+            if source not in sessions:
+                connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0))
+                sessions[source] = aiohttp.ClientSession(connector=connector)
+            client = Client(self, i, spec["token"], sessions[source])
+            self.clients.append(client)
+            tasks.append(asyncio.create_task(client.run()))
+            due = started + (i + 1) / self.ramp_per_s
+            if due > time.monotonic():
+                await asyncio.sleep(due - time.monotonic())
+        reporter = asyncio.create_task(self.report())
+        await self.wait_for_stop()
+        self.stopping = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        reporter.cancel()
+        for session in sessions.values():
+            await session.close()
+
+    async def report(self) -> None:
+        while True:
+            print(json.dumps(self.status()), flush=True)
+            await asyncio.sleep(1)
+
+    def status(self) -> dict:
+        return {
+            "t": time.time(),
+            "started": len(self.clients),
+            "connected": sum(c.connected for c in self.clients),
+            "caught_up": sum(c.connected and c.caught_up for c in self.clients),
+            "refused": sum(bool(c.refused) for c in self.clients),
+            "received": len(self.latencies),
+            "errors": self.errors,
+        }
+
+    async def wait_for_stop(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while True:
+            line = await reader.readline()
+            if not line or line.strip() == b"stop":
+                return
+
+    def result(self) -> dict:
+        return {
+            "clients": [
+                {
+                    "first_cursor": c.first_cursor,
+                    "seen": sorted(c.seen),
+                    "doubled": c.doubled,
+                    "connects": c.connects,
+                    "refused": c.refused,
+                }
+                for c in self.clients
+            ],
+            "latencies": self.latencies,
+            "errors": self.errors,
+        }
+
+
+def main() -> None:
+    plan_path, out_path = sys.argv[1], sys.argv[2]
+    with open(plan_path, encoding="utf-8") as f:
+        plan = json.load(f)
+    uvloop.install()
+    generator = Generator(plan)
+    asyncio.run(generator.main())
+    with open(out_path, "wb") as f:
+        f.write(orjson.dumps(generator.result()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Who may open a live socket, and for how long without signing in.
+
+An API process holds at most `live_max_clients` Engine.IO transports and at most
+`live_max_per_address` from one client address; a handshake beyond either is refused before
+Engine.IO sees it (503, or 429 for one address, both with `Retry-After` and a JSON error), so a
+crowd of sockets can never take the connections HTTP needs. A transport that has not completed
+an authenticated Socket.IO CONNECT within `live_connect_timeout_s` is closed, and so is one
+whose CONNECT was refused: a bare WebSocket holds nothing for long.
+
+The client address is the peer's, or the last address of X-Forwarded-For that is not a trusted
+proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gridflow serve`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from services.config import Config
+
+# A refused client waits about this long before its next try (its own backoff adds jitter).
+RETRY_AFTER_S = 5
+ENVIRON_KEY = "gridflow.live.transport"
+
+
+def trusted_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of a comma-separated `trusted_proxies` setting (addresses or CIDRs)."""
+    parts = [part.strip() for part in setting.split(",")]
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+
+def client_address(environ: dict[str, Any], trusted: Iterable[Any]) -> str:
+    """The address of the client behind a WSGI request: the peer, unless the peer is a trusted
+    proxy, then the nearest address of X-Forwarded-For that is not one."""
+    peer = environ.get("REMOTE_ADDR") or ""
+    trusted = tuple(trusted)
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in (environ.get("HTTP_X_FORWARDED_FOR") or "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _within(address: str, networks: tuple[Any, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+@dataclass
+class Transport:
+    """An open Engine.IO transport: from where, since when, and whether it signed in."""
+
+    address: str
+    opened: float
+    authenticated: bool = False
+
+
+class Admission:
+    """The live sockets' gate of one API process (see the module's docstring)."""
+
+    def __init__(self, config: Config, close: Callable[[str], None]) -> None:
+        self.max_clients = config.live_max_clients
+        self.max_per_address = config.live_max_per_address
+        self.connect_timeout_s = config.live_connect_timeout_s
+        self.trusted = trusted_networks(config.trusted_proxies)
+        self._close = close
+        self._open: dict[str, Transport] = {}
+        self._per_address: Counter[str] = Counter()
+
+    # --- the WSGI gate -------------------------------------------------------------------
+
+    def wrap(self, wsgi_app: Callable[..., Any], path: str = "/socket.io") -> Callable[..., Any]:
+        """`wsgi_app` behind the gate: new handshakes on `path` are counted and refused beyond
+        the caps; every other request passes untouched."""
+
+        def gate(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if not environ.get("PATH_INFO", "").startswith(path) or _has_sid(environ):
+                return wsgi_app(environ, start_response)
+            address = client_address(environ, self.trusted)
+            refusal = self.refusal(address)
+            if refusal is not None:
+                status, code, message = refusal
+                body = orjson.dumps({"error": code, "message": message})
+                start_response(
+                    status,
+                    [
+                        ("Content-Type", "application/json"),
+                        ("Content-Length", str(len(body))),
+                        ("Retry-After", str(RETRY_AFTER_S)),
+                        ("Cache-Control", "no-store"),
+                    ],
+                )
+                return [body]
+            environ[ENVIRON_KEY] = address
+            return wsgi_app(environ, start_response)
+
+        return gate
+
+    def refusal(self, address: str) -> tuple[str, str, str] | None:
+        """Why a new transport from `address` is refused now: (HTTP status, code, message), or
+        None when it may open."""
+        if len(self._open) >= self.max_clients:
+            return "503 Service Unavailable", "live_full", "this server holds all its live sockets"
+        if self._per_address[address] >= self.max_per_address:
+            return "429 Too Many Requests", "live_address_full", "too many sockets from one address"
+        return None
+
+    # --- the transports' lives -----------------------------------------------------------
+
+    def opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        """An Engine.IO transport was opened (its handshake passed the gate)."""
+        address = environ.get(ENVIRON_KEY) or client_address(environ, self.trusted)
+        self._open[eio_sid] = Transport(address, time.monotonic())
+        self._per_address[address] += 1
+
+    def closed(self, eio_sid: str) -> None:
+        """An Engine.IO transport closed, for whatever reason."""
+        transport = self._open.pop(eio_sid, None)
+        if transport is None:
+            return
+        self._per_address[transport.address] -= 1
+        if self._per_address[transport.address] <= 0:
+            del self._per_address[transport.address]
+
+    def signed_in(self, eio_sid: str) -> None:
+        """The transport's Socket.IO CONNECT was accepted: it is no longer timed."""
+        transport = self._open.get(eio_sid)
+        if transport is not None:
+            transport.authenticated = True
+
+    def open_count(self) -> int:
+        return len(self._open)
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Closes the transports that did not sign in within the timeout; returns their ids."""
+        now = time.monotonic() if now is None else now
+        late = [
+            sid
+            for sid, t in list(self._open.items())
+            if not t.authenticated and now - t.opened >= self.connect_timeout_s
+        ]
+        for sid in late:
+            self._close(sid)
+        return late
+
+
+def _has_sid(environ: dict[str, Any]) -> bool:
+    query = environ.get("QUERY_STRING") or ""
+    return "sid=" in query and bool(parse_qs(query).get("sid"))

@@ -1,0 +1,164 @@
+"""The signed-in clients of one API process's live server: whose session each socket holds,
+which rooms its account gives it now, and how fast it may send events.
+
+Scopes stay true: every `live_auth_check_s` the clients due for a check are looked up in one
+statement (services.auth.users.sessions_principals). A session revoked or expired, or an
+account disabled, ends the socket; an account whose cells, jurisdiction or department changed
+gets its rooms changed and its `principal` replaced, so every later event it sends is answered
+in its current scope. A token's own expiry is checked locally.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from socketio.exceptions import ConnectionRefusedError as Refused
+from sqlalchemy import Engine
+
+from services.auth.principal import Principal
+from services.auth.tokens import AccessClaims, InvalidToken, access_claims, decode_access
+from services.auth.users import sessions_principals
+from services.config import Config
+from services.live.rooms import rooms_for_principal
+
+# A socket may send this many events at once before its rate applies.
+BURST_FACTOR = 4
+
+
+@dataclass
+class Client:
+    """A signed-in Socket.IO client: its account's scope as last checked, its token's session
+    and expiry, and its event allowance (a token bucket)."""
+
+    principal: Principal
+    token: str
+    session_id: uuid.UUID
+    expires_at: float
+    next_check: float
+    eio_sid: str | None = None
+    rooms: list[str] = field(default_factory=list)
+    allowance: float = 0.0
+    allowance_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a check found for one client: `principal` None means the socket must go."""
+
+    sid: str
+    client: Client
+    principal: Principal | None
+    reason: str = ""
+
+
+class Clients:
+    """The registry of signed-in clients of one process (safe across greenlets and threads)."""
+
+    def __init__(self, check_interval_s: float, event_rate_per_s: float) -> None:
+        self.check_interval_s = max(0.2, check_interval_s)
+        self.rate = max(0.1, event_rate_per_s)
+        self.burst = self.rate * BURST_FACTOR
+        self._clients: dict[str, Client] = {}
+        self._lock = threading.Lock()
+
+    def add(self, sid: str, client: Client) -> None:
+        client.next_check = min(client.expires_at, time.time() + self.check_interval_s)
+        client.allowance, client.allowance_at = self.burst, time.monotonic()
+        with self._lock:
+            self._clients[sid] = client
+
+    def remove(self, sid: str) -> Client | None:
+        with self._lock:
+            return self._clients.pop(sid, None)
+
+    def get(self, sid: str) -> Client | None:
+        with self._lock:
+            return self._clients.get(sid)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def renew(self, client: Client, token: str, expires_at: float) -> None:
+        """A refreshed access token of the same session or account."""
+        with self._lock:
+            client.token, client.expires_at = token, expires_at
+            client.next_check = min(expires_at, time.time() + self.check_interval_s)
+
+    def allow(self, client: Client) -> bool:
+        """Takes one event from the client's allowance; False when it has none left."""
+        now = time.monotonic()
+        with self._lock:
+            client.allowance = min(
+                self.burst, client.allowance + (now - client.allowance_at) * self.rate
+            )
+            client.allowance_at = now
+            if client.allowance < 1.0:
+                return False
+            client.allowance -= 1.0
+            return True
+
+    def check_due(self, engine: Engine, now: float | None = None) -> list[Change]:
+        """Checks the clients whose time has come against the database (one statement) and
+        their tokens' expiry; returns what changed. Callers apply the changes (rooms, cuts)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            due = [(sid, c) for sid, c in self._clients.items() if c.next_check <= now]
+        if not due:
+            return []
+        current = sessions_principals(engine, [c.session_id for _, c in due])
+        changes = []
+        with self._lock:
+            for sid, client in due:
+                principal = current.get(client.session_id)
+                if client.expires_at <= now:
+                    changes.append(Change(sid, client, None, "token expired"))
+                elif principal is None:
+                    changes.append(Change(sid, client, None, "session revoked or account disabled"))
+                elif principal != client.principal:
+                    changes.append(Change(sid, client, principal, "scope changed"))
+                client.next_check = min(client.expires_at, now + self.check_interval_s)
+        return changes
+
+
+def apply_scope(client: Client, principal: Principal) -> tuple[list[str], list[str]]:
+    """Gives `client` its account's current scope; returns the rooms to leave and to join."""
+    new_rooms = rooms_for_principal(principal)
+    leave = [r for r in client.rooms if r not in new_rooms]
+    join = [r for r in new_rooms if r not in client.rooms]
+    client.principal, client.rooms = principal, new_rooms
+    return leave, join
+
+
+def authenticate(config: Config, engine: Engine, token: Any) -> tuple[Principal, str, AccessClaims]:
+    """The account behind the access token a client connects with (or hands over later), with
+    the token and its claims; a missing, invalid, expired or revoked one is refused."""
+    if not isinstance(token, str) or not token:
+        raise refusal("unauthorized", "token required")
+    try:
+        claims = access_claims(config, token)
+        principal = decode_access(config, engine, token)
+    except InvalidToken as exc:
+        raise refusal("unauthorized", str(exc)) from exc
+    return principal, token, claims
+
+
+def refusal(code: str, message: str) -> Refused:
+    """A refused CONNECT as the pages read it: `err.message` is the code, `err.data` holds
+    {code, message} (the command center renews its token on "unauthorized")."""
+    return Refused(code, {"code": code, "message": message})
+
+
+def cursor(value: Any) -> int | None:
+    """The `last_event_id` a client connects with, when it is a whole number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number >= 0 else None

@@ -1,0 +1,136 @@
+"""The replay log of an API process: the recent case events of every scope, by id, indexed by
+room, read from the database in ranges and shared by every client that reconnects.
+
+When a `serve` restarts under 10,000 clients, each comes back with its cursor and needs the
+events of its rooms since then. Asked one by one, that was a query per client (a district
+operator's: thousands of events, each with its case); here one read of the id range since the
+oldest cursor serves all of them, and each client's replay is the merge of its rooms' id lists
+(a grid worker's: a cell's handful).
+
+Reads are coalesced: a client's replay waits for a read that started after it asked, so it
+sees every event committed before it joined its rooms (later ones reach it live), and all the
+clients that ask while a read runs share the next one. Because ids are handed out before
+commit, each read takes again the last REPLAY_OVERLAP ids below what it had. At most `keep`
+events are held; a cursor older than that gets the newest `limit` of its rooms' events.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+import orjson
+from sqlalchemy import Engine
+
+from services.live.messages import messages_between
+from services.live.queries import last_event_id
+
+log = logging.getLogger(__name__)
+REPLAY_OVERLAP = 100
+
+
+class ReplayLog:
+    """Recent case events of every scope (see the module's docstring)."""
+
+    def __init__(self, engine: Engine, keep: int = 50_000) -> None:
+        self.engine = engine
+        self.keep = keep
+        self._bodies: dict[int, orjson.Fragment] = {}
+        self._rooms: dict[str, list[int]] = {}
+        self._lo = -1  # every event with lo < id <= hi is held (none held: hi == lo)
+        self._hi = -1
+        self._cv = threading.Condition()
+        self._started = 0
+        self._done = 0
+        self._running = False
+        self._want_after: int | None = None
+
+    def since(self, rooms: Iterable[str], after: int, limit: int) -> list[orjson.Fragment]:
+        """The messages of the events in `rooms` with an id above `after`, oldest first, at
+        most the newest `limit`; every event committed before the call is among them."""
+        self._read_after(after)
+        with self._cv:
+            ids: set[int] = set()
+            for room in rooms:
+                held = self._rooms.get(room, ())
+                ids.update(held[bisect.bisect_right(held, after) :])
+            picked = sorted(ids)[-limit:]
+            return [self._bodies[i] for i in picked]
+
+    def _read_after(self, after: int) -> None:
+        """Waits for a read that starts after this call (starting it when none runs)."""
+        with self._cv:
+            self._want_after = after if self._want_after is None else min(self._want_after, after)
+            wanted = self._started + 1
+            while self._done < wanted:
+                if self._running:
+                    self._cv.wait()
+                    continue
+                self._running = True
+                self._started += 1
+                generation, want = self._started, self._want_after
+                self._want_after = None
+                self._cv.release()
+                read = False
+                try:
+                    started = time.monotonic()
+                    rows, lo, hi = self._read(want if want is not None else after)
+                    log.info(
+                        "replay log: read %d events (%d, %d] in %.0f ms",
+                        len(rows), lo, hi, (time.monotonic() - started) * 1000,
+                    )  # fmt: skip
+                    read = True
+                finally:
+                    self._cv.acquire()
+                    self._running = False
+                    if not read and want is not None:  # the next read covers it again
+                        held = self._want_after
+                        self._want_after = want if held is None else min(want, held)
+                    # After a failed read (raised to its caller) a waiter starts the next one.
+                    self._cv.notify_all()
+                self._store(rows, lo, hi)
+                self._done = generation
+
+    def _read(self, after: int) -> tuple[list, int, int]:
+        """Reads what is missing for a replay above `after` (outside the lock)."""
+        upto = last_event_id(self.engine)
+        start = max(after, upto - self.keep)
+        if self._hi > self._lo and start >= self._lo:
+            # Held from lo: read only past what is held, again from REPLAY_OVERLAP below it.
+            start = max(self._lo, self._hi - REPLAY_OVERLAP)
+        rows = messages_between(self.engine, start, upto) if upto > start else []
+        return rows, start, upto
+
+    def _store(self, rows: list, lo: int, hi: int) -> None:
+        for seq, rooms, body in rows:
+            if seq in self._bodies:
+                self._bodies[seq] = body
+                continue
+            self._bodies[seq] = body
+            for room in rooms:
+                held = self._rooms.setdefault(room, [])
+                if not held or seq > held[-1]:
+                    held.append(seq)  # reads come oldest first: almost always at the end
+                else:
+                    bisect.insort(held, seq)
+        if self._hi <= self._lo or lo < self._lo:
+            self._lo = lo if self._hi <= self._lo else min(self._lo, lo)
+        self._hi = max(self._hi, hi)
+        self._trim()
+
+    def _trim(self) -> None:
+        floor = self._hi - self.keep
+        if self._lo >= floor:
+            return
+        self._lo = floor
+        for seq in [s for s in self._bodies if s <= floor]:
+            del self._bodies[seq]
+        for room, held in list(self._rooms.items()):
+            cut = bisect.bisect_right(held, floor)
+            if cut == len(held):
+                del self._rooms[room]
+            elif cut:
+                del held[:cut]
