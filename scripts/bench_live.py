@@ -205,9 +205,9 @@ def _run(args, config, engine) -> dict:
         for k in range(args.processes):
             procs[f"serve-{k}"].stop()
             procs[f"serve-{k}"] = start_serve(k)
-        back = gens.wait_until("caught_up", args.clients, 300)
+        back = gens.wait_until("back", args.clients, 300)
         figures["reconnect_all_s"] = round(time.time() - stopped, 1) if back is not None else None
-        figures["caught_up_after_restart"] = gens.total("caught_up")
+        figures["caught_up_after_restart"] = gens.total("back")
         restart_window = ingest.window(stopped, time.time())
         figures["api_errors_during_restart"] = sum(
             1 for r in restart_window if r[2] not in (200, 201)

@@ -4,7 +4,7 @@ asyncio process (scripts/bench_live.py starts one or more; nothing else uses it)
 Each client speaks Engine.IO 4 / Socket.IO 5 itself (a few lines: the handshake, CONNECT with
 its token, ping → pong, events), as a page would: it keeps the highest case-event id it has
 seen and, when its connection drops, comes back with jittered exponential backoff (1 s doubling
-to 5 s, ±50 %, like the pages' socket.io client) and that cursor as `last_event_id`.
+to 10 s, ±50 %, like the phone app's socket.io client) and that cursor as `last_event_id`.
 
     python scripts/livegen.py PLAN.json OUT.json
     PLAN: {"url": "ws://…/socket.io/?EIO=4&transport=websocket", "ramp_per_s": 400,
@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 import uvloop
 
-BACKOFF_S, BACKOFF_MAX_S, JITTER = 1.0, 5.0, 0.5
+BACKOFF_S, BACKOFF_MAX_S, JITTER = 1.0, 10.0, 0.5  # the phone app's socket.io settings
 
 
 class Client:
@@ -176,6 +176,8 @@ class Generator:
             "started": len(self.clients),
             "connected": sum(c.connected for c in self.clients),
             "caught_up": sum(c.connected and c.caught_up for c in self.clients),
+            # Back after a restart: connected again (a second session or more) and caught up.
+            "back": sum(c.connected and c.caught_up and c.connects > 1 for c in self.clients),
             "refused": sum(bool(c.refused) for c in self.clients),
             "received": len(self.latencies),
             "errors": self.errors,

@@ -7,6 +7,10 @@ crowd of sockets can never take the connections HTTP needs. A transport that has
 an authenticated Socket.IO CONNECT within `live_connect_timeout_s` is closed, and so is one
 whose CONNECT was refused: a bare WebSocket holds nothing for long.
 
+Connects are handled a few at a time (LiveServer); the others wait their turn holding only
+memory. While MAX_PENDING transports are open but not yet served, a new handshake is refused
+with 503 and a short Retry-After, and the clients' jittered backoff spreads the rest.
+
 The client address is the peer's, or the last address of X-Forwarded-For that is not a trusted
 proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gridflow serve`).
 """
@@ -27,6 +31,11 @@ from services.config import Config
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
+# Transports open and not yet served beyond which new handshakes wait (see the docstring).
+# A queued connect costs memory, not CPU; a refused one costs a request and its retries: a
+# bound of 64 had a storm's clients spend the process's CPU on ~300 refused handshakes a second.
+MAX_PENDING = 2048
+BUSY_RETRY_AFTER_S = 2
 ENVIRON_KEY = "gridflow.live.transport"
 
 
@@ -65,6 +74,7 @@ class Transport:
     address: str
     opened: float
     authenticated: bool = False
+    served: bool = False
 
 
 class Admission:
@@ -78,6 +88,7 @@ class Admission:
         self._close = close
         self._open: dict[str, Transport] = {}
         self._per_address: Counter[str] = Counter()
+        self._pending = 0
 
     # --- the WSGI gate -------------------------------------------------------------------
 
@@ -91,14 +102,14 @@ class Admission:
             address = client_address(environ, self.trusted)
             refusal = self.refusal(address)
             if refusal is not None:
-                status, code, message = refusal
+                status, code, message, retry_after = refusal
                 body = orjson.dumps({"error": code, "message": message})
                 start_response(
                     status,
                     [
                         ("Content-Type", "application/json"),
                         ("Content-Length", str(len(body))),
-                        ("Retry-After", str(RETRY_AFTER_S)),
+                        ("Retry-After", str(retry_after)),
                         ("Cache-Control", "no-store"),
                     ],
                 )
@@ -108,13 +119,30 @@ class Admission:
 
         return gate
 
-    def refusal(self, address: str) -> tuple[str, str, str] | None:
-        """Why a new transport from `address` is refused now: (HTTP status, code, message), or
-        None when it may open."""
+    def refusal(self, address: str) -> tuple[str, str, str, int] | None:
+        """Why a new transport from `address` is refused now: (HTTP status, code, message,
+        Retry-After seconds), or None when it may open."""
         if len(self._open) >= self.max_clients:
-            return "503 Service Unavailable", "live_full", "this server holds all its live sockets"
+            return (
+                "503 Service Unavailable",
+                "live_full",
+                "this server holds all its live sockets",
+                RETRY_AFTER_S,
+            )
         if self._per_address[address] >= self.max_per_address:
-            return "429 Too Many Requests", "live_address_full", "too many sockets from one address"
+            return (
+                "429 Too Many Requests",
+                "live_address_full",
+                "too many sockets from one address",
+                RETRY_AFTER_S,
+            )
+        if self._pending >= MAX_PENDING:
+            return (
+                "503 Service Unavailable",
+                "live_busy",
+                "connecting other clients",
+                BUSY_RETRY_AFTER_S,
+            )
         return None
 
     # --- the transports' lives -----------------------------------------------------------
@@ -124,21 +152,32 @@ class Admission:
         address = environ.get(ENVIRON_KEY) or client_address(environ, self.trusted)
         self._open[eio_sid] = Transport(address, time.monotonic())
         self._per_address[address] += 1
+        self._pending += 1
 
     def closed(self, eio_sid: str) -> None:
         """An Engine.IO transport closed, for whatever reason."""
         transport = self._open.pop(eio_sid, None)
         if transport is None:
             return
+        if not transport.served:
+            self._pending -= 1
         self._per_address[transport.address] -= 1
         if self._per_address[transport.address] <= 0:
             del self._per_address[transport.address]
 
     def signed_in(self, eio_sid: str) -> None:
-        """The transport's Socket.IO CONNECT was accepted: it is no longer timed."""
+        """The transport's Socket.IO CONNECT came (a refused one closes the transport): it is
+        no longer timed, however long its turn among the connects takes."""
         transport = self._open.get(eio_sid)
         if transport is not None:
             transport.authenticated = True
+
+    def served(self, eio_sid: str) -> None:
+        """The transport's client got its snapshot: it no longer counts as connecting."""
+        transport = self._open.get(eio_sid)
+        if transport is not None and not transport.served:
+            transport.served = True
+            self._pending -= 1
 
     def open_count(self) -> int:
         return len(self._open)

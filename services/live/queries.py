@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
 from services.live.rooms import Place, rooms_for_place
+from services.store import direct
 from services.store.cases.groups import open_sql, overdue_sql
 
 OPEN_SQL = open_sql()
@@ -132,8 +133,8 @@ def events_since(
 
 def last_event_id(engine: Engine) -> int:
     """The highest case_event id now (0 when there is none)."""
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM case_event")).scalar_one())
+    row = direct.fetch_one(engine, "SELECT coalesce(max(id), 0) FROM case_event", {})
+    return int(row[0]) if row else 0
 
 
 def serial(conn: Connection) -> None:

@@ -78,7 +78,7 @@ class ReplayLog:
                 try:
                     started = time.monotonic()
                     rows, lo, hi = self._read(want if want is not None else after)
-                    log.info(
+                    log.debug(
                         "replay log: read %d events (%d, %d] in %.0f ms",
                         len(rows), lo, hi, (time.monotonic() - started) * 1000,
                     )  # fmt: skip

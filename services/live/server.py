@@ -149,6 +149,8 @@ class LiveServer:
     def on_connect(self, auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
         eio_sid = request.environ.get(EIO_SID_KEY)
+        if eio_sid is not None:  # its CONNECT came: no longer timed, whatever the queue
+            self.admission.signed_in(eio_sid)
         try:
             with self._connects:
                 self._connect(auth, eio_sid)
@@ -167,8 +169,6 @@ class LiveServer:
         rooms = rooms_for_principal(principal)
         if not rooms:
             raise refusal("forbidden", "no scope to watch")
-        if eio_sid is not None:
-            self.admission.signed_in(eio_sid)
         last_seen = cursor(auth.get("last_event_id"))
         message = self._snapshot(principal, first=last_seen is None)
         sid = request.sid  # type: ignore[attr-defined]
@@ -178,6 +178,8 @@ class LiveServer:
         client = Client(principal, token, claims.session_id, claims.expires_at, 0.0, eio_sid, rooms)
         self.clients.add(sid, client)
         self.socketio.emit("snapshot", message, to=sid)
+        if eio_sid is not None:
+            self.admission.served(eio_sid)
         # A first connect's page drops every event at or below its snapshot's cursor (its
         # recent ones come in `events`): replaying the overlap below it cost as much as the
         # snapshot itself (a hundred events with their cases), for nothing.

@@ -282,7 +282,7 @@ class Drills:
             self.log("  Socket.IO server restarted under the storm")
 
             def wait() -> None:
-                took = gens.wait_until("caught_up", count, self.scale.settle_s)
+                took = gens.wait_until("back", count, self.scale.settle_s)
                 back["recovery_s"] = None if took is None else time.monotonic() - stopped
 
             waiter = threading.Thread(target=wait, daemon=True)

@@ -1,0 +1,66 @@
+"""The live sockets' gate: caps per process and address, the bound on transports still being
+connected, the sign-in timeout, and whose address counts behind a trusted proxy."""
+
+from __future__ import annotations
+
+from services.config import Config
+from services.live.admission import MAX_PENDING, Admission, client_address, trusted_networks
+
+
+def gate(**settings) -> tuple[Admission, list[str]]:
+    closed: list[str] = []
+    return Admission(Config().with_(**settings), closed.append), closed
+
+
+def env(address: str = "198.51.100.1", forwarded: str | None = None) -> dict:
+    environ = {"REMOTE_ADDR": address}
+    if forwarded is not None:
+        environ["HTTP_X_FORWARDED_FOR"] = forwarded
+    return environ
+
+
+def test_the_process_cap_and_the_address_cap_refuse_with_their_own_codes():
+    admission, _ = gate(live_max_clients=3, live_max_per_address=2)
+    admission.opened("a", env("198.51.100.1"))
+    admission.opened("b", env("198.51.100.1"))
+    assert admission.refusal("198.51.100.1")[:2] == ("429 Too Many Requests", "live_address_full")
+    assert admission.refusal("198.51.100.2") is None
+    admission.opened("c", env("198.51.100.2"))
+    assert admission.refusal("198.51.100.3")[:2] == ("503 Service Unavailable", "live_full")
+    admission.closed("a")
+    assert admission.refusal("198.51.100.1") is None
+
+
+def test_new_handshakes_wait_while_too_many_are_still_connecting():
+    admission, _ = gate(live_max_per_address=10_000)
+    for i in range(MAX_PENDING):
+        admission.opened(f"t{i}", env())
+    status, code, _, retry_after = admission.refusal("198.51.100.9")
+    assert (status, code) == ("503 Service Unavailable", "live_busy") and retry_after > 0
+    admission.served("t0")
+    assert admission.refusal("198.51.100.9") is None
+    admission.served("t0")  # twice counts once
+    admission.opened("again", env())
+    assert admission.refusal("198.51.100.9")[1] == "live_busy"
+    admission.closed("t1")  # a transport that closes before it was served frees its place
+    assert admission.refusal("198.51.100.9") is None
+
+
+def test_transports_that_never_sign_in_are_closed_after_the_timeout():
+    admission, closed = gate(live_connect_timeout_s=10.0)
+    admission.opened("quiet", env())
+    admission.opened("signed", env())
+    admission.signed_in("signed")
+    opened_at = admission._open["quiet"].opened
+    assert admission.sweep(now=opened_at + 9.9) == [] and closed == []
+    assert admission.sweep(now=opened_at + 10.0) == ["quiet"] and closed == ["quiet"]
+
+
+def test_the_forwarded_address_counts_only_behind_a_trusted_proxy():
+    trusted = trusted_networks("127.0.0.1, 10.0.0.0/8")
+    assert client_address(env("203.0.113.5", "198.51.100.7"), trusted) == "203.0.113.5"
+    assert client_address(env("127.0.0.1", "198.51.100.7"), trusted) == "198.51.100.7"
+    # A client's own X-Forwarded-For is not believed: the nearest untrusted hop counts.
+    chain = "6.6.6.6, 198.51.100.7, 10.1.2.3"
+    assert client_address(env("127.0.0.1", chain), trusted) == "198.51.100.7"
+    assert client_address(env("127.0.0.1", "198.51.100.7"), ()) == "127.0.0.1"
