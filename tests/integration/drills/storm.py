@@ -119,6 +119,7 @@ class Generators:
         self.procs = []
         self.status: dict[int, dict] = {}
         self.outs = []
+        self.followers: list[threading.Thread] = []
         chunks = [clients[i : i + PER_GENERATOR] for i in range(0, len(clients), PER_GENERATOR)]
         for k, chunk in enumerate(chunks):
             plan, out = folder / f"plan-{k}.json", folder / f"out-{k}.json"
@@ -130,7 +131,9 @@ class Generators:
             )  # fmt: skip
             self.procs.append(proc)
             self.outs.append(out)
-            threading.Thread(target=self._follow, args=(k, proc), daemon=True).start()
+            follower = threading.Thread(target=self._follow, args=(k, proc), daemon=True)
+            follower.start()
+            self.followers.append(follower)
 
     def _follow(self, k: int, proc: subprocess.Popen) -> None:
         for line in proc.stdout:
@@ -155,8 +158,11 @@ class Generators:
         for proc in self.procs:
             proc.stdin.write("stop\n")
             proc.stdin.flush()
-        for proc in self.procs:
+        for proc, follower in zip(self.procs, self.followers, strict=True):
             proc.wait(timeout=300)
+            follower.join(timeout=10)  # it reads to the end of the output, then stops
+            proc.stdin.close()
+            proc.stdout.close()
         return [json.loads(out.read_bytes()) for out in self.outs]
 
     def pids(self) -> list[int]:
