@@ -89,6 +89,7 @@ class Admission:
         self._open: dict[str, Transport] = {}
         self._per_address: Counter[str] = Counter()
         self._pending = 0
+        self._unsigned: dict[str, float] = {}  # transports still timed: id → opened
 
     # --- the WSGI gate -------------------------------------------------------------------
 
@@ -151,12 +152,14 @@ class Admission:
         """An Engine.IO transport was opened (its handshake passed the gate)."""
         address = environ.get(ENVIRON_KEY) or client_address(environ, self.trusted)
         self._open[eio_sid] = Transport(address, time.monotonic())
+        self._unsigned[eio_sid] = self._open[eio_sid].opened
         self._per_address[address] += 1
         self._pending += 1
 
     def closed(self, eio_sid: str) -> None:
         """An Engine.IO transport closed, for whatever reason."""
         transport = self._open.pop(eio_sid, None)
+        self._unsigned.pop(eio_sid, None)
         if transport is None:
             return
         if not transport.served:
@@ -169,6 +172,7 @@ class Admission:
         """The transport's Socket.IO CONNECT came (a refused one closes the transport): it is
         no longer timed, however long its turn among the connects takes."""
         transport = self._open.get(eio_sid)
+        self._unsigned.pop(eio_sid, None)
         if transport is not None:
             transport.authenticated = True
 
@@ -183,14 +187,14 @@ class Admission:
         return len(self._open)
 
     def sweep(self, now: float | None = None) -> list[str]:
-        """Closes the transports that did not sign in within the timeout; returns their ids."""
+        """Closes the transports that did not sign in within the timeout; returns their ids.
+        Looks at the transports still timed only (a handful, not every open socket)."""
         now = time.monotonic() if now is None else now
         late = [
-            sid
-            for sid, t in list(self._open.items())
-            if not t.authenticated and now - t.opened >= self.connect_timeout_s
+            sid for sid, at in list(self._unsigned.items()) if now - at >= self.connect_timeout_s
         ]
         for sid in late:
+            self._unsigned.pop(sid, None)
             self._close(sid)
         return late
 
