@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict:
             grid, history = loaded(engine)
             if grid is None:
                 grid = load_grid(engine, args.cells)
-                from services.dispatch.rulefile import load_demo_rules
+                from services.routing.rulefile import load_demo_rules
 
                 load_demo_rules(engine, actor="bench")
                 cells = benchlib.current_cells(engine, DISTRICT)

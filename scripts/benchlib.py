@@ -731,7 +731,7 @@ class ReportPlan:
 def load_demo_data(engine) -> list[tuple[str, float]]:
     """The demo grid, departments and routing rules; returns [(category, duplicate radius)]."""
     from geo.demo import load_demo
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
 
     load_demo(engine)
     load_demo_rules(engine, actor="bench")

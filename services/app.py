@@ -12,7 +12,6 @@ from services.api import (
     audit,
     auth,
     department,
-    errors,
     grid,
     health,
     mobile,
@@ -26,10 +25,11 @@ from services.api import (
 from services.api.security_headers import init_security_headers
 from services.api.sessions import CookieSessions
 from services.config import Config
+from services.http import errors
+from services.http.addresses import TrustedProxies, trusted_networks
 from services.live import init_live
 from services.locator import Locator
 from services.mobile_web import views as mobile_web
-from services.observability.addresses import TrustedProxies, trusted_networks
 from services.observability.http import init_http_metrics
 from services.store.db import make_engine
 from services.web import pages

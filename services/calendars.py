@@ -1,4 +1,9 @@
-"""Builds the working-time calendar from China's official calendar and admin overrides.
+"""The working-time calendars, in one place: built from China's official calendar and the
+admin's overrides, loaded (`load_calendars`), and a case's due times counted on them
+(`case_due_times`). The router and the API hold them in their `ReferenceCache`
+(services.cases.reference), which reloads them when the overrides change; the sweeper loads
+them at each sweep. The rules themselves are the pure `services.domain.calendar`; the
+overrides' rows are `services.store.calendar_days`.
 
 Adapter between the `chinese_calendar` package (the State Council's yearly holiday notices as
 data: `chinese_calendar.constants.holidays` and `.workdays`, dicts keyed by date) and the pure
@@ -17,18 +22,24 @@ Office hours and the timezone are configurable: `GRIDFLOW_OFFICE_HOURS`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chinese_calendar import constants as official
+from sqlalchemy import Connection
 
 from services.config import Config
 from services.domain.calendar import (
     DEFAULT_OFFICE_HOURS,
     DEFAULT_TIMEZONE,
     CalendarError,
+    ClockCalendar,
+    TimeCalendar,
     WorkingCalendar,
+    due_times,
 )
+from services.store.calendar_days import calendar_overrides
 
 
 def official_holidays() -> frozenset[date]:
@@ -111,4 +122,50 @@ def calendar_from_config(
         overrides,
         office_hours=parse_office_hours(hours) if hours else DEFAULT_OFFICE_HOURS,
         timezone=config.timezone or DEFAULT_TIMEZONE,
+    )
+
+
+# --- the calendars a case's limits are counted on -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calendars:
+    """The two calendars deadlines are counted on."""
+
+    working: WorkingCalendar
+    clock: ClockCalendar
+
+    def for_category(self, around_the_clock: bool) -> TimeCalendar:
+        """The clock calendar for around-the-clock categories, the working calendar otherwise."""
+        return self.clock if around_the_clock else self.working
+
+
+def calendars_from_config(config: Config) -> Calendars:
+    """Calendars with the configured office hours and timezone (see services.calendars)."""
+    working = calendar_from_config(config)
+    return Calendars(working=working, clock=ClockCalendar(timezone=working.timezone))
+
+
+def load_calendars(config: Config, conn: Connection) -> Calendars:
+    """Working and clock calendars with the configured office hours and timezone and the
+    admin's overrides now stored. Called at start-up and whenever the overrides may have
+    changed."""
+    working = calendar_from_config(config, calendar_overrides(conn))
+    return Calendars(working=working, clock=ClockCalendar(timezone=working.timezone))
+
+
+def case_due_times(
+    calendars: Calendars,
+    *,
+    around_the_clock: bool,
+    start: datetime,
+    ack_limit_minutes: int | None,
+    resolve_limit_minutes: int | None,
+) -> tuple[datetime | None, datetime | None]:
+    """(ack_due, resolve_due) of a case dispatched at `start`."""
+    return due_times(
+        calendars.for_category(around_the_clock),
+        start,
+        timedelta(minutes=ack_limit_minutes) if ack_limit_minutes else None,
+        timedelta(minutes=resolve_limit_minutes) if resolve_limit_minutes else None,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.domain.calendar import DEFAULT_TIMEZONE
-from services.observability.addresses import trusted_networks
+from services.http.addresses import trusted_networks
 
 PREFIX = "GRIDFLOW_"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
@@ -72,7 +72,7 @@ class Config:
     # Comma-separated addresses or CIDR blocks of the reverse proxies whose X-Forwarded-For is
     # believed (the load balancer in front of `gridflow serve`); empty: the peer's address is
     # the client's. Sign-in limits, logs and live sockets all key on the client's address
-    # (services.observability.addresses).
+    # (services.http.addresses).
     trusted_proxies: str = ""
     # Handling: field verification limit (counted on the case's calendar), the SLA sweep
     # interval, where the scheduler writes the monthly ledgers and at what local hour daily.

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from services.auth.demo import DemoRefused, ensure_demo_accounts
 from services.config import Config
-from services.dispatch.rulefile import load_demo_rules
+from services.routing.rulefile import load_demo_rules
 
 
 def load_demo(engine: Engine, config: Config) -> list[str]:

@@ -90,14 +90,14 @@ def rules() -> None:
 def rules_import(file: str, actor: str) -> None:
     """Import departments and/or a complete ruleset from a YAML or CSV FILE (one new ruleset
     version; refused as a whole if any rule breaks a community's admission list)."""
-    from services.dispatch.errors import DispatchError
-    from services.dispatch.rulefile import import_file
+    from services.cases.errors import CaseError
+    from services.routing.rulefile import import_file
     from services.store.db import make_engine
 
     engine = make_engine(Config.from_env().database_url)
     try:
         outcome = import_file(engine, file, actor=actor)
-    except DispatchError as exc:
+    except CaseError as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
     finally:

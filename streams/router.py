@@ -22,14 +22,13 @@ from typing import TypeVar, cast
 
 from sqlalchemy import Engine
 
+from services.calendars import Calendars
+from services.cases.batches import ROUTER, BatchOutcome, register_reports
+from services.cases.commands import CaseOutcome, RegisterReport
+from services.cases.errors import CaseError
+from services.cases.reference import ReferenceCache
+from services.cases.uow import UnitOfWork
 from services.config import Config
-from services.dispatch.commands import RegisterReport
-from services.dispatch.errors import DispatchError
-from services.dispatch.handlers import ROUTER, CaseOutcome
-from services.dispatch.reference import ReferenceCache
-from services.dispatch.registration import BatchOutcome, register_reports
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
 from services.events import REPORTS, SCHEMA_VERSION
 from services.store.db import make_engine
 from streams.consumed import BatchProcessor, Event, Processor, Rejected
@@ -175,7 +174,7 @@ def _command(event: Event) -> RegisterReport:
         raise Rejected(f"schema_version {event.schema_version} is newer than this router")
     try:
         return RegisterReport.from_payload(event.event_id, event.payload)
-    except DispatchError as exc:
+    except CaseError as exc:
         raise Rejected(str(exc)) from exc
 
 

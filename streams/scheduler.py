@@ -4,7 +4,7 @@ housekeeping (sent outbox rows and old processed-event marks deleted, see
 services.store.housekeeping).
 
 The jobs are thin: the sweep sends one `SweepCase` command per case that needs it (see
-services.dispatch.sweep), the ledger job calls the ledger export. Several schedulers may run:
+services.cases.sweep), the ledger job calls the ledger export. Several schedulers may run:
 each job first takes its PostgreSQL advisory lock and skips its turn when another process
 holds it, so exactly one sweep (and one export) is active at a time, and both are idempotent.
 Nothing starts on import; `run_scheduler` is the entry point.
@@ -21,9 +21,9 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, text
 
+from services.calendars import load_calendars
+from services.cases.sweep import SweepReport, sweep
 from services.config import Config
-from services.dispatch.overrides import load_calendars
-from services.dispatch.sweep import SweepReport, sweep
 from services.ledger.export import export_ledgers
 from services.store.db import make_engine
 from services.store.housekeeping import Pruned, prune

@@ -25,17 +25,16 @@ from services.api.admin_schemas import (
     VersionList,
     VersionSaved,
 )
-from services.api.casework import calendars, forget_calendars, now
-from services.api.errors import ApiError, InvalidInput, NotFound, Unprocessable
+from services.api.casework import calendars, now
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
 from services.calendars import covered_years, missing_years
-from services.dispatch import rules
-from services.dispatch.errors import DispatchError
-from services.dispatch.overrides import clear_calendar_day, set_calendar_days
-from services.dispatch.uow import UnitOfWork
+from services.cases.errors import CaseError
+from services.cases.uow import UnitOfWork
+from services.http.errors import ApiError, InvalidInput, NotFound, Unprocessable
+from services.http.validation import json_body, query_args
+from services.routing import rules
 from services.store import calendar_days
 from services.store import departments as store
 
@@ -49,8 +48,8 @@ class NotAdmittedError(ApiError):
     status, code = 422, "not_admitted"
 
 
-@bp.errorhandler(DispatchError)
-def _dispatch_error(exc: DispatchError):
+@bp.errorhandler(CaseError)
+def _dispatch_error(exc: CaseError):
     if isinstance(exc, rules.Refused):
         error: ApiError = NotAdmittedError(
             str(exc), field=exc.field, details={"audit_id": exc.audit_id}
@@ -211,11 +210,10 @@ def put_calendar_days():
             raise Unprocessable(f"{item.day} is given twice", field=f"days[{i}].day")
         seen.add(item.day)
     with UnitOfWork(_engine()) as uow:
-        items = set_calendar_days(
-            uow, [(d.day, d.working, d.note) for d in body.days], actor=_actor()
+        items = calendar_days.set_calendar_days(
+            uow.conn, [(d.day, d.working, d.note) for d in body.days], actor=_actor()
         )
         uow.commit()
-    forget_calendars()
     return jsonify(CalendarDayList(items=items).model_dump(mode="json"))
 
 
@@ -229,11 +227,10 @@ def delete_calendar_day(day: str):
     except ValueError:
         raise InvalidInput("day: a date like 2027-01-01", field="day") from None
     with UnitOfWork(_engine()) as uow:
-        removed = clear_calendar_day(uow, parsed, actor=_actor())
+        removed = calendar_days.clear_calendar_day(uow.conn, parsed, actor=_actor())
         uow.commit()
     if not removed:
         raise NotFound(f"no admin day {parsed}", field="day")
-    forget_calendars()
     return "", 204
 
 

@@ -9,11 +9,11 @@ from typing import Any, Literal
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from services import audit
 from services.api.openapi import operation
-from services.api.validation import Instant, query_args
 from services.auth import requires
 from services.auth.principal import ADMIN
+from services.http.validation import Instant, query_args
+from services.store import audit_log as audit
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1")
 _NAME = r"^[A-Za-z0-9_.:-]+$"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from services.api.errors import Unauthorized
 from services.api.openapi import operation
-from services.api.validation import json_body
 from services.auth import current_principal, requires
 from services.auth.decorators import check_rate, retry_later
 from services.auth.passwords import WELL_KNOWN, verify_password
@@ -14,6 +12,8 @@ from services.auth.schemas import LoginIn, MeOut, RefreshIn, TokenOut
 from services.auth.throttle import LoginThrottle
 from services.auth.tokens import InvalidToken, open_session, refresh_session, revoke
 from services.auth.users import login_record
+from services.http.errors import Unauthorized
+from services.http.validation import json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 TAGS = ["auth"]

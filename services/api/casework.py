@@ -4,7 +4,6 @@ shown (CaseOut / CaseDetail)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +13,6 @@ from typing import Any
 from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 
-from services.api.errors import Conflict, NotFound, Unprocessable
 from services.api.handling_schemas import (
     CaseCategory,
     CaseDetail,
@@ -28,23 +26,24 @@ from services.api.handling_schemas import (
 )
 from services.auth import current_principal
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.calendars import Calendars
 from services.capture.moderation import as_seen_by, sees_moderated
-from services.dispatch.errors import DispatchError, UnknownCase, UnknownReport
-from services.dispatch.evidence import discard
-from services.dispatch.overrides import load_calendars
-from services.dispatch.refusals import (
+from services.cases.errors import CaseError, UnknownCase, UnknownReport
+from services.cases.evidence import discard
+from services.cases.reference import ReferenceCache
+from services.cases.refusals import (
     ActionNotAllowed,
     TaskAnswered,
     UnknownTask,
     available_actions,
 )
-from services.dispatch.timing import Calendars
-from services.dispatch.uow import UnitOfWork
+from services.cases.uow import UnitOfWork
 from services.domain.routing import NotAdmitted
-from services.store import case_views
+from services.http.errors import Conflict, NotFound, Unprocessable
 from services.store.case_photos import photos_of_case
+from services.store.cases import views as case_views
+from services.store.cases.history import history
 
-CALENDAR_TTL_S = 60.0
 PATH_FIELDS = {"case_id", "report_id", "task_id"}
 
 
@@ -57,19 +56,20 @@ def now() -> datetime:
 
 
 def calendars() -> Calendars:
-    """The working/clock calendars with the stored overrides (re-read once a minute)."""
-    cached = current_app.extensions.get("gridflow.calendars")
-    if cached is None or time.monotonic() - cached[0] > CALENDAR_TTL_S:
-        with gridflow().engine.connect() as conn:
-            cached = (time.monotonic(), load_calendars(gridflow().config, conn))
-        current_app.extensions["gridflow.calendars"] = cached
-    return cached[1]
+    """The working/clock calendars with the stored overrides, as the process's reference data
+    holds them (re-read as soon as an override changes, in any process)."""
+    with gridflow().engine.connect() as conn:
+        return reference().current(conn).calendars
 
 
-def forget_calendars() -> None:
-    """Drops this process's cached calendars after an admin changed a calendar day (other
-    processes pick the change up within CALENDAR_TTL_S)."""
-    current_app.extensions.pop("gridflow.calendars", None)
+def reference() -> ReferenceCache:
+    """The process's reference data of registration and dispatch (catalog terms, routing
+    rules, departments, calendars), re-read when any of it changed."""
+    cache = current_app.extensions.get("gridflow.reference")
+    if cache is None:
+        cache = ReferenceCache(gridflow().config)
+        current_app.extensions["gridflow.reference"] = cache
+    return cache
 
 
 @contextmanager
@@ -89,7 +89,7 @@ def command_errors() -> Iterator[None]:
         raise error(str(exc).split(": ", 1)[-1], field=exc.field) from exc
     except NotAdmitted as exc:
         raise Unprocessable(str(exc), field="department_code") from exc
-    except DispatchError as exc:
+    except CaseError as exc:
         raise Unprocessable(str(exc).split(": ", 1)[-1], field=exc.field) from exc
     except IntegrityError as exc:
         raise Conflict("the case changed at the same moment; try again") from exc
@@ -161,8 +161,8 @@ def visible_case(case_id: uuid.UUID, allowed: Callable[[dict[str, Any]], bool]) 
 
 
 def case_out(row: dict[str, Any], viewer: Principal) -> CaseOut:
-    """A case row of `services.store.case_views` as the API shows it to `viewer` (its report's
-    text withheld when moderation says so)."""
+    """A case row of `services.store.cases.views` as the API shows it to `viewer` (its
+    report's text withheld when moderation says so)."""
     row = as_seen_by(viewer, row)
     extension = None
     if row["extension_id"] is not None:
@@ -207,7 +207,7 @@ def case_detail(row: dict[str, Any], viewer: Principal) -> CaseDetail:
     """The case with its history and its photos (report photos and evidence) as `viewer` may
     see them: report photos that moderation withholds are left out."""
     with gridflow().engine.connect() as conn:
-        events = case_views.history(conn, row["id"])
+        events = history(conn, row["id"])
         photos = photos_of_case(conn, row["id"])
     base = case_out(row, viewer).model_dump()
     return CaseDetail(

@@ -19,7 +19,6 @@ from services.api.casework import (
     run,
     visible_case,
 )
-from services.api.errors import Unprocessable
 from services.api.evidence_upload import photos_from_request
 from services.api.handling_schemas import (
     CaseDetail,
@@ -33,21 +32,23 @@ from services.api.handling_schemas import (
     ResolveMultipart,
 )
 from services.api.openapi import operation
-from services.api.validation import check_text, json_body, query_args
 from services.auth import DEPARTMENT_STAFF, current_principal, rate_limited, requires
-from services.dispatch.casework import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
-from services.dispatch.department_handlers import (
+from services.cases.commands import AcknowledgeCase, RequestExtension, ResolveCase, ReturnCase
+from services.cases.department import (
     acknowledge_case,
     request_case_extension,
     resolve_case,
     return_case,
 )
-from services.store import case_views
+from services.domain.states import WITH_DEPARTMENT_STATES
+from services.http.errors import Unprocessable
+from services.http.validation import check_text, json_body, query_args
+from services.store.cases import views as case_views
 
 bp = Blueprint("department", __name__, url_prefix="/api/v1/department")
 TAGS = ["department"]
 ACTION_ERRORS = (400, 404, 409, 422)
-STATES = {"active": ("dispatched", "acknowledged")}
+STATES = {"active": tuple(s.value for s in WITH_DEPARTMENT_STATES)}
 
 
 def _department() -> str | None:

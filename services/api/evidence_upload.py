@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import request
 
-from services.api.errors import ApiError, Unavailable, Unprocessable
-from services.api.validation import PayloadTooLarge, check_size
 from services.capture.photos import MAX_BYTES, CleanPhoto, PhotoRejected, clean_photo
+from services.http.errors import ApiError, Unavailable, Unprocessable
+from services.http.validation import PayloadTooLarge, check_size
 
 MAX_PHOTOS = 6
 MAX_TEXT_BYTES = 64 * 1024

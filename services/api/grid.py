@@ -12,10 +12,8 @@ import math
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from sqlalchemy import text
 
 from geo import codes, datum
-from services.api.errors import InvalidInput, NotFound, Unavailable
 from services.api.grid_schemas import (
     CellQuery,
     CellsQuery,
@@ -25,7 +23,9 @@ from services.api.grid_schemas import (
     LocateQuery,
 )
 from services.api.openapi import operation
+from services.http.errors import InvalidInput, NotFound, Unavailable
 from services.locator import GridUnavailable, InvalidAccuracy
+from services.store import grid_cells
 
 bp = Blueprint("grid", __name__, url_prefix="/api/v1/grid")
 TAGS = ["grid"]
@@ -157,37 +157,6 @@ def simplify_tolerance_deg(zoom: int) -> float:
     return 360.0 / (256 * 2**zoom) / 2
 
 
-# A ring of four corners (5 points) has nothing to simplify: the GEOS call cost more than the
-# rest of the query for a page of 2,000 square cells, and saved a vertex on a few clipped ones.
-# Each Feature is written by PostgreSQL as JSON text and passed on as it is (building 2,000
-# feature dicts in Python was most of the endpoint's CPU): its properties as a row, which
-# `row_to_json` encodes with the same keys, in the same order, as a dict would be.
-_CELLS_SQL = text(
-    """
-    SELECT rtrim(c.code),
-           '{"type":"Feature","id":' || to_json(rtrim(c.code))::text || ',"geometry":'
-           || ST_AsGeoJSON(
-                  ST_Multi(CASE WHEN :tol > 0 AND ST_NPoints(c.geom) > 5
-                                THEN ST_SimplifyPreserveTopology(c.geom, :tol)
-                           ELSE c.geom END),
-                  :digits
-              )
-           || ',"properties":' || (
-              SELECT row_to_json(p) FROM (
-                  SELECT rtrim(c.code) AS code, c.name, c.id AS cell_id, c.version_id AS version,
-                         c.community_code, c.street_code, c.district_code
-              ) p
-           )::text || '}'
-    FROM grid_cell c JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
-    WHERE c.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
-      AND ST_Intersects(c.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))
-      AND c.code > :after
-    ORDER BY c.code
-    LIMIT :limit
-    """
-)
-
-
 @bp.get("/cells")
 @operation(
     "Current grid cells in a bounding box, as GeoJSON (paged by cell code)",
@@ -218,10 +187,7 @@ def cells():
         "digits": 7 if zoom >= 15 else 6,
     }
     with _gf().engine.connect() as conn:
-        # One page walks the code index and stops at `limit`: parallel workers only cost their
-        # start-up (~100 ms on a busy machine) before the first row.
-        conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        rows = conn.execute(_CELLS_SQL, params).all()
+        rows = grid_cells.cells_page(conn, **params)
     more = len(rows) > limit
     rows = rows[:limit]
     next_url = None
@@ -240,22 +206,6 @@ def cells():
     return Response(orjson.dumps(body), mimetype="application/json")
 
 
-_CELL_SQL = """
-    SELECT c.id, c.code, c.name, c.version_id, v.valid_from, v.valid_to,
-           c.community_code, cj.name AS community_name,
-           c.street_code, sj.name AS street_name,
-           c.district_code, dj.name AS district_name,
-           ST_AsGeoJSON(c.geom) AS geometry,
-           ST_Area(c.geom::geography) AS area_m2
-    FROM grid_cell c
-    JOIN grid_version v ON v.id = c.version_id
-    JOIN jurisdiction cj ON cj.code = c.community_code
-    JOIN jurisdiction sj ON sj.code = c.street_code
-    JOIN jurisdiction dj ON dj.code = c.district_code
-    WHERE c.code = :code AND {version}
-"""
-
-
 @bp.get("/cells/<code>")
 @operation(
     "One grid cell (current version, or a past one) as a GeoJSON Feature",
@@ -270,14 +220,10 @@ def cell(code: str):
     if not codes.is_code(code, "cell"):
         raise InvalidInput(f"a cell code has 15 digits: {code!r}", field="code")
     version = request.args.get("version")
-    params: dict = {"code": code}
-    where = "v.valid_to IS NULL"
-    if version is not None:
-        if not version.isdigit() or len(version) > 9:
-            raise InvalidInput(f"version must be a version id: {version!r}", field="version")
-        where, params["version"] = "c.version_id = :version", int(version)
+    if version is not None and (not version.isdigit() or len(version) > 9):
+        raise InvalidInput(f"version must be a version id: {version!r}", field="version")
     with _gf().engine.connect() as conn:
-        r = conn.execute(text(_CELL_SQL.format(version=where)), params).first()
+        r = grid_cells.one_cell(conn, code, int(version) if version is not None else None)
     if r is None:
         raise NotFound(
             f"no cell {code}" + (f" in version {version}" if version else ""), field="code"

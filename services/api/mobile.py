@@ -6,10 +6,8 @@ import orjson
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from geo.datum import InvalidCoordinate, UnknownDatum
-from services.api.errors import Conflict, Unavailable, Unprocessable
 from services.api.evidence_upload import photo_error
 from services.api.openapi import operation
-from services.api.validation import check_size, json_body, query_args
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
 from services.auth.principal import Principal
 from services.capture import queries
@@ -36,6 +34,8 @@ from services.capture.schemas import (
     ReportPage,
     TaskList,
 )
+from services.http.errors import Conflict, Unavailable, Unprocessable
+from services.http.validation import check_size, json_body, query_args
 from services.locator import GridUnavailable, InvalidAccuracy
 
 bp = Blueprint("mobile", __name__, url_prefix="/api/v1")

@@ -8,19 +8,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from services.api.casework import calendars
-from services.api.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.api.mobile import accept
-from services.api.validation import check_size, parse_json, validate
 from services.auth.apikeys import client_for_key
 from services.auth.decorators import check_rate
 from services.capture import georeport, queries
 from services.capture.intake import CaptureReport
 from services.capture.open311_schemas import RequestIn, RequestsQuery
-from services.catalog.store import get_category, list_categories
+from services.http.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
+from services.http.validation import check_size, parse_json, validate
+from services.store.catalog import get_category, list_categories
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"
@@ -168,9 +167,7 @@ def create_request(fmt: str):
     )
     accept(cmd)
     with gf.engine.connect() as conn:
-        case_no = conn.execute(
-            text("SELECT case_no FROM report WHERE id = :id"), {"id": report_id}
-        ).scalar_one()
+        case_no = queries.case_no_of(conn, report_id)
     document = [
         {
             "service_request_id": case_no,
@@ -261,10 +258,7 @@ def token(token: str, fmt: str):
     except ValueError:
         raise NotFound(f"no token {token!r}", field="token") from None
     with _gf().engine.connect() as conn:
-        case_no = conn.execute(
-            text("SELECT case_no FROM report WHERE id = :id AND channel = 'open311'"),
-            {"id": report_id},
-        ).scalar()
+        case_no = queries.case_no_of(conn, report_id, channel="open311")
     if case_no is None:
         raise NotFound(f"no token {token!r}", field="token")
     document = [{"service_request_id": case_no, "token": token}]

@@ -9,20 +9,19 @@ import uuid
 from uuid import UUID
 
 from flask import Blueprint, jsonify
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.api.casework import (
-    calendars,
     case_detail,
     case_out,
     gridflow,
     in_place,
     now,
     place_scope,
+    reference,
     run,
     visible_case,
 )
-from services.api.errors import NotFound, Unprocessable
 from services.api.handling_schemas import (
     ApproveIn,
     CaseDetail,
@@ -33,31 +32,36 @@ from services.api.handling_schemas import (
     ModerateIn,
     ModerationOut,
     OperatorCasesQuery,
+    Reason,
     ReasonIn,
     RegisterIn,
 )
 from services.api.openapi import operation
-from services.api.validation import json_body, query_args
 from services.auth import ADMIN, OPERATOR, current_principal, requires
 from services.capture.queries import reporter_contact
-from services.dispatch.casework import (
+from services.cases.commands import (
     DecideExtension,
+    DispatchCase,
     MergeCase,
     ModerateReport,
     RegisterCase,
     RejectCase,
+    SuperviseCase,
 )
-from services.dispatch.commands import DispatchCase
-from services.dispatch.operator_handlers import (
+from services.cases.operator import (
     decide_case_extension,
     merge_case,
     moderate_report,
     redispatch_case,
     register_case,
     reject_case,
+    supervise_case,
 )
-from services.store import case_views
-from services.store import handling as store
+from services.http.errors import NotFound, Unprocessable
+from services.http.validation import json_body, query_args
+from services.store.cases import intake, rows
+from services.store.cases import views as case_views
+from services.store.cases.groups import open_sql
 
 bp = Blueprint("operator", __name__, url_prefix="/api/v1/operator")
 TAGS = ["operator"]
@@ -68,7 +72,7 @@ QUEUES = {
     "returned": ("c.state = 'returned'", "c.updated_at, c.id"),
     "extensions": ("x.status = 'pending'", "x.requested_at, c.id"),
     "overdue": (case_views.OVERDUE_SQL, f"{case_views.DUE_SQL} NULLS LAST, c.id"),
-    "open": ("c.state NOT IN ('closed', 'rejected', 'merged')", "c.created_at DESC, c.id"),
+    "open": (open_sql(), "c.created_at DESC, c.id"),
     "all": ("TRUE", "c.created_at DESC, c.id"),
 }  # fmt: skip
 
@@ -80,7 +84,7 @@ def _case(case_id: UUID) -> dict:
 
 def _report(report_id: UUID) -> dict:
     with gridflow().engine.connect() as conn:
-        row = store.report_row(conn, report_id)
+        row = intake.report_row(conn, report_id)
     if row is None or not in_place(current_principal(), row):
         raise NotFound(f"no report {report_id}", field="report_id")
     return row
@@ -158,7 +162,7 @@ def register(report_id: UUID):
     body = json_body(RegisterIn)
     _report(report_id)
     cmd = RegisterCase(report_id, _actor(), body.department_code or None)
-    done = run(lambda uow: register_case(uow, cmd, calendars=calendars(), now=now()))
+    done = run(lambda uow: register_case(uow, cmd, reference=reference(), now=now()))
     return _answer(done.case_id)
 
 
@@ -201,7 +205,7 @@ def dispatch(case_id: UUID):
     body = json_body(DispatchIn)
     _case(case_id)
     cmd = DispatchCase(case_id, body.department_code or None, _actor())
-    run(lambda uow: redispatch_case(uow, cmd, calendars=calendars(), now=now()))
+    run(lambda uow: redispatch_case(uow, cmd, reference=reference(), now=now()))
     return _answer(case_id)
 
 
@@ -241,13 +245,38 @@ def reject_extension(case_id: UUID):
     return _answer(case_id)
 
 
+class SuperviseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Reason = Field(description="what the department is pressed to do")
+    respond_by: AwareDatetime | None = Field(
+        default=None, description="when the department is to answer; later than now"
+    )
+
+
+@bp.post("/cases/<uuid:case_id>/supervise")
+@operation(
+    "Supervise (督办) a case a department holds: press it by hand, with a note",
+    description="Recorded as a CaseSupervised event: in the case's timeline, the live feed "
+    "and the audit trail. Refused (409) unless the case is dispatched or acknowledged.",
+    tags=TAGS, body=SuperviseIn, responses={200: CaseOut}, errors=ACTION_ERRORS,
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def supervise(case_id: UUID):
+    body = json_body(SuperviseIn)
+    _case(case_id)
+    cmd = SuperviseCase(case_id, _actor(), body.note.strip(), body.respond_by)
+    run(lambda uow: supervise_case(uow, cmd, now=now()))
+    return _answer(case_id)
+
+
 def _duplicate_of(ref: str) -> uuid.UUID:
     """The id of the case `ref` names (an id or a case number) in the operator's scope."""
     try:
         target = uuid.UUID(ref)
     except ValueError:
         with gridflow().engine.connect() as conn:
-            target = store.case_id_of(conn, case_no=ref)
+            target = rows.case_id_of(conn, case_no=ref)
     if target is not None:
         with gridflow().engine.connect() as conn:
             row = case_views.one_case(conn, target)

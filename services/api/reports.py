@@ -6,10 +6,8 @@ from uuid import UUID
 
 from flask import Blueprint, current_app, jsonify, send_file
 
-from services.api.errors import NotFound
 from services.api.mobile import photo_url
 from services.api.openapi import operation
-from services.api.validation import query_args
 from services.auth import current_principal, requires
 from services.capture import media, queries
 from services.capture.access import may_see_report
@@ -17,7 +15,9 @@ from services.capture.moderation import as_seen_by, photos_seen_by, withheld
 from services.capture.present import report_detail
 from services.capture.schemas import PhotoQuery, ReportDetail
 from services.catalog.schemas import CategoryList, category_out
-from services.catalog.store import list_categories
+from services.http.errors import NotFound
+from services.http.validation import query_args
+from services.store.catalog import list_categories
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 TAGS = ["reports"]

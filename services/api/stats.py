@@ -16,9 +16,9 @@ from services.api.stats_schemas import (
     StatsQuery,
     StatsRow,
 )
-from services.api.validation import query_args
 from services.auth import ADMIN, DEPARTMENT_STAFF, OPERATOR, current_principal, requires
 from services.auth.principal import Principal
+from services.http.validation import query_args
 from services.stats.facts import Period
 from services.stats.reports import KpiReport, by_department, by_jurisdiction
 

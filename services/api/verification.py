@@ -23,7 +23,6 @@ from services.api.casework import (
     run,
     visible_case,
 )
-from services.api.errors import NotFound, Unprocessable
 from services.api.evidence_upload import photos_from_request
 from services.api.handling_schemas import (
     CaseOut,
@@ -35,23 +34,18 @@ from services.api.handling_schemas import (
 )
 from services.api.openapi import operation
 from services.api.reports import private_photo
-from services.api.validation import json_body, parse_json, query_args, validate
-from services.auth import (
-    ADMIN,
-    GRID_WORKER,
-    OPERATOR,
-    current_principal,
-    rate_limited,
-    requires,
-)
+from services.auth import ADMIN, GRID_WORKER, OPERATOR, current_principal, rate_limited, requires
 from services.auth.principal import Principal
 from services.capture import media
 from services.capture.moderation import sees_moderated
-from services.dispatch.casework import RateCase, VerifyCase
-from services.dispatch.field_handlers import rate_case, verify_case
-from services.store import case_views
-from services.store import handling as store
+from services.cases.commands import RateCase, VerifyCase
+from services.cases.field import rate_case, verify_case
+from services.http.errors import NotFound, Unprocessable
+from services.http.validation import json_body, parse_json, query_args, validate
 from services.store.case_photos import photo_of_case
+from services.store.cases import handling as store
+from services.store.cases import intake
+from services.store.cases import views as case_views
 
 bp = Blueprint("verification", __name__, url_prefix="/api/v1")
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -145,7 +139,7 @@ def _reporter_of(case_id: UUID) -> int | None:
         row = case_views.one_case(conn, case_id)
         if row is None:
             return None
-        report = store.report_row(conn, row["report_id"])
+        report = intake.report_row(conn, row["report_id"])
     return report["reporter_id"] if report else None
 
 

@@ -6,9 +6,9 @@ import getpass
 
 import click
 
-from services.audit import acting_as
 from services.auth.principal import ROLES
 from services.config import Config
+from services.store.audit_log import acting_as
 
 
 def cli_actor() -> str:

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from services.api.errors import ApiError, Forbidden, Unauthorized
 from services.auth.principal import ROLES, Principal
 from services.auth.ratelimit import TokenBucketLimiter
 from services.auth.tokens import InvalidToken, decode_access
+from services.http.errors import ApiError, Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gridflow"'}

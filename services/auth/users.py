@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 
-from services import audit
 from services.auth.passwords import check_allowed, hash_password
 from services.auth.principal import (
     DEPARTMENT_STAFF,
@@ -16,6 +15,7 @@ from services.auth.principal import (
     ROLES,
     Principal,
 )
+from services.store import audit_log as audit
 from services.store import direct
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")

@@ -10,17 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from flask import request
 
-from services.api.errors import Unprocessable
-from services.api.validation import (
+from services.capture.intake import PhotoUpload
+from services.capture.photos import MAX_BYTES
+from services.capture.schemas import ReportIn
+from services.http.errors import Unprocessable
+from services.http.validation import (
     UnsupportedMediaType,
     check_size,
     json_body,
     parse_json,
     validate,
 )
-from services.capture.intake import PhotoUpload
-from services.capture.photos import MAX_BYTES
-from services.capture.schemas import ReportIn
 
 MAX_PHOTOS = 6
 MAX_JSON_BYTES = 256 * 1024

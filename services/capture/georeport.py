@@ -12,10 +12,11 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from services.capture.moderation import as_seen_by, withheld
-from services.catalog.store import Category
+from services.domain import states
+from services.store.catalog import Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CLOSED_STATES = ("closed", "rejected", "merged")
+CLOSED_STATES = tuple(s.value for s in states.CLOSED_STATES)
 # Decimal places of the public's coordinates: 0.001° is about 110 m north–south.
 PUBLIC_DECIMALS = 3
 # Attributes every service accepts (its service definition); values are kept on the report.

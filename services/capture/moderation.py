@@ -2,7 +2,7 @@
 report applies this one rule: report and case reads, their photo endpoints, verification
 tasks, the live map and Open311.
 
-The flags (set by `services.dispatch.operator_handlers.moderate_report`):
+The flags (set by `services.cases.operator.moderate_report`):
 - `hidden`: the report is kept from the public altogether (Open311 answers as if it did not
   exist); from staff who are not moderators, its text and photos are withheld;
 - `redacted`: its text (description and address) is withheld;
@@ -22,9 +22,7 @@ from services.auth.principal import ADMIN, OPERATOR, Principal
 
 MODERATORS = frozenset({OPERATOR, ADMIN})
 TEXT_FIELDS = ("description", "address", "summary")
-# The same rule for SQL over a report alias `r` (rows read for no one viewer in particular).
-TEXT_WITHHELD_SQL = "(r.hidden OR r.redacted)"
-PHOTOS_WITHHELD_SQL = "(r.hidden OR r.photos_hidden)"
+# The same rule for SQL over a report alias `r`: services.store.moderation.
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services.store.cases import case_timeline
+from services.store.cases.history import case_timeline
 
 STATUS_SQL = "coalesce(k.state, 'reported')"
 CASE_JOIN = (
@@ -59,6 +59,22 @@ def reporter_contact(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] |
     if row is None or not any(row.values()):
         return None
     return dict(row)
+
+
+def case_no_of(conn: Connection, report_id: uuid.UUID, *, channel: str | None = None) -> str | None:
+    """The case number of a report (of `channel` only, when given), or None."""
+    where = " AND channel = :channel" if channel is not None else ""
+    return conn.execute(
+        text(f"SELECT case_no FROM report WHERE id = :id{where}"),
+        {"id": report_id, "channel": channel},
+    ).scalar()
+
+
+def get_report_by_case_no(conn: Connection, case_no: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        text(f"SELECT {_REPORT_COLUMNS} {_FROM} WHERE r.case_no = :no"), {"no": case_no}
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None
 
 
 def list_reports(

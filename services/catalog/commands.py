@@ -18,7 +18,7 @@ def catalog_load(path):
     """Upsert the catalog from PATH (default: the catalog shipped with gridflow)."""
     from pathlib import Path
 
-    from services.catalog.seed import SEED_FILE, load_catalog
+    from services.store.catalog import SEED_FILE, load_catalog
     from services.store.db import make_engine
 
     engine = make_engine(Config.from_env().database_url)
@@ -33,7 +33,7 @@ def catalog_load(path):
 @catalog.command("list")
 def catalog_list():
     """Print the catalog: code, family, priority, limits, names."""
-    from services.catalog.store import list_categories
+    from services.store.catalog import list_categories
     from services.store.db import make_engine
 
     engine = make_engine(Config.from_env().database_url)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from services.catalog.store import Category
+from services.store.catalog import Category
 
 
 class CategoryOut(BaseModel):

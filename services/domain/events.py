@@ -189,6 +189,16 @@ class CaseEscalated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CaseSupervised(DomainEvent):
+    """An operator pressed the department holding the case by hand (督办), with a note and,
+    optionally, the time by which the department is to answer."""
+
+    department_code: str | None = None
+    note: str = ""
+    respond_by: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ExtensionRequested(DomainEvent):
     """The department asks for more time (延期申请)."""
 

@@ -21,6 +21,7 @@ from services.domain.events import (
     CaseEscalated,
     CaseOverdue,
     CaseRated,
+    CaseSupervised,
     CaseWarned,
     DomainEvent,
     ExtensionApproved,
@@ -34,6 +35,38 @@ LIMIT_STATES: dict[str, frozenset[CaseState]] = {
     "acknowledge": frozenset({CaseState.dispatched}),
     "resolve": frozenset({CaseState.dispatched, CaseState.acknowledged}),
 }
+
+
+# The case_file columns of each limit's due time and overdue mark.
+LIMIT_COLUMNS: dict[str, tuple[str, str]] = {
+    "acknowledge": ("ack_due", "ack_overdue"),
+    "resolve": ("resolve_due", "resolve_overdue"),
+}
+
+
+def is_overdue(
+    state: CaseState,
+    *,
+    now: datetime,
+    ack_due: datetime | None = None,
+    resolve_due: datetime | None = None,
+    ack_overdue: bool = False,
+    resolve_overdue: bool = False,
+) -> bool:
+    """Whether a running limit of the case has passed at `now`: a limit runs in its
+    `LIMIT_STATES` and has passed when marked overdue or when its due time is before `now`.
+    What the screens, the live map and the metrics call overdue (their SQL is generated from
+    this definition by services.store.cases.groups)."""
+    marks = {
+        "acknowledge": (ack_due, ack_overdue),
+        "resolve": (resolve_due, resolve_overdue),
+    }
+    state = CaseState(state)
+    for limit, states in LIMIT_STATES.items():
+        due, marked = marks[limit]
+        if state in states and (marked or (due is not None and due < now)):
+            return True
+    return False
 
 
 class FlagNotAllowed(Exception):
@@ -99,6 +132,29 @@ def escalate(
     return CaseEscalated(
         case_id=case.case_id, actor=actor, at=at, level=case.escalation_level + 1, reason=reason
     )
+
+
+def supervise(
+    case: FlagFacts, *, actor: str, at: datetime, note: str, respond_by: datetime | None = None
+) -> CaseSupervised:
+    """Supervision by hand (督办) of a case a department holds: the operator's note and,
+    optionally, when the department is to answer (after `at`). Called by the operator's
+    handler; records nothing on the case row, the event is the record. Raises
+    `FlagNotAllowed` when no department holds the case, `InvalidDetail` without a note or
+    with a `respond_by` not after `at`."""
+    if not is_with_department(case.state):
+        raise FlagNotAllowed("supervise", case.state, "no department holds the case")
+    _aware(at)
+    if not note.strip():
+        raise InvalidDetail("note", "required")
+    if respond_by is not None:
+        _aware(respond_by, "respond_by")
+        if respond_by <= at:
+            raise InvalidDetail("respond_by", "must be later than now")
+    return CaseSupervised(
+        case_id=case.case_id, actor=actor, at=at, department_code=case.department_code,
+        note=note.strip(), respond_by=respond_by,
+    )  # fmt: skip
 
 
 def request_extension(

@@ -81,6 +81,18 @@ del S, A
 CLOSED_STATES = frozenset({CaseState.closed, CaseState.rejected, CaseState.merged})
 OPEN_STATES = frozenset(CaseState) - CLOSED_STATES
 WITH_DEPARTMENT_STATES = frozenset({CaseState.dispatched, CaseState.acknowledged})
+# Cases that entered the closed loop (the KPIs' population): registered, or closed on the spot.
+OUTSIDE_LOOP_STATES = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
+IN_LOOP_STATES = frozenset(CaseState) - OUTSIDE_LOOP_STATES
+# The named groups, for code that needs one by name (SQL generated from them, see
+# services.store.cases.groups). Nothing outside this module lists states of a group.
+STATE_GROUPS: dict[str, frozenset[CaseState]] = {
+    "open": OPEN_STATES,
+    "closed": CLOSED_STATES,
+    "with_department": WITH_DEPARTMENT_STATES,
+    "in_loop": IN_LOOP_STATES,
+    "outside_loop": OUTSIDE_LOOP_STATES,
+}
 
 
 def is_closed(state: CaseState) -> bool:

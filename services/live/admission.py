@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from services.config import Config
-from services.observability.addresses import client_address, trusted_networks
+from services.http.addresses import client_address, trusted_networks
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5

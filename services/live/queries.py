@@ -14,17 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
-from services.capture.moderation import TEXT_WITHHELD_SQL
 from services.live.rooms import Place, rooms_for_place
 from services.store import direct
+from services.store.cases.groups import open_sql, overdue_sql
+from services.store.moderation import TEXT_WITHHELD_SQL
 
-# Cases not closed, rejected or merged (services.domain.states.OPEN_STATES).
-OPEN_SQL = "c.state NOT IN ('closed', 'rejected', 'merged')"
-# A running limit has passed: acknowledge while dispatched, resolve while with the department.
-OVERDUE_SQL = (
-    "((c.state = 'dispatched' AND (c.ack_overdue OR c.ack_due < now())) OR "
-    "(c.state IN ('dispatched', 'acknowledged') AND (c.resolve_overdue OR c.resolve_due < now())))"
-)
+OPEN_SQL = open_sql()
+OVERDUE_SQL = overdue_sql()
 # A message goes to every viewer of a room: report text that moderation withholds
 # (services.capture.moderation) never rides on it.
 CASE_COLUMNS = f"""

@@ -24,7 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from services.api.errors import Forbidden, Unauthorized
+from services.http.errors import Forbidden, Unauthorized
 from services.observability.metrics import HTTP_LATENCY, StoreCollector
 
 access_log = logging.getLogger("gridflow.access")

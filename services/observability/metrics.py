@@ -32,7 +32,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.live.queries import OPEN_SQL, OVERDUE_SQL
+from services.domain.states import OPEN_STATES, CaseState
+from services.store.cases.groups import open_sql, overdue_sql
 from services.store.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,9 @@ OUTBOX_SQL = text(
     "FROM outbox WHERE sent_at IS NULL"
 )
 OPEN_CASES_SQL = text(
-    f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {OVERDUE_SQL}) AS overdue "
-    f"FROM case_file c WHERE {OPEN_SQL} GROUP BY c.state"
+    f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {overdue_sql()}) AS overdue "
+    f"FROM case_file c WHERE {open_sql()} GROUP BY c.state"
 )
-OPEN_STATES = ("reported", "registered", "dispatched", "acknowledged", "returned", "resolved")
 
 
 class StoreCollector(Collector):
@@ -118,7 +118,7 @@ def _outbox_gauges(row) -> list[Metric]:
 def _case_gauges(rows) -> list[Metric]:
     by_state = {r.state: r for r in rows}
     opened = GaugeMetricFamily("gridflow_cases_open", "Open cases by state", labels=["state"])
-    for state in OPEN_STATES:
+    for state in (s.value for s in CaseState if s in OPEN_STATES):
         opened.add_metric([state], by_state[state].n if state in by_state else 0)
     overdue = GaugeMetricFamily(
         "gridflow_cases_overdue", "Open cases past their acknowledge or resolve due time"

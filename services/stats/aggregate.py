@@ -29,8 +29,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from services.domain.kpi import Kpis, ratio
+from services.domain.states import OUTSIDE_LOOP_STATES
 from services.stats.facts import Period
 from services.stats.snapshot import in_one_snapshot
+from services.store.cases.groups import state_not_in
 
 # One row per case, each value computed once (MATERIALIZED keeps PostgreSQL from pasting the
 # expressions into every aggregate); a duration is NULL outside the loop, and ordered-set
@@ -52,9 +54,9 @@ SELECT {key} AS key, x.in_loop,
        THEN date_part('epoch', c.closed_at - c.created_at) END AS close,
   CASE WHEN x.in_loop THEN c.rating END AS rating
 FROM case_fact c
-CROSS JOIN LATERAL (SELECT c.state NOT IN ('reported', 'rejected', 'merged') AS in_loop) x
+CROSS JOIN LATERAL (SELECT IN_LOOP AS in_loop) x
 WHERE ({population}) AND ({where})
-"""
+""".replace("IN_LOOP", state_not_in("outside_loop"))
 
 
 def _durations(name: str) -> str:
@@ -160,7 +162,7 @@ FROM case_fact c
 WHERE ({{population}}) AND ({{where}})
 GROUP BY GROUPING SETS (({{key}}), ())
 """
-OUTSIDE_LOOP_STATES = frozenset({"reported", "rejected", "merged"})
+OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
@@ -171,7 +173,7 @@ RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfi
 def _add_counts(into: dict[str, int], row: Any) -> None:
     """Adds one (group, state, postponed, rating) row of COUNTS_SQL to a group's counts, as
     AGGREGATE_SQL counts them: only cases in the loop."""
-    if row.state in OUTSIDE_LOOP_STATES:
+    if row.state in OUTSIDE_LOOP:
         return
     into["cases"] += row.n
     into["closed"] += row.n if row.state == "closed" else 0

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from services.store.audit_log import acting_as
+
 _COLUMNS = "day, working, note, updated_by, updated_at"
 
 
@@ -51,3 +53,27 @@ def delete_day(conn: Connection, day: date) -> bool:
     """Removes the day's override (the official calendar applies again); False if none."""
     gone = conn.execute(text("DELETE FROM calendar_override WHERE day = :d"), {"d": day})
     return gone.rowcount > 0
+
+
+def calendar_overrides(conn: Connection) -> dict[date, bool]:
+    """Every admin override of the official calendar: date → working (True) or closed."""
+    rows = conn.execute(text("SELECT day, working FROM calendar_override"))
+    return {day: working for day, working in rows}
+
+
+def set_calendar_days(
+    conn: Connection, days: Iterable[tuple[date, bool, str]], *, actor: str
+) -> list[dict[str, Any]]:
+    """Makes each day working or closed whatever the official calendar says (the admin's
+    command; audited under `actor`). Returns the days as stored. The router, the sweeper and
+    the API pick the change up on their own (their reference data's fingerprint covers the
+    overrides)."""
+    acting_as(conn, actor)
+    return save_days(conn, days, by=actor)
+
+
+def clear_calendar_day(conn: Connection, day: date, *, actor: str) -> bool:
+    """Removes the admin's decision for `day`, so the official calendar applies again (audited
+    under `actor`); False when the day had none."""
+    acting_as(conn, actor)
+    return delete_day(conn, day)

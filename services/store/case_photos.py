@@ -1,6 +1,6 @@
 """The photos of a case: its report's photos (before/after, migration 0004) and the evidence
 of its handling (resolution/verification, `case_photo`, migration 0006). Files live under the
-media directory (see `services.dispatch.evidence`); the rows hold their relative paths."""
+media directory (see `services.cases.evidence`); the rows hold their relative paths."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services.capture.moderation import PHOTOS_WITHHELD_SQL
+from services.store.moderation import PHOTOS_WITHHELD_SQL
 
 _PHOTOS = """
 SELECT p.id, p.kind, p.media_type, p.width, p.height, p.path, p.thumb_path, p.created_at,

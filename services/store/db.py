@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
@@ -52,3 +52,14 @@ def retry_on_disconnect(work: Callable[[], T]) -> T:
         if not exc.connection_invalidated:
             raise
     return work()
+
+
+def try_session_lock(conn: Connection, key: int) -> bool:
+    """Takes the session-level advisory lock `key` if no session holds it; False otherwise.
+    Held until `release_session_lock` (or the connection closes)."""
+    return conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
+
+
+def release_session_lock(conn: Connection, key: int) -> None:
+    """Releases the session-level advisory lock `key` taken by `try_session_lock`."""
+    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})

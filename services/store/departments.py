@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services import audit
 from services.domain.routing import Department, RoutingRule
+from services.store import audit_log as audit
 
 # Serialises every change to departments and rules (a transaction-scoped advisory lock).
 _RULES_LOCK = 0x72756C65  # "rule"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 from services import vendor
-from services.api.errors import NotFound
+from services.http.errors import NotFound
 
 bp = Blueprint(
     "pages",

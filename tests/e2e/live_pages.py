@@ -39,7 +39,7 @@ def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
     task shows up in this one."""
     from sqlalchemy import text
 
-    from services.store.cases import OPEN_SQL
+    from services.store.cases.groups import open_sql
 
     with engine.connect() as conn:
         row = conn.execute(
@@ -52,7 +52,7 @@ def fresh_point(engine: Engine, street: str) -> tuple[str, float, float]:
                 "AND ST_Area(c.geom::geography) > 20000 AND NOT EXISTS (SELECT 1 FROM "
                 "verification_task t WHERE t.cell_code = c.code AND t.status = 'open')) t "
                 "WHERE NOT EXISTS (SELECT 1 FROM case_file k WHERE "
-                f"{OPEN_SQL.replace('state', 'k.state')} AND k.geom IS NOT NULL "
+                f"{open_sql('k')} AND k.geom IS NOT NULL "
                 "AND ST_DWithin(k.geom::geography, t.p::geography, "
                 "(SELECT max(duplicate_radius_m) + 20 FROM category))) "
                 "ORDER BY reports, random() LIMIT 1"

@@ -42,7 +42,7 @@ def live_server(stack):
 @pytest.fixture(scope="module")
 def pipeline(stack, engine):
     """The demo routing rules, and `gridflow relay` and `gridflow router` running."""
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
 
     cell_points(engine)  # loads the demo grid
     load_demo_rules(engine, actor="e2e")

@@ -16,7 +16,7 @@ def pytest_collection_modifyitems(items):
 def demo(engine):
     """The demo grid, departments and routing rules of district 330211."""
     from geo.demo import load_demo
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
 
     load_demo(engine)
     return load_demo_rules(engine, actor="test")

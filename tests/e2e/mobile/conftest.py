@@ -67,7 +67,7 @@ def pipeline(config, engine):
     scope here, in a folder that is no package, is the whole run): left running, they would
     publish and route the outbox rows and reports of the tests after them in the run, which
     share its database and topics, before those tests' own relays and routers."""
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
     from streams.topics import ensure_topics
 
     if ensure_topics(config):

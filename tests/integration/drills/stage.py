@@ -169,7 +169,7 @@ class Stage:
         from geo.demo import load_demo
         from services.auth.tokens import open_session
         from services.auth.users import NewAccount, create_user
-        from services.dispatch.rulefile import load_demo_rules
+        from services.routing.rulefile import load_demo_rules
 
         load_demo(self.engine)
         load_demo_rules(self.engine, actor="drill")

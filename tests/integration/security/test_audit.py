@@ -130,7 +130,7 @@ def test_the_application_role_may_append_and_read_but_not_rewrite_the_trail(app_
     app_db = create_engine(app_role_url)
     try:
         with app_db.begin() as conn:
-            from services import audit
+            from services.store import audit_log as audit
 
             entry = audit.record(conn, actor="app-role-test", action="test.append",
                                  subject="test:app-role", after={"ok": True})  # fmt: skip
@@ -218,7 +218,7 @@ def test_only_admins_read_the_trail_and_bad_filters_name_the_field(api, login):
 
 
 def test_grid_catalog_and_calendar_changes_are_audited(api, login, engine, demo):
-    from services import audit
+    from services.store import audit_log as audit
 
     _, admin = login("admin")
     grids = _trail(api, admin, kind="grid_version", action="grid_version.insert")
@@ -243,7 +243,7 @@ def test_the_database_says_when_and_who_whatever_an_insert_claims(app_role_url):
     author: the time is the transaction's, the author the unit of work's actor."""
     from sqlalchemy.engine import make_url
 
-    from services.audit import acting_as
+    from services.store.audit_log import acting_as
 
     role = make_url(app_role_url).username
     forged = (

@@ -52,6 +52,8 @@ class Rule:
     query: dict = field(default_factory=dict)
     ok: int = 200
     params: Callable[[Thing], dict] | None = None
+    # What an allowed caller's answer must hold besides its status (None: the status alone).
+    check: Callable[[World, Thing | None, object], bool] | None = None
 
 
 def _later(days: int = 5) -> str:
@@ -75,6 +77,18 @@ def _report_body(world: World, thing: Thing | None, who: str) -> dict:
 def _pings(world: World, thing: Thing | None, who: str) -> dict:
     ping = {"t": datetime.now(UTC).isoformat(), "lat": 29.95, "lng": 121.71, "crs": "wgs84"}
     return {"batch_id": str(uuid.uuid4()), "pings": [ping]}
+
+
+def _supervised(world: World, thing: Thing | None, resp) -> bool:
+    """The answer is the case, still with its department, and its history ends with the
+    supervision."""
+    case = resp.get_json()
+    detail = world.api.get(
+        f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"]
+    ).get_json()
+    last = detail["timeline"][-1]
+    return (case["id"], case["state"]) == (thing.case_id, "dispatched") and (
+        last["type"], last["payload"]["note"]) == ("CaseSupervised", "请尽快处置")  # fmt: skip
 
 
 def _merge(world: World) -> Thing:
@@ -202,6 +216,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("operator.reject_extension", "POST"): Rule(
         OWN_PLACE, make=World.with_extension_request, body=_const({"reason": "理由不充分"})
     ),
+    ("operator.supervise", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const({"note": "请尽快处置"}), check=_supervised
+    ),
     # Statistics: scoped inside the query; refused to grid workers.
     ("stats.departments", "GET"): Rule(OPERATORS | STAFF, query=STATS),
     ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF, query=STATS),
@@ -292,7 +309,7 @@ def _state(world: World, thing: Thing | None):
     resp = world.api.get(f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"])
     body = resp.get_json()
     keep = ("state", "department_code", "moderation", "extension", "rating", "resolve_due")
-    return {k: body.get(k) for k in keep}
+    return {**{k: body.get(k) for k in keep}, "events": len(body.get("timeline") or ())}
 
 
 def test_every_route_has_an_authorization_rule(security_app):
@@ -347,6 +364,7 @@ def test_matrix(security_app, world, endpoint, method):
             world, method, _path(template, values), rule, world.as_(who, thing), thing, who
         )
         assert resp.status_code == rule.ok, (who, resp.status_code, resp.get_json(silent=True))
+        assert rule.check is None or rule.check(world, thing, resp), (who, resp.get_json())
 
 
 def _ids(resp, key: str = "id") -> set[str]:

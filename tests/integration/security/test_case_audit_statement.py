@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from services.events import CASE_EVENTS, envelope
-from services.store.case_batches import insert_events
+from services.store.cases.history import record_events
 
 
 def _trail(conn, case_id: str) -> list[dict]:
@@ -46,7 +46,7 @@ def test_events_of_one_statement_are_audited_in_order_each_before_the_after_of_t
         conn.execute(
             text("UPDATE case_file SET escalation_level = 2 WHERE id = :id"), {"id": first["id"]}
         )
-        insert_events(conn, CASE_EVENTS, entries)
+        record_events(conn, CASE_EVENTS, entries)
     with engine.connect() as conn:
         after_first, after_other = _trail(conn, first["id"]), _trail(conn, other["id"])
 

@@ -43,7 +43,7 @@ def fuzz_config(config, tmp_path_factory):
 def fuzz_app(fuzz_config):
     from geo.demo import load_demo
     from services.app import create_app
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
 
     app = create_app(fuzz_config)
     engine = app.extensions["gridflow"].engine

@@ -107,8 +107,8 @@ class World:
 
     def waiting(self) -> Thing:
         """A report the router could not place: its case waits in state `reported`."""
-        from services.dispatch.operator_handlers import waiting_case
-        from services.dispatch.uow import UnitOfWork
+        from services.cases.operator import waiting_case
+        from services.cases.uow import UnitOfWork
 
         thing = self.report(routed=False)
         with UnitOfWork(self.engine) as uow:

@@ -86,7 +86,7 @@ def api(stream_app):
 def demo_rules(engine):
     """The demo grid, departments and routing rules (loaded once per run)."""
     from geo.demo import load_demo
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
 
     load_demo(engine)
     return load_demo_rules(engine, actor="test")

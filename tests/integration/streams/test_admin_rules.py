@@ -8,7 +8,7 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from services.dispatch.rulefile import load_demo_rules
+from services.routing.rulefile import load_demo_rules
 from streams.cli import main
 from tests.integration.services.accounts import signed_in
 from tests.processes import config_env

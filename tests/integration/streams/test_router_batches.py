@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, text
 
-from services.dispatch.reference import ReferenceCache
-from services.dispatch.rules import RuleSpec, add_rule, remove_rule
-from services.dispatch.uow import UnitOfWork
+from services.cases.reference import ReferenceCache
+from services.cases.uow import UnitOfWork
+from services.routing.rules import RuleSpec, add_rule, remove_rule
 from streams.consumed import Event
 from streams.router import make_batch_router
 from tests.integration.services.handling.loop import captured_event

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from services.calendars import calendars_from_config
+from services.cases.sweep import SWEEP_LOCK, sweep
 from services.config import Config
-from services.dispatch.sweep import SWEEP_LOCK, sweep
-from services.dispatch.timing import calendars_from_config
 from tests.integration.services.accounts import signed_in
 from tests.integration.services.handling.loop import CaseMaker
 from tests.processes import GridflowProcess

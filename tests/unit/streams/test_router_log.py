@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.dispatch.handlers import CaseOutcome
+from services.cases.commands import CaseOutcome
 from services.observability.logs import JsonFormatter
 from streams.router import _log
 

@@ -158,7 +158,7 @@ CREATE INDEX verification_task_open ON verification_task (cell_code) WHERE statu
 
 
 def upgrade() -> None:
-    from services.catalog.seed import load_catalog
+    from services.store.catalog import load_catalog
 
     op.execute(ACCOUNTS)
     op.execute(CATALOG)

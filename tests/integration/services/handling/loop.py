@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 from sqlalchemy import text
 
+from services.calendars import calendars_from_config
 from services.config import Config
-from services.dispatch.timing import calendars_from_config
 from streams.consumed import Event
 from streams.router import make_router
 

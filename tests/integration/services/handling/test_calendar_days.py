@@ -29,7 +29,7 @@ def calendar_stack(config):
 @pytest.fixture(scope="module")
 def own(calendar_stack, tmp_path_factory):
     from geo.demo import load_demo
-    from services.dispatch.rulefile import load_demo_rules
+    from services.routing.rulefile import load_demo_rules
 
     with own_engine(calendar_stack) as engine:
         load_demo(engine)

@@ -11,12 +11,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from services.calendars import calendars_from_config
 from services.capture.photos import clean_photo
-from services.config import Config
-from services.dispatch import department_handlers as dept
-from services.dispatch import field_handlers as field
-from services.dispatch import operator_handlers as ops
-from services.dispatch.casework import (
+from services.cases import department as dept
+from services.cases import field as field
+from services.cases import operator as ops
+from services.cases.commands import (
     AcknowledgeCase,
     DecideExtension,
     RateCase,
@@ -25,8 +25,8 @@ from services.dispatch.casework import (
     ResolveCase,
     VerifyCase,
 )
-from services.dispatch.timing import calendars_from_config
-from services.dispatch.uow import UnitOfWork
+from services.cases.uow import UnitOfWork
+from services.config import Config
 from services.ledger.export import export_ledgers
 from tests.integration.services.handling.loop import CaseMaker, jpeg
 

@@ -1,5 +1,6 @@
 """The operator API: register or reject waiting reports, dispatch and re-dispatch by hand,
-merge duplicates, decide extensions, moderate; all within the operator's jurisdiction."""
+merge duplicates, decide extensions, supervise (督办), moderate; all within the operator's
+jurisdiction."""
 
 from __future__ import annotations
 
@@ -134,8 +135,8 @@ def test_an_extension_is_rejected_with_a_reason(api, login, cases):
 
 def _waiting(engine, report_id):
     """The report's case in state `reported`, as a report waits for an operator."""
-    from services.dispatch.operator_handlers import waiting_case
-    from services.dispatch.uow import UnitOfWork
+    from services.cases.operator import waiting_case
+    from services.cases.uow import UnitOfWork
 
     with UnitOfWork(engine) as uow:
         case = waiting_case(uow, report_id)
@@ -248,3 +249,49 @@ def test_a_department_is_eligible_only_where_its_jurisdiction_covers_the_case(ap
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "department_code"
     district_wide = _post(api, operator, f"reports/{waiting}/register", department_code="housing")
     assert district_wide.status_code == 200, district_wide.get_json()
+
+
+def test_a_case_a_department_holds_is_supervised_by_hand(api, login, cases, engine):
+    case = cases.case("104001")
+    operator = _operator(login)
+    path = f"cases/{case['id']}/supervise"
+    assert _post(api, operator, path).get_json()["error"]["field"] == "note"
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    late = _post(api, operator, path, note="请尽快处置", respond_by=past)
+    assert late.status_code == 422 and late.get_json()["error"]["field"] == "respond_by"
+
+    respond_by = datetime.now(UTC) + timedelta(hours=2)
+    resp = _post(api, operator, path, note=" 请尽快处置 ", respond_by=respond_by.isoformat())
+    assert resp.status_code == 200, resp.get_json()
+    shown = resp.get_json()
+    assert (shown["state"], shown["department_code"]) == ("dispatched", case["department_code"])
+    supervised = cases.events(case["id"])[-1]
+    assert supervised["type"] == "CaseSupervised" and supervised["actor"].startswith("operator-")
+    assert supervised["payload"]["note"] == "请尽快处置"
+    assert supervised["payload"]["department_code"] == case["department_code"]
+    assert datetime.fromisoformat(supervised["payload"]["respond_by"]) == respond_by
+    detail = api.get(f"/api/v1/operator/cases/{case['id']}", headers=operator).get_json()
+    assert detail["timeline"][-1]["type"] == "CaseSupervised"
+    with engine.connect() as conn:
+        trail = conn.execute(
+            text(
+                "SELECT actor FROM audit_log WHERE subject = :s AND action = 'case.CaseSupervised'"
+            ),
+            {"s": f"case:{case['id']}"},
+        ).scalar_one()
+        relayed = conn.execute(
+            text("SELECT count(*) FROM outbox WHERE key = :k AND event_type = 'CaseSupervised'"),
+            {"k": str(case["id"])},
+        ).scalar_one()
+    assert trail.startswith("operator-") and relayed == 1
+
+
+def test_only_a_case_a_department_holds_can_be_supervised(api, login, cases):
+    waiting = cases.case("104001", routed=False)
+    operator = _operator(login)
+    rejected = _post(api, operator, f"reports/{waiting['report']['id']}/reject", reason="重复")
+    resp = _post(api, operator, f"cases/{rejected.get_json()['id']}/supervise", note="请处置")
+    assert resp.status_code == 409
+    assert resp.get_json()["error"]["details"] == {
+        "state": "rejected", "action": "supervise", "allowed": []}  # fmt: skip
+    assert [e["type"] for e in cases.events(rejected.get_json()["id"])] == ["CaseRejected"]

@@ -34,7 +34,7 @@ def add_cases(conn, count: int) -> list[uuid.UUID]:
 
 
 def event_entries(case_ids: list[uuid.UUID], event_type: str, actor: str) -> list[dict[str, Any]]:
-    """One `event_type` event per case, at one instant, as `case_batches.insert_events` takes
+    """One `event_type` event per case, at one instant, as `history.record_events` takes
     them."""
     at = datetime.now(UTC)
     entries = []

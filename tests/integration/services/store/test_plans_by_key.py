@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 from services.capture.intake import CaptureReport, capture_report
 from services.events import CASE_EVENTS
 from services.live.messages import event_messages
-from services.store.case_batches import insert_events, reports_and_cases
+from services.store.cases.history import record_events
+from services.store.cases.intake import reports_and_cases
 from tests.integration.services.store.tables import add_cases, event_entries
 
 TABLES = ("report", "case_file", "case_event")
@@ -62,7 +63,7 @@ def _capture(engine, category: str) -> uuid.UUID:
 def _events(engine, case_ids: list[uuid.UUID]) -> list[str]:
     entries = event_entries(case_ids, "CaseNoteAdded", "operator-1")
     with engine.begin() as conn:
-        insert_events(conn, CASE_EVENTS, entries)
+        record_events(conn, CASE_EVENTS, entries)
     return [e["envelope"]["event_id"] for e in entries]
 
 

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import text
 
 from services.events import CASE_EVENTS
-from services.store.case_batches import insert_events
+from services.store.cases.history import record_events
 from tests.integration.services.store.tables import add_cases, event_entries
 
 BATCH = 40  # cases per statement, as in a router's batch
@@ -29,7 +29,7 @@ def _write(conn, ids: list[uuid.UUID]) -> dict[str, dict[str, int]]:
         scans[name] = {table: after[table] - before[table] for table in after}
 
     entries = event_entries(ids, "CaseAcknowledged", "dept-1")
-    counted("events", lambda: insert_events(conn, CASE_EVENTS, entries))
+    counted("events", lambda: record_events(conn, CASE_EVENTS, entries))
     counted("case", lambda: conn.execute(
         text("UPDATE case_file SET state = 'registered' WHERE id = ANY(:ids)"), {"ids": ids}
     ))  # fmt: skip

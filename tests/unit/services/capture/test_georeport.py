@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from services.capture.georeport import expected, service, status_of, to_xml
-from services.catalog.store import Category
 from services.domain.calendar import ClockCalendar
+from services.store.catalog import Category
 
 CATEGORY = Category(
     "201001", "event", "01", "市容环境", "City appearance", "暴露垃圾", "Exposed garbage",

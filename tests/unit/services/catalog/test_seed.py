@@ -1,6 +1,6 @@
 """The seed catalog shipped with gridflow."""
 
-from services.catalog.seed import catalog_rows
+from services.store.catalog import catalog_rows
 
 
 def test_catalog_has_at_least_40_small_classes_with_unique_codes():

@@ -13,6 +13,7 @@ from services.domain.flags import (
     mark_overdue,
     rate,
     request_extension,
+    supervise,
     warn,
 )
 from services.domain.states import CaseState, InvalidDetail
@@ -117,3 +118,28 @@ def test_rating_only_once_after_closure():
     with pytest.raises(InvalidDetail) as info:
         rate(FlagFacts("C", S.closed), rating="meh", actor="r", at=AT)
     assert info.value.field == "rating"
+
+
+@pytest.mark.parametrize("state", [S.dispatched, S.acknowledged])
+def test_a_case_a_department_holds_is_supervised_with_a_note(state):
+    later = AT + timedelta(hours=2)
+    case = FlagFacts("C", state, department_code="SAN-1")
+    event = supervise(case, actor="op", at=AT, note=" 请尽快 ", respond_by=later)
+    assert (event.type, event.actor, event.department_code) == ("CaseSupervised", "op", "SAN-1")
+    assert (event.note, event.respond_by) == ("请尽快", later)
+    assert supervise(case, actor="op", at=AT, note="请尽快").respond_by is None
+
+
+@pytest.mark.parametrize("state", [s for s in S if s not in (S.dispatched, S.acknowledged)])
+def test_no_department_holds_the_case_nothing_to_supervise(state):
+    with pytest.raises(FlagNotAllowed):
+        supervise(FlagFacts("C", state), actor="op", at=AT, note="请尽快")
+
+
+def test_supervision_needs_a_note_and_a_later_answer_time():
+    case = FlagFacts("C", S.dispatched, department_code="SAN-1")
+    with pytest.raises(InvalidDetail) as no_note:
+        supervise(case, actor="op", at=AT, note="  ")
+    with pytest.raises(InvalidDetail) as too_early:
+        supervise(case, actor="op", at=AT, note="请尽快", respond_by=AT)
+    assert (no_note.value.field, too_early.value.field) == ("note", "respond_by")

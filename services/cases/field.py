@@ -1,0 +1,98 @@
+"""The grid worker's and the reporter's handlers: verify a resolved case on site (核查) and
+rate a closed one (满意度).
+
+Verification answers a task (`verification_task`, opened when the case was resolved): pass →
+the case is closed; fail → it goes back to the same department as rework (rework count + 1,
+new due times counted from now). The phone may send the same answer twice (its outbox
+retries when an answer got lost): the same worker's same answer to a task already answered
+returns the recorded outcome and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.calendars import Calendars, case_due_times
+from services.cases.commands import Handled, RateCase, VerifyCase
+from services.cases.dispatching import category_terms
+from services.cases.errors import InvalidCommand
+from services.cases.evidence import photo_ids, store_evidence
+from services.cases.refusals import (
+    TaskAnswered,
+    UnknownTask,
+    domain_refusals,
+    flag_facts,
+    locked_case,
+)
+from services.cases.refusals import case_facts as facts
+from services.cases.uow import UnitOfWork
+from services.domain import flags
+from services.domain.states import CaseAction, apply
+from services.store.cases import handling as store
+from services.store.cases import rows
+
+
+def verify_case(
+    uow: UnitOfWork, cmd: VerifyCase, *, calendars: Calendars, now: datetime, media_dir: str
+) -> Handled:
+    """Answers the verification task `cmd.task_id`. Raises `UnknownTask`, `TaskAnswered`
+    (answered otherwise before, or cancelled), `InvalidCommand("photo")` for a failure without
+    a photo, `ActionNotAllowed` when the case is no longer resolved."""
+    task = store.get_task(uow.conn, cmd.task_id, for_update=True)
+    if task is None or task["case_id"] is None:
+        raise UnknownTask("task_id", f"no verification task {cmd.task_id}")
+    if task["status"] == "done":
+        if task["answered_by"] == cmd.worker_id and task["passed"] == cmd.passed:
+            return Handled(task["case_id"], task["case_state"], replayed=True)
+        raise TaskAnswered("task_id", f"verification task {cmd.task_id} was answered already")
+    if task["status"] != "open":
+        raise TaskAnswered("task_id", f"verification task {cmd.task_id} was {task['status']}")
+    if not cmd.passed and not cmd.photos:
+        raise InvalidCommand("photo", "a failed verification needs a photo of what is wrong")
+    case = locked_case(uow, task["case_id"])
+    ids = photo_ids(cmd.photos)
+    if cmd.passed:
+        with domain_refusals(case, CaseAction.verify_pass.value):
+            done = apply(facts(case), CaseAction.verify_pass, actor=cmd.actor, at=now,
+                         note=cmd.note)  # fmt: skip
+        rows.save_case(uow.conn, case.id, state=done.new_state.value, closed_at=now)
+    else:
+        terms = category_terms(uow, case.category_code)
+        ack_due, resolve_due = case_due_times(
+            calendars, around_the_clock=case.around_the_clock, start=now,
+            ack_limit_minutes=terms.ack_limit_minutes,
+            resolve_limit_minutes=terms.resolve_limit_minutes,
+        )  # fmt: skip
+        with domain_refusals(case, CaseAction.verify_fail.value):
+            done = apply(facts(case), CaseAction.verify_fail, actor=cmd.actor, at=now,
+                         note=cmd.note, ack_due=ack_due, resolve_due=resolve_due)  # fmt: skip
+        rows.save_case(
+            uow.conn, case.id, state=done.new_state.value, rework_count=done.rework_count,
+            dispatched_at=now, acknowledged_at=None, ack_due=ack_due, resolve_due=resolve_due,
+            ack_overdue=False, resolve_overdue=False,
+        )  # fmt: skip
+    envelopes = uow.record(case.id, done.events)
+    files = store_evidence(
+        uow.conn, media_dir, case_id=case.id, report_id=case.report_id,
+        event_id=envelopes[0]["event_id"], kind="verification", photos=cmd.photos, ids=ids,
+        uploaded_by=cmd.actor,
+    )  # fmt: skip
+    store.finish_task(uow.conn, task["id"], passed=cmd.passed, note=cmd.note, by=cmd.worker_id,
+                      at=now)  # fmt: skip
+    return Handled(
+        case.id, done.new_state.value, tuple(e.type for e in done.events), files=tuple(files)
+    )
+
+
+def rate_case(uow: UnitOfWork, cmd: RateCase, *, now: datetime) -> Handled:
+    """Records the reporter's rating of a closed case (once). Raises `ActionNotAllowed` for
+    an open or already rated case, `InvalidCommand("rating")` for an unknown rating."""
+    case = locked_case(uow, cmd.case_id)
+    with domain_refusals(case, "rate"):
+        event = flags.rate(
+            flag_facts(case), rating=cmd.rating, actor=cmd.actor, at=now, comment=cmd.comment
+        )
+    store.insert_rating(uow.conn, case.id, rating=event.rating.value, comment=cmd.comment,
+                        by=cmd.actor, at=now)  # fmt: skip
+    uow.record(case.id, [event])
+    return Handled(case.id, case.state, (event.type,))

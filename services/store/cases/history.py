@@ -1,0 +1,79 @@
+"""A case's history (`case_event`) and the outbox rows of its events, written together.
+
+`record_events` is the one way case events are stored: a handler's few events and a router
+batch's thousands alike, in one statement. Plain functions over a Connection inside the
+caller's transaction; they commit nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from services.store.jsonrows import json_rows
+
+
+def record_events(conn: Connection, topic: str, entries: Sequence[dict[str, Any]]) -> None:
+    """Appends case history entries and their outbox rows (`topic`, keyed by case id) in one
+    statement, in the order given (ids grow in that order, so the relay publishes a case's
+    events in order). Each entry: case_id, actor, at, and envelope (the dict published); the
+    entry's event id, type and payload are the envelope's."""
+    if not entries:
+        return
+    conn.execute(
+        text(
+            "WITH e AS (SELECT n, case_id, actor, at, envelope, "
+            "CAST(envelope->>'event_id' AS uuid) AS event_id, envelope->>'type' AS type "
+            "FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
+            "n integer, case_id uuid, actor text, at timestamptz, envelope jsonb)), "
+            "o AS (INSERT INTO outbox (event_id, topic, key, event_type, envelope) "
+            "SELECT event_id, :topic, case_id::text, type, envelope FROM e ORDER BY n) "
+            "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
+            "SELECT event_id, case_id, type, actor, at, envelope->'payload' FROM e ORDER BY n"
+        ),
+        {"topic": topic, "entries": json_rows([{**e, "n": n} for n, e in enumerate(entries)])},
+    )
+
+
+def history(conn: Connection, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The case's events, oldest first: id, type, actor, at, payload."""
+    rows = conn.execute(
+        text("SELECT id, type, actor, at, payload FROM case_event WHERE case_id = :id ORDER BY id"),
+        {"id": case_id},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+_TIMELINE = {
+    "CaseRegistered": ("registered", None),
+    "CaseDispatched": ("dispatched", "department_code"),
+    "CaseMerged": ("merged", "duplicate_of"),
+    "CaseRejected": ("rejected", "reason"),
+    "CaseAcknowledged": ("acknowledged", "department_code"),
+    "CaseReturned": ("returned", "reason"),
+    "CaseResolved": ("resolved", "note"),
+    "CaseVerified": ("verified", "note"),
+    "CaseReworked": ("reworked", "department_code"),
+    "CaseClosed": ("closed", "how"),
+}
+
+
+def case_timeline(conn: Connection, report_id: uuid.UUID) -> list[dict[str, Any]]:
+    """A report's case history as timeline entries {"at", "event", "note"} (a timeline source
+    of services.capture.queries)."""
+    rows = conn.execute(
+        text(
+            "SELECT e.type, e.at, e.payload FROM case_event e JOIN case_file c ON c.id = e.case_id "
+            "WHERE c.report_id = :r AND e.type = ANY(:types) ORDER BY e.id"
+        ),
+        {"r": report_id, "types": list(_TIMELINE)},
+    )
+    entries = []
+    for type_, at, payload in rows:
+        event, detail = _TIMELINE[type_]
+        note = (payload or {}).get(detail) if detail else None
+        entries.append({"at": at, "event": event, "note": str(note) if note else None})
+    return entries

@@ -1,0 +1,120 @@
+"""The category catalog in the database: reading it (`list_categories`, `get_category`), and
+its seed shipped beside this module (categories.yaml) read into table rows and upserted —
+by migration 0004 (first seed) and by `gridflow catalog load` (upsert after edits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Connection, text
+
+SEED_FILE = Path(__file__).with_name("categories.yaml")
+FAMILY_DIGIT = {"component": "1", "event": "2"}
+COLUMNS = (
+    "code",
+    "family",
+    "big_class",
+    "big_class_zh",
+    "big_class_en",
+    "name_zh",
+    "name_en",
+    "priority",
+    "ack_limit_minutes",
+    "resolve_limit_minutes",
+    "around_the_clock",
+    "community_admissible",
+    "duplicate_radius_m",
+    "duplicate_window_minutes",
+)
+
+
+def catalog_rows(path: Path = SEED_FILE) -> list[dict[str, Any]]:
+    """Every small class of the catalog file as a `category` row (a dict keyed by column)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rows: list[dict[str, Any]] = []
+    for family, big_classes in data.items():
+        for big, big_entry in big_classes.items():
+            for small, entry in big_entry["classes"].items():
+                radius, window = entry.get("dup", (50, 1440))
+                rows.append(
+                    {
+                        "code": f"{FAMILY_DIGIT[family]}{big}{small}",
+                        "family": family,
+                        "big_class": big,
+                        "big_class_zh": big_entry["zh"],
+                        "big_class_en": big_entry["en"],
+                        "name_zh": entry["zh"],
+                        "name_en": entry["en"],
+                        "priority": entry["priority"],
+                        "ack_limit_minutes": int(entry["ack"]),
+                        "resolve_limit_minutes": int(entry["resolve"]),
+                        "around_the_clock": bool(entry.get("clock", False)),
+                        "community_admissible": bool(entry.get("community", False)),
+                        "duplicate_radius_m": int(radius),
+                        "duplicate_window_minutes": int(window),
+                    }
+                )
+    return rows
+
+
+UPSERT = text(
+    f"INSERT INTO category ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in COLUMNS)}) "
+    "ON CONFLICT (code) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "code")
+    + ", active = true"
+)
+
+
+def load_catalog(conn: Connection, path: Path = SEED_FILE) -> int:
+    """Upserts the catalog file into `category` in the caller's transaction; returns the count."""
+    rows = catalog_rows(path)
+    conn.execute(UPSERT, rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Category:
+    """A small class of the catalog: what a report is about, and its default limits."""
+
+    code: str
+    family: str
+    big_class: str
+    big_class_zh: str
+    big_class_en: str
+    name_zh: str
+    name_en: str
+    priority: str
+    ack_limit_minutes: int
+    resolve_limit_minutes: int
+    around_the_clock: bool
+    community_admissible: bool
+    duplicate_radius_m: int
+    duplicate_window_minutes: int
+
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM category WHERE active"
+
+
+def list_categories(conn: Connection, family: str | None = None) -> list[Category]:
+    """Active categories ordered by code, optionally of one family."""
+    sql = _SELECT + (" AND family = :family" if family else "") + " ORDER BY code"
+    rows = conn.execute(text(sql), {"family": family}).mappings()
+    return [Category(**row) for row in rows]
+
+
+def get_category(conn: Connection, code: str) -> Category | None:
+    """The active category with this code, or None."""
+    row = conn.execute(text(_SELECT + " AND code = :code"), {"code": code}).mappings().first()
+    return Category(**row) if row else None
+
+
+def community_admissibility(conn: Connection) -> dict[str, bool]:
+    """Every category's code (deactivated ones included) → whether a community committee may
+    receive it."""
+    rows = conn.execute(text("SELECT code, community_admissible FROM category"))
+    return {code: admissible for code, admissible in rows}
