@@ -161,7 +161,8 @@ def _run(args, config, engine) -> dict:
         port = benchlib.free_port()
         lb = subprocess.Popen([str(benchlib.ROOT / "scripts" / "lb"), "run", str(port),
                                *[str(p) for p in ports]])  # fmt: skip
-        _wait_for_port(port)
+        if not benchlib.wait_for_port(port, 30.0):
+            raise TimeoutError(f"the balancer did not listen on {port}")
     figures: dict = {"clients": args.clients, "processes": args.processes}
     folder = Path(tempfile.mkdtemp(prefix="gridflow-live-"))
     tokens = [w[1] for w in reporters]
@@ -229,19 +230,6 @@ def _run(args, config, engine) -> dict:
         lb.wait(timeout=30)
     return {"machine": benchlib.machine(), "args": vars(args) | {"out": str(args.out)},
             "figures": figures, "usage": usage}  # fmt: skip
-
-
-def _wait_for_port(port: int, timeout_s: float = 30.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 def _serve_rss(master_pid: int) -> float:

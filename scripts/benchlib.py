@@ -229,6 +229,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, timeout_s: float, check=None) -> bool:
+    """Whether something listens on 127.0.0.1:`port` within `timeout_s` (`check()` is called
+    between tries and may raise to give up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check is not None:
+            check()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 class Process:
     """One `gridflow ARGS…` subprocess with its output in .run/bench/<bench>/<name>.log."""
 
@@ -248,16 +263,12 @@ class Process:
         return self.proc.pid
 
     def wait_for_port(self, port: int, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        def alive() -> None:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"{self.name} did not listen on {port}; see {self.log_path}")
+
+        if not wait_for_port(port, timeout_s, alive):
+            raise TimeoutError(f"{self.name} did not listen on {port}; see {self.log_path}")
 
     def stop(self, timeout_s: float = 15.0) -> int:
         if self.proc.poll() is None:

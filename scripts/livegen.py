@@ -88,7 +88,8 @@ class Client:
                     self.connects += 1
                 elif data.startswith("44"):
                     code = (orjson.loads(data[2:]).get("data") or {}).get("code", "refused")
-                    self.gen.errors[f"refused:{code}"] = self.gen.errors.get(f"refused:{code}", 0) + 1
+                    key = f"refused:{code}"
+                    self.gen.errors[key] = self.gen.errors.get(key, 0) + 1
                     if code in ("unauthorized", "forbidden"):  # a page gives up (signs in anew)
                         self.refused = code
                     return

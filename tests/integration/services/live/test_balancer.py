@@ -51,6 +51,14 @@ def balanced(live_config):
             proc.stop()
 
 
+def eventually(condition, failure: str, timeout_s: float = 10.0) -> None:
+    """Waits until `condition()` holds; fails the test with `failure` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
+
+
 def of(case_id):
     return lambda m: m["case"]["id"] == case_id
 
@@ -69,16 +77,11 @@ def test_websocket_and_polling_clients_get_their_events_through_the_balancer(
     polling.on("snapshot", lambda s: snapshots.append(s))
     polling.connect(url, auth={"token": token}, transports=["polling"], wait_timeout=10)
     try:
-        deadline = time.monotonic() + 10
-        while not snapshots:
-            assert time.monotonic() < deadline, "no snapshot over long polling"
-            time.sleep(0.1)
+        eventually(lambda: snapshots, "no snapshot over long polling")
         case_id = writer.new_case(cells[0].code)
         over_ws.wait_for("case_event", of(case_id), timeout_s=5)
-        deadline = time.monotonic() + 10
-        while not any(m["case"]["id"] == case_id for m in got):
-            assert time.monotonic() < deadline, "a polling client behind the balancer got nothing"
-            time.sleep(0.1)
+        eventually(lambda: any(m["case"]["id"] == case_id for m in got),
+                   "a polling client behind the balancer got nothing")  # fmt: skip
     finally:
         polling.disconnect()
 
@@ -131,9 +134,7 @@ def test_clients_of_a_stopped_process_come_back_through_the_other(
     again, _, got = client()
     try:
         case_id = writer.new_case(cells[1].code, department="sanitation")
-        deadline = time.monotonic() + 10
-        while not any(m["case"]["id"] == case_id for m in got):
-            assert time.monotonic() < deadline, "no event through the process left"
-            time.sleep(0.1)
+        eventually(lambda: any(m["case"]["id"] == case_id for m in got),
+                   "no event through the process left")  # fmt: skip
     finally:
         again.disconnect()
