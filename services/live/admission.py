@@ -41,11 +41,11 @@ ENVIRON_KEY = "gridflow.live.transport"
 
 @dataclass
 class Transport:
-    """An open Engine.IO transport: from where, since when, and whether it signed in."""
+    """An open Engine.IO transport: from where, since when, and whether its client was served
+    (whether it is still timed for signing in is `Admission._unsigned`)."""
 
     address: str
     opened: float
-    authenticated: bool = False
     served: bool = False
 
 
@@ -143,10 +143,7 @@ class Admission:
     def signed_in(self, eio_sid: str) -> None:
         """The transport's Socket.IO CONNECT came (a refused one closes the transport): it is
         no longer timed, however long its turn among the connects takes."""
-        transport = self._open.get(eio_sid)
         self._unsigned.pop(eio_sid, None)
-        if transport is not None:
-            transport.authenticated = True
 
     def served(self, eio_sid: str) -> None:
         """The transport's client got its snapshot: it no longer counts as connecting."""

@@ -89,14 +89,12 @@ class Clients:
         with self._lock:
             return len(self._clients)
 
-    def renew(self, client: Client, token: str, expires_at: float) -> None:
-        """A refreshed access token of the same session or account."""
+    def renew(self, sid: str, client: Client, token: str, expires_at: float) -> None:
+        """A refreshed access token of the same session or account, for client `sid`."""
         with self._lock:
             client.token, client.expires_at = token, expires_at
             client.next_check = min(expires_at, time.time() + self.check_interval_s)
-            sid = next((k for k, v in self._clients.items() if v is client), None)
-            if sid is not None:
-                heapq.heappush(self._due, (client.next_check, sid))
+            heapq.heappush(self._due, (client.next_check, sid))
 
     def allow(self, client: Client) -> bool:
         """Takes one event from the client's allowance; False when it has none left."""

@@ -221,7 +221,7 @@ class LiveServer:
         if principal.user_id != client.principal.user_id:
             return {"ok": False}
         client.session_id = claims.session_id
-        self.clients.renew(client, token, claims.expires_at)
+        self.clients.renew(request.sid, client, token, claims.expires_at)  # type: ignore[attr-defined]
         return {"ok": True}
 
     # --- internals -------------------------------------------------------------------------
