@@ -206,8 +206,14 @@ def _run(args, config, engine) -> dict:
         for k in range(args.processes):
             procs[f"serve-{k}"].stop()
             procs[f"serve-{k}"] = start_serve(k)
-        back = gens.wait_until("back", args.clients, 300)
+        figures["restart_s"] = round(time.time() - stopped, 1)
+        timeline: list[tuple[float, int, int]] = []
+        back = gens.wait_until("back", args.clients, 300, timeline)
         figures["reconnect_all_s"] = round(time.time() - stopped, 1) if back is not None else None
+        # How the clients came back: (s since the stop, connected, back) every 5 s.
+        figures["reconnect_timeline"] = [
+            [round(t - stopped, 1), connected, n] for t, connected, n in timeline[::5]
+        ]
         figures["caught_up_after_restart"] = gens.total("back")
         restart_window = ingest.window(stopped, time.time())
         figures["api_errors_during_restart"] = sum(

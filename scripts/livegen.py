@@ -3,12 +3,13 @@ asyncio process (scripts/bench_live.py starts one or more; nothing else uses it)
 
 Each client speaks Engine.IO 4 / Socket.IO 5 itself (a few lines: the handshake, CONNECT with
 its token, ping → pong, events), as a page would: it keeps the highest case-event id it has
-seen and, when its connection drops, comes back with jittered exponential backoff (1 s doubling
-to 10 s, ±50 %, like the phone app's socket.io client) and that cursor as `last_event_id`.
+seen and, when its connection drops, comes back with that cursor as `last_event_id` after the
+delays of the socket.io client of its app (its plan's `backoff`: first delay and most; doubling,
+±50 %, the most applied after the jitter, as socket.io's Backoff does).
 
     python scripts/livegen.py PLAN.json OUT.json
     PLAN: {"url": "ws://…/socket.io/?EIO=4&transport=websocket", "ramp_per_s": 400,
-           "clients": [{"token": …, "source": "127.1.0.7"}, …]}
+           "clients": [{"token": …, "source": "127.1.0.7", "backoff": [1.0, 10.0]}, …]}
 
 Every second it prints one status line of JSON to stdout (connected, caught up, refused,
 events received); a line "stop" on stdin makes it close every client and write OUT: per client
@@ -30,14 +31,23 @@ import aiohttp
 import orjson
 import uvloop
 
-BACKOFF_S, BACKOFF_MAX_S, JITTER = 1.0, 10.0, 0.5  # the phone app's socket.io settings
+JITTER = 0.5  # socket.io's randomizationFactor
+
+
+def backoff(first_s: float, most_s: float, attempt: int) -> float:
+    """socket.io-client's Backoff.duration: first·2^attempt ± jitter, then at most `most_s`."""
+    delay = first_s * 2**attempt
+    deviation = random.random() * JITTER * delay
+    delay = delay - deviation if random.random() < 0.5 else delay + deviation
+    return min(delay, most_s)
 
 
 class Client:
     """One simulated page or phone."""
 
-    def __init__(self, gen: Generator, index: int, token: str, session: aiohttp.ClientSession):
-        self.gen, self.index, self.token, self.session = gen, index, token, session
+    def __init__(self, gen: Generator, spec: dict, session: aiohttp.ClientSession):
+        self.gen, self.token, self.session = gen, spec["token"], session
+        self.backoff = tuple(spec.get("backoff") or (1.0, 10.0))
         self.first_cursor: int | None = None
         self.cursor: int | None = None
         self.seen: set[int] = set()
@@ -56,13 +66,14 @@ class Client:
                 attempt = 0
             except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
                 name = type(exc).__name__
+                if isinstance(exc, aiohttp.WSServerHandshakeError):
+                    name += f":{exc.status}"
                 self.gen.errors[name] = self.gen.errors.get(name, 0) + 1
                 attempt += 1
             self.connected = False
             if self.gen.stopping or self.refused:
                 return
-            delay = min(BACKOFF_S * 2 ** min(attempt, 4), BACKOFF_MAX_S)
-            await asyncio.sleep(delay * random.uniform(1 - JITTER, 1 + JITTER))
+            await asyncio.sleep(backoff(*self.backoff, min(attempt, 20)))
 
     async def session_once(self) -> None:
         timeout = aiohttp.ClientWSTimeout(ws_close=2)
@@ -150,7 +161,7 @@ class Generator:
             if source not in sessions:
                 connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0))
                 sessions[source] = aiohttp.ClientSession(connector=connector)
-            client = Client(self, i, spec["token"], sessions[source])
+            client = Client(self, spec, sessions[source])
             self.clients.append(client)
             tasks.append(asyncio.create_task(client.run()))
             due = started + (i + 1) / self.ramp_per_s

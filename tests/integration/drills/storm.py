@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[3]
 LIVEGEN = ROOT / "scripts" / "livegen.py"
 PER_GENERATOR = 9000  # clients per generator process (each holds a file per client)
 PER_SOURCE = 100  # clients per loopback source address (the per-address cap is 256)
+# Reconnection delays (first, most, in s) of the apps' socket.io clients: the phone app
+# (services/mobile_web/static/js/live.js) and the pages (services/web/static/js/live.js).
+PHONE_BACKOFF = (1.0, 10.0)
+PAGE_BACKOFF = (0.3, 2.0)
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,10 @@ def plan_clients(
     clients, principals = [], []
     for i, ((user_id, token), spec) in enumerate(zip(made, specs, strict=True)):
         source = f"127.1.{(i // PER_SOURCE) // 250}.{(i // PER_SOURCE) % 250 + 1}"
-        clients.append({"token": token, "source": source})
+        # The phone app's socket.io settings, or the command center's and consoles' pages'.
+        page = spec.role != "grid_worker"
+        clients.append({"token": token, "source": source,
+                        "backoff": PAGE_BACKOFF if page else PHONE_BACKOFF})  # fmt: skip
         principals.append(Principal(user_id, "bench", spec.role, frozenset(spec.cells),
                                     spec.jurisdiction_code, spec.department_code))  # fmt: skip
     return clients, principals
@@ -145,11 +152,18 @@ class Generators:
     def total(self, key: str) -> int:
         return sum(s.get(key, 0) for s in list(self.status.values()))
 
-    def wait_until(self, key: str, count: int, timeout_s: float) -> float | None:
-        """Seconds until `key` (connected, caught_up) reached `count`; None on timeout."""
-        start = time.monotonic()
+    def wait_until(
+        self, key: str, count: int, timeout_s: float, timeline: list | None = None
+    ) -> float | None:
+        """Seconds until `key` (connected, caught_up, back) reached `count`; None on timeout.
+        `timeline` gets (time, connected, `key`) about every second on the way."""
+        start = noted = time.monotonic()
         while time.monotonic() - start < timeout_s:
-            if self.total(key) >= count:
+            total = self.total(key)
+            if timeline is not None and (not timeline or time.monotonic() - noted >= 1.0):
+                timeline.append((time.time(), self.total("connected"), total))
+                noted = time.monotonic()
+            if total >= count:
                 return time.monotonic() - start
             time.sleep(0.25)
         return None
