@@ -205,6 +205,7 @@ def _run(args, config, engine) -> dict:
         stopped = time.time()
         for k in range(args.processes):
             procs[f"serve-{k}"].stop()
+            figures.setdefault("stop_s", []).append(round(time.time() - stopped, 1))
             procs[f"serve-{k}"] = start_serve(k)
         figures["restart_s"] = round(time.time() - stopped, 1)
         timeline: list[tuple[float, int, int]] = []

@@ -112,7 +112,7 @@ class Locator:
         self.snap_distance_m = snap_distance_m
         self._index: CellIndex | None = None
         self._seen_writes = -1
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.RLock()
         self._watch = GridWatch(engine)
 
     def index(self) -> CellIndex:
@@ -120,7 +120,7 @@ class Locator:
         changed = self._watch.changed()
         if self._index is None or changed or self._seen_writes != local_writes():
             try:
-                self.reload()
+                self._reload_once(self._index, changed)
             except DBAPIError as exc:
                 if self._index is None:
                     raise GridUnavailable(f"cannot load the grid: {exc.orig}") from exc
@@ -128,9 +128,17 @@ class Locator:
         assert self._index is not None
         return self._index
 
+    def _reload_once(self, seen: CellIndex | None, changed: bool) -> None:
+        """Reloads unless another caller did while this one waited for the lock: requests
+        that all found the index missing (a process's first burst) load it once, not once each
+        (a load costs most of a second of CPU, during which a cooperative process serves no one)."""
+        with self._load_lock:
+            if changed or self._index is seen or self._seen_writes != local_writes():
+                self.reload()
+
     def reload(self) -> CellIndex:
         """Loads the current grid versions from PostGIS into a fresh index."""
-        with self._load_lock:
+        with self._load_lock:  # reentrant: _reload_once holds it
             self._seen_writes = local_writes()
             with self.engine.connect() as conn:
                 rows = load_current_cells(conn)

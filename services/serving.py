@@ -34,6 +34,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from services.config import Config
+from services.locator import GridUnavailable
 
 PR_SET_PDEATHSIG = 1
 # Keep-alive connections stay open this long when idle (clients pool theirs for a while).
@@ -73,6 +74,12 @@ def _start_worker(server: Any, worker: Any) -> None:
         worker.log.info("no parent-death signal on this system")
     app = server.app.flask_app
     app.extensions["gridflow"].engine.dispose(close=False)  # the master's, if any
+    # The grid index now, before the first report: loading it takes most of a second of CPU
+    # that would otherwise stall every socket of the worker's first burst.
+    try:
+        app.extensions["gridflow"].locator.index()
+    except GridUnavailable as exc:  # the database is away: the first report loads it
+        worker.log.warning("grid index not loaded at start: %s", exc)
     live = app.extensions["gridflow.live"]
     live.engine.dispose(close=False)
     live.start()
@@ -82,9 +89,12 @@ def _start_worker(server: Any, worker: Any) -> None:
 def _close_sockets_on_exit(worker: Any, live: Any) -> None:
     """Once the worker is told to stop, tells every live client at once (Engine.IO CLOSE): they
     reconnect, to another process behind the load balancer or to this one's successor, instead
-    of holding on until the graceful timeout cuts them."""
+    of holding on until the graceful timeout cuts them. The live feed starts stopping at the
+    same moment, so that its Kafka client is closed by the time the requests in flight are
+    answered (the worker then exits: its successor can start that much sooner)."""
     while worker.alive:
         time.sleep(0.2)
+    live.stop.set()
     live.close_sockets()
 
 

@@ -21,10 +21,12 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy import Engine
 
 from services.auth.principal import Principal
-from services.auth.tokens import AccessClaims, InvalidToken, access_claims, decode_access
+from services.auth.tokens import AccessClaims, InvalidToken, access_claims
 from services.auth.users import sessions_principals
 from services.config import Config
 from services.live.rooms import rooms_for_principal
+from services.live.signins import SignIns
+from services.store.db import retry_on_disconnect
 
 # A socket may send this many events at once before its rate applies.
 BURST_FACTOR = 4
@@ -148,16 +150,21 @@ def apply_scope(client: Client, principal: Principal) -> tuple[list[str], list[s
     return leave, join
 
 
-def authenticate(config: Config, engine: Engine, token: Any) -> tuple[Principal, str, AccessClaims]:
+def authenticate(
+    config: Config, signins: SignIns, token: Any
+) -> tuple[Principal, str, AccessClaims]:
     """The account behind the access token a client connects with (or hands over later), with
-    the token and its claims; a missing, invalid, expired or revoked one is refused."""
+    the token and its claims; a missing, invalid, expired or revoked one is refused. The
+    session is checked with the other clients' that sign in meanwhile (services.live.signins)."""
     if not isinstance(token, str) or not token:
         raise refusal("unauthorized", "token required")
     try:
         claims = access_claims(config, token)
-        principal = decode_access(config, engine, token)
     except InvalidToken as exc:
         raise refusal("unauthorized", str(exc)) from exc
+    principal = retry_on_disconnect(lambda: signins.principal(claims.session_id, claims.user_id))
+    if principal is None:
+        raise refusal("unauthorized", "session revoked or account disabled")
     return principal, token, claims
 
 

@@ -43,6 +43,7 @@ from flask_socketio import SocketIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.auth.principal import Principal
+from services.auth.users import sessions_principals
 from services.config import Config
 from services.live import details, kpis, snapshot
 from services.live.admission import Admission
@@ -59,6 +60,7 @@ from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.replay import REPLAY_OVERLAP, ReplayLog
+from services.live.signins import SignIns
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
 from services.runtime import cooperative
@@ -105,6 +107,7 @@ class LiveServer:
         self.stop = threading.Event()
         self.feed: LiveFeed | None = None
         self.clients = Clients(config.live_auth_check_s, config.live_event_rate_per_s)
+        self.signins = SignIns(lambda ids: sessions_principals(self.engine, ids))
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
         self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
         self._connects = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
@@ -165,7 +168,7 @@ class LiveServer:
             raise
 
     def _connect(self, auth: dict[str, Any], eio_sid: str | None) -> None:
-        principal, token, claims = authenticate(self.config, self.engine, auth.get("token"))
+        principal, token, claims = authenticate(self.config, self.signins, auth.get("token"))
         rooms = rooms_for_principal(principal)
         if not rooms:
             raise refusal("forbidden", "no scope to watch")
@@ -215,7 +218,7 @@ class LiveServer:
         if client is None or not isinstance(token, str):
             return {"ok": False}
         try:
-            principal, token, claims = authenticate(self.config, self.engine, token)
+            principal, token, claims = authenticate(self.config, self.signins, token)
         except Refused:
             return {"ok": False}
         if principal.user_id != client.principal.user_id:
