@@ -60,8 +60,8 @@ from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.replay import REPLAY_OVERLAP, ReplayLog
-from services.live.signins import SignIns
 from services.live.rooms import rooms_for_principal, worker_rooms
+from services.live.signins import SignIns
 from services.live.wire import OrjsonCodec, WirePacket
 from services.runtime import cooperative
 from services.store.db import make_engine
