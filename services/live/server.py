@@ -1,27 +1,8 @@
 """The Socket.IO server of an API process: authorization on connect, rooms, snapshot + replay,
 and the watch that disconnects clients whose token expired or was revoked.
 
-Protocol (namespace "/"):
-    connect   auth = {"token": access token, "last_event_id": int, optional}
-              refused (connect_error "unauthorized") without a valid token or a scope.
-    ← snapshot   {server_time, last_event_id, principal, kpis, hourly, departments, cells,
-                  cases, events (recent, first connect only), workers}; `cases` and `cells`
-                  in columns (services.live.snapshot); a grid worker's phone gets
-                  {last_event_id, principal, cases} alone
-    ← replay     {after, events}: case events with id > after that the client may have
-                 missed, oldest first. On a reconnect the window reaches back REPLAY_OVERLAP
-                 ids below the client's cursor, because ids are handed out before commit
-                 (clients drop ids they have already seen); on a first connect it starts at
-                 the snapshot's last_event_id, below which everything is the page's history
-    ← case_events [{id, event_id, type, at, actor, detail, case}, …]   live, by room: what one
-                 read of the feed brought for the client's rooms, oldest first, in one packet
-    ← worker_position {worker_id, lat, lng, t, cell_codes}       live, by room
-    ← auth_expired {}   then the server disconnects
-    → summary → ack {kpis, hourly, departments, cells (in columns)}
-    → case_detail {case_id} → ack {case, timeline, photos} or {error}
-    → token {token} → ack {ok}: a refreshed access token for the same account
-    Events a client sends are rate-limited per socket (`live_event_rate_per_s`, burst 4x):
-    past it the ack is {error: "rate_limited"}.
+The protocol (events, their payloads, rate limits) is in the package docstring
+(services.live).
 
 Admission (services.live.admission): a handshake beyond the process's or the address's cap is
 refused with 503/429 and Retry-After; a transport that has not signed in within
