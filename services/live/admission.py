@@ -8,8 +8,11 @@ an authenticated Socket.IO CONNECT within `live_connect_timeout_s` is closed, an
 whose CONNECT was refused: a bare WebSocket holds nothing for long.
 
 Connects are handled a few at a time (LiveServer); the others wait their turn holding only
-memory. While MAX_PENDING transports are open but not yet served, a new handshake is refused
-with 503 and a short Retry-After, and the clients' jittered backoff spreads the rest.
+memory, however many: a transport is refused for its caps only, never because others are
+still connecting. (Refusing them instead, beyond 2,048 waiting, made a restart under 10,000
+clients collapse: the refused came back at their backoff's pace, about 1,600 handshakes a
+second, and answering those took most of the process's CPU, so the queue drained at a few
+connects a second.)
 
 The client address is the peer's, or the last address of X-Forwarded-For that is not a trusted
 proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gridflow serve`).
@@ -31,22 +34,16 @@ from services.http.addresses import client_address, trusted_networks
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
-# Transports open and not yet served beyond which new handshakes wait (see the docstring).
-# A queued connect costs memory, not CPU; a refused one costs a request and its retries: a
-# bound of 64 had a storm's clients spend the process's CPU on ~300 refused handshakes a second.
-MAX_PENDING = 2048
-BUSY_RETRY_AFTER_S = 2
 ENVIRON_KEY = "gridflow.live.transport"
 
 
 @dataclass
 class Transport:
-    """An open Engine.IO transport: from where, since when, and whether its client was served
-    (whether it is still timed for signing in is `Admission._unsigned`)."""
+    """An open Engine.IO transport: from where and since when (whether it is still timed for
+    signing in is `Admission._unsigned`)."""
 
     address: str
     opened: float
-    served: bool = False
 
 
 class Admission:
@@ -60,7 +57,6 @@ class Admission:
         self._close = close
         self._open: dict[str, Transport] = {}
         self._per_address: Counter[str] = Counter()
-        self._pending = 0
         self._unsigned: dict[str, float] = {}  # transports still timed: id → opened
 
     # --- the WSGI gate -------------------------------------------------------------------
@@ -109,13 +105,6 @@ class Admission:
                 "too many sockets from one address",
                 RETRY_AFTER_S,
             )
-        if self._pending >= MAX_PENDING:
-            return (
-                "503 Service Unavailable",
-                "live_busy",
-                "connecting other clients",
-                BUSY_RETRY_AFTER_S,
-            )
         return None
 
     # --- the transports' lives -----------------------------------------------------------
@@ -126,7 +115,6 @@ class Admission:
         self._open[eio_sid] = Transport(address, time.monotonic())
         self._unsigned[eio_sid] = self._open[eio_sid].opened
         self._per_address[address] += 1
-        self._pending += 1
 
     def closed(self, eio_sid: str) -> None:
         """An Engine.IO transport closed, for whatever reason."""
@@ -134,8 +122,6 @@ class Admission:
         self._unsigned.pop(eio_sid, None)
         if transport is None:
             return
-        if not transport.served:
-            self._pending -= 1
         self._per_address[transport.address] -= 1
         if self._per_address[transport.address] <= 0:
             del self._per_address[transport.address]
@@ -144,13 +130,6 @@ class Admission:
         """The transport's Socket.IO CONNECT came (a refused one closes the transport): it is
         no longer timed, however long its turn among the connects takes."""
         self._unsigned.pop(eio_sid, None)
-
-    def served(self, eio_sid: str) -> None:
-        """The transport's client got its snapshot: it no longer counts as connecting."""
-        transport = self._open.get(eio_sid)
-        if transport is not None and not transport.served:
-            transport.served = True
-            self._pending -= 1
 
     def open_count(self) -> int:
         return len(self._open)

@@ -162,8 +162,6 @@ class LiveServer:
         client = Client(principal, token, claims.session_id, claims.expires_at, 0.0, eio_sid, rooms)
         self.clients.add(sid, client)
         self.socketio.emit("snapshot", message, to=sid)
-        if eio_sid is not None:
-            self.admission.served(eio_sid)
         # A first connect's page drops every event at or below its snapshot's cursor (its
         # recent ones come in `events`): replaying the overlap below it cost as much as the
         # snapshot itself (a hundred events with their cases), for nothing.
