@@ -9,7 +9,7 @@ HTTP under them, and its limits, is in infra/README.md ("Live sockets at distric
                   case_detail, token; the watch that keeps each socket's scope true
     admission.py  caps per process and address, sign-in timeout (a WSGI gate + transport hooks)
     clients.py    the signed-in clients: sessions re-checked set-wise, rooms, event rates
-    signins.py    connecting clients' session checks, coalesced into one statement per batch
+    coalesce.py   connecting clients' lookups (sessions, a phone's cases) made in batches
     fanout.py     messages to rooms, one packet per client and feed read, slow clients cut
     replay.py     the replay log shared by every reconnecting client
     snapshot.py   what a client gets on connect (a grid worker: its open cases only)

@@ -24,8 +24,8 @@ from services.auth.principal import Principal
 from services.auth.tokens import AccessClaims, InvalidToken, access_claims
 from services.auth.users import sessions_principals
 from services.config import Config
+from services.live.coalesce import Coalesced
 from services.live.rooms import rooms_for_principal
-from services.live.signins import SignIns
 from services.store.db import retry_on_disconnect
 
 # A socket may send this many events at once before its rate applies.
@@ -151,19 +151,20 @@ def apply_scope(client: Client, principal: Principal) -> tuple[list[str], list[s
 
 
 def authenticate(
-    config: Config, signins: SignIns, token: Any
+    config: Config, sessions: Coalesced[uuid.UUID, Principal], token: Any
 ) -> tuple[Principal, str, AccessClaims]:
     """The account behind the access token a client connects with (or hands over later), with
     the token and its claims; a missing, invalid, expired or revoked one is refused. The
-    session is checked with the other clients' that sign in meanwhile (services.live.signins)."""
+    session is checked with the other clients' that sign in meanwhile (services.live.coalesce:
+    `sessions` looks up sessions_principals)."""
     if not isinstance(token, str) or not token:
         raise refusal("unauthorized", "token required")
     try:
         claims = access_claims(config, token)
     except InvalidToken as exc:
         raise refusal("unauthorized", str(exc)) from exc
-    principal = retry_on_disconnect(lambda: signins.principal(claims.session_id, claims.user_id))
-    if principal is None:
+    principal = retry_on_disconnect(lambda: sessions.get(claims.session_id))
+    if principal is None or principal.user_id != claims.user_id:
         raise refusal("unauthorized", "session revoked or account disabled")
     return principal, token, claims
 

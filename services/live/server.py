@@ -23,7 +23,7 @@ from flask import Flask, request
 from flask_socketio import SocketIO
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.auth.principal import Principal
+from services.auth.principal import GRID_WORKER, Principal
 from services.auth.users import sessions_principals
 from services.config import Config
 from services.live import details, kpis, snapshot
@@ -37,12 +37,12 @@ from services.live.clients import (
     cursor,
     refusal,
 )
+from services.live.coalesce import Coalesced
 from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.replay import REPLAY_OVERLAP, ReplayLog
 from services.live.rooms import rooms_for_principal, worker_rooms
-from services.live.signins import SignIns
 from services.live.wire import OrjsonCodec, WirePacket
 from services.runtime import cooperative
 from services.store.db import make_engine
@@ -88,7 +88,8 @@ class LiveServer:
         self.stop = threading.Event()
         self.feed: LiveFeed | None = None
         self.clients = Clients(config.live_auth_check_s, config.live_event_rate_per_s)
-        self.signins = SignIns(lambda ids: sessions_principals(self.engine, ids))
+        self.sessions = Coalesced(lambda ids: sessions_principals(self.engine, ids))
+        self.phones = Coalesced(lambda workers: snapshot.workers_cases(self.engine, workers))
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
         self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
         self._connects = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
@@ -149,7 +150,7 @@ class LiveServer:
             raise
 
     def _connect(self, auth: dict[str, Any], eio_sid: str | None) -> None:
-        principal, token, claims = authenticate(self.config, self.signins, auth.get("token"))
+        principal, token, claims = authenticate(self.config, self.sessions, auth.get("token"))
         rooms = rooms_for_principal(principal)
         if not rooms:
             raise refusal("forbidden", "no scope to watch")
@@ -197,7 +198,7 @@ class LiveServer:
         if client is None or not isinstance(token, str):
             return {"ok": False}
         try:
-            principal, token, claims = authenticate(self.config, self.signins, token)
+            principal, token, claims = authenticate(self.config, self.sessions, token)
         except Refused:
             return {"ok": False}
         if principal.user_id != client.principal.user_id:
@@ -239,6 +240,9 @@ class LiveServer:
         return client, {}
 
     def _snapshot(self, principal: Principal, *, first: bool) -> dict[str, Any]:
+        if principal.role == GRID_WORKER:  # read with the other phones connecting meanwhile
+            return snapshot.worker_message(principal, *self.phones.get(principal))  # type: ignore[misc]
+
         def build() -> dict[str, Any]:
             with self._builds:
                 workers = self._workers_seen(principal)

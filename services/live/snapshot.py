@@ -31,6 +31,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,15 +152,9 @@ def message(
 ) -> dict[str, Any]:
     """The snapshot a client of `principal` gets on connect (`first`: its first connect, which
     also carries the scope's bounds and its recent events), its reads run through `run`."""
-    who = {
-        "username": principal.username,
-        "role": principal.role,
-        "jurisdiction_code": principal.jurisdiction_code,
-        "department_code": principal.department_code,
-    }
     if principal.role == GRID_WORKER:
-        last_id, cases = _worker_reads(engine, principal)
-        return {"last_event_id": last_id, "principal": {**who, "scope_name": None}, "cases": cases}
+        last_id, cases = workers_cases(engine, [principal])[principal]
+        return worker_message(principal, last_id, cases)
     # The cursor first: whatever the reads below miss comes with the replay after it.
     last_id = queries.last_event_id(engine)
     reads, build = kpis.summary_reads(engine, principal)
@@ -173,7 +168,7 @@ def message(
     data.update(
         server_time=datetime.now(UTC).isoformat(),
         last_event_id=last_id,
-        principal={**who, "scope_name": name.result()},
+        principal=_who(principal, name.result()),
         cells=cells.result(),
         bounds=bounds.result() if bounds is not None else None,
         cases=cases.result(),
@@ -183,17 +178,44 @@ def message(
     return data
 
 
-def _worker_reads(engine: Engine, principal: Principal) -> tuple[int, orjson.Fragment]:
-    """A grid worker's cursor and open cases in one statement (one snapshot of the database,
-    one round trip, prepared once per connection: a district's phones reconnect by the
-    thousand)."""
-    statement, params = open_cases_sql(principal)
-    query = f"SELECT (SELECT coalesce(max(id), 0) FROM case_event), ({statement})"
-    row = direct.fetch_one(
-        engine, direct.placeholders(query, [*params, "limit"]), {"limit": 2000, **params}
+def worker_message(principal: Principal, last_id: int, cases: orjson.Fragment) -> dict[str, Any]:
+    """The snapshot a grid worker's phone gets: its cursor and the open cases of its cells."""
+    return {"last_event_id": last_id, "principal": _who(principal, None), "cases": cases}
+
+
+def _who(principal: Principal, scope_name: str | None) -> dict[str, Any]:
+    return {
+        "username": principal.username,
+        "role": principal.role,
+        "jurisdiction_code": principal.jurisdiction_code,
+        "department_code": principal.department_code,
+        "scope_name": scope_name,
+    }
+
+
+def workers_cases(
+    engine: Engine, principals: list[Principal]
+) -> dict[Principal, tuple[int, orjson.Fragment]]:
+    """The cursor and the open cases of each grid worker of `principals`, in one statement (one
+    snapshot of the database for all of them: the phones of a district reconnect by the
+    thousand, and are read together by services.live.coalesce)."""
+    if not principals:
+        return {}
+    # The statement of a worker with cells, each row's cells put in place of its parameter.
+    statement, _ = open_cases_sql(replace(principals[0], cell_codes=frozenset({"-"})))
+    # Each worker's cells joined by commas (cell codes hold none): one text per worker.
+    statement = statement.replace(":scope_cells", "string_to_array(w.cells, ',')")
+    query = (
+        "SELECT w.k, (SELECT coalesce(max(id), 0) FROM case_event), "
+        f"({statement}) FROM unnest(CAST(:keys AS int[]), CAST(:cells AS text[])) AS w(k, cells)"
     )
-    assert row is not None  # two scalar sub-selects: always one row
-    return int(row[0]), orjson.Fragment(row[1])
+    params = {
+        "keys": list(range(len(principals))),
+        "cells": [",".join(sorted(p.cell_codes)) for p in principals],
+        "limit": 2000,
+    }
+    rows = direct.fetch_all(engine, direct.placeholders(query, list(params)), params)
+    return {principals[k]: (int(last), orjson.Fragment(cases)) for k, last, cases in rows}
 
 
 class SharedSnapshots:

@@ -176,3 +176,28 @@ def test_a_grid_workers_snapshot_adds_the_cell_of_each_case_in_their_cells(
     assert set(shown[mine]) == fields
     assert shown[mine] == {k: _python_views(engine, [mine])[mine][k] for k in fields}
     assert shown[mine]["cell_code"] == cells[3].code
+
+
+def test_phones_read_together_each_get_the_open_cases_of_their_own_cells(writer, engine, cells):
+    """Grid workers connecting at once are read in one statement (services.live.coalesce):
+    each gets what it would get alone, its cells' cases and no one else's."""
+    first, second, both = (
+        Principal(k, f"w{k}", "grid_worker", cell_codes=frozenset(codes))
+        for k, codes in (
+            (1, {cells[4].code}),
+            (2, {cells[5].code}),
+            (3, {cells[4].code, cells[5].code}),
+        )
+    )
+    one, two = writer.new_case(cells[4].code), writer.new_case(cells[5].code)
+    together = snapshot.workers_cases(engine, [first, second, both])
+    alone = {p: snapshot.workers_cases(engine, [p])[p] for p in (first, second, both)}
+
+    def ids(found) -> set[str]:
+        return set(orjson.loads(orjson.dumps(found[1]))["columns"]["id"])
+
+    assert {p: ids(v) for p, v in together.items()} == {p: ids(v) for p, v in alone.items()}
+    assert one in ids(together[first]) and two not in ids(together[first])
+    assert two in ids(together[second]) and one not in ids(together[second])
+    assert {one, two} <= ids(together[both])
+    assert len({last for last, _ in together.values()}) == 1  # one snapshot of the database

@@ -1,5 +1,5 @@
-"""The live server's coalesced session checks: callers that ask while a lookup runs share the
-next one, each gets the answer for its own session, and a failure reaches every caller."""
+"""The live server's coalesced lookups: callers that ask while a lookup runs share the next
+one, each gets the answer for its own key, and a failure reaches every caller."""
 
 import threading
 import uuid
@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from services.auth.principal import Principal
-from services.live.signins import SignIns
+from services.live.coalesce import Coalesced
 
 
 def principal(user_id: int) -> Principal:
@@ -38,19 +38,19 @@ def test_checks_made_during_a_lookup_share_the_next_one():
     sessions = {uuid.uuid4(): principal(k) for k in range(10)}
     ids = list(sessions)
     lookup = SlowLookup(sessions)
-    signins = SignIns(lookup)
+    lookups = Coalesced(lookup)
     answers: dict[int, Principal | None] = {}
 
-    def ask(k: int, session_id: uuid.UUID, user_id: int) -> None:
-        answers[k] = signins.principal(session_id, user_id)
+    def ask(k: int, session_id: uuid.UUID) -> None:
+        answers[k] = lookups.get(session_id)
 
-    first = threading.Thread(target=ask, args=(0, ids[0], 0))
+    first = threading.Thread(target=ask, args=(0, ids[0]))
     first.start()
     assert lookup.first_started.wait(5)
-    others = [threading.Thread(target=ask, args=(k, ids[k], k)) for k in range(1, 10)]
-    # One more: a session that is not open, and one presented for another account.
-    others.append(threading.Thread(target=ask, args=(10, uuid.uuid4(), 10)))
-    others.append(threading.Thread(target=ask, args=(11, ids[3], 99)))
+    others = [threading.Thread(target=ask, args=(k, ids[k])) for k in range(1, 10)]
+    # One more: a session that is not open, and one asked twice.
+    others.append(threading.Thread(target=ask, args=(10, uuid.uuid4())))
+    others.append(threading.Thread(target=ask, args=(11, ids[3])))
     for t in others:
         t.start()
     lookup.release.set()
@@ -60,7 +60,7 @@ def test_checks_made_during_a_lookup_share_the_next_one():
     # ids[1..9] and the unknown session; ids[3], asked twice, once.
     assert set(ids[1:]) < set(lookup.batches[1]) and len(lookup.batches[1]) == 10
     assert {k: (a.user_id if a else None) for k, a in answers.items()} == {
-        **{k: k for k in range(10)}, 10: None, 11: None,
+        **{k: k for k in range(10)}, 10: None, 11: 3,
     }  # fmt: skip
 
 
@@ -72,9 +72,9 @@ def test_a_lone_check_is_answered_at_once():
         calls.append(ids)
         return {session_id: principal(7)}
 
-    signins = SignIns(lookup)
-    assert signins.principal(session_id, 7) == principal(7)
-    assert signins.principal(session_id, 7) == principal(7)
+    lookups = Coalesced(lookup)
+    assert lookups.get(session_id) == principal(7)
+    assert lookups.get(session_id) == principal(7)
     assert calls == [[session_id], [session_id]]  # never an answer kept from an earlier batch
 
 
@@ -87,8 +87,8 @@ def test_a_failed_lookup_reaches_its_callers_and_the_next_batch_runs():
             raise OSError("database away")
         return {i: principal(1) for i in ids}
 
-    signins = SignIns(lookup)
+    lookups = Coalesced(lookup)
     session_id = uuid.uuid4()
     with pytest.raises(OSError, match="database away"):
-        signins.principal(session_id, 1)
-    assert signins.principal(session_id, 1) == principal(1)
+        lookups.get(session_id)
+    assert lookups.get(session_id) == principal(1)
