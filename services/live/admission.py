@@ -14,12 +14,23 @@ clients collapse: the refused came back at their backoff's pace, about 1,600 han
 second, and answering those took most of the process's CPU, so the queue drained at a few
 connects a second.)
 
+Handshakes go through a few hundred at a time (HANDSHAKES_AT_ONCE), each holding its place
+until its transport's CONNECT comes or it closes; the others wait in the gate, a parsed request
+and no transport, for up to HANDSHAKE_WAIT_S (then 503, `live_busy`). Without that, 10,000
+clients back at once after a restart all opened their transports within seconds; handshaking
+them took the process longer than the sign-in timeout, so thousands were closed unsigned
+before their CONNECT was read, and came back to do it again. The timeout is for transports
+that do not sign in, not for clients the process has not found time for. (A bare transport
+holds a place for the sign-in timeout at most; the per-address cap bounds how many one
+address holds.)
+
 The client address is the peer's, or the last address of X-Forwarded-For that is not a trusted
 proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gridflow serve`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,6 +45,12 @@ from services.http.addresses import client_address, trusted_networks
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
+# Handshakes let through at once (see the docstring), and how long one waits for its turn:
+# below the socket.io client's 20 s connection timeout, after which it would try anew anyway.
+HANDSHAKES_AT_ONCE = 256
+HANDSHAKE_WAIT_S = 15.0
+BUSY_RETRY_AFTER_S = 2
+SLOT_KEY = "gridflow.live.slot"
 ENVIRON_KEY = "gridflow.live.transport"
 
 
@@ -44,12 +61,19 @@ class Transport:
 
     address: str
     opened: float
+    slot: bool = False  # holds one of the handshakes' places until it signs in or closes
 
 
 class Admission:
     """The live sockets' gate of one API process (see the module's docstring)."""
 
-    def __init__(self, config: Config, close: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        close: Callable[[str], None],
+        handshakes_at_once: int = HANDSHAKES_AT_ONCE,
+        handshake_wait_s: float = HANDSHAKE_WAIT_S,
+    ) -> None:
         self.max_clients = config.live_max_clients
         self.max_per_address = config.live_max_per_address
         self.connect_timeout_s = config.live_connect_timeout_s
@@ -58,33 +82,34 @@ class Admission:
         self._open: dict[str, Transport] = {}
         self._per_address: Counter[str] = Counter()
         self._unsigned: dict[str, float] = {}  # transports still timed: id → opened
+        self._slots = threading.BoundedSemaphore(handshakes_at_once)
+        self.handshake_wait_s = handshake_wait_s
 
     # --- the WSGI gate -------------------------------------------------------------------
 
     def wrap(self, wsgi_app: Callable[..., Any], path: str = "/socket.io") -> Callable[..., Any]:
-        """`wsgi_app` behind the gate: new handshakes on `path` are counted and refused beyond
-        the caps; every other request passes untouched."""
+        """`wsgi_app` behind the gate: new handshakes on `path` are refused beyond the caps and
+        wait for their turn among the handshakes (see the module's docstring); every other
+        request passes untouched."""
 
         def gate(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             if not environ.get("PATH_INFO", "").startswith(path) or _has_sid(environ):
                 return wsgi_app(environ, start_response)
             address = client_address(environ, self.trusted)
             refusal = self.refusal(address)
+            if refusal is None and not self._slots.acquire(timeout=self.handshake_wait_s):
+                refusal = BUSY
             if refusal is not None:
-                status, code, message, retry_after = refusal
-                body = orjson.dumps({"error": code, "message": message})
-                start_response(
-                    status,
-                    [
-                        ("Content-Type", "application/json"),
-                        ("Content-Length", str(len(body))),
-                        ("Retry-After", str(retry_after)),
-                        ("Cache-Control", "no-store"),
-                    ],
-                )
-                return [body]
+                return _refuse(start_response, *refusal)
             environ[ENVIRON_KEY] = address
-            return wsgi_app(environ, start_response)
+            # The place, until the transport opened takes it over; shared, not copied, with the
+            # environ Engine.IO gets (Flask-SocketIO's middleware hands it a copy).
+            place = environ[SLOT_KEY] = [True]
+            try:
+                return wsgi_app(environ, start_response)
+            finally:
+                if place.pop():  # no transport opened: the place is free
+                    self._slots.release()
 
         return gate
 
@@ -112,7 +137,11 @@ class Admission:
     def opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
         """An Engine.IO transport was opened (its handshake passed the gate)."""
         address = environ.get(ENVIRON_KEY) or client_address(environ, self.trusted)
-        self._open[eio_sid] = Transport(address, time.monotonic())
+        place = environ.get(SLOT_KEY)
+        slot = bool(place and place[0])
+        if slot:
+            place[0] = False  # taken over by the transport
+        self._open[eio_sid] = Transport(address, time.monotonic(), slot)
         self._unsigned[eio_sid] = self._open[eio_sid].opened
         self._per_address[address] += 1
 
@@ -122,6 +151,8 @@ class Admission:
         self._unsigned.pop(eio_sid, None)
         if transport is None:
             return
+        if transport.slot:
+            self._slots.release()
         self._per_address[transport.address] -= 1
         if self._per_address[transport.address] <= 0:
             del self._per_address[transport.address]
@@ -130,6 +161,10 @@ class Admission:
         """The transport's Socket.IO CONNECT came (a refused one closes the transport): it is
         no longer timed, however long its turn among the connects takes."""
         self._unsigned.pop(eio_sid, None)
+        transport = self._open.get(eio_sid)
+        if transport is not None and transport.slot:
+            transport.slot = False
+            self._slots.release()
 
     def open_count(self) -> int:
         return len(self._open)
@@ -150,3 +185,22 @@ class Admission:
 def _has_sid(environ: dict[str, Any]) -> bool:
     query = environ.get("QUERY_STRING") or ""
     return "sid=" in query and bool(parse_qs(query).get("sid"))
+
+
+BUSY = ("503 Service Unavailable", "live_busy", "connecting other clients", BUSY_RETRY_AFTER_S)
+
+
+def _refuse(
+    start_response: Callable[..., Any], status: str, code: str, message: str, retry_after: int
+) -> list[bytes]:
+    body = orjson.dumps({"error": code, "message": message})
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Retry-After", str(retry_after)),
+            ("Cache-Control", "no-store"),
+        ],
+    )
+    return [body]

@@ -59,3 +59,40 @@ def test_the_forwarded_address_counts_only_behind_a_trusted_proxy():
     chain = "6.6.6.6, 198.51.100.7, 10.1.2.3"
     assert client_address(env("127.0.0.1", chain), trusted) == "198.51.100.7"
     assert client_address(env("127.0.0.1", "198.51.100.7"), ()) == "127.0.0.1"
+
+
+def test_handshakes_wait_their_turn_until_earlier_transports_sign_in():
+    """Two handshakes at once: a third waits while both transports are still unsigned, is
+    refused (503 live_busy) when no place frees in time, and goes through once one signs in;
+    a transport that closes unsigned frees its place too."""
+    admission = Admission(
+        Config().with_(live_max_per_address=100), lambda sid: None,
+        handshakes_at_once=2, handshake_wait_s=0.05,
+    )  # fmt: skip
+    opened: list[str] = []
+
+    def engineio(environ, start_response):  # opens a transport, as Engine.IO's handshake does
+        sid = f"t{len(opened)}"
+        admission.opened(sid, dict(environ))  # a copy, as Flask-SocketIO's middleware hands on
+        opened.append(sid)
+        start_response("200 OK", [])
+        return [b"0{}"]
+
+    gate = admission.wrap(engineio)
+
+    def handshake() -> str:
+        answer: list[str] = []
+        gate({"PATH_INFO": "/socket.io/", "REMOTE_ADDR": "198.51.100.1"},
+             lambda status, headers: answer.append(status))  # fmt: skip
+        return answer[0]
+
+    assert handshake() == "200 OK" and handshake() == "200 OK"
+    assert handshake().startswith("503") and len(opened) == 2
+    admission.signed_in("t0")
+    assert handshake() == "200 OK" and opened == ["t0", "t1", "t2"]
+    assert handshake().startswith("503")
+    admission.closed("t1")
+    assert handshake() == "200 OK"
+    # Signed in or closed, a place is given back once: t0 signing in again frees nothing.
+    admission.signed_in("t0")
+    assert handshake().startswith("503")
