@@ -55,8 +55,8 @@ SNAPSHOT_READERS = 6
 # Snapshots built at once: a reconnect storm queues for these instead of taking every database
 # connection the HTTP API needs.
 SNAPSHOT_BUILDS = 4
-# Connects handled at once (token check, snapshot); the others wait their turn holding nothing.
-CONNECTS_AT_ONCE = 16
+# Connects handled at once, their lookups batched (services.live.coalesce); the others wait.
+CONNECTS_AT_ONCE = 256
 # The live server's own database connections (kept open; as many again opened when busy).
 LIVE_POOL_SIZE = 16
 LIVE_POOL_TIMEOUT_S = 10.0
