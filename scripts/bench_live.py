@@ -207,6 +207,7 @@ def _run(args, config, engine) -> dict:
             procs[f"serve-{k}"].stop()
             figures.setdefault("stop_s", []).append(round(time.time() - stopped, 1))
             procs[f"serve-{k}"] = start_serve(k)
+            _wait_until_answering(ports[k])  # the port alone may be the old worker's, exiting
         figures["restart_s"] = round(time.time() - stopped, 1)
         timeline: list[tuple[float, int, int]] = []
         back = gens.wait_until("back", args.clients, 300, timeline)
@@ -237,6 +238,26 @@ def _run(args, config, engine) -> dict:
         lb.wait(timeout=30)
     return {"machine": benchlib.machine(), "args": vars(args) | {"out": str(args.out)},
             "figures": figures, "usage": usage}  # fmt: skip
+
+
+def _wait_until_answering(port: int, timeout_s: float = 60.0) -> None:
+    """Until the `serve` on `port` answers /livez."""
+    import http.client
+
+    deadline = time.monotonic() + timeout_s
+    last: OSError | None = None
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
+        try:
+            conn.request("GET", "/livez")
+            if conn.getresponse().status == 200:
+                return
+        except OSError as exc:  # not answering yet
+            last = exc
+        finally:
+            conn.close()
+        time.sleep(0.05)
+    raise TimeoutError(f"the serve on {port} did not answer /livez in {timeout_s} s") from last
 
 
 def _serve_rss(master_pid: int) -> float:
