@@ -4,6 +4,7 @@ that gives a 5xx or an answer other than the document says (status, content type
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -113,3 +114,28 @@ def test_a_bare_number_is_no_date(api):
     """end_date=12 was read as Unix seconds (1970-01-01T00:00:12Z) and answered 200."""
     resp = api.get("/open311/v2/requests.json", query_string={"end_date": "12"})
     assert resp.status_code == 422 and resp.get_json()[0]["field"] == "end_date"
+
+
+def _longest(schema: dict) -> str:
+    """The longest value `schema` allows, in the characters that take most room in a URL."""
+    if schema.get("format") == "date-time":
+        return "2026-05-01T08:00:00.123456+08:00"
+    if schema.get("type") == "integer":
+        return str(schema.get("maximum", 1))
+    pattern = schema.get("pattern")
+    fits = [c for c in ("\U0001f600", "中", ",", "-", "9") if not pattern or re.search(pattern, c)]
+    return fits[0] * schema.get("maxLength", 1)
+
+
+def test_the_longest_valid_query_fits_the_servers_request_line(served, api):
+    """Every query the document allows reaches the app: a 2,000-character filter of
+    multi-byte characters was over the HTTP server's request line and got its HTML 400."""
+    spec = api.get(DOC).get_json()
+    query = {
+        p["name"]: _longest(next(s for s in p["schema"].get("anyOf", [p["schema"]])
+                                 if s.get("type") != "null"))
+        for p in spec["paths"]["/open311/v2/requests.json"]["get"]["parameters"]
+    }  # fmt: skip
+    resp = requests.get(f"{served}/open311/v2/requests.json", params=query, timeout=30)
+    assert resp.status_code != 400 and resp.headers["Content-Type"] == "application/json", (
+        resp.status_code, resp.text[:200])  # fmt: skip
