@@ -141,7 +141,7 @@ OPERATIONS = {
     "open311.discovery": Open311Operation("Where and how to use this endpoint", Discovery),
     "open311.services": Open311Operation(
         "The services (the catalog's small classes)", list[Service]
-    ),  # fmt: skip
+    ),
     "open311.service_definition": Open311Operation(
         "The attributes a request for one service may carry", ServiceDefinition, errors=(404,)
     ),
@@ -167,7 +167,7 @@ OPERATIONS = {
     ),
     "open311.token": Open311Operation(
         "The request number a token became", list[TokenAnswer], errors=(404,)
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -181,12 +181,15 @@ def _form_schema(schemas: Schemas) -> dict[str, Any]:
     return schema
 
 
-def _operation(endpoint: str, op: Open311Operation, fmt: str, schemas: Schemas) -> dict:
+def _operation(
+    endpoint: str, op: Open311Operation, fmt: str, path_params: list[dict], schemas: Schemas
+) -> dict:
     out: dict[str, Any] = {"summary": op.summary, "tags": ["open311"],
                            "operationId": f"{endpoint}.{fmt}", "responses": {}}  # fmt: skip
-    if op.query is not None:
-        out["parameters"] = [p for p in query_parameters(op.query, schemas)
-                             if not op.query_fields or p["name"] in op.query_fields]  # fmt: skip
+    query = query_parameters(op.query, schemas) if op.query is not None else []
+    query = [p for p in query if not op.query_fields or p["name"] in op.query_fields]
+    if path_params or query:
+        out["parameters"] = path_params + query
     if op.body:
         form = _form_schema(schemas)
         out["requestBody"] = {"required": True, "content": {
@@ -227,9 +230,7 @@ def build_open311_spec(app: Flask) -> dict[str, Any]:
         for fmt in FORMATS:
             path = template.replace("{fmt}", fmt)
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-                entry = _operation(rule.endpoint, op, fmt, schemas)
-                if params:
-                    entry["parameters"] = params + entry.get("parameters", [])
+                entry = _operation(rule.endpoint, op, fmt, params, schemas)
                 paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",
