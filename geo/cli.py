@@ -18,7 +18,8 @@ from geo import datum
 from geo.generate import SHAPES, generate_grid
 from geo.geojson_io import FeatureError, feature_collection, parse_geometry, read_text
 
-DEFAULT_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
+# The local stack as its processes' login role, a member of gridflow_app.
+DEFAULT_URL = "postgresql+psycopg://gridflow_api@127.0.0.1:55432/gridflow"
 
 database_option = click.option(
     "--database-url",

@@ -318,14 +318,14 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     quiet = benchlib.wait_for_quiet(args.wait_load, 600) if args.wait_load else None
     info = benchlib.machine()
-    with benchlib.bench_database("ingest", keep=args.keep_db) as url:
+    with benchlib.bench_database("ingest", keep=args.keep_db) as db:
         changes = (
             {} if args.router_batch_size is None else {"router_batch_size": args.router_batch_size}
         )
         config = benchlib.bench_config(
-            url, "ingest", rate_limit_per_minute=1_000_000, access_token_ttl_s=7200, **changes
+            db.app, "ingest", rate_limit_per_minute=1_000_000, access_token_ttl_s=7200, **changes
         )
-        engine = make_engine(url)
+        engine = make_engine(db.owner)
         run = Ingest(args, config, engine)
         try:
             run.start()

@@ -117,12 +117,12 @@ def main() -> None:
 
 
 def run(args) -> dict:
-    with benchlib.bench_database(args.name) as url:
+    with benchlib.bench_database(args.name) as db:
         config = benchlib.bench_config(
-            url, args.name, rate_limit_per_minute=100000, live_max_clients=args.clients + 1000,
+            db.app, args.name, rate_limit_per_minute=100000, live_max_clients=args.clients + 1000,
             trusted_proxies="127.0.0.1",
         )  # fmt: skip
-        engine = make_engine(url)
+        engine = make_engine(db.owner)
         try:
             return _run(args, config, engine)
         finally:

@@ -114,11 +114,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     info = benchlib.machine()
-    with benchlib.bench_database("patrol", keep=args.keep_db) as url:
+    with benchlib.bench_database("patrol", keep=args.keep_db) as db:
         config = benchlib.bench_config(
-            url, "patrol", rate_limit_per_minute=1_000_000, access_token_ttl_s=7200
+            db.app, "patrol", rate_limit_per_minute=1_000_000, access_token_ttl_s=7200
         )
-        engine = make_engine(url)
+        engine = make_engine(db.owner)
         procs: dict[str, benchlib.Process] = {}
         client = None
         try:

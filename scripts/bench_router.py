@@ -198,14 +198,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     info = benchlib.machine()
-    with benchlib.bench_database("router", keep=args.keep_db) as url:
+    with benchlib.bench_database("router", keep=args.keep_db) as db:
         changes = {} if args.batch_size is None else {"router_batch_size": args.batch_size}
         if args.lanes is not None:
             changes["router_lanes"] = args.lanes
         if args.fetch_wait is not None:
             changes["router_fetch_wait_ms"] = args.fetch_wait
-        config = benchlib.bench_config(url, "router", **changes)
-        engine = make_engine(url)
+        config = benchlib.bench_config(db.app, "router", **changes)
+        engine = make_engine(db.owner)
         try:
             t0 = time.monotonic()
             capture(config, engine, args.messages, args.capture_threads)

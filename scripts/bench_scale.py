@@ -256,12 +256,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     info = benchlib.machine()
     keep = args.keep_db or args.reuse_db
-    with benchlib.bench_database("scale", keep=keep, reuse=args.reuse_db) as url:
-        config = benchlib.bench_config(url, "scale", rate_limit_per_minute=1_000_000)
+    with benchlib.bench_database("scale", keep=keep, reuse=args.reuse_db) as db:
+        config = benchlib.bench_config(db.app, "scale", rate_limit_per_minute=1_000_000)
         # The topics exist in production: without them the server's live feed asks Kafka for
         # metadata again and again (all of the broker's topics each time), ~3 % of a core.
         ensure_topics(config)
-        engine = make_engine(url)
+        engine = make_engine(db.owner)
         serve = None
         try:
             grid, history = loaded(engine)

@@ -2,8 +2,9 @@
 percentiles and the result file (scripts/bench_<name>.py import it; nothing else does).
 
 Every benchmark runs against its own database (`gridflow_bench_<name>` on the stack's server,
-migrated to head; dropped afterwards unless --keep-db) and its own topic prefix, starts its own
-gridflow processes as subprocesses configured through GRIDFLOW_* variables, and samples
+migrated to head by the owner; dropped afterwards unless --keep-db) and its own topic prefix,
+starts its own gridflow processes as subprocesses configured through GRIDFLOW_* variables and
+connected as a login role in gridflow_app (never as the owner), and samples
 /proc/<pid>/stat (user+sys CPU) and /proc/<pid>/status (RSS) of every gridflow process, of the
 stack's PostgreSQL processes serving the bench database (plus the shared background writers)
 and of the Kafka JVM.
@@ -149,16 +150,30 @@ def stack_urls() -> tuple[str, str]:
 # --- the scratch database -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BenchDatabase:
+    """The scratch database's two URLs: the owner's (it migrates and loads the bench's data)
+    and that of a login role in gridflow_app, which the bench's gridflow processes use, as a
+    deployment's do."""
+
+    owner: str
+    app: str
+
+
 @contextmanager
-def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Iterator[str]:
+def bench_database(
+    name: str, *, keep: bool = False, reuse: bool = False
+) -> Iterator[BenchDatabase]:
     """A fresh database `gridflow_bench_<name>` migrated to head (an old one is dropped first,
-    unless `reuse` and it exists: then it is used as it is); dropped afterwards unless `keep`.
-    Yields its URL."""
+    unless `reuse` and it exists: then it is used as it is) and a login role of the bench's own
+    in gridflow_app; the role is dropped afterwards, the database too unless `keep`."""
     from services.store.migrate import upgrade
+    from tests.databases import create_app_role, drop_role
 
     base = make_url(stack_urls()[0])
     db = f"gridflow_bench_{name}{SUFFIX}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    role = None
     try:
         with admin.connect() as conn:
             exists = conn.execute(
@@ -169,8 +184,11 @@ def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Ite
                 conn.execute(text(f'CREATE DATABASE "{db}"'))
         url = base.set(database=db).render_as_string(hide_password=False)
         upgrade(url)
-        yield url
+        role = f"{db}_{uuid.uuid4().hex[:6]}"
+        yield BenchDatabase(url, create_app_role(url, role))
     finally:
+        if role is not None:
+            drop_role(base.render_as_string(hide_password=False), role)
         if not keep:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
@@ -178,8 +196,9 @@ def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Ite
 
 
 def bench_config(database_url: str, name: str, **changes) -> Config:
-    """The Config of the bench's gridflow processes: production mode with a random secret,
-    its own topic prefix, and `changes` (rate limits raised, …) on top."""
+    """The Config of the bench's gridflow processes (`database_url`: the app role's, see
+    BenchDatabase): production mode with a random secret, its own topic prefix, and `changes`
+    (rate limits raised, …) on top."""
     run = uuid.uuid4().hex[:8]
     return Config(
         database_url=database_url,

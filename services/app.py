@@ -16,6 +16,7 @@ from services.api import (
     health,
     mobile,
     open311,
+    open311_openapi,
     openapi,
     operator,
     reports,
@@ -65,7 +66,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp):
+    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp,
+               open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
     init_security_headers(app)
     init_live(app, config)

@@ -16,7 +16,8 @@ from services.domain.calendar import DEFAULT_TIMEZONE
 from services.http.addresses import trusted_networks
 
 PREFIX = "GRIDFLOW_"
-DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow@127.0.0.1:55432/gridflow"
+# The local stack as its processes' login role (the owner, gridflow, only migrates).
+DEFAULT_DATABASE_URL = "postgresql+psycopg://gridflow_api@127.0.0.1:55432/gridflow"
 DEFAULT_KAFKA = "127.0.0.1:59092"
 DEV_SECRET = "gridflow-development-secret"
 # Variables the scripts read (./scripts/stack, setup, demo, test, bench), not a process.

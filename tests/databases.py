@@ -69,3 +69,19 @@ def fresh_database(name: str, app_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+STANDING = text(
+    "SELECT current_user AS role, r.rolsuper AS superuser, "
+    "pg_has_role(current_user, 'gridflow_app', 'MEMBER') AS member, "
+    "pg_get_userbyid(c.relowner) = current_user AS owns_trail "
+    "FROM pg_roles r, pg_class c WHERE r.rolname = current_user "
+    "AND c.oid = 'audit_log'::regclass"
+)
+
+
+def standing(conn) -> tuple[bool, bool, bool]:
+    """(superuser, member of gridflow_app, owner of the trail) of the connection's role: a
+    gridflow process's role must stand at (False, True, False)."""
+    row = conn.execute(STANDING).one()
+    return row.superuser, row.member, row.owns_trail

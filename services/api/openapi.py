@@ -79,7 +79,9 @@ def operation(summary: str, **kwargs: Any):
     return decorate
 
 
-class _Schemas:
+class Schemas:
+    """The components of a document: each model once, under its own name."""
+
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
@@ -111,7 +113,7 @@ _CONVERTERS = {
 }
 
 
-def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+def path_parameters(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = [
         {
             "name": name,
@@ -124,7 +126,7 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return _PARAM.sub(r"{\2}", rule), params
 
 
-def _query(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, Any]]:
+def query_parameters(model: type[BaseModel], schemas: Schemas) -> list[dict[str, Any]]:
     schema = TypeAdapter(model).json_schema(ref_template=REF, mode="validation")
     schemas.add_defs(schema)
     required = set(schema.get("required", ()))
@@ -134,7 +136,7 @@ def _query(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, Any]]:
     ]
 
 
-def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: _Schemas) -> dict:
+def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: Schemas) -> dict:
     out: dict[str, Any] = {"summary": op.summary, "tags": list(op.tags), "responses": {}}
     if op.description:
         out["description"] = op.description
@@ -147,7 +149,7 @@ def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: _Schemas) 
             },
         }
     if op.query is not None:
-        out["parameters"] = _query(op.query, schemas)
+        out["parameters"] = query_parameters(op.query, schemas)
     errors = set(op.errors)
     # What every validated input can answer: a query → 422; a body → 400 (not JSON, nested too
     # deeply), 413 (too large) and 422 (a field is invalid).
@@ -179,14 +181,14 @@ def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: _Schemas) 
 
 def build_spec(app: Flask, prefix: str = "/api/v1/") -> dict[str, Any]:
     """The OpenAPI document of every documented route under `prefix`."""
-    schemas = _Schemas()
+    schemas = Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         op = getattr(view, "openapi", None)
         if op is None or not rule.rule.startswith(prefix):
             continue
-        path, params = _path(rule.rule)
+        path, params = path_parameters(rule.rule)
         roles = getattr(view, "gridflow_roles", None)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             entry = _operation(op, roles, schemas)

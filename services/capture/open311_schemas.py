@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.http.validation import Instant
 
 EMAIL = r"^[^@\s]{1,64}@[^@\s]{1,255}$"
 MAX_PAGE_SIZE = 200
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class RequestIn(BaseModel):
@@ -30,17 +36,27 @@ class RequestIn(BaseModel):
 
 
 class RequestsQuery(BaseModel):
-    """The filters of GET requests."""
+    """The filters of GET requests. Lists are comma-separated; every field is bounded so that
+    any valid query fits in the request line the HTTP server takes (4,094 bytes, percent-
+    encoding included)."""
 
     model_config = ConfigDict(extra="ignore")
-    service_request_id: str | None = Field(default=None, max_length=2000)
-    service_code: str | None = Field(default=None, max_length=2000)
-    start_date: AwareDatetime | None = None
-    end_date: AwareDatetime | None = None
-    status: str | None = None
-    api_key: str | None = Field(default=None, max_length=200)
+    service_request_id: str | None = Field(default=None, pattern=r"^[0-9, ]*$", max_length=400)
+    service_code: str | None = Field(default=None, pattern=r"^[0-9, ]*$", max_length=200)
+    start_date: Instant | None = None
+    end_date: Instant | None = None
+    status: str | None = Field(default=None, max_length=20)
+    api_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]+$", max_length=200)
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _dates(cls, value: datetime | None) -> datetime | None:
+        # A window is reckoned back from its end: a date at the calendar's edge would overflow.
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ValueError("a date from 1970 to 9999")
+        return value
 
     @field_validator("status")
     @classmethod

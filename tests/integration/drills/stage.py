@@ -2,8 +2,10 @@
 tokens, and real gridflow processes (serve, relay, router) that a drill kills and restarts.
 
 The database is a fresh one on the stack's server, or one on a private cluster when the drill
-restarts PostgreSQL; the broker is the stack's (with a topic prefix of its own) or a private
-one when the drill kills Kafka. The stack's own PostgreSQL and Kafka are never stopped.
+restarts PostgreSQL. Its owner only migrates it: the world is loaded and every process connects
+as a login role of the stage's own in `gridflow_app`, as a deployment's processes do. The broker
+is the stack's (with a topic prefix of its own) or a private one when the drill kills Kafka. The
+stack's own PostgreSQL and Kafka are never stopped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from services.config import Config
+from tests.databases import create_app_role, drop_role
 from tests.integration.drills.postgres import PrivatePostgres
 from tests.integration.streams.private_broker import PrivateBroker, port_open
 from tests.processes import config_env, free_port
@@ -115,6 +118,8 @@ class Stage:
         self.broker: PrivateBroker | None = None
         self.kafka_dir: Path | None = None
         self.database: str | None = None
+        self.owner_url: str | None = None
+        self.app_role: str | None = None
         self.config: Config | None = None
         self.engine = None
         self.procs: dict[str, Proc] = {}
@@ -144,6 +149,10 @@ class Stage:
             admin.dispose()
             url = base.set(database=self.database).render_as_string(hide_password=False)
         upgrade(url)
+        # As in a deployment, the owner only migrates: the world is loaded and every process
+        # of the stage connects as a login role in gridflow_app (tests/databases.py).
+        self.owner_url, self.app_role = url, f"gridflow_drill_{suffix}"
+        url = create_app_role(url, self.app_role)
         if self.private_kafka:
             self.kafka_dir = Path(tempfile.mkdtemp(prefix="gridflow-drill-kafka-"))
             self.broker = PrivateBroker(self.kafka_dir)
@@ -234,6 +243,8 @@ class Stage:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
             admin.dispose()
+            if self.app_role is not None:
+                drop_role(self.owner_url, self.app_role)
         if self.kafka_dir is not None:
             import shutil
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
+from tests.databases import standing
 from tests.integration.drills.drills import NAMES, SMALL, Drills, passed
 from tests.integration.drills.stage import Stage
 from tests.processes import ARTIFACTS
@@ -24,6 +27,24 @@ def drills(stack_urls):
         yield runner
     finally:
         stage.close()
+
+
+def test_the_stages_processes_connect_as_a_member_of_gridflow_app(drills):
+    """The drills' stage is made as a deployment is: the owner migrates, and every process of
+    the stage connects as a role that is no superuser and does not own the trail, so none can
+    disable the trail's triggers."""
+    app_db = create_engine(drills.stage.config.database_url)
+    try:
+        with app_db.connect() as conn:
+            assert standing(conn) == (False, True, False)
+            roles = conn.execute(text(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend'")).scalars().all()  # fmt: skip
+            assert roles == [conn.execute(text("SELECT current_user")).scalar_one()]
+            with pytest.raises(DBAPIError, match="must be owner"):
+                conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+    finally:
+        app_db.dispose()
 
 
 @pytest.mark.parametrize("name", list(NAMES))

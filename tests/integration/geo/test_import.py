@@ -128,8 +128,8 @@ def test_cells_may_join_communities_already_in_the_database(engine, district):
     assert [p.kind for p in refused.report.errors] == ["unknown_parent"]
 
 
-def test_a_commit_notifies_listeners(engine, database_url, district):
-    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+def test_a_commit_notifies_listeners(engine, config, district):
+    conninfo = config.database_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True) as listener:
         listener.execute(f"LISTEN {GRID_CHANNEL}")
         outcome = import_grid(engine, two_by_two(district, origin=spot(district)))

@@ -269,12 +269,9 @@ def test_the_database_says_when_and_who_whatever_an_insert_claims(app_role_url):
 def test_the_runs_processes_connect_as_a_member_of_gridflow_app_not_as_the_owner(engine):
     """As in a deployment: the tables' owner migrates, the processes' role cannot alter the
     trail's table or disable its triggers."""
+    from tests.databases import standing
+
     with engine.connect() as conn:
-        row = conn.execute(text(
-            "SELECT r.rolsuper, pg_has_role(current_user, 'gridflow_app', 'MEMBER') AS member, "
-            "pg_get_userbyid(c.relowner) = current_user AS owns_trail "
-            "FROM pg_roles r, pg_class c WHERE r.rolname = current_user "
-            "AND c.oid = 'audit_log'::regclass")).one()  # fmt: skip
-        assert (row.rolsuper, row.member, row.owns_trail) == (False, True, False)
+        assert standing(conn) == (False, True, False)
         with pytest.raises(DBAPIError, match="must be owner"):
             conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))

@@ -249,7 +249,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
 # Open311 has its own table (surfaces.OPEN311): reads are public, writes need an API key.
 PUBLIC = {("auth.login", "POST"), ("auth.refresh", "POST")} | {
     (endpoint, "GET") for endpoint in (
-        "openapi.openapi_json", "openapi.docs_page", "grid.cells", "grid.cell", "grid.locate",
+        "openapi.openapi_json", "openapi.docs_page", "open311_openapi.open311_openapi_json",
+        "grid.cells", "grid.cell", "grid.locate",
         "health.healthz", "health.livez", "health.readyz", "metrics", "pages.command_center",
         "pages.department_console", "pages.static", "pages.vendor", "static",
         "mobile_web.index", "mobile_web.manifest", "mobile_web.static",

@@ -59,3 +59,14 @@ def test_every_setting_is_documented_in_the_readme():
     missing = [f"GRIDFLOW_{f.name.upper()}" for f in fields(Config)
                if f"GRIDFLOW_{f.name.upper()}" not in readme]  # fmt: skip
     assert missing == []
+
+
+def test_by_default_a_process_connects_as_the_application_role_not_the_owner():
+    """With no GRIDFLOW_DATABASE_URL, a process (and the grid commands) use the local stack's
+    gridflow_api, a member of gridflow_app; only migrations name the owner."""
+    from sqlalchemy.engine import make_url
+
+    from geo.cli import DEFAULT_URL
+
+    for url in (Config.from_env({"GRIDFLOW_ENV": "development"}).database_url, DEFAULT_URL):
+        assert make_url(url).username == "gridflow_api", url
