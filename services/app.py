@@ -20,6 +20,7 @@ from services.api import (
     operator,
     reports,
     stats,
+    tracking,
     verification,
 )
 from services.api.security_headers import init_security_headers
@@ -65,7 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp):
+    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp, tracking.bp):
         app.register_blueprint(bp)
     init_security_headers(app)
     init_live(app, config)

@@ -84,6 +84,8 @@ WITH_DEPARTMENT_STATES = frozenset({CaseState.dispatched, CaseState.acknowledged
 # Cases that entered the closed loop (the KPIs' population): registered, or closed on the spot.
 OUTSIDE_LOOP_STATES = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
 IN_LOOP_STATES = frozenset(CaseState) - OUTSIDE_LOOP_STATES
+# The department has handled the case (its evidence, the after-photo, may be shown).
+HANDLED_STATES = frozenset({CaseState.resolved, CaseState.closed})
 # The named groups, for code that needs one by name (SQL generated from them, see
 # services.store.cases.groups). Nothing outside this module lists states of a group.
 STATE_GROUPS: dict[str, frozenset[CaseState]] = {
@@ -92,6 +94,7 @@ STATE_GROUPS: dict[str, frozenset[CaseState]] = {
     "with_department": WITH_DEPARTMENT_STATES,
     "in_loop": IN_LOOP_STATES,
     "outside_loop": OUTSIDE_LOOP_STATES,
+    "handled": HANDLED_STATES,
 }
 
 
@@ -103,6 +106,11 @@ def is_closed(state: CaseState) -> bool:
 def is_open(state: CaseState) -> bool:
     """True while the case still needs someone to act: every state that is not closed."""
     return CaseState(state) in OPEN_STATES
+
+
+def is_handled(state: CaseState) -> bool:
+    """True once the department resolved the case (resolved, then closed after the check)."""
+    return CaseState(state) in HANDLED_STATES
 
 
 def is_with_department(state: CaseState) -> bool:

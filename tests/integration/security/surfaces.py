@@ -16,6 +16,12 @@ OPEN311 = {
     ("open311.create_request", "POST"): KEY,
 }
 
+# The reporter's side, without an account (services/api/tracking.py): what the public may see
+# of a request that came by a public channel, and nothing of any other.
+TRACKING = {
+    ("tracking.photo", "GET"): "anyone: the after-photo of a public request, unless withheld",
+}
+
 SOCKET_EVENTS = {
     "connect": "a valid access token with a scope; the snapshot holds that scope only",
     "disconnect": "the caller's own connection",
