@@ -32,7 +32,7 @@ _REPORT_COLUMNS = f"""
     c.around_the_clock, {STATUS_SQL} AS status,
     k.id AS case_id, k.department_code, kd.name_zh AS agency_responsible,
     kd.name_en AS agency_responsible_en, k.ack_due, k.resolve_due, k.merged_into, k.updated_at,
-    k.rework_count
+    k.rework_count, (SELECT q.rating FROM case_rating q WHERE q.case_id = k.id) AS rating
 """
 _FROM = f"FROM report r JOIN category c ON c.code = r.category_code {CASE_JOIN}"
 
@@ -61,6 +61,20 @@ def reporter_contact(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] |
     if row is None or not any(row.values()):
         return None
     return dict(row)
+
+
+def report_by_phone_digits(
+    conn: Connection, case_no: str, last_four: str, channels: list[str]
+) -> uuid.UUID | None:
+    """The id of the report of this case number whose reporter's phone ends in `last_four`,
+    when it came by one of `channels` and is not hidden; else None."""
+    return conn.execute(
+        text(
+            "SELECT id FROM report WHERE case_no = :no AND channel = ANY(:channels) AND NOT hidden "
+            "AND right(regexp_replace(reporter_phone, '[^0-9]', '', 'g'), 4) = :last"
+        ),
+        {"no": case_no, "last": last_four, "channels": channels},
+    ).scalar()
 
 
 def case_no_of(conn: Connection, report_id: uuid.UUID, *, channel: str | None = None) -> str | None:

@@ -60,3 +60,39 @@ def test_the_after_photo_is_public_only_for_a_public_request_not_withheld(world)
         status, body, _ = _get(world, path)
         assert status == 404 and body["error"]["field"] == "photo_id", path
         assert body["error"]["code"] == missing[1]["error"]["code"]
+
+
+def test_the_page_and_the_rating_answer_only_the_holder_of_a_public_token(world):
+    made = _open311_request(world, _key(world))
+    where = {"REMOTE_ADDR": "10.30.0.1"}
+    page = world.api.get(f"/t/{made['token']}", environ_base=where)
+    assert page.status_code == 200 and made["service_request_id"] in page.get_data(as_text=True)
+    assert world.api.get("/t", environ_base=where).status_code == 200
+
+    internal = world.closed()  # a grid worker's report, closed on the spot
+    hidden = _open311_request(world, _key(world))
+    with world.engine.begin() as conn:
+        conn.execute(text("UPDATE report SET hidden = true WHERE id = :r"), {"r": hidden["token"]})
+    ghost = world.api.get(f"/t/{uuid.uuid4()}", environ_base=where)
+    for token in (internal.report_id, hidden["token"]):
+        refused = world.api.get(f"/t/{token}", environ_base=where)
+        assert refused.status_code == ghost.status_code == 404
+        assert refused.get_data(as_text=True) == ghost.get_data(as_text=True)
+        rating = world.api.post(f"/t/{token}/rating", json={"rating": "satisfied"},
+                                environ_base=where)  # fmt: skip
+        assert rating.status_code == 404 and rating.get_json()["error"]["field"] == "token"
+    state = world.api.get(f"/api/v1/operator/cases/{internal.case_id}",
+                          headers=world.headers["admin"]).get_json()  # fmt: skip
+    assert state["rating"] is None
+
+    with world.engine.connect() as conn:
+        sql = ("SELECT case_no, right(coalesce(reporter_phone, '0000'), 4) FROM report "
+               "WHERE id = ANY(:ids)")  # fmt: skip
+        ids = [internal.report_id, hidden["token"]]
+        phone_of = dict(conn.execute(text(sql), {"ids": ids}).all())
+    lookups = [{"case_no": made["service_request_id"], "phone_last4": "5678"}]  # PHONE's
+    lookups += [{"case_no": no, "phone_last4": last} for no, last in phone_of.items()]
+    assert world.api.post("/t/lookup", json=lookups[0], environ_base=where).status_code == 200
+    for body in lookups[1:]:
+        refused = world.api.post("/t/lookup", json=body, environ_base=where)
+        assert refused.status_code == 404 and refused.get_json()["error"]["field"] == "case_no"
