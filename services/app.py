@@ -19,6 +19,7 @@ from services.api import (
     openapi,
     operator,
     reports,
+    revisits,
     stats,
     tracking,
     verification,
@@ -66,8 +67,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp, tracking.bp):
+    for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(tracking.bp)
     init_security_headers(app)
     init_live(app, config)
     init_http_metrics(app, token=config.metrics_token, token_required=config.env == "production")

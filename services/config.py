@@ -77,6 +77,8 @@ class Config:
     # Handling: field verification limit (counted on the case's calendar), the SLA sweep
     # interval, where the scheduler writes the monthly ledgers and at what local hour daily.
     verify_limit_minutes: int = 60
+    # A 不满意 rating opens a revisit (回访) due in this many working hours.
+    revisit_working_hours: float = 8.0
     sla_sweep_interval_s: float = 60.0
     ledger_dir: str = ".run/ledgers"
     ledger_hour: int = 1

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.casework import command_errors, now
+from services.api.casework import calendars, command_errors, now
 from services.api.handling_schemas import Rating
 from services.api.security_headers import inline_policy
 from services.api.tracking_view import WORDS, tracking_page
@@ -133,7 +133,8 @@ def rate(token: str):
         raise ApiError("only a closed case is rated", field="state", status=409)
     cmd = RateCase(row["case_id"], REPORTER, body.rating, body.comment.strip())
     with command_errors(), UnitOfWork(_gf().engine, actor=REPORTER) as uow:
-        rate_case(uow, cmd, now=now())
+        rate_case(uow, cmd, now=now(), calendars=calendars(),
+                  revisit_hours=_gf().config.revisit_working_hours)  # fmt: skip
         uow.commit()
     return jsonify({"rating": body.rating})
 

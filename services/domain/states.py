@@ -58,6 +58,7 @@ class CaseAction(StrEnum):
     verify_pass = "verify_pass"
     verify_fail = "verify_fail"
     close_on_spot = "close_on_spot"
+    revisit_rework = "revisit_rework"
 
 
 S, A = CaseState, CaseAction
@@ -75,6 +76,7 @@ TRANSITIONS: dict[tuple[CaseState, CaseAction], CaseState] = {
     (S.returned, A.dispatch): S.dispatched,
     (S.resolved, A.verify_pass): S.closed,
     (S.resolved, A.verify_fail): S.dispatched,  # rework +1, same department
+    (S.closed, A.revisit_rework): S.dispatched,  # a revisit (回访) re-opens it: rework +1
 }
 del S, A
 
@@ -192,6 +194,7 @@ _DETAILS: dict[CaseAction, tuple[frozenset[str], frozenset[str]]] = {
     CaseAction.verify_pass: (frozenset(), frozenset({"note"})),
     CaseAction.verify_fail: (frozenset(), frozenset({"note", "ack_due", "resolve_due"})),
     CaseAction.close_on_spot: (frozenset(), frozenset({"note"})),
+    CaseAction.revisit_rework: (frozenset(), frozenset({"ack_due", "resolve_due"})),
 }
 
 
@@ -213,10 +216,11 @@ def apply(
     Guarantees: raises `IllegalTransition` (listing the allowed actions) when the table has no
     such move, `InvalidDetail` when a required detail is missing or an unknown one is given;
     otherwise returns the new state and the events caused, in the order they happened. The
-    rework count grows by one on `verify_fail`. Details per action: reject(reason),
-    merge(duplicate_of), dispatch(department_code, ack_due?, resolve_due?), return(reason),
+    rework count grows by one on `verify_fail` and `revisit_rework`. Details per action:
+    reject(reason), merge(duplicate_of), dispatch(department_code, ack_due?, resolve_due?),
+    return(reason),
     resolve(note?, evidence?), verify_pass(note?), verify_fail(note?, ack_due?, resolve_due?),
-    close_on_spot(note?).
+    close_on_spot(note?), revisit_rework(ack_due?, resolve_due?).
     """
     action, state = CaseAction(action), CaseState(case.state)
     new_state = next_state(state, action)
@@ -261,10 +265,9 @@ def apply(
     elif action is CaseAction.verify_pass:
         note = details.get("note") or ""
         events = [CaseVerified(**base, passed=True, note=note), CaseClosed(**base, how="verified")]
-    elif action is CaseAction.verify_fail:
+    elif action in (CaseAction.verify_fail, CaseAction.revisit_rework):
         rework += 1
         events = [
-            CaseVerified(**base, passed=False, note=details.get("note") or ""),
             CaseReworked(
                 **base,
                 department_code=department,
@@ -273,6 +276,8 @@ def apply(
                 resolve_due=details.get("resolve_due"),
             ),
         ]
+        if action is CaseAction.verify_fail:
+            events.insert(0, CaseVerified(**base, passed=False, note=details.get("note") or ""))
     else:  # close_on_spot
         events = [CaseClosed(**base, how="on_spot", note=details.get("note") or "")]
     return Transition(new_state, events, rework_count=rework, department_code=department)

@@ -98,6 +98,8 @@ const GF_TEXT = {
     "event.ExtensionApproved": "延期批准",
     "event.ExtensionRejected": "延期驳回",
     "event.CaseRated": "评价",
+    "event.RevisitOpened": "回访待办",
+    "event.RevisitClosed": "已回访",
   },
   en: {
     "app.command": "gridflow command center",
@@ -192,6 +194,8 @@ const GF_TEXT = {
     "event.ExtensionApproved": "Extension approved",
     "event.ExtensionRejected": "Extension rejected",
     "event.CaseRated": "Rated",
+    "event.RevisitOpened": "Revisit opened",
+    "event.RevisitClosed": "Revisit done",
   },
 };
 
