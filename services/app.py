@@ -15,6 +15,7 @@ from services.api import (
     grid,
     health,
     mobile,
+    notifications,
     open311,
     openapi,
     operator,
@@ -70,6 +71,7 @@ def create_app(config: Config | None = None) -> Flask:
     for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp):
         app.register_blueprint(bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(notifications.bp)
     init_security_headers(app)
     init_live(app, config)
     init_http_metrics(app, token=config.metrics_token, token_required=config.env == "production")

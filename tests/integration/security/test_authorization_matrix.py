@@ -249,6 +249,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         body=_const({"outcome": "rework", "note": "回访：返工"}),
         check=_reworked,
     ),
+    # Notifications to reporters (the notifier's dead letters): admins only.
+    ("notifications.notifications", "GET"): Rule(
+        ADMIN, query={"status": "dead"}, check=lambda w, t, r: "items" in r.get_json()
+    ),
     # Statistics: scoped inside the query; refused to grid workers.
     ("stats.departments", "GET"): Rule(OPERATORS | STAFF, query=STATS),
     ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF, query=STATS),
