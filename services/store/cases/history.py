@@ -79,6 +79,23 @@ def case_timeline(conn: Connection, report_id: uuid.UUID) -> list[dict[str, Any]
     return entries
 
 
+def latest_resolutions(
+    conn: Connection, case_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The department's last resolution (处置) of each of these cases that has one: its time
+    and note."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (case_id) case_id, at, payload->>'note' AS note FROM case_event "
+            "WHERE case_id = ANY(:ids) AND type = 'CaseResolved' ORDER BY case_id, id DESC"
+        ),
+        {"ids": case_ids},
+    )
+    return {case_id: {"at": at, "note": note or ""} for case_id, at, note in rows}
+
+
 # The events a reporter may see of their case, and nothing else of it (no actor, no notes).
 PUBLIC_EVENTS = (
     "CaseRegistered", "CaseDispatched", "CaseAcknowledged", "CaseReturned", "CaseResolved",
