@@ -1,6 +1,7 @@
 """The reporter's side without an account (surfaces.TRACKING): every route has a rule; the
 public gets what a public request shows and nothing of an internal one, and every refusal
-answers exactly as a missing object."""
+answers exactly as a missing object. The operators' revisit queue (a 不满意 rating's follow-up)
+holds only the cases of their place."""
 
 from __future__ import annotations
 
@@ -96,3 +97,13 @@ def test_the_page_and_the_rating_answer_only_the_holder_of_a_public_token(world)
     for body in lookups[1:]:
         refused = world.api.post("/t/lookup", json=body, environ_base=where)
         assert refused.status_code == 404 and refused.get_json()["error"]["field"] == "case_no"
+
+
+def test_the_revisit_queue_holds_only_the_callers_place(world):
+    thing = world.dissatisfied()
+    listed = {}
+    for who in ("admin", "op_street", "op_district", "op_other"):
+        resp = world.api.get("/api/v1/operator/revisits", headers=world.headers[who])
+        assert resp.status_code == 200
+        listed[who] = thing.case_id in {t["case_id"] for t in resp.get_json()["items"]}
+    assert listed == {"admin": True, "op_street": True, "op_district": True, "op_other": False}
