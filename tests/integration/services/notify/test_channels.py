@@ -67,3 +67,24 @@ def test_a_webhook_is_signed_with_the_clients_secret(gateway):
     assert headers["X-Gridflow-Delivery"] == "e1:webhook:7"
     with pytest.raises(DeliveryFailed):
         send_webhook(f"http://127.0.0.1:{free_port()}/x", "k", {}, delivery_id="d", timeout_s=1)
+
+
+def test_the_demo_receiver_checks_the_signature(tmp_path):
+    import io
+
+    from services.notify.receiver import receiver_server
+
+    out = io.StringIO()
+    server = receiver_server("127.0.0.1", free_port(), "demo", out)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        send_webhook(url, "demo", {"event_type": "CaseClosed"}, delivery_id="d1", timeout_s=2)
+        with pytest.raises(DeliveryFailed, match="HTTP 401"):
+            send_webhook(url, "wrong", {"event_type": "CaseClosed"}, delivery_id="d2",
+                         timeout_s=2)  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(x["delivery"], x["signed"]) for x in lines] == [("d1", True), ("d2", False)]
