@@ -33,9 +33,10 @@ SECRET = "s3cret-of-the-hotline-app"
 MILESTONES = ["CaseDispatched", "CaseResolved", "CaseClosed"]
 # The receiver's outage in this test. The behaviour is the one of a 2-minute outage under the
 # default settings (retries doubling from 1 s to 60 s, 10 attempts: 4 minutes of retries),
-# scaled down: retries doubling from 0.1 s to 0.5 s, 10 attempts (3.7 s of retries).
-OUTAGE_S = 2.0
-FAST_RETRIES = {"GRIDFLOW_NOTIFY_BACKOFF_FIRST_S": "0.1", "GRIDFLOW_NOTIFY_BACKOFF_CAP_S": "0.5",
+# scaled down 20 times: retries doubling from 0.05 s to 3 s, 10 attempts (12 s of retries)
+# against an outage of 6 s (3 s after the last milestone was made, while the test makes them).
+OUTAGE_S = 3.0
+FAST_RETRIES = {"GRIDFLOW_NOTIFY_BACKOFF_FIRST_S": "0.05", "GRIDFLOW_NOTIFY_BACKOFF_CAP_S": "3",
                 "GRIDFLOW_NOTIFY_MAX_ATTEMPTS": "10"}  # fmt: skip
 
 
@@ -187,14 +188,20 @@ def test_a_receiver_down_for_a_while_gets_every_milestone_afterwards_in_order(
         made, cases = _requests(api, engine, receiver.url, 3)
         wait_until(lambda: len(receiver.received) >= len(made), timeout_s=60)  # dispatched
         receiver.down = True
+        down_at = time.monotonic()
         _close_all(api, engine, cases, made)
-        time.sleep(OUTAGE_S)
-        assert receiver.refused > 0 and len(receiver.received) == len(made)
+        wait_until(lambda: receiver.refused > 0, timeout_s=30)
+        time.sleep(max(0.0, 2 * OUTAGE_S - (time.monotonic() - down_at)))
+        assert len(receiver.received) == len(made)
         receiver.down = False
         wait_until(lambda: len(receiver.received) >= len(made) * len(MILESTONES), timeout_s=60)
     finally:
         assert notifier.stop() == 0, notifier.output()
     _check_deliveries(receiver, made)
+    with engine.connect() as conn:
+        sql = "SELECT count(*) FROM notification WHERE status = 'dead' AND case_id = ANY(:c)"
+        dead = conn.execute(text(sql), {"c": [m["case_id"] for m in made]}).scalar_one()
+    assert dead == 0
 
 
 def test_a_webhook_that_never_answers_is_dead_lettered_and_shown_to_admins(
