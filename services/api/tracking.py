@@ -11,7 +11,6 @@ is rate-limited per client address.
 
 from __future__ import annotations
 
-import re
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -32,7 +31,6 @@ from services.http.validation import json_body
 from services.store.cases.history import public_events
 
 bp = Blueprint("tracking", __name__, url_prefix="/t", template_folder="templates")
-CASE_NO = re.compile(r"^[0-9]{14,20}$")
 REPORTER = "reporter"  # the actor of a rating given on the tracking page
 
 
