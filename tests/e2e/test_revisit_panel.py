@@ -4,7 +4,6 @@ department as rework."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
@@ -12,7 +11,6 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from PIL import Image
 from sqlalchemy import text
 
 from services.calendars import calendars_from_config
@@ -21,7 +19,7 @@ from streams.router import make_router
 from tests.e2e.live_pages import account, fresh_point, sign_in
 from tests.integration.services.accounts import tokens_over_http
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.handling.loop import captured_event
+from tests.integration.services.handling.loop import captured_event, jpeg
 from tests.integration.services.live.isolated import own_engine, own_stack
 from tests.processes import GridflowProcess, serving
 
@@ -62,12 +60,6 @@ def _bearer(base: str, engine, role: str, **scope) -> dict:
     return {"Authorization": f"Bearer {tokens_over_http(base, username)[0]}"}
 
 
-def _jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "green").save(out, "JPEG")
-    return out.getvalue()
-
-
 def _dissatisfied_case(base: str, engine) -> tuple[str, str]:
     """A grid worker's report, dispatched, resolved, verified and rated 不满意: (case id,
     street)."""
@@ -87,7 +79,7 @@ def _dissatisfied_case(base: str, engine) -> tuple[str, str]:
     staff = _bearer(base, engine, "department_staff", department=case.department_code)
     cases = f"{base}/api/v1/department/cases/{case.id}"
     assert requests.post(f"{cases}/acknowledge", headers=staff, timeout=10).status_code == 200
-    photo = {"photo": ("a.jpg", _jpeg(), "image/jpeg")}
+    photo = {"photo": ("a.jpg", jpeg("green"), "image/jpeg")}
     resolved = requests.post(f"{cases}/resolve", headers=staff, data={"note": "已清运"},
                              files=photo, timeout=10)  # fmt: skip
     assert resolved.status_code == 200, resolved.text

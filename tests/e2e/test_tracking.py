@@ -17,7 +17,7 @@ from services.calendars import calendars_from_config
 from services.config import Config
 from streams.router import make_router
 from tests.e2e.live_pages import fresh_point
-from tests.integration.services.accounts import PASSWORD, make_user
+from tests.integration.services.accounts import make_user, tokens_over_http
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.handling.loop import captured_event
 
@@ -40,9 +40,7 @@ def _jpeg() -> bytes:
 
 def _headers(base: str, engine, role: str, **scope) -> dict:
     _, username = make_user(engine, role, **scope)
-    resp = requests.post(f"{base}/api/v1/auth/login",
-                         json={"username": username, "password": PASSWORD}, timeout=10)  # fmt: skip
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+    return {"Authorization": f"Bearer {tokens_over_http(base, username)[0]}"}
 
 
 def _case(engine, report_id: str):

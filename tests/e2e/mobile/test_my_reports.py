@@ -12,15 +12,13 @@ from PIL import Image
 from tests.e2e.mobile.casework import case_of
 from tests.e2e.mobile.conftest import sign_in, wait_until
 from tests.e2e.mobile.test_offline_queue import fill_report
-from tests.integration.services.accounts import PASSWORD, make_user
+from tests.integration.services.accounts import make_user, tokens_over_http
 
 NOTE = "已清运，地面已冲洗"
 
 
 def _headers(base: str, username: str) -> dict:
-    resp = requests.post(f"{base}/api/v1/auth/login",
-                         json={"username": username, "password": PASSWORD}, timeout=10)  # fmt: skip
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+    return {"Authorization": f"Bearer {tokens_over_http(base, username)[0]}"}
 
 
 def _jpeg() -> bytes:
