@@ -48,6 +48,7 @@ from streams.topics import wait_for_topics
 log = logging.getLogger(__name__)
 NOTIFIER = "notifier"
 SEND_INTERVAL_S = 0.2
+ERROR_PAUSE_S = 5.0
 Clock = Callable[[], datetime]
 
 
@@ -137,12 +138,17 @@ class Sender:
         self.producer.send(topic, key=payload["key"], value=letter)
 
     def run(self, stop: threading.Event) -> None:
-        """Rounds every SEND_INTERVAL_S until `stop`; a database outage waits and retries."""
+        """Rounds every SEND_INTERVAL_S until `stop`. A database outage pauses sending until
+        the next round; any other failure of a round is logged with its traceback and sending
+        resumes after ERROR_PAUSE_S (the consumer half goes on queueing meanwhile)."""
         while not stop.wait(SEND_INTERVAL_S):
             try:
                 self.deliver_due()
             except DBAPIError as exc:
                 log.warning("notifier: sending paused (%s)", type(exc).__name__)
+            except Exception:  # noqa: BLE001 - logged; the thread must outlive one bad round
+                log.exception("notifier: a sending round failed")
+                stop.wait(ERROR_PAUSE_S)
 
 
 def run_notifier(config: Config, stop: threading.Event, *, group: str = NOTIFIER) -> None:
