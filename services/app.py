@@ -15,12 +15,15 @@ from services.api import (
     grid,
     health,
     mobile,
+    notifications,
     open311,
     open311_openapi,
     openapi,
     operator,
     reports,
+    revisits,
     stats,
+    tracking,
     verification,
 )
 from services.api.security_headers import init_security_headers
@@ -66,9 +69,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, verification.bp, stats.bp, audit.bp,
+    for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
                open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
+    app.register_blueprint(tracking.bp)
+    app.register_blueprint(notifications.bp)
     init_security_headers(app)
     init_live(app, config)
     init_http_metrics(app, token=config.metrics_token, token_required=config.env == "production")

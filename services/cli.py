@@ -10,6 +10,7 @@ from services.catalog.commands import catalog
 from services.config import Config
 from services.demo import demo
 from services.ledger.commands import ledger
+from services.notify.receiver import notify
 from services.simulate.command import simulate
 
 
@@ -70,4 +71,4 @@ def serve(host: str, port: int, log_level: str, server: str) -> None:
         live.close()
 
 
-COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo, ledger]
+COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo, ledger, notify]

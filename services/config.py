@@ -78,6 +78,23 @@ class Config:
     # Handling: field verification limit (counted on the case's calendar), the SLA sweep
     # interval, where the scheduler writes the monthly ledgers and at what local hour daily.
     verify_limit_minutes: int = 60
+    # A 不满意 rating opens a revisit (回访) due in this many working hours.
+    revisit_working_hours: float = 8.0
+    # Notifications to reporters (`gridflow notifier`): an undelivered one is retried after
+    # first_s, doubling up to cap_s, and dead-lettered after max_attempts (the defaults outlast
+    # a receiver down for 4 minutes); each attempt waits timeout_s for the receiver.
+    notify_max_attempts: int = 10
+    notify_backoff_first_s: float = 1.0
+    notify_backoff_cap_s: float = 60.0
+    notify_timeout_s: float = 5.0
+    # The district's SMS gateway (empty URL: no SMS): json or form body, its fields as
+    # name={template} pairs over {phone}, {text}, {case_no}, and a bearer token.
+    sms_gateway_url: str = ""
+    sms_gateway_format: str = "json"
+    sms_gateway_fields: str = "phone={phone},text={text}"
+    sms_gateway_token: str = ""
+    # Where residents reach gridflow (tracking links in texts), e.g. https://12345.example.cn
+    public_url: str = ""
     sla_sweep_interval_s: float = 60.0
     ledger_dir: str = ".run/ledgers"
     ledger_hour: int = 1

@@ -64,6 +64,34 @@ def router(log_level: str, group: str, metrics_port: int | None) -> None:
     click.echo("gridflow router: stopped", err=True)
 
 
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--group",
+    default="notifier",
+    show_default=True,
+    help="consumer group; a new group replays from offset 0 (nothing is sent twice)",
+)
+@click.option("--metrics-port", type=int, default=None, help=METRICS_HELP)
+def notifier(log_level: str, group: str, metrics_port: int | None) -> None:
+    """Send each case milestone to its reporter (Open311 webhooks, SMS), effectively once
+    (runs until SIGTERM/SIGINT)."""
+    from streams.notifier import run_notifier
+    from streams.process import configure_logging, start_metrics, stop_on_signals
+
+    configure_logging(log_level)
+    stop = stop_on_signals()
+    config = Config.from_env()
+    metrics = start_metrics(config, metrics_port)
+    click.echo("gridflow notifier: consuming case events", err=True)
+    try:
+        run_notifier(config, stop, group=group)
+    finally:
+        if metrics is not None:
+            metrics.close()
+    click.echo("gridflow notifier: stopped", err=True)
+
+
 @click.group()
 def topics() -> None:
     """Kafka topics."""
@@ -126,4 +154,4 @@ def rules_list() -> None:
         click.echo(f"{category}\t{r['jurisdiction_code']}\t{r['department_code']}\t{r['priority']}")
 
 
-COMMANDS = [relay, router, topics, rules]
+COMMANDS = [relay, router, notifier, topics, rules]

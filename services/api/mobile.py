@@ -32,15 +32,27 @@ from services.capture.schemas import (
     ReportMultipart,
     ReportOut,
     ReportPage,
+    ResolutionOut,
     TaskList,
 )
 from services.http.errors import Conflict, Unavailable, Unprocessable
 from services.http.validation import check_size, json_body, query_args
 from services.locator import GridUnavailable, InvalidAccuracy
+from services.store.cases.history import latest_resolutions
 
 bp = Blueprint("mobile", __name__, url_prefix="/api/v1")
 TAGS = ["grid worker"]
 MAX_PING_BYTES = 512 * 1024
+
+
+def _resolution(row: dict, resolved: dict, after: dict) -> ResolutionOut | None:
+    """What the department did about a report's case, as its reporter sees it."""
+    done = resolved.get(row["case_id"])
+    if done is None:
+        return None
+    photo = after.get(row["case_id"])
+    url = f"/api/v1/cases/{row['case_id']}/photos/{photo}?thumbnail=1" if photo else None
+    return ResolutionOut(at=done["at"], note=done["note"], photo_url=url)
 
 
 def photo_url(photo_id, thumbnail: bool) -> str:
@@ -136,8 +148,13 @@ def my_reports():
             limit=q.per_page, offset=(q.page - 1) * q.per_page,
         )  # fmt: skip
         photos = queries.photos_of(conn, [r["id"] for r in rows])
+        case_ids = [r["case_id"] for r in rows if r["case_id"]]
+        resolved = latest_resolutions(conn, case_ids)
+        after = queries.resolution_photos(conn, case_ids)
     items = [
-        report_out(as_seen_by(me, r), photos_seen_by(me, r, photos[r["id"]]), photo_url)
+        report_out(as_seen_by(me, r), photos_seen_by(me, r, photos[r["id"]]), photo_url).model_copy(
+            update={"rating": r["rating"], "resolution": _resolution(r, resolved, after)}
+        )
         for r in rows
     ]
     page = ReportPage(items=items, page=q.page, per_page=q.per_page, total=total)

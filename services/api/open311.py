@@ -6,17 +6,22 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from services.api import open311_protocol as protocol
 from services.api.casework import calendars
 from services.api.mobile import accept
-from services.auth.apikeys import client_for_key
+from services.api.tracking import public_channels
+from services.auth.apikeys import Client, client_of_key
 from services.auth.decorators import check_rate
 from services.capture import georeport, queries
 from services.capture.intake import CaptureReport
 from services.capture.open311_schemas import RequestIn, RequestsQuery
+from services.capture.status_notes import pick_language, status_note
+from services.domain.states import is_handled
 from services.http.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.http.validation import check_size, parse_json, validate
 from services.store.catalog import get_category, list_categories
@@ -34,28 +39,10 @@ def _gf():
     return current_app.extensions["gridflow"]
 
 
-def _render(fmt: str, document, root: str, item: str | None = None, status: int = 200):
-    if fmt == "xml":
-        return Response(georeport.to_xml(root, item, document), status, mimetype="text/xml")
-    return jsonify(document), status
-
-
-def _fmt() -> str:
-    return "xml" if request.path.endswith(".xml") else "json"
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    description = f"{exc.field}: {exc.message}" if exc.field else exc.message
-    errors = [{"code": exc.status, "description": description, "field": exc.field}]
-    response = _render(_fmt(), errors, "errors", "error", exc.status)
-    return response if isinstance(response, Response) else (*response, exc.headers)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    errors = [{"code": exc.code, "description": exc.description}]
-    return _render(_fmt(), errors, "errors", "error", exc.code or 400)
+bp.register_error_handler(ApiError, protocol.api_error)
+bp.register_error_handler(HTTPException, protocol.http_error)
+bp.before_request(protocol.known_jurisdiction)
+_render, _check_jurisdiction = protocol.render, protocol.check_jurisdiction
 
 
 @bp.get(f"/discovery.{FORMAT}")
@@ -96,22 +83,41 @@ def service_definition(code: str, fmt: str):
     return _render(fmt, georeport.service_definition(category), "service_definition")
 
 
-def _request_params() -> RequestIn:
+def _request_data() -> dict:
+    """The POST's parameters as given (form-encoded as the specification shows, or JSON)."""
     check_size(64 * 1024)
     if request.mimetype == "application/json":
         data = parse_json(request.get_data(cache=True) or b"null")
         if not isinstance(data, dict):
             raise InvalidInput("the body is not a JSON object", field="body")
-    else:
-        data, attributes = {}, {}
-        for key in request.form:
-            match = _ATTRIBUTE.match(key)
-            if match:
-                attributes[match.group(1)] = ",".join(request.form.getlist(key))
-            else:
-                data[key] = request.form[key]
-        if attributes:
-            data["attribute"] = attributes
+        if "jurisdiction_id" in data:
+            _check_jurisdiction(data["jurisdiction_id"])
+        return data
+    data, attributes = {}, {}
+    for key in request.form:
+        match = _ATTRIBUTE.match(key)
+        if match:
+            attributes[match.group(1)] = ",".join(request.form.getlist(key))
+        else:
+            data[key] = request.form[key]
+    if attributes:
+        data["attribute"] = attributes
+    return data
+
+
+def _client(data: dict) -> Client:
+    key = data.get("api_key")
+    if not isinstance(key, str) or not key:
+        raise Forbidden("api_key was not provided", field="api_key")
+    with _gf().engine.connect() as conn:
+        client = client_of_key(conn, key)
+    if client is None:
+        raise Forbidden("invalid api_key", field="api_key")
+    return client
+
+
+def _request_params(data: dict) -> RequestIn:
+    data.pop("jurisdiction_id", None)
     params = validate(RequestIn, data)
     if (params.lat is None) != (params.long is None):
         raise InvalidInput("lat and long go together", field="long" if params.lat else "lat")
@@ -132,13 +138,11 @@ def _check_attributes(attributes: dict[str, str]) -> None:
 
 @bp.post(f"/requests.{FORMAT}")
 def create_request(fmt: str):
-    params = _request_params()
+    data = _request_data()
+    client = _client(data)
     gf = _gf()
-    with gf.engine.connect() as conn:
-        client_id = client_for_key(conn, params.api_key)
-    if client_id is None:
-        raise Forbidden("invalid api_key", field="api_key")
-    check_rate("open311", client_id, gf.config.rate_limit_per_minute)
+    check_rate("open311", client.id, gf.config.rate_limit_per_minute)
+    params = _request_params(data)
     _check_attributes(params.attribute)
     with gf.engine.connect() as conn:
         if get_category(conn, params.service_code) is None:
@@ -156,12 +160,12 @@ def create_request(fmt: str):
         description=params.description or "",
         lat=params.lat,
         lng=params.long,
-        crs="wgs84",
+        crs=client.datum,
         accuracy_m=None,
         occurred_at=datetime.now(UTC),
         canonical=params.model_dump(mode="json", exclude={"api_key"}),
         reporter_contact={"name": name, "phone": params.phone, "email": params.email},
-        open311_client_id=client_id,
+        open311_client_id=client.id,
         address=params.address_string,
         attributes=attributes,
     )
@@ -185,29 +189,45 @@ def _calendars():
     return {"working": found.working, "clock": found.clock}
 
 
-def _readable(api_key: str | None) -> tuple[str, dict, int | None]:
+def _readable(api_key: str | None) -> tuple[str, dict, Client | None]:
     """SQL over `r` for the requests the caller may read (the public channels, and with a
-    key its own requests; never a hidden one), and the key's client id. A wrong key is a 403."""
-    client_id = None
+    key its own requests; never a hidden one), and the key's client. A wrong key is a 403."""
+    client = None
     if api_key is not None:
         with _gf().engine.connect() as conn:
-            client_id = client_for_key(conn, api_key)
-        if client_id is None:
+            client = client_of_key(conn, api_key)
+        if client is None:
             raise Forbidden("invalid api_key", field="api_key")
-    channels = [c.strip() for c in _gf().config.open311_public_channels.split(",") if c.strip()]
+    channels = public_channels()
     where = "NOT r.hidden AND (r.channel = ANY(:public) OR r.open311_client_id = :client)"
-    return where, {"public": channels, "client": client_id}, client_id
+    return where, {"public": channels, "client": client.id if client else None}, client
 
 
-def _shown(row: dict, client_id: int | None) -> dict:
-    own = client_id is not None and row["open311_client_id"] == client_id
-    return georeport.service_request(row, _calendars(), own=own)
+def _shown(rows: list[dict], client: Client | None) -> list[dict]:
+    """The rows as service requests, each with its status line in the reader's language and
+    its after-photo once resolved, in the client's datum."""
+    lang = pick_language(request.args.get("locale"), request.headers.get("Accept-Language"))
+    zone = ZoneInfo(_gf().config.timezone)
+    done = [r["case_id"] for r in rows if r["case_id"] and is_handled(r["status"])]
+    with _gf().engine.connect() as conn:
+        after = queries.resolution_photos(conn, done)
+    shown = []
+    for row in rows:
+        photo = after.get(row["case_id"])
+        shown.append(georeport.service_request(
+            row, _calendars(), own=client is not None and row["open311_client_id"] == client.id,
+            status_notes=status_note(row, lang=lang, zone=zone),
+            after_photo_url=url_for("tracking.photo", photo_id=photo, _external=True)
+            if photo else None,
+            datum=client.datum if client else "wgs84",
+        ))  # fmt: skip
+    return shown
 
 
 @bp.get(f"/requests.{FORMAT}")
 def list_requests(fmt: str):
     q = validate(RequestsQuery, request.args.to_dict())
-    readable, params, client_id = _readable(q.api_key)
+    readable, params, client = _readable(q.api_key)
     where = [readable]
     if q.ids():
         where.append("r.case_no = ANY(:ids)")
@@ -230,14 +250,13 @@ def list_requests(fmt: str):
     with _gf().engine.connect() as conn:
         rows = queries.page_of_reports(conn, " AND ".join(where), params, limit=q.page_size,
                                        offset=(q.page - 1) * q.page_size)  # fmt: skip
-    document = [_shown(r, client_id) for r in rows]
-    return _render(fmt, document, "service_requests", "request")
+    return _render(fmt, _shown(rows, client), "service_requests", "request")
 
 
 @bp.get(f"/requests/<service_request_id>.{FORMAT}")
 def get_request(service_request_id: str, fmt: str):
     q = validate(RequestsQuery, {"api_key": request.args.get("api_key")})
-    readable, params, client_id = _readable(q.api_key)
+    readable, params, client = _readable(q.api_key)
     row = None
     if CASE_NO.match(service_request_id):
         with _gf().engine.connect() as conn:
@@ -247,8 +266,7 @@ def get_request(service_request_id: str, fmt: str):
         row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"no request {service_request_id!r}", field="service_request_id")
-    document = [_shown(row, client_id)]
-    return _render(fmt, document, "service_requests", "request")
+    return _render(fmt, _shown([row], client), "service_requests", "request")
 
 
 @bp.get(f"/tokens/<token>.{FORMAT}")

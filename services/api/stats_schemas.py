@@ -70,6 +70,11 @@ class KpisOut(BaseModel):
     dissatisfied: int
     satisfaction_rate: float | None = Field(description="满意率: (满意 + 基本满意) / rated")
     full_satisfaction_rate: float | None
+    revisited: int = Field(description="不满意 ratings whose revisit (回访) has a rating after")
+    satisfied_after_revisit: int
+    satisfaction_after_revisit_rate: float | None = Field(
+        description="回访后满意率: (满意 + 基本满意 + 不满意 satisfied after the revisit) / rated"
+    )
 
 
 class StatsRow(BaseModel):

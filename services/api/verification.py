@@ -94,7 +94,8 @@ def rating(case_id: UUID):
     reporter = _reporter_of(case_id)
     visible_case(case_id, lambda row: _may_rate(me, row, reporter))
     cmd = RateCase(case_id, me.username, body.rating, body.comment.strip())
-    run(lambda uow: rate_case(uow, cmd, now=now()))
+    hours = gridflow().config.revisit_working_hours
+    run(lambda uow: rate_case(uow, cmd, now=now(), calendars=calendars(), revisit_hours=hours))
     with gridflow().engine.connect() as conn:
         row = case_views.one_case(conn, case_id)
     return jsonify(case_out(row, me).model_dump(mode="json"))

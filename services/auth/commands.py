@@ -119,7 +119,16 @@ def open311() -> None:
 
 @open311.command("add-client")
 @click.argument("name")
-def open311_add_client(name):
+@click.option(
+    "--datum",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+    help="datum of the coordinates the client sends and reads",
+)
+@click.option("--webhook-url", default=None, help="where its reporters' milestones are posted")
+@click.option("--webhook-secret", default=None, help="the HMAC secret of its webhook")
+def open311_add_client(name, datum, webhook_url, webhook_secret):
     """Register a client; prints its API key (shown once)."""
     from services.auth.apikeys import create_client
     from services.store.db import make_engine
@@ -128,7 +137,8 @@ def open311_add_client(name):
     try:
         with engine.begin() as conn:
             acting_as(conn, cli_actor())
-            key = create_client(conn, name)
+            key = create_client(conn, name, datum=datum, webhook_url=webhook_url,
+                                webhook_secret=webhook_secret)  # fmt: skip
     finally:
         engine.dispose()
     click.echo(key)

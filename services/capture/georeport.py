@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from geo.datum import from_wgs84
 from services.capture.moderation import as_seen_by, withheld
 from services.domain import states
 from services.store.catalog import Category
@@ -89,20 +90,33 @@ def expected(row: dict[str, Any], calendars: dict[str, Any]) -> datetime | None:
 
 
 def service_request(
-    row: dict[str, Any], calendars: dict[str, Any], *, own: bool = False
+    row: dict[str, Any],
+    calendars: dict[str, Any],
+    *,
+    own: bool = False,
+    status_notes: str | None = None,
+    after_photo_url: str | None = None,
+    datum: str = "wgs84",
 ) -> dict[str, Any]:
     """One service request as the public sees it: what moderation withholds left out, the
-    coordinates rounded to PUBLIC_DECIMALS unless the request is the caller's `own`; the
-    reporter's contact is never shown."""
+    coordinates in the reader's `datum`, rounded to PUBLIC_DECIMALS unless the request is the
+    caller's `own`; the reporter's contact is never shown. `media_url` is the after-photo
+    (`after_photo_url`) once the case is resolved, else the reporter's own media, neither when
+    moderation withholds the photos."""
     attributes = row.get("attributes") or {}
     shown = as_seen_by(None, row)
     lat, lng = row["lat"], row["lng"]
-    if not own and lat is not None and lng is not None:
-        lat, lng = round(lat, PUBLIC_DECIMALS), round(lng, PUBLIC_DECIMALS)
+    if lat is not None and lng is not None:
+        lat, lng = from_wgs84(lat, lng, datum)
+        if not own:
+            lat, lng = round(lat, PUBLIC_DECIMALS), round(lng, PUBLIC_DECIMALS)
+    media_url = None
+    if not withheld(None, row).photos:
+        media_url = after_photo_url or attributes.get("media_url")
     return {
         "service_request_id": row["case_no"],
         "status": status_of(row["status"]),
-        "status_notes": row.get("status_notes"),
+        "status_notes": status_notes,
         "service_name": row["name_zh"],
         "service_code": row["category_code"],
         "description": shown["description"],
@@ -116,7 +130,7 @@ def service_request(
         "zipcode": None,
         "lat": lat,
         "long": lng,
-        "media_url": None if withheld(None, row).photos else attributes.get("media_url"),
+        "media_url": media_url,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from services.store.cases.history import case_timeline
+from services.store.moderation import PHOTOS_WITHHELD_SQL
 
 STATUS_SQL = "coalesce(k.state, 'reported')"
 CASE_JOIN = (
@@ -29,8 +30,9 @@ _REPORT_COLUMNS = f"""
     r.open311_client_id,
     c.name_zh, c.name_en, c.priority, c.ack_limit_minutes, c.resolve_limit_minutes,
     c.around_the_clock, {STATUS_SQL} AS status,
-    k.id AS case_id, k.department_code, kd.name_zh AS agency_responsible, k.ack_due,
-    k.resolve_due, k.merged_into, k.updated_at
+    k.id AS case_id, k.department_code, kd.name_zh AS agency_responsible,
+    kd.name_en AS agency_responsible_en, k.ack_due, k.resolve_due, k.merged_into, k.updated_at,
+    k.rework_count, (SELECT q.rating FROM case_rating q WHERE q.case_id = k.id) AS rating
 """
 _FROM = f"FROM report r JOIN category c ON c.code = r.category_code {CASE_JOIN}"
 
@@ -59,6 +61,20 @@ def reporter_contact(conn: Connection, report_id: uuid.UUID) -> dict[str, Any] |
     if row is None or not any(row.values()):
         return None
     return dict(row)
+
+
+def report_by_phone_digits(
+    conn: Connection, case_no: str, last_four: str, channels: list[str]
+) -> uuid.UUID | None:
+    """The id of the report of this case number whose reporter's phone ends in `last_four`,
+    when it came by one of `channels` and is not hidden; else None."""
+    return conn.execute(
+        text(
+            "SELECT id FROM report WHERE case_no = :no AND channel = ANY(:channels) AND NOT hidden "
+            "AND right(regexp_replace(reporter_phone, '[^0-9]', '', 'g'), 4) = :last"
+        ),
+        {"no": case_no, "last": last_four, "channels": channels},
+    ).scalar()
 
 
 def case_no_of(conn: Connection, report_id: uuid.UUID, *, channel: str | None = None) -> str | None:
@@ -114,6 +130,38 @@ def photos_of(conn: Connection, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, 
     for row in rows:
         out[row["report_id"]].append(dict(row))
     return out
+
+
+def resolution_photos(conn: Connection, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The latest resolution (after) photo of each of these cases that has one."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (case_id) case_id, id FROM case_photo "
+            "WHERE case_id = ANY(:ids) AND kind = 'resolution' "
+            "ORDER BY case_id, created_at DESC, position DESC"
+        ),
+        {"ids": case_ids},
+    )
+    return {case_id: photo_id for case_id, photo_id in rows}
+
+
+def public_after_photo(
+    conn: Connection, photo_id: uuid.UUID, channels: list[str]
+) -> dict[str, Any] | None:
+    """A resolution (after) photo's file, when its report came by a public channel and
+    moderation withholds nothing of its photos; else None."""
+    row = conn.execute(
+        text(
+            "SELECT p.path, p.thumb_path, p.media_type FROM case_photo p "
+            "JOIN case_file k ON k.id = p.case_id JOIN report r ON r.id = k.report_id "
+            f"WHERE p.id = :id AND p.kind = 'resolution' AND NOT {PHOTOS_WITHHELD_SQL} "
+            "AND r.channel = ANY(:channels)"
+        ),
+        {"id": photo_id, "channels": channels},
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None
 
 
 def photo_file(conn: Connection, photo_id: uuid.UUID) -> dict[str, Any] | None:

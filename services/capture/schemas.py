@@ -99,6 +99,12 @@ class CaseRef(BaseModel):
     merged_into: UUID | None = Field(None, description="the open case it duplicates, if merged")
 
 
+class ResolutionOut(BaseModel):
+    at: datetime
+    note: str = Field(description="the department's note on what it did")
+    photo_url: str | None = Field(description="the after-photo (thumbnail), when there is one")
+
+
 class ReportOut(BaseModel):
     id: UUID
     case_no: str
@@ -114,6 +120,12 @@ class ReportOut(BaseModel):
     reporter_id: int | None
     photos: list[PhotoOut]
     case: CaseRef | None = Field(None, description="absent until the case is registered")
+    resolution: ResolutionOut | None = Field(
+        None, description="the department's last resolution (my reports only)"
+    )
+    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        None, description="the reporter's rating after closure (my reports only)"
+    )
 
 
 class TimelineEntry(BaseModel):

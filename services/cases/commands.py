@@ -218,6 +218,19 @@ class RateCase:
     comment: str = ""
 
 
+@dataclass(frozen=True)
+class CloseRevisit:
+    """The operator's call-back after a 不满意 rating (回访): `outcome` "closed" keeps the case
+    closed with the note; "rework" re-opens it to its department. `rating_after` is the
+    reporter's satisfaction after the call, if they gave one."""
+
+    case_id: uuid.UUID
+    actor: str
+    outcome: str
+    note: str
+    rating_after: str | None = None
+
+
 # --- SLA sweeper ----------------------------------------------------------------------------
 
 

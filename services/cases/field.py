@@ -25,6 +25,7 @@ from services.cases.refusals import (
     locked_case,
 )
 from services.cases.refusals import case_facts as facts
+from services.cases.revisits import open_revisit_if_dissatisfied
 from services.cases.uow import UnitOfWork
 from services.domain import flags
 from services.domain.states import CaseAction, apply
@@ -84,9 +85,12 @@ def verify_case(
     )
 
 
-def rate_case(uow: UnitOfWork, cmd: RateCase, *, now: datetime) -> Handled:
-    """Records the reporter's rating of a closed case (once). Raises `ActionNotAllowed` for
-    an open or already rated case, `InvalidCommand("rating")` for an unknown rating."""
+def rate_case(
+    uow: UnitOfWork, cmd: RateCase, *, now: datetime, calendars: Calendars, revisit_hours: float
+) -> Handled:
+    """Records the reporter's rating of a closed case (once); a 不满意 opens a revisit task
+    (回访) due `revisit_hours` working hours later. Raises `ActionNotAllowed` for an open or
+    already rated case, `InvalidCommand("rating")` for an unknown rating."""
     case = locked_case(uow, cmd.case_id)
     with domain_refusals(case, "rate"):
         event = flags.rate(
@@ -94,5 +98,8 @@ def rate_case(uow: UnitOfWork, cmd: RateCase, *, now: datetime) -> Handled:
         )
     store.insert_rating(uow.conn, case.id, rating=event.rating.value, comment=cmd.comment,
                         by=cmd.actor, at=now)  # fmt: skip
-    uow.record(case.id, [event])
-    return Handled(case.id, case.state, (event.type,))
+    events = [event, *open_revisit_if_dissatisfied(
+        uow, case, event.rating, actor=cmd.actor, now=now, calendars=calendars,
+        working_hours=revisit_hours)]  # fmt: skip
+    uow.record(case.id, events)
+    return Handled(case.id, case.state, tuple(e.type for e in events))

@@ -17,6 +17,7 @@ from services.cases.errors import CaseError, InvalidCommand, UnknownCase
 from services.cases.uow import UnitOfWork
 from services.domain.flags import FlagFacts, FlagNotAllowed
 from services.domain.states import (
+    CaseAction,
     CaseFacts,
     CaseState,
     IllegalTransition,
@@ -92,9 +93,10 @@ def flag_facts(case: Case) -> FlagFacts:
 
 def available_actions(state: str, *, extension_pending: bool, rated: bool) -> list[str]:
     """Every action a case in `state` allows now: the state table's moves (in `CaseAction`
-    order), then the flags that apply (extension request or decision, rating)."""
+    order), then the flags that apply (extension request or decision, rating). A revisit's
+    re-opening of a closed case is offered in the revisit queue, not here."""
     state = CaseState(state)
-    actions = [a.value for a in allowed_actions(state)]
+    actions = [a.value for a in allowed_actions(state) if a is not CaseAction.revisit_rework]
     if is_with_department(state):
         if extension_pending:
             actions += [APPROVE_EXTENSION, REJECT_EXTENSION]

@@ -227,3 +227,25 @@ class CaseRated(DomainEvent):
 
     rating: Satisfaction = Satisfaction.satisfied
     comment: str = ""
+
+
+# --- revisit (回访) after a dissatisfied rating (see revisits.py) ----------------------------
+
+
+@dataclass(frozen=True)
+class RevisitOpened(DomainEvent):
+    """A 不满意 rating opened a revisit task: an operator is to call the reporter back by
+    `due`."""
+
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevisitClosed(DomainEvent):
+    """The operator called the reporter back: `outcome` "closed" (the case stays closed, with
+    the note) or "rework" (the case goes back to its department); `rating_after` is the
+    reporter's satisfaction after the call, when they gave one."""
+
+    outcome: str = "closed"
+    note: str = ""
+    rating_after: Satisfaction | None = None

@@ -17,7 +17,10 @@ Definitions (a ratio whose denominator is zero is None, never an exception):
   first dispatch, close = closure − report; each as median (mean of the two middle values for an
   even count) and p90 (nearest rank: the ⌈0.9·n⌉-th smallest);
 - 满意率 satisfaction rate = (满意 + 基本满意) / rated cases; `full_satisfaction_rate` is
-  满意 alone / rated cases.
+  满意 alone / rated cases;
+- 回访后满意率 satisfaction after revisit = (满意 + 基本满意 + 不满意 ratings whose revisit
+  (回访) left the reporter satisfied or basically satisfied) / rated cases; `revisited` counts
+  the 不满意 ratings whose revisit recorded the reporter's satisfaction after the call.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class KpiFacts:
     resolutions: int = 0
     failed_verifications: int = 0
     rating: Satisfaction | None = None
+    revisit_rating: Satisfaction | None = None  # the reporter's, after a revisit (回访)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class Kpis:
     dissatisfied: int
     satisfaction_rate: float | None
     full_satisfaction_rate: float | None
+    revisited: int
+    satisfied_after_revisit: int
+    satisfaction_after_revisit_rate: float | None
 
     def as_dict(self) -> dict[str, int | float | None]:
         """Every figure, JSON-ready: durations as seconds (float), rates as fractions."""
@@ -163,6 +170,8 @@ def compute_kpis(
     ratings = [Satisfaction(f.rating) for f in cases if f.rating is not None]
     sat = ratings.count(Satisfaction.satisfied)
     basic = ratings.count(Satisfaction.basically_satisfied)
+    revisited = [f for f in cases if f.rating == Satisfaction.dissatisfied and f.revisit_rating]
+    better = [f for f in revisited if f.revisit_rating != Satisfaction.dissatisfied]
     return Kpis(
         cases=len(cases),
         closed=len(closed),
@@ -188,6 +197,9 @@ def compute_kpis(
         dissatisfied=ratings.count(Satisfaction.dissatisfied),
         satisfaction_rate=ratio(sat + basic, len(ratings)),
         full_satisfaction_rate=ratio(sat, len(ratings)),
+        revisited=len(revisited),
+        satisfied_after_revisit=len(better),
+        satisfaction_after_revisit_rate=ratio(sat + basic + len(better), len(ratings)),
     )
 
 

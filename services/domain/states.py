@@ -58,6 +58,7 @@ class CaseAction(StrEnum):
     verify_pass = "verify_pass"
     verify_fail = "verify_fail"
     close_on_spot = "close_on_spot"
+    revisit_rework = "revisit_rework"
 
 
 S, A = CaseState, CaseAction
@@ -75,6 +76,7 @@ TRANSITIONS: dict[tuple[CaseState, CaseAction], CaseState] = {
     (S.returned, A.dispatch): S.dispatched,
     (S.resolved, A.verify_pass): S.closed,
     (S.resolved, A.verify_fail): S.dispatched,  # rework +1, same department
+    (S.closed, A.revisit_rework): S.dispatched,  # a revisit (回访) re-opens it: rework +1
 }
 del S, A
 
@@ -84,6 +86,8 @@ WITH_DEPARTMENT_STATES = frozenset({CaseState.dispatched, CaseState.acknowledged
 # Cases that entered the closed loop (the KPIs' population): registered, or closed on the spot.
 OUTSIDE_LOOP_STATES = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
 IN_LOOP_STATES = frozenset(CaseState) - OUTSIDE_LOOP_STATES
+# The department has handled the case (its evidence, the after-photo, may be shown).
+HANDLED_STATES = frozenset({CaseState.resolved, CaseState.closed})
 # The named groups, for code that needs one by name (SQL generated from them, see
 # services.store.cases.groups). Nothing outside this module lists states of a group.
 STATE_GROUPS: dict[str, frozenset[CaseState]] = {
@@ -92,6 +96,7 @@ STATE_GROUPS: dict[str, frozenset[CaseState]] = {
     "with_department": WITH_DEPARTMENT_STATES,
     "in_loop": IN_LOOP_STATES,
     "outside_loop": OUTSIDE_LOOP_STATES,
+    "handled": HANDLED_STATES,
 }
 
 
@@ -103,6 +108,11 @@ def is_closed(state: CaseState) -> bool:
 def is_open(state: CaseState) -> bool:
     """True while the case still needs someone to act: every state that is not closed."""
     return CaseState(state) in OPEN_STATES
+
+
+def is_handled(state: CaseState) -> bool:
+    """True once the department resolved the case (resolved, then closed after the check)."""
+    return CaseState(state) in HANDLED_STATES
 
 
 def is_with_department(state: CaseState) -> bool:
@@ -184,6 +194,7 @@ _DETAILS: dict[CaseAction, tuple[frozenset[str], frozenset[str]]] = {
     CaseAction.verify_pass: (frozenset(), frozenset({"note"})),
     CaseAction.verify_fail: (frozenset(), frozenset({"note", "ack_due", "resolve_due"})),
     CaseAction.close_on_spot: (frozenset(), frozenset({"note"})),
+    CaseAction.revisit_rework: (frozenset(), frozenset({"ack_due", "resolve_due"})),
 }
 
 
@@ -205,10 +216,11 @@ def apply(
     Guarantees: raises `IllegalTransition` (listing the allowed actions) when the table has no
     such move, `InvalidDetail` when a required detail is missing or an unknown one is given;
     otherwise returns the new state and the events caused, in the order they happened. The
-    rework count grows by one on `verify_fail`. Details per action: reject(reason),
-    merge(duplicate_of), dispatch(department_code, ack_due?, resolve_due?), return(reason),
+    rework count grows by one on `verify_fail` and `revisit_rework`. Details per action:
+    reject(reason), merge(duplicate_of), dispatch(department_code, ack_due?, resolve_due?),
+    return(reason),
     resolve(note?, evidence?), verify_pass(note?), verify_fail(note?, ack_due?, resolve_due?),
-    close_on_spot(note?).
+    close_on_spot(note?), revisit_rework(ack_due?, resolve_due?).
     """
     action, state = CaseAction(action), CaseState(case.state)
     new_state = next_state(state, action)
@@ -253,10 +265,9 @@ def apply(
     elif action is CaseAction.verify_pass:
         note = details.get("note") or ""
         events = [CaseVerified(**base, passed=True, note=note), CaseClosed(**base, how="verified")]
-    elif action is CaseAction.verify_fail:
+    elif action in (CaseAction.verify_fail, CaseAction.revisit_rework):
         rework += 1
         events = [
-            CaseVerified(**base, passed=False, note=details.get("note") or ""),
             CaseReworked(
                 **base,
                 department_code=department,
@@ -265,6 +276,8 @@ def apply(
                 resolve_due=details.get("resolve_due"),
             ),
         ]
+        if action is CaseAction.verify_fail:
+            events.insert(0, CaseVerified(**base, passed=False, note=details.get("note") or ""))
     else:  # close_on_spot
         events = [CaseClosed(**base, how="on_spot", note=details.get("note") or "")]
     return Transition(new_state, events, rework_count=rework, department_code=department)

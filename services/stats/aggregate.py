@@ -52,7 +52,8 @@ SELECT {key} AS key, x.in_loop,
   CASE WHEN x.in_loop THEN date_part('epoch', c.resolved_at - c.dispatched_at) END AS resolve,
   CASE WHEN x.in_loop AND c.state = 'closed'
        THEN date_part('epoch', c.closed_at - c.created_at) END AS close,
-  CASE WHEN x.in_loop THEN c.rating END AS rating
+  CASE WHEN x.in_loop THEN c.rating END AS rating,
+  CASE WHEN x.in_loop AND c.rating = 'dissatisfied' THEN c.revisit_rating END AS revisit
 FROM case_fact c
 CROSS JOIN LATERAL (SELECT IN_LOOP AS in_loop) x
 WHERE ({population}) AND ({where})
@@ -82,7 +83,9 @@ SELECT key, GROUPING(key) AS whole,
   count(rating) AS rated,
   count(*) FILTER (WHERE rating = 'satisfied') AS satisfied,
   count(*) FILTER (WHERE rating = 'basically_satisfied') AS basic,
-  count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied
+  count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied,
+  count(revisit) AS revisited,
+  count(*) FILTER (WHERE revisit IN ('satisfied', 'basically_satisfied')) AS better
 FROM k
 GROUP BY GROUPING SETS ((key), ())
 """
@@ -125,6 +128,9 @@ def _kpis(row: Any) -> Kpis:
         dissatisfied=row.dissatisfied,
         satisfaction_rate=ratio(sat + basic, rated),
         full_satisfaction_rate=ratio(sat, rated),
+        revisited=row.revisited,
+        satisfied_after_revisit=row.better,
+        satisfaction_after_revisit_rate=ratio(sat + basic + row.better, rated),
     )
 
 
@@ -133,7 +139,7 @@ def _kpis(row: Any) -> Kpis:
 # by what they depend on (group, state, postponed, rating), a few hundred rows summed in Python,
 # and the ordered statistics per group and for the whole scope.
 COUNTS_SQL = """
-SELECT {key} AS key, c.state, c.postponed, c.rating, count(*) AS n,
+SELECT {key} AS key, c.state, c.postponed, c.rating, c.revisit_rating, count(*) AS n,
   count(*) FILTER (WHERE c.state = 'closed' OR c.resolve_due <= :as_of) AS due,
   count(*) FILTER (WHERE c.state = 'closed' AND NOT c.postponed
     AND (c.resolve_due IS NULL OR coalesce(c.resolved_at, c.closed_at) <= c.resolve_due))
@@ -142,7 +148,7 @@ SELECT {key} AS key, c.state, c.postponed, c.rating, count(*) AS n,
   count(c.dispatched_at) AS dispatched
 FROM case_fact c
 WHERE ({population}) AND ({where})
-GROUP BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4, 5
 """
 
 
@@ -166,6 +172,7 @@ OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
+    "revisited", "better",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
@@ -189,6 +196,10 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
         into["rated"] += row.n
         if row.rating in RATINGS:
             into[RATINGS[row.rating]] += row.n
+        if row.rating == "dissatisfied" and row.revisit_rating is not None:
+            into["revisited"] += row.n
+            if row.revisit_rating != "dissatisfied":
+                into["better"] += row.n
 
 
 DURATION_FIELDS = tuple(f"{d}_{s}" for d in ("ack", "resolve", "close") for s in ("median", "p90"))

@@ -26,7 +26,7 @@ FACTS_SQL = """
 SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code,
   c.community_code, c.street_code, c.district_code, c.resolve_due, c.rating,
   c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed,
-  c.resolutions, c.failed_verifications
+  c.resolutions, c.failed_verifications, c.revisit_rating
 FROM case_fact c
 WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
 ORDER BY c.created_at, c.case_id
@@ -97,6 +97,7 @@ def _figures(row: Any) -> CaseFigures:
         resolutions=row["resolutions"],
         failed_verifications=row["failed_verifications"],
         rating=Satisfaction(row["rating"]) if row["rating"] else None,
+        revisit_rating=Satisfaction(row["revisit_rating"]) if row["revisit_rating"] else None,
     )
     return CaseFigures(
         facts, row["department_code"], row["community_code"], row["street_code"],

@@ -71,3 +71,10 @@ def one_cell(conn: Connection, code: str, version: int | None = None) -> Row | N
     if version is not None:
         where, params["version"] = "c.version_id = :version", version
     return conn.execute(text(_CELL_SQL.format(version=where)), params).first()
+
+
+def jurisdiction_exists(conn: Connection, code: str) -> bool:
+    """Whether a district, street or community of this code is known."""
+    return bool(
+        conn.execute(text("SELECT 1 FROM jurisdiction WHERE code = :c"), {"c": code}).scalar()
+    )

@@ -18,7 +18,7 @@ LAYERS = (
     ("store",),
     ("calendars", "catalog", "stats", "locator", "probes", "auth"),
     ("capture", "ledger", "simulate", "live"),
-    ("cases",),
+    ("cases", "notify"),
     ("routing", "observability", "demo"),
     ("api", "web", "mobile_web"),
     ("app", "serving", "cli"),

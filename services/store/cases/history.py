@@ -77,3 +77,43 @@ def case_timeline(conn: Connection, report_id: uuid.UUID) -> list[dict[str, Any]
         note = (payload or {}).get(detail) if detail else None
         entries.append({"at": at, "event": event, "note": str(note) if note else None})
     return entries
+
+
+def latest_resolutions(
+    conn: Connection, case_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The department's last resolution (处置) of each of these cases that has one: its time
+    and note."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (case_id) case_id, at, payload->>'note' AS note FROM case_event "
+            "WHERE case_id = ANY(:ids) AND type = 'CaseResolved' ORDER BY case_id, id DESC"
+        ),
+        {"ids": case_ids},
+    )
+    return {case_id: {"at": at, "note": note or ""} for case_id, at, note in rows}
+
+
+# The events a reporter may see of their case, and nothing else of it (no actor, no notes).
+PUBLIC_EVENTS = (
+    "CaseRegistered", "CaseDispatched", "CaseAcknowledged", "CaseReturned", "CaseResolved",
+    "CaseReworked", "CaseClosed", "CaseRejected", "CaseMerged", "CaseRated",
+)  # fmt: skip
+
+
+def public_events(conn: Connection, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The case's public milestones, oldest first: type, at, the department's names (when the
+    event names one), the due time it set, and the rating (CaseRated)."""
+    rows = conn.execute(
+        text(
+            "SELECT e.id, e.event_id, e.type, e.at, d.name_zh AS agency, d.name_en AS agency_en, "
+            "CAST(e.payload->>'resolve_due' AS timestamptz) AS resolve_due, "
+            "e.payload->>'rating' AS rating FROM case_event e "
+            "LEFT JOIN department d ON d.code = e.payload->>'department_code' "
+            "WHERE e.case_id = :c AND e.type = ANY(:types) ORDER BY e.id"
+        ),
+        {"c": case_id, "types": list(PUBLIC_EVENTS)},
+    ).mappings()
+    return [dict(r) for r in rows]

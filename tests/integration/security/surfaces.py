@@ -16,6 +16,16 @@ OPEN311 = {
     ("open311.create_request", "POST"): KEY,
 }
 
+# The reporter's side, without an account (services/api/tracking.py): what the public may see
+# of a request that came by a public channel, and nothing of any other.
+TRACKING = {
+    ("tracking.photo", "GET"): "anyone: the after-photo of a public request, unless withheld",
+    ("tracking.lookup_page", "GET"): "anyone: the lookup form",
+    ("tracking.lookup", "POST"): "anyone holding a public request's number and phone digits",
+    ("tracking.track", "GET"): "the holder of a public request's token",
+    ("tracking.rate", "POST"): "the holder of a public request's token, once, after closure",
+}
+
 SOCKET_EVENTS = {
     "connect": "a valid access token with a scope; the snapshot holds that scope only",
     "disconnect": "the caller's own connection",

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.integration.security.surfaces import OPEN311
+from tests.integration.security.surfaces import OPEN311, TRACKING
 from tests.integration.security.world import (
     OTHER_DEPARTMENT,
     PRINCIPALS,
@@ -89,6 +89,15 @@ def _supervised(world: World, thing: Thing | None, resp) -> bool:
     last = detail["timeline"][-1]
     return (case["id"], case["state"]) == (thing.case_id, "dispatched") and (
         last["type"], last["payload"]["note"]) == ("CaseSupervised", "请尽快处置")  # fmt: skip
+
+
+def _reworked(world: World, thing: Thing | None, resp) -> bool:
+    """The answer is the case, back with its department; the revisit is closed."""
+    case = resp.get_json()
+    queue = world.api.get("/api/v1/operator/revisits", headers=world.headers["admin"]).get_json()
+    return (case["id"], case["state"], case["rework_count"]) == (
+        thing.case_id, "dispatched", 1) and thing.case_id not in {
+        t["case_id"] for t in queue["items"]}  # fmt: skip
 
 
 def _merge(world: World) -> Thing:
@@ -219,6 +228,18 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("operator.supervise", "POST"): Rule(
         OWN_PLACE, make=World.report, body=_const({"note": "请尽快处置"}), check=_supervised
     ),
+    # Revisits (回访): the queue and the call-back, in the operator's place.
+    ("revisits.revisits", "GET"): Rule(OPERATORS, check=lambda w, t, r: "items" in r.get_json()),
+    ("revisits.revisit", "POST"): Rule(
+        OWN_PLACE,
+        make=World.dissatisfied,
+        body=_const({"outcome": "rework", "note": "回访：返工"}),
+        check=_reworked,
+    ),
+    # Notifications to reporters (the notifier's dead letters): admins only.
+    ("notifications.notifications", "GET"): Rule(
+        ADMIN, query={"status": "dead"}, check=lambda w, t, r: "items" in r.get_json()
+    ),
     # Statistics: scoped inside the query; refused to grid workers.
     ("stats.departments", "GET"): Rule(OPERATORS | STAFF, query=STATS),
     ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF, query=STATS),
@@ -317,7 +338,7 @@ def test_every_route_has_an_authorization_rule(security_app):
     missing = [
         (endpoint, method, path)
         for endpoint, method, path in _routes(security_app)
-        if (endpoint, method) not in MATRIX.keys() | PUBLIC | OPEN311.keys()
+        if (endpoint, method) not in MATRIX.keys() | PUBLIC | OPEN311.keys() | TRACKING.keys()
         and endpoint not in SEPARATE
     ]  # fmt: skip
     assert missing == [], "routes without an entry in the authorization matrix"

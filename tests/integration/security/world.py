@@ -150,6 +150,18 @@ class World:
         thing.extra["task_id"] = str(next(t["id"] for t in tasks if t["case_no"] == thing.case_no))
         return thing
 
+    def dissatisfied(self) -> Thing:
+        """A case resolved, verified and closed, that its reporter rated 不满意: its revisit
+        (回访) is open."""
+        thing = self.resolved()
+        verify = self.api.post(f"/api/v1/me/tasks/{thing.extra['task_id']}/verify",
+                               json={"passed": True}, headers=thing.reporter)  # fmt: skip
+        assert verify.status_code == 200, verify.get_json()
+        rated = self.api.post(f"/api/v1/cases/{thing.case_id}/rating",
+                              json={"rating": "dissatisfied"}, headers=thing.reporter)  # fmt: skip
+        assert rated.status_code == 200, rated.get_json()
+        return thing
+
     def closed(self) -> Thing:
         return self.report(spot=True)
 

@@ -1,18 +1,23 @@
-// "My reports": the worker's reports with their live status. Reports still on the phone come
-// from the outbox; delivered ones from /api/v1/me/reports (kept for offline viewing); case
-// events from the live feed move their status on.
+// "My reports": the worker's reports with their live status, and the end of each: the
+// department's resolution with its after-photo, and the rating. Reports still on the phone
+// come from the outbox; delivered ones from /api/v1/me/reports (kept for offline viewing);
+// case events from the live feed move their status on, and a resolution, closure or rating
+// heard live reads the report again for its details.
 
-import { $, h, replaceChildren, formatTime } from './dom.js';
+import { $, h, replaceChildren, formatTime, blobImage } from './dom.js';
 import { t, localName } from './i18n.js';
 import * as store from './store.js';
 import * as outbox from './outbox.js';
 import * as categories from './categories.js';
-import { getJson } from './session.js';
+import { getJson, apiFetch } from './session.js';
 import { on } from './bus.js';
 
 const KEY = 'my_reports';
 let reports = []; // ReportOut documents, newest first
 let offline = false;
+const afterPhotos = new Map(); // photo URL → Blob, fetched once
+// Case events after which a report's resolution or rating may have changed.
+const DETAIL_EVENTS = new Set(['CaseResolved', 'CaseReworked', 'CaseClosed', 'CaseRated', 'RevisitClosed']);
 
 async function save() {
   await store.setValue(KEY, reports);
@@ -54,6 +59,30 @@ function queuedRow(item) {
     h('div', { class: 'muted' }, formatTime(item.created_at)));
 }
 
+function afterPhoto(url) {
+  const figure = h('figure', { class: 'thumb after-photo' });
+  const show = (blob) => replaceChildren(figure, [blobImage(blob, t('reports.after_photo'))]);
+  if (afterPhotos.has(url)) {
+    show(afterPhotos.get(url));
+  } else {
+    apiFetch(url).then((res) => (res.ok ? res.blob() : null)).then((blob) => {
+      if (!blob) return;
+      afterPhotos.set(url, blob);
+      show(blob);
+    }).catch(() => {}); // offline: the row shows the note without the photo
+  }
+  return figure;
+}
+
+function resolutionBlock(res) {
+  return h('div', { class: 'resolution' },
+    h('div', { class: 'line' },
+      h('strong', {}, t('reports.resolution')),
+      h('span', { class: 'muted' }, formatTime(res.at))),
+    res.note ? h('p', { class: 'note' }, res.note) : null,
+    res.photo_url ? afterPhoto(res.photo_url) : null);
+}
+
 function reportRow(r) {
   return h('li', { class: 'report', dataset: { id: r.id, status: r.status, caseNo: r.case_no } },
     h('div', { class: 'line' },
@@ -62,7 +91,10 @@ function reportRow(r) {
     h('p', { class: 'desc' }, r.description),
     h('div', { class: 'muted' },
       `${t('queue.case_no', { no: r.case_no })} · ${formatTime(r.occurred_at)}`,
-      r.placement?.cell_code ? ` · ${r.placement.cell_code}` : ''));
+      r.placement?.cell_code ? ` · ${r.placement.cell_code}` : ''),
+    r.resolution ? resolutionBlock(r.resolution) : null,
+    r.rating ? h('div', { class: 'rating', dataset: { rating: r.rating } },
+      t('reports.rating', { rating: t(`rating.${r.rating}`) })) : null);
 }
 
 export async function render() {
@@ -94,6 +126,7 @@ function onCaseEvent(message) {
   report.live_at = Date.now();
   save();
   render();
+  if (DETAIL_EVENTS.has(message.type)) refresh();
 }
 
 export async function init() {

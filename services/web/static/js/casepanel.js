@@ -1,5 +1,6 @@
 // The case panel of the command center: the case, its timeline, its photos and the operator
-// actions (dispatch, re-dispatch, approve or reject an extension, merge).
+// actions (dispatch, re-dispatch, approve or reject an extension, merge, and the revisit —
+// 回访 — of a case its reporter rated 不满意: close it with a note, or send it back as rework).
 "use strict";
 
 window.gf = window.gf || {};
@@ -18,9 +19,13 @@ gf.OPERATOR_ACTIONS = {
   reject_extension: { path: (c) => `cases/${c.id}/extension/reject`, extension: true,
     field: "reason" },
   merge: { path: (c) => `cases/${c.id}/merge`, states: ["reported"], field: "duplicate_of" },
+  revisit_close: { path: (c) => `cases/${c.id}/revisit`, revisit: true, field: "note",
+    body: { outcome: "closed" } },
+  revisit_rework: { path: (c) => `cases/${c.id}/revisit`, revisit: true, field: "note",
+    body: { outcome: "rework" } },
 };
 const FIELD_HINTS = { department_code: "action.department", duplicate_of: "action.duplicate_of",
-  reason: "console.reason" };
+  reason: "console.reason", note: "action.revisit_note" };
 
 gf.renderCasePanel = function renderCasePanel(panel, detail) {
   const c = detail.case;
@@ -71,7 +76,10 @@ async function enrich(panel, c, photos, actions) {
     }
   }
   const pending = Boolean(handling && handling.extension && handling.extension.status === "pending");
-  renderActions(actions, c, pending, Boolean(handling));
+  // A 不满意 rating of a closed case opened a revisit; the server refuses one already done.
+  const revisit = Boolean(handling && handling.state === "closed" && handling.rating
+    && handling.rating.rating === "dissatisfied");
+  renderActions(actions, c, { extension: pending, revisit }, Boolean(handling));
 }
 
 async function loadPhoto(container, url, kind) {
@@ -81,11 +89,12 @@ async function loadPhoto(container, url, kind) {
     class: `photo ${kind}` }));
 }
 
-function renderActions(container, c, extensionPending, isOperator) {
+function renderActions(container, c, open, isOperator) {
   gf.clear(container);
   if (!isOperator) return;
   for (const [name, action] of Object.entries(gf.OPERATOR_ACTIONS)) {
-    const applies = action.extension ? extensionPending : action.states.includes(c.state);
+    const applies = action.extension ? open.extension
+      : action.revisit ? open.revisit : action.states.includes(c.state);
     if (!applies) continue;
     const input = action.field ? gf.el("input", {
       name: action.field, list: action.field === "department_code" ? "department-codes" : null,
@@ -96,7 +105,7 @@ function renderActions(container, c, extensionPending, isOperator) {
       gf.el("button", { type: "submit", text: gf.t("action." + name) }), status);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const json = {};
+      const json = { ...(action.body || {}) };
       if (input && input.value.trim()) json[action.field] = input.value.trim();
       const resp = await gf.api(`/api/v1/operator/${action.path(c)}`, { method: "POST", json });
       const err = resp.data && resp.data.error;

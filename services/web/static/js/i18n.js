@@ -55,6 +55,9 @@ const GF_TEXT = {
     "action.duplicate_of": "主案件编号",
     "action.done": "已提交",
     "action.failed": "操作失败",
+    "action.revisit_close": "回访办结",
+    "action.revisit_rework": "回访返工",
+    "action.revisit_note": "回访记录",
     "console.cases": "本部门案件",
     "console.empty": "暂无待办案件",
     "console.ack_in": "签收剩余",
@@ -98,6 +101,8 @@ const GF_TEXT = {
     "event.ExtensionApproved": "延期批准",
     "event.ExtensionRejected": "延期驳回",
     "event.CaseRated": "评价",
+    "event.RevisitOpened": "回访待办",
+    "event.RevisitClosed": "已回访",
   },
   en: {
     "app.command": "gridflow command center",
@@ -149,6 +154,9 @@ const GF_TEXT = {
     "action.duplicate_of": "Main case number",
     "action.done": "Done",
     "action.failed": "Action failed",
+    "action.revisit_close": "Revisit done: keep closed",
+    "action.revisit_rework": "Revisit: send back as rework",
+    "action.revisit_note": "What the reporter was told",
     "console.cases": "Our cases",
     "console.empty": "No open cases",
     "console.ack_in": "Acknowledge within",
@@ -192,6 +200,8 @@ const GF_TEXT = {
     "event.ExtensionApproved": "Extension approved",
     "event.ExtensionRejected": "Extension rejected",
     "event.CaseRated": "Rated",
+    "event.RevisitOpened": "Revisit opened",
+    "event.RevisitClosed": "Revisit done",
   },
 };
 

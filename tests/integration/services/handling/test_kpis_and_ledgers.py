@@ -77,7 +77,8 @@ def loop(handling_app, engine, t0, tmp_path_factory):
         run(dept.acknowledge_case, AcknowledgeCase(case["id"], "water-1"), at)
 
     def rate(case, at, rating):
-        run(field.rate_case, RateCase(case["id"], "reporter", rating), at)
+        run(field.rate_case, RateCase(case["id"], "reporter", rating), at, calendars=CALENDARS,
+            revisit_hours=8)  # fmt: skip
 
     made = {name: maker.case("101001", maker.fresh_cell(STREET)) for name in "ABCDF"}
     a, b, c, d, f = (made[k] for k in "ABCDF")

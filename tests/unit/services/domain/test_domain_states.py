@@ -44,6 +44,7 @@ EXPECTED = [
     (S.returned, A.dispatch, S.dispatched, ["CaseDispatched"]),
     (S.resolved, A.verify_pass, S.closed, ["CaseVerified", "CaseClosed"]),
     (S.resolved, A.verify_fail, S.dispatched, ["CaseVerified", "CaseReworked"]),
+    (S.closed, A.revisit_rework, S.dispatched, ["CaseReworked"]),
 ]
 
 
@@ -71,7 +72,7 @@ def test_every_allowed_transition_returns_new_state_and_events(state, action, ta
         (S.acknowledged, A.verify_pass, [A.return_, A.resolve]),
         (S.returned, A.acknowledge, [A.dispatch]),
         (S.resolved, A.resolve, [A.verify_pass, A.verify_fail]),
-        (S.closed, A.dispatch, []),
+        (S.closed, A.dispatch, [A.revisit_rework]),
         (S.rejected, A.register, []),
         (S.merged, A.register, []),
     ],
@@ -82,6 +83,16 @@ def test_illegal_transition_lists_what_is_allowed(state, action, allowed):
     assert info.value.state is state and info.value.action is action
     assert info.value.allowed == allowed == allowed_actions(state)
     assert action.value in str(info.value) and state.value in str(info.value)
+
+
+def test_a_revisit_rework_counts_as_rework_with_new_due_times():
+    case = CaseFacts("C-3", S.closed, department_code="SAN-1", rework_count=1)
+    due = AT.replace(hour=AT.hour + 1)
+    result = apply(case, A.revisit_rework, actor="op-1", at=AT, ack_due=due, resolve_due=due)
+    [reworked] = result.events
+    assert result.new_state is S.dispatched and result.rework_count == 2
+    assert (reworked.department_code, reworked.rework_count, reworked.resolve_due) == (
+        "SAN-1", 2, due)  # fmt: skip
 
 
 def test_every_pair_outside_the_table_is_illegal():
@@ -95,7 +106,9 @@ def test_every_pair_outside_the_table_is_illegal():
 def test_open_and_closed_groups_partition_the_states():
     assert {s for s in CaseState if is_closed(s)} == {S.closed, S.rejected, S.merged}
     assert all(is_open(s) != is_closed(s) for s in CaseState)
-    assert all(allowed_actions(s) == [] for s in CaseState if is_closed(s))
+    # a closed case is re-opened only by a revisit (回访) after a dissatisfied rating
+    assert {s: allowed_actions(s) for s in CaseState if is_closed(s)} == {
+        S.closed: [A.revisit_rework], S.rejected: [], S.merged: []}  # fmt: skip
     assert all(allowed_actions(s) for s in CaseState if is_open(s))
 
 

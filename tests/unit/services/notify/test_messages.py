@@ -1,0 +1,51 @@
+"""What a reporter is told of a milestone, and by which channel."""
+
+import uuid
+from datetime import UTC, datetime
+
+from services.config import Config
+from services.notify.messages import notifications_for
+
+EVENT_ID, CASE_ID, REPORT_ID = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+
+
+def _event(type_: str = "CaseDispatched", **payload) -> dict:
+    return {"event_id": EVENT_ID, "type": type_, "occurred_at": AT, "case_id": CASE_ID,
+            "payload": {"resolve_due": "2026-12-08T03:30:00+00:00", **payload}}  # fmt: skip
+
+
+def _reporter(**changes) -> dict:
+    return {"report_id": REPORT_ID, "case_no": "330211202612070001", "channel": "open311",
+            "reporter_phone": "13912345678", "hidden": False, "client_id": 7,
+            "webhook_url": "https://app.example.cn/hook", "webhook_secret": "s",
+            "agency_responsible": "镇海区环境卫生管理处", "agency_responsible_en": "",
+            **changes}  # fmt: skip
+
+
+CONFIG = Config(sms_gateway_url="http://sms.local/send", public_url="https://12345.example.cn/")
+
+
+def test_an_open311_request_is_told_through_its_clients_webhook():
+    [row] = notifications_for(_event(), _reporter(), CONFIG)
+    assert (row["recipient"], row["channel"], row["target"]) == (
+        "webhook:7", "webhook", "https://app.example.cn/hook")  # fmt: skip
+    assert row["body"]["status"] == "open" and row["body"]["token"] == str(REPORT_ID)
+    assert row["body"]["status_notes"] == "已派遣至镇海区环境卫生管理处，应于 12月8日 11:30 前处置"
+    assert notifications_for(_event(), _reporter(webhook_url=None), CONFIG) == []
+
+
+def test_a_hotline_caller_is_told_by_sms_with_the_tracking_link():
+    [row] = notifications_for(_event("CaseClosed"), _reporter(channel="hotline"), CONFIG)
+    assert (row["recipient"], row["channel"], row["target"]) == (
+        "sms:13912345678", "sms", "http://sms.local/send")  # fmt: skip
+    assert row["body"]["text"] == (
+        f"您反映的问题（330211202612070001）已办结。查询进度：https://12345.example.cn/t/{REPORT_ID}"
+    )
+    assert notifications_for(_event(), _reporter(channel="hotline"), Config()) == []  # no gateway
+
+
+def test_nothing_for_a_non_milestone_a_hidden_report_or_no_reporter():
+    assert notifications_for(_event("CaseAcknowledged"), _reporter(), CONFIG) == []
+    assert notifications_for(_event(), _reporter(hidden=True), CONFIG) == []
+    assert notifications_for(_event(), None, CONFIG) == []
