@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import benchlib
 from sqlalchemy import text
 
-from services.events import REPORTS, topic_name
+from services.envelopes import REPORTS, topic_name
 from services.store.db import make_engine
 
 DISTRICT = "330211"

@@ -30,6 +30,7 @@ import requests
 import socketio
 from sqlalchemy import text
 
+from services.store.cases.facts import refold
 from services.store.db import make_engine
 from streams.topics import ensure_topics
 
@@ -151,6 +152,7 @@ def load_history(engine, cases: int, reporter: int, open_days: float) -> dict:
         }  # fmt: skip
         for sql in HISTORY_SQL[3:]:
             conn.execute(text(sql), params)
+        refold(conn)  # the events were written in bulk, past the writer that folds them
         for idx in indexes:
             conn.execute(text(idx.indexdef))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

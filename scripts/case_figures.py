@@ -2,7 +2,8 @@
 closing notes of changes to the case's home. Prints one JSON object:
 
 - sql_modules: modules (migrations aside) that run SQL (`text(`, `.execute(`,
-  `exec_driver_sql(`), and how many of them are outside the store (`services/store/`,
+  `exec_driver_sql(`, the store's psycopg helpers `direct.fetch_one(`/`fetch_all(`/
+  `transaction(`), and how many of them are outside the store (`services/store/`,
   `services/cases/repository*`);
 - open_defined: places that state which case states are open or closed (a literal set of
   state names, or SQL `state [NOT] IN ('…')`), the domain core's definition included;
@@ -27,7 +28,9 @@ STATES = {
     "resolved", "closed",
 }  # fmt: skip
 CLOSED = {"closed", "rejected", "merged"}
-SQL_CALL = re.compile(r"\btext\(|\.execute\(|\.exec_driver_sql\(")
+SQL_CALL = re.compile(
+    r"\btext\(|\.execute\(|\.exec_driver_sql\(|\bdirect\.(?:fetch_one|fetch_all|transaction)\("
+)
 SQL_GROUP = re.compile(r"state\s+(?:NOT\s+)?IN\s*(\(\s*'[^)]*\))", re.I)
 STORE = ("services/store/", "services/cases/repository")
 

@@ -7,11 +7,12 @@ four demo accounts (password `demo`, development mode only).
 from __future__ import annotations
 
 import click
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from services.auth.demo import DemoRefused, ensure_demo_accounts
 from services.config import Config
 from services.routing.rulefile import load_demo_rules
+from services.store.departments import current_version
 
 
 def load_demo(engine: Engine, config: Config) -> list[str]:
@@ -22,7 +23,7 @@ def load_demo(engine: Engine, config: Config) -> list[str]:
     grid = load_demo_grid(engine)
     done.append("demo grid loaded" if grid is not None else "demo grid already loaded")
     with engine.connect() as conn:
-        has_rules = conn.execute(text("SELECT EXISTS (SELECT 1 FROM ruleset_version)")).scalar()
+        has_rules = current_version(conn) is not None
     if has_rules:
         done.append("routing rules already loaded")
     else:

@@ -7,7 +7,9 @@ import struct
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from services.store.db import answers
 
 _API_VERSIONS = 18
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
@@ -15,8 +17,7 @@ _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
 
 def database_ok(engine: Engine) -> None:
     """Raises when PostgreSQL does not answer `SELECT 1`."""
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    answers(engine)
 
 
 def kafka_ok(bootstrap_servers: str, timeout_s: float) -> None:

@@ -13,7 +13,7 @@ from kafka.net.inet import KafkaNetSocket
 from kafka.serializer import Serializer
 
 from services.config import Config
-from services.events import topic_name
+from services.envelopes import topic_name
 
 
 def _close_sockets_of_failed_connects() -> None:

@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from services.config import Config
-from services.events import DEAD_LETTER, envelope, topic_name
+from services.envelopes import DEAD_LETTER, envelope, topic_name
 from services.observability.metrics import CONSUMER_LAG, EVENTS_DEAD_LETTERED, EVENTS_PROCESSED
 from streams.consumed import BatchProcessor, Event, Processor, Rejected, decode
 

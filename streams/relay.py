@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from services.config import Config
-from services.events import topic_name
+from services.envelopes import topic_name
 from services.observability.metrics import OUTBOX_PUBLISHED, RELAY_FAILURES
 from services.store import direct
 from services.store.db import make_engine

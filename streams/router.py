@@ -29,7 +29,7 @@ from services.cases.errors import CaseError
 from services.cases.reference import ReferenceCache
 from services.cases.uow import UnitOfWork
 from services.config import Config
-from services.events import REPORTS, SCHEMA_VERSION
+from services.envelopes import REPORTS, SCHEMA_VERSION
 from services.store.db import make_engine
 from streams.consumed import BatchProcessor, Event, Processor, Rejected
 from streams.kafka import make_consumer, make_producer

@@ -12,7 +12,7 @@ import threading
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.config import Config
-from services.events import ALL_TOPICS, topic_name
+from services.envelopes import ALL_TOPICS, topic_name
 from streams.kafka import make_admin
 from streams.loop import Backoff
 

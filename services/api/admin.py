@@ -35,6 +35,7 @@ from services.cases.uow import UnitOfWork
 from services.http.errors import ApiError, InvalidInput, NotFound, Unprocessable
 from services.http.validation import json_body, query_args
 from services.routing import rules
+from services.routing.specs import DepartmentSpec, Refused, RuleSpec
 from services.store import calendar_days
 from services.store import departments as store
 
@@ -50,7 +51,7 @@ class NotAdmittedError(ApiError):
 
 @bp.errorhandler(CaseError)
 def _dispatch_error(exc: CaseError):
-    if isinstance(exc, rules.Refused):
+    if isinstance(exc, Refused):
         error: ApiError = NotAdmittedError(
             str(exc), field=exc.field, details={"audit_id": exc.audit_id}
         )
@@ -86,7 +87,7 @@ def departments():
 @requires(ADMIN)
 def put_department(code: str):
     body = json_body(DepartmentIn)
-    spec = rules.DepartmentSpec(code=code, **body.model_dump())
+    spec = DepartmentSpec(code=code, **body.model_dump())
     with UnitOfWork(_engine()) as uow:
         rules.save_departments(uow, [spec], actor=_actor())
         uow.commit()
@@ -115,7 +116,7 @@ def active_rules():
 @requires(ADMIN)
 def add_rule():
     body = json_body(RuleIn)
-    spec = rules.RuleSpec(**body.model_dump())
+    spec = RuleSpec(**body.model_dump())
     with UnitOfWork(_engine()) as uow:
         version = rules.add_rule(uow, spec, actor=_actor())
         uow.commit()
@@ -130,7 +131,7 @@ def add_rule():
 @requires(ADMIN)
 def replace_rules():
     body = json_body(RulesetIn)
-    specs = [rules.RuleSpec(**r.model_dump()) for r in body.rules]
+    specs = [RuleSpec(**r.model_dump()) for r in body.rules]
     with UnitOfWork(_engine()) as uow:
         version = rules.save_ruleset(uow, specs, actor=_actor(), source="api", note=body.note)
         uow.commit()

@@ -11,9 +11,9 @@ from services.auth.passwords import WELL_KNOWN, verify_password
 from services.auth.schemas import LoginIn, MeOut, RefreshIn, TokenOut
 from services.auth.throttle import LoginThrottle
 from services.auth.tokens import InvalidToken, open_session, refresh_session, revoke
-from services.auth.users import login_record
 from services.http.errors import Unauthorized
 from services.http.validation import json_body
+from services.store.accounts import login_record
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 TAGS = ["auth"]

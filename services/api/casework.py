@@ -43,6 +43,7 @@ from services.http.errors import Conflict, NotFound, Unprocessable
 from services.store.case_photos import photos_of_case
 from services.store.cases import views as case_views
 from services.store.cases.history import history
+from services.store.scopes import ALL, NOTHING, Scope
 
 PATH_FIELDS = {"case_id", "report_id", "task_id"}
 
@@ -112,15 +113,14 @@ def run(action: Callable[[UnitOfWork], Any]) -> Any:
 # --- who may act on a case -------------------------------------------------------------------
 
 
-def place_scope(me: Principal) -> tuple[str, dict[str, Any]]:
-    """SQL over alias `c` limiting cases to the operator's district or street (all for
-    admins, nothing for other roles)."""
+def place_of(me: Principal) -> Scope:
+    """The cases an operator's lists hold: its district or street (all for admins, nothing
+    for other roles)."""
     if me.role == ADMIN:
-        return "TRUE", {}
+        return ALL
     if me.role == OPERATOR and me.jurisdiction_code:
-        column = "c.district_code" if len(me.jurisdiction_code) == 6 else "c.street_code"
-        return f"{column} = :scope", {"scope": me.jurisdiction_code}
-    return "FALSE", {}
+        return Scope.place(me.jurisdiction_code)
+    return NOTHING
 
 
 def in_place(me: Principal, row: dict[str, Any]) -> bool:

@@ -44,6 +44,7 @@ from services.domain.states import WITH_DEPARTMENT_STATES
 from services.http.errors import Unprocessable
 from services.http.validation import check_text, json_body, query_args
 from services.store.cases import views as case_views
+from services.store.scopes import NOTHING, Scope
 
 bp = Blueprint("department", __name__, url_prefix="/api/v1/department")
 TAGS = ["department"]
@@ -79,19 +80,15 @@ def _answer(case_id: UUID):
 def cases():
     q = query_args(DepartmentCasesQuery)
     me = current_principal()
-    where = ["c.department_code = :dept", "c.state = ANY(:states)"]
-    params = {"dept": me.department_code, "states": list(STATES.get(q.state, (q.state,)))}
-    if q.overdue is not None:
-        where.append(f"{'' if q.overdue else 'NOT '}{case_views.OVERDUE_SQL}")
-    if q.category:
-        where.append("c.category_code = :category")
-        params["category"] = q.category
+    picked = case_views.CaseFilter(
+        scope=Scope("department", (me.department_code,)) if me.department_code else NOTHING,
+        queue="most_urgent", states=STATES.get(q.state, (q.state,)),
+        category_code=q.category or None, overdue=q.overdue,
+    )  # fmt: skip
     with gridflow().engine.connect() as conn:
         rows, total = case_views.page_of_cases(
-            conn, " AND ".join(where), params,
-            order=f"{case_views.DUE_SQL} NULLS LAST, c.created_at, c.id",
-            limit=q.per_page, offset=(q.page - 1) * q.per_page,
-        )  # fmt: skip
+            conn, picked, limit=q.per_page, offset=(q.page - 1) * q.per_page
+        )
     page = CasePage(items=[case_out(r, me) for r in rows], page=q.page, per_page=q.per_page,
                     total=total)  # fmt: skip
     return jsonify(page.model_dump(mode="json"))

@@ -17,7 +17,7 @@ from services.api.casework import (
     gridflow,
     in_place,
     now,
-    place_scope,
+    place_of,
     reference,
     run,
     visible_case,
@@ -61,20 +61,10 @@ from services.http.errors import NotFound, Unprocessable
 from services.http.validation import json_body, query_args
 from services.store.cases import intake, rows
 from services.store.cases import views as case_views
-from services.store.cases.groups import open_sql
 
 bp = Blueprint("operator", __name__, url_prefix="/api/v1/operator")
 TAGS = ["operator"]
 ACTION_ERRORS = (400, 404, 409, 422)
-QUEUES = {
-    "intake": ("(c.state = 'reported' OR (c.state = 'registered' AND c.department_code IS NULL))",
-               "c.created_at, c.id"),
-    "returned": ("c.state = 'returned'", "c.updated_at, c.id"),
-    "extensions": ("x.status = 'pending'", "x.requested_at, c.id"),
-    "overdue": (case_views.OVERDUE_SQL, f"{case_views.DUE_SQL} NULLS LAST, c.id"),
-    "open": (open_sql(), "c.created_at DESC, c.id"),
-    "all": ("TRUE", "c.created_at DESC, c.id"),
-}  # fmt: skip
 
 
 def _case(case_id: UUID) -> dict:
@@ -106,20 +96,14 @@ def _actor() -> str:
 @requires(OPERATOR, ADMIN)
 def cases():
     q = query_args(OperatorCasesQuery)
-    scope, params = place_scope(current_principal())
-    condition, order = QUEUES[q.queue]
-    where = [scope, condition]
-    if q.state:
-        where.append("c.state = :state")
-        params["state"] = q.state
-    if q.department:
-        where.append("c.department_code = :department")
-        params["department"] = q.department
+    picked = case_views.CaseFilter(
+        scope=place_of(current_principal()), queue=q.queue,
+        states=(q.state,) if q.state else (), department_code=q.department or None,
+    )  # fmt: skip
     with gridflow().engine.connect() as conn:
         rows, total = case_views.page_of_cases(
-            conn, " AND ".join(where), params, order=order, limit=q.per_page,
-            offset=(q.page - 1) * q.per_page,
-        )  # fmt: skip
+            conn, picked, limit=q.per_page, offset=(q.page - 1) * q.per_page
+        )
     me = current_principal()
     page = CasePage(items=[case_out(r, me) for r in rows], page=q.page, per_page=q.per_page,
                     total=total)  # fmt: skip

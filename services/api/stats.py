@@ -21,29 +21,27 @@ from services.auth.principal import Principal
 from services.http.validation import query_args
 from services.stats.facts import Period
 from services.stats.reports import KpiReport, by_department, by_jurisdiction
+from services.store.scopes import ALL, NOTHING, Scope, all_of
 
 bp = Blueprint("stats", __name__, url_prefix="/api/v1/stats")
 TAGS = ["stats"]
-_PLACE = {6: "district_code", 9: "street_code", 12: "community_code", 15: "cell_code"}
 
 
 def _scope(me: Principal, q: StatsQuery) -> tuple[str, dict]:
-    where, params = [], {}
-    if me.role == OPERATOR:
-        where.append(f"c.{_PLACE[len(me.jurisdiction_code)]} = :scope")
-        params["scope"] = me.jurisdiction_code
-    elif me.role == DEPARTMENT_STAFF:
-        where.append("c.department_code = :own")
-        params["own"] = me.department_code
-    elif me.role != ADMIN:
-        where.append("FALSE")
+    scopes = [_mine(me)]
     if q.within:
-        where.append(f"c.{_PLACE[len(q.within)]} = :within")
-        params["within"] = q.within
+        scopes.append(Scope.place(q.within))
     if q.department:
-        where.append("c.department_code = :department")
-        params["department"] = q.department
-    return " AND ".join(where) or "TRUE", params
+        scopes.append(Scope("department", (q.department,)))
+    return all_of(scopes)
+
+
+def _mine(me: Principal) -> Scope:
+    if me.role == OPERATOR:
+        return Scope.place(me.jurisdiction_code)
+    if me.role == DEPARTMENT_STAFF:
+        return Scope("department", (me.department_code,))
+    return ALL if me.role == ADMIN else NOTHING
 
 
 def _out(report: KpiReport, q: StatsQuery, level: str) -> dict:

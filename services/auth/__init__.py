@@ -1,4 +1,5 @@
-"""Accounts, passwords, tokens, roles and the authorization decorators.
+"""Accounts, passwords, tokens, roles and the authorization decorators. Imports the store,
+services.http, config and runtime; nothing of the rooms above it.
 
 Other packages use:
     from services.auth import requires, rate_limited, current_principal, Principal, can_see_cell

@@ -6,7 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
+
+from services.store import accounts
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,7 @@ def create_client(
     `datum` is the datum of the coordinates it sends and reads; `webhook_url` (with its
     `webhook_secret`) is where its reporters' milestones are posted."""
     key = "o311_" + secrets.token_urlsafe(24)
-    conn.execute(
-        text(
-            "INSERT INTO open311_client (name, key_hash, datum, webhook_url, webhook_secret) "
-            "VALUES (:n, :h, :d, :u, :s)"
-        ),
-        {"n": name, "h": _digest(key), "d": datum, "u": webhook_url, "s": webhook_secret},
-    )
+    accounts.add_open311_client(conn, name, _digest(key), datum, webhook_url, webhook_secret)
     return key
 
 
@@ -54,19 +50,10 @@ def client_of_key(conn: Connection, key: str | None) -> Client | None:
     """The active client holding `key`, or None."""
     if not key or len(key) > 200:
         return None
-    row = conn.execute(
-        text(
-            "SELECT id, name, datum FROM open311_client WHERE key_hash = :h AND revoked_at IS NULL"
-        ),
-        {"h": _digest(key)},
-    ).first()
+    row = accounts.open311_client(conn, _digest(key))
     return Client(row.id, row.name, row.datum) if row else None
 
 
 def revoke_client(conn: Connection, name: str) -> bool:
     """Revokes a client's key; False if there is no such active client."""
-    result = conn.execute(
-        text("UPDATE open311_client SET revoked_at = now() WHERE name = :n AND revoked_at IS NULL"),
-        {"n": name},
-    )
-    return result.rowcount > 0
+    return accounts.revoke_open311_client(conn, name)

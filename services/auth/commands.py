@@ -83,7 +83,7 @@ def user_import(roster):
 
 
 def _set_active(username: str, active: bool) -> None:
-    from services.auth.users import set_active
+    from services.store.accounts import set_active
     from services.store.db import make_engine
 
     engine = make_engine(Config.from_env().database_url)

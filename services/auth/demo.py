@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from services.auth.passwords import hash_password
 from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR
-from services.auth.users import NewAccount, create_user, set_cells
+from services.auth.users import NewAccount, create_user
 from services.config import Config
+from services.store import accounts as store
+from services.store.accounts import set_cells
+from services.store.grid_cells import first_current_cells
 
 DEMO_PASSWORD = "demo"
 DEMO_DEPARTMENT = "sanitation"
@@ -19,13 +22,7 @@ class DemoRefused(RuntimeError):
 
 
 def _demo_scope(conn: Connection, cells: int) -> tuple[list[str], str]:
-    rows = conn.execute(
-        text(
-            "SELECT c.code, c.district_code FROM grid_cell c JOIN grid_version v "
-            "ON v.id = c.version_id WHERE v.valid_to IS NULL ORDER BY c.code LIMIT :n"
-        ),
-        {"n": cells},
-    ).all()
+    rows = first_current_cells(conn, cells)
     if not rows:
         raise DemoRefused("no grid is loaded: load one (gridflow grid load-demo) first")
     return [r.code.strip() for r in rows], rows[0].district_code
@@ -58,26 +55,15 @@ def ensure_demo_accounts(
         ]  # fmt: skip
         ids: dict[str, int] = {}
         for account in accounts:
-            found = conn.execute(
-                text("SELECT id FROM app_user WHERE username = :u"), {"u": account.username}
-            ).scalar()
+            found = store.account_id(conn, account.username)
             if found is None:
                 ids[account.username] = create_user(conn, account, development=True)
                 continue
-            conn.execute(
-                text(
-                    "UPDATE app_user SET password_hash = :hash, role = :role, active = true, "
-                    "jurisdiction_code = :j, department_code = :d, updated_at = now() "
-                    "WHERE id = :id"
-                ),
-                {
-                    "hash": hash_password(DEMO_PASSWORD),
-                    "role": account.role,
-                    "j": account.jurisdiction_code,
-                    "d": account.department_code,
-                    "id": found,
-                },
-            )
+            store.reset_account(
+                conn, found, password_hash=hash_password(DEMO_PASSWORD), role=account.role,
+                jurisdiction_code=account.jurisdiction_code,
+                department_code=account.department_code,
+            )  # fmt: skip
             set_cells(conn, found, account.cell_codes)
             ids[account.username] = found
     return ids

@@ -14,10 +14,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from services.auth.principal import GRID_WORKER
-from services.auth.users import AccountError, NewAccount, create_user, set_cells
+from services.auth.users import AccountError, NewAccount, create_user
+from services.store import accounts
+from services.store.accounts import set_cells
 
 _SPLIT = re.compile(r"[\s;|,]+")
 REQUIRED = ("username", "cells")
@@ -51,10 +53,7 @@ def import_roster(
     for line, row in enumerate(rows, start=2):
         cells = tuple(c for c in _SPLIT.split(row.get("cells", "")) if c)
         username = row.get("username", "")
-        existing = conn.execute(
-            text("SELECT id, role FROM app_user WHERE lower(username) = lower(:u)"),
-            {"u": username},
-        ).first()
+        existing = accounts.account_role(conn, username)
         password = row.get("password") or secrets.token_urlsafe(12)
         account = NewAccount(
             username, password, GRID_WORKER, row.get("display_name", ""), row.get("phone") or None,
@@ -70,13 +69,7 @@ def import_roster(
             account.validate(development=True)
         except AccountError as exc:
             raise RosterError(f"line {line}: {exc.field}: {exc.message}") from exc
-        conn.execute(
-            text(
-                "UPDATE app_user SET display_name = :d, phone = :p, updated_at = now() "
-                "WHERE id = :id"
-            ),
-            {"d": account.display_name, "p": account.phone, "id": existing.id},
-        )
+        accounts.update_contact(conn, existing.id, account.display_name, account.phone)
         set_cells(conn, existing.id, cells)
         updated.append(username)
     return RosterResult(created, updated)

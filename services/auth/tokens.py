@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import jwt
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from services.auth.principal import Principal
 from services.auth.users import session_principal
 from services.config import Config
+from services.store import accounts
 from services.store.db import retry_on_disconnect
 
 ISSUER = "gridflow"
@@ -133,18 +134,7 @@ def _pair(config: Config, user_id: int, session_id: uuid.UUID, refresh_jti: uuid
 def open_session(conn: Connection, config: Config, user_id: int) -> TokenPair:
     """Starts a session for a user who just proved their password; returns its tokens."""
     session_id, refresh_jti = uuid.uuid4(), uuid.uuid4()
-    conn.execute(
-        text(
-            "INSERT INTO auth_session (id, user_id, refresh_jti, expires_at) "
-            "VALUES (:id, :user_id, :jti, now() + make_interval(secs => :ttl))"
-        ),
-        {
-            "id": session_id,
-            "user_id": user_id,
-            "jti": refresh_jti,
-            "ttl": config.refresh_token_ttl_s,
-        },
-    )
+    accounts.open_session(conn, session_id, user_id, refresh_jti, config.refresh_token_ttl_s)
     return _pair(config, user_id, session_id, refresh_jti)
 
 
@@ -154,18 +144,11 @@ def refresh_session(conn: Connection, config: Config, refresh_token: str) -> Tok
     revocation is written in the caller's transaction, which should commit even then."""
     claims = _decode(config, refresh_token, "refresh")
     new_jti = uuid.uuid4()
-    row = conn.execute(
-        text(
-            "UPDATE auth_session s SET refresh_jti = :new, refreshed_at = now() "
-            "FROM app_user u WHERE s.id = :sid AND s.refresh_jti = :old AND s.revoked_at IS NULL "
-            "AND s.expires_at > now() AND u.id = s.user_id AND u.active RETURNING s.user_id"
-        ),
-        {"new": new_jti, "sid": claims["sid"], "old": _jti(claims)},
-    ).first()
-    if row is None:
-        _revoke(conn, claims["sid"])
+    user_id = accounts.rotate_refresh(conn, claims["sid"], _jti(claims), new_jti)
+    if user_id is None:
+        accounts.revoke_session(conn, claims["sid"])
         raise InvalidToken("refresh token revoked or already used")
-    return _pair(config, row.user_id, claims["sid"], new_jti)
+    return _pair(config, user_id, claims["sid"], new_jti)
 
 
 def revoke(conn: Connection, config: Config, token: str) -> None:
@@ -175,14 +158,7 @@ def revoke(conn: Connection, config: Config, token: str) -> None:
         claims = _decode(config, token, "access")
     except InvalidToken:
         claims = _decode(config, token, "refresh")
-    _revoke(conn, claims["sid"])
-
-
-def _revoke(conn: Connection, session_id: object) -> None:
-    conn.execute(
-        text("UPDATE auth_session SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
-        {"sid": session_id},
-    )
+    accounts.revoke_session(conn, claims["sid"])
 
 
 def _jti(claims: dict[str, object]) -> uuid.UUID:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from services.capture import media, store
 from services.capture.photos import CleanPhoto, clean_photo, upload_digest
 from services.capture.writer import writer_for
-from services.events import REPORTS, envelope
+from services.envelopes import REPORTS, envelope
 from services.store.db import retry_on_disconnect
 
 

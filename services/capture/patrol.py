@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 
 from geo.datum import to_wgs84
 from services.capture.schemas import PatrolBatchIn
-from services.events import PATROL_PINGS, PATROL_POSITIONS, envelope
+from services.envelopes import PATROL_PINGS, PATROL_POSITIONS, envelope
 from services.store.db import retry_on_disconnect
 
 MAX_AGE = timedelta(days=7)

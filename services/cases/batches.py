@@ -45,6 +45,7 @@ class BatchOutcome:
 class _Writes:
     cases: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[uuid.UUID, DomainEvent]] = field(default_factory=list)
+    shown: dict[int, dict[str, Any]] = field(default_factory=dict)
     more_duplicates: dict[uuid.UUID, int] = field(default_factory=dict)
     counts: dict[uuid.UUID, int] = field(default_factory=dict)
 
@@ -159,6 +160,7 @@ def _decide(
             hold_unplaced=True, due=due,
         )  # fmt: skip
         row.update(decided.changes)
+        writes.shown.update({len(writes.events) + i: f for i, f in decided.shown.items()})
         writes.events.extend((case_id, e) for e in decided.events)
         outcomes.append(replace(decided.outcome, case_id=case_id))
     return outcomes
@@ -168,7 +170,7 @@ def _write(uow: UnitOfWork, writes: _Writes) -> None:
     # Each case in its final state, then every event of the batch (a case's in order).
     insert_cases(uow.conn, writes.cases)
     writes.counts = add_duplicates(uow.conn, writes.more_duplicates)
-    uow.record_all(writes.events)
+    uow.record_all(writes.events, writes.shown)
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:

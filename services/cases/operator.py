@@ -69,7 +69,7 @@ def register_case(
             actor=cmd.actor, department_code=cmd.department_code,
         )  # fmt: skip
     rows.save_case(uow.conn, case.id, **done.changes)
-    uow.record(case.id, done.events)
+    uow.record(case.id, done.events, done.shown)
     return Handled(case.id, done.outcome.state, tuple(e.type for e in done.events))
 
 

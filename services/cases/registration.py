@@ -9,7 +9,7 @@ report. Pure: reads the reference data given, writes nothing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +24,14 @@ from services.domain.states import CaseAction, CaseFacts, CaseState, apply
 
 @dataclass(frozen=True)
 class Registration:
-    """What `register` decided: the case row's changed columns, the events, the outcome."""
+    """What `register` decided: the case row's changed columns, the events, the outcome, and
+    `shown`: by position in `events`, what the audit trail shows of the case after an event
+    the row (written once, as the last event leaves it) has gone past."""
 
     changes: dict[str, Any]
     events: list[DomainEvent]
     outcome: CaseOutcome
+    shown: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 DueTimes = dict[CategoryTerms, tuple[datetime | None, datetime | None]]
@@ -91,14 +94,20 @@ def register(
         ack_due=ack_due, resolve_due=resolve_due,
     )  # fmt: skip
     # The case is written once, as the dispatch leaves it; its trail still shows the
-    # registration (migration 0011: a registration written with its dispatch).
+    # registration as it was recorded before the two were written together (migration 0011):
+    # registered, without a department or due times yet.
+    registered_facts = {"state": registration.new_state.value, "department_code": None,
+                        "ack_due": None, "resolve_due": None}  # fmt: skip
+    shown = {len(registration.events) - 1: registered_facts}
     changes.update(state=transition.new_state.value, department_code=department,
                    dispatched_at=now)  # fmt: skip
     outcome = CaseOutcome(
         True, None, transition.new_state.value, department, ack_due=ack_due,
         resolve_due=resolve_due, reason=reason,
     )  # fmt: skip
-    return Registration(changes, [*registration.events, *transition.events], outcome)
+    return Registration(
+        changes, [*registration.events, *transition.events], outcome, shown
+    )
 
 
 def placement(

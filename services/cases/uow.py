@@ -3,8 +3,9 @@
 A handler loads what it needs through `uow.conn` (with the case store, services.store.cases,
 and services.store.departments), asks the pure domain what happens, and writes the outcome;
 `record` (one case's events) and `record_all` (a batch's) append the domain events to the
-case history *and* to the outbox (topic CASE_EVENTS, keyed by case id) in one statement of
-the same transaction, so the events reach Kafka if and only if the change commits. The
+case history *and* to the outbox (topic CASE_EVENTS, keyed by case id), and fold them into
+the cases' KPI facts, in one statement of the same transaction, so the events reach Kafka if
+and only if the change commits. The
 caller commits (`uow.commit()`); leaving the `with` block without committing rolls
 everything back.
 
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from services.domain.events import DomainEvent
-from services.events import CASE_EVENTS, envelope
+from services.envelopes import CASE_EVENTS, envelope
 from services.store.audit_log import acting_as
 from services.store.cases.history import record_events
 
@@ -70,14 +71,25 @@ class UnitOfWork:
             self._memo[key] = load()
         return self._memo[key]
 
-    def record(self, case_id: uuid.UUID, events: Iterable[DomainEvent]) -> list[dict[str, Any]]:
+    def record(
+        self,
+        case_id: uuid.UUID,
+        events: Iterable[DomainEvent],
+        shown: Mapping[int, dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
         """Appends one case's domain events to its history and the outbox; returns their
         envelopes (see `record_all`)."""
-        return self.record_all([(case_id, event) for event in events])
+        return self.record_all([(case_id, event) for event in events], shown)
 
-    def record_all(self, events: Iterable[tuple[uuid.UUID, DomainEvent]]) -> list[dict[str, Any]]:
+    def record_all(
+        self,
+        events: Iterable[tuple[uuid.UUID, DomainEvent]],
+        shown: Mapping[int, dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
         """Appends domain events (each with its case) to the case history and the outbox in
-        one statement, in the order given; returns their envelopes.
+        one statement, in the order given; returns their envelopes. `shown`, by position in
+        `events`: what the audit trail shows of the case after an event its row has gone past
+        (a registration written with its dispatch, `Registration.shown`).
 
         The `case_event.event_id` of each entry is its envelope's `event_id`, so a consumer of
         the case-events topic finds the row a message stands for.
@@ -91,6 +103,8 @@ class UnitOfWork:
             )
             entries.append({"case_id": case_id, "actor": event.actor,
                             "at": wrapped["occurred_at"], "envelope": wrapped})  # fmt: skip
+        for i, facts in (shown or {}).items():
+            entries[i]["trail"] = facts
         record_events(self.conn, CASE_EVENTS, entries)
         written = [e["envelope"] for e in entries]
         self.recorded.extend(written)

@@ -29,12 +29,74 @@ import math
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from services.domain.calendar import TimeCalendar
-from services.domain.events import Satisfaction
+from services.domain.events import (
+    CaseAcknowledged,
+    CaseClosed,
+    CaseDispatched,
+    CaseResolved,
+    CaseReworked,
+    DomainEvent,
+    ExtensionApproved,
+    Satisfaction,
+)
 from services.domain.states import CaseState
 
 OUTSIDE_LOOP = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
+
+
+class Fold(StrEnum):
+    """How a case's events of one type fold into one of its facts."""
+
+    first = "first"  # the earliest instant of such an event
+    last = "last"  # the latest instant
+    seen = "seen"  # whether there was one at all
+    count = "count"  # how many there were
+
+
+@dataclass(frozen=True)
+class FactRule:
+    """One fact of `KpiFacts` kept from the case's history: the `event` it folds, and how."""
+
+    fact: str
+    event: type[DomainEvent]
+    fold: Fold
+
+
+# The facts a case's history gives, defined here once: the store generates the SQL that keeps
+# them as events are written (services.store.cases.facts), and nothing else states them.
+FACT_RULES: tuple[FactRule, ...] = (
+    FactRule("dispatched_at", CaseDispatched, Fold.first),
+    FactRule("acknowledged_at", CaseAcknowledged, Fold.first),
+    FactRule("resolved_at", CaseResolved, Fold.last),
+    FactRule("closed_at", CaseClosed, Fold.last),
+    FactRule("postponed", ExtensionApproved, Fold.seen),
+    FactRule("resolutions", CaseResolved, Fold.count),
+    FactRule("failed_verifications", CaseReworked, Fold.count),
+)
+
+
+def fold_events(events: Iterable[DomainEvent], facts: dict[str, object] | None = None) -> dict:
+    """The facts of `FACT_RULES` after `events` (any order) are added to `facts` (a case's
+    facts so far; none when omitted): the earliest or latest instant, seen or not, a count.
+    The meaning the store's SQL keeps; a fact no event touched stays as it was."""
+    events = list(events)
+    out: dict[str, object] = dict(facts or {})
+    for rule in FACT_RULES:
+        ats = [e.at for e in events if type(e) is rule.event]
+        old = out.get(rule.fact)
+        if rule.fold is Fold.count:
+            out[rule.fact] = (old or 0) + len(ats)
+        elif rule.fold is Fold.seen:
+            out[rule.fact] = bool(old) or bool(ats)
+        elif ats:
+            pick = min if rule.fold is Fold.first else max
+            out[rule.fact] = pick([*ats, old]) if old is not None else pick(ats)
+        else:
+            out.setdefault(rule.fact, None)
+    return out
 
 
 @dataclass(frozen=True)

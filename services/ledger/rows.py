@@ -9,11 +9,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from services.domain.calendar import DEFAULT_TIMEZONE
 from services.domain.kpi import Kpis, compute_kpis
 from services.stats.facts import Period, load_figures
+from services.store import ledger_rows as store
+from services.store.scopes import Scope, scope_sql
 
 STATES_ZH = {
     "reported": "待受理", "registered": "已立案", "rejected": "不予立案", "merged": "已合并",
@@ -24,18 +26,6 @@ RATINGS_ZH = {"satisfied": "满意", "basically_satisfied": "基本满意", "dis
 CHANNELS_ZH = {"grid": "网格员", "open311": "Open311", "hotline": "热线"}
 LEVELS_ZH = {0: "", 1: "街道督办", 2: "区督办"}
 REDACTED = "（内容已隐去）"
-
-DETAILS_SQL = """
-SELECT c.id::text AS case_id, c.case_no, c.created_at, c.state, c.cell_code, c.extension_count,
-  c.rework_count, c.escalation_level, c.ack_overdue, c.resolve_overdue, r.channel,
-  r.description, r.redacted, r.address, cat.big_class_zh, cat.name_zh AS category_zh,
-  d.name_zh AS department_zh, g.rating
-FROM case_file c JOIN report r ON r.id = c.report_id
-JOIN category cat ON cat.code = c.category_code
-LEFT JOIN department d ON d.code = c.department_code
-LEFT JOIN case_rating g ON g.case_id = c.id
-WHERE c.created_at >= :start AND c.created_at < :end AND c.community_code = :community
-"""
 
 COLUMNS = [
     ("序号", "No."), ("案卷号", "Case no."), ("上报时间", "Reported"), ("渠道", "Channel"),
@@ -67,14 +57,7 @@ class Ledger:
 
 def communities(conn: Connection, period: Period) -> list[str]:
     """The communities with at least one case received in the period."""
-    rows = conn.execute(
-        text(
-            "SELECT DISTINCT community_code FROM case_file WHERE created_at >= :start "
-            "AND created_at < :end AND community_code IS NOT NULL ORDER BY community_code"
-        ),
-        {"start": period.start, "end": period.end},
-    )
-    return [r[0] for r in rows]
+    return store.communities(conn, period.start, period.end)
 
 
 def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
@@ -82,13 +65,10 @@ def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
     """The ledger of a community for a month, as of `now` (the month's end if earlier)."""
     period = month_period(month, zone)
     as_of = period.as_of(now)
-    figures = load_figures(conn, period, "c.community_code = :community",
-                           {"community": community_code})  # fmt: skip
+    where, params = scope_sql(Scope("community", (community_code,)))
+    figures = load_figures(conn, period, where, params)
     facts = {f.facts.case_id: f.facts for f in figures}
-    details = conn.execute(
-        text(DETAILS_SQL + " ORDER BY c.created_at, c.case_no"),
-        {"start": period.start, "end": period.end, "community": community_code},
-    ).mappings().all()  # fmt: skip
+    details = store.case_lines(conn, community_code, period.start, period.end)
     local = ZoneInfo(zone)
 
     def when(moment: datetime | None) -> str:
@@ -112,8 +92,6 @@ def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
             row["extension_count"], row["rework_count"], LEVELS_ZH.get(row["escalation_level"], ""),
             RATINGS_ZH.get(row["rating"] or "", ""),
         ])  # fmt: skip
-    name = conn.execute(
-        text("SELECT name FROM jurisdiction WHERE code = :c"), {"c": community_code}
-    ).scalar_one_or_none()
+    name = store.community_name(conn, community_code)
     kpis = compute_kpis(list(facts.values()), as_of=as_of)
     return Ledger(community_code, name, period.first, lines, kpis)

@@ -14,6 +14,12 @@ HTTP under them, and its limits, is in infra/README.md ("Live sockets at distric
     replay.py     the replay log shared by every reconnecting client
     snapshot.py   what a client gets on connect (a grid worker: its open cases only)
     feed.py       the Kafka reader of this process
+    queries.py    who sees what (a principal's scope), a case's view, an event's rooms
+    messages.py   event messages (encoded by PostgreSQL) with their rooms
+    kpis.py details.py  today's figures; one case when clicked
+
+Its SQL is in services.store.live. Imports auth, capture (moderation), stats, the store,
+services.http, the envelope and config, and the domain core.
 
 Protocol (namespace "/"):
     connect   auth = {"token": access token, "last_event_id": int, optional}

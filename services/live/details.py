@@ -6,47 +6,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from services.auth.principal import Principal
 from services.capture.moderation import as_seen_by, photos_seen_by
-from services.live.queries import CASE_COLUMNS, CASE_FROM, DETAIL_FIELDS, case_view, scope_sql
+from services.live.queries import case_view, event_detail, scope_of
+from services.store.live.details import case_with_history
 
 
 def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str, Any] | None:
     """The case with its timeline and photos, or None if it does not exist in `principal`'s
-    scope (the two are not told apart; nor is an id that is no UUID). Every row is reached by
-    its key (case id, case_event by case, report_photo by report)."""
+    scope (the two are not told apart; nor is an id that is no UUID)."""
     try:
         key = uuid.UUID(case_id)
     except (ValueError, AttributeError, TypeError):
         return None
-    where, params = scope_sql(principal)
-    with engine.connect() as conn:
-        row = conn.execute(
-            text(
-                f"SELECT {CASE_COLUMNS}, r.description, r.address AS report_address, "
-                f"r.channel, r.received_at, r.hidden, r.redacted, r.photos_hidden "
-                f"FROM {CASE_FROM} WHERE c.id = :case_id AND {where}"
-            ),
-            {"case_id": key, **params},
-        ).first()
-        if row is None:
-            return None
-        timeline = conn.execute(
-            text(
-                "SELECT id, type, at, actor, payload FROM case_event "
-                "WHERE case_id = :case_id ORDER BY id"
-            ),
-            {"case_id": key},
-        ).all()
-        photos = conn.execute(
-            text(
-                "SELECT id::text AS id, kind, position FROM report_photo "
-                "WHERE report_id = :report_id ORDER BY kind DESC, position"
-            ),
-            {"report_id": uuid.UUID(row.report_id) if row.report_id else None},
-        ).all()
+    found = case_with_history(engine, scope_of(principal), key)
+    if found is None:
+        return None
+    row, timeline, photos = found
     flags = {"hidden": row.hidden, "redacted": row.redacted, "photos_hidden": row.photos_hidden}
     text_of = as_seen_by(principal, {**flags, "description": row.description,
                                      "address": row.report_address})  # fmt: skip
@@ -65,9 +43,7 @@ def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str,
                 "type": e.type,
                 "at": e.at.isoformat(),
                 "actor": e.actor,
-                "detail": {
-                    k: (e.payload or {})[k] for k in DETAIL_FIELDS if k in (e.payload or {})
-                },
+                "detail": event_detail(e.payload),
                 "note": (e.payload or {}).get("note") or "",
             }
             for e in timeline

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.config import Config
-from services.events import CASE_EVENTS, PATROL_POSITIONS, topic_name
+from services.envelopes import CASE_EVENTS, PATROL_POSITIONS, topic_name
 from services.live import queries
 from services.live.messages import EventMessage, canonical_event_id, event_messages
 from services.live.positions import WorkerPosition, WorkerPositions

@@ -31,120 +31,38 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER, Principal
 from services.live import kpis, messages, queries
-from services.live.queries import OPEN_SQL, OVERDUE_SQL, iso_sql, scope_sql, serial
-from services.store import direct
+from services.live.queries import scope_of
+from services.store.live import snapshot as store
 
 # run(function, *args) → a Future: where the snapshot's independent reads run side by side.
 Run = Callable[..., Future]
 
-# Field → SQL over case_file `c` (and report `r`, console columns only). The position falls
-# back to the report's only for a case without one (COALESCE reads the report then alone).
-MAP_COLUMNS = {
-    "id": "c.id::text",
-    "report_id": "c.report_id::text",
-    "case_no": "c.case_no",
-    "state": "c.state",
-    "category_code": "c.category_code",
-    "lat": "coalesce(ST_Y(c.geom), (SELECT r0.lat FROM report r0 WHERE r0.id = c.report_id))",
-    "lng": "coalesce(ST_X(c.geom), (SELECT r0.lng FROM report r0 WHERE r0.id = c.report_id))",
-    "overdue": f"coalesce({OVERDUE_SQL}, FALSE)",
-    "seq": "(SELECT max(e2.id) FROM case_event e2 WHERE e2.case_id = c.id)",
-}
-FIELD_COLUMNS = {**MAP_COLUMNS, "cell_code": "c.cell_code"}
-CONSOLE_COLUMNS = {
-    **MAP_COLUMNS,
-    "lat": "coalesce(ST_Y(c.geom), r.lat)",
-    "lng": "coalesce(ST_X(c.geom), r.lng)",
-    "department_code": "c.department_code",
-    "ack_due": iso_sql("c.ack_due"),
-    "resolve_due": iso_sql("c.resolve_due"),
-    "summary": "left(r.description, 200)",
-    "address": "r.address",
-}
 
-
-# What the columns above read of a case: the most recent open cases are picked on these alone
-# (a few hundred bytes a case through the sort), and the fields computed for those kept only
-# (computed below the sort, the position and the text of the ids were worked out for every
-# open case in scope, 8,000 in a district, to keep 2,000: 12.5 → 7.5 ms).
-CASE_FIELDS_READ = (
-    "c.id, c.report_id, c.case_no, c.state, c.category_code, c.geom, c.cell_code, "
-    "c.department_code, "
-    "c.ack_due, c.resolve_due, c.ack_overdue, c.resolve_overdue, c.created_at"
-)
-
-
-def case_columns(principal: Principal) -> dict[str, str]:
-    """The fields of each case `principal`'s page draws (names → SQL)."""
+def view_of(principal: Principal) -> str:
+    """Which columns of each case `principal`'s page draws (a key of COLUMNS)."""
     if principal.role == DEPARTMENT_STAFF:
-        return CONSOLE_COLUMNS
-    return FIELD_COLUMNS if principal.role == GRID_WORKER else MAP_COLUMNS
-
-
-def open_cases_sql(principal: Principal) -> tuple[str, dict]:
-    """The statement behind `open_cases` (one row, one JSON text) and its parameters but the
-    limit."""
-    columns = case_columns(principal)
-    where, params = scope_sql(principal)
-    joined = "LEFT JOIN report r ON r.id = c.report_id" if columns is CONSOLE_COLUMNS else ""
-    select = ", ".join(f"{sql} AS {name}" for name, sql in columns.items())
-    # An empty array, not NULL, when no case is open; the aggregates read the ordered
-    # sub-select as it comes (nothing joined above it), so every column keeps its order (the
-    # sort above the report's join costs nothing when the join kept the order already).
-    arrays = ", ".join(f"'{name}', coalesce(array_agg(t.{name}), '{{}}')" for name in columns)
-    names = (
-        "(SELECT coalesce(json_object_agg(k.code, json_build_object('zh', k.name_zh, "
-        "'en', k.name_en)), '{}') FROM category k WHERE k.code = ANY(array_agg(t.category_code)))"
-    )
-    latest = (
-        f"SELECT {CASE_FIELDS_READ} FROM case_file c WHERE {OPEN_SQL} AND {where} "
-        "ORDER BY c.created_at DESC LIMIT :limit"
-    )
-    statement = (
-        f"SELECT json_build_object('columns', json_build_object({arrays}), "
-        f"'categories', {names})::text FROM (SELECT {select} FROM ({latest}) c {joined} "
-        "ORDER BY c.created_at DESC) t"
-    )
-    return statement, params
+        return "console"
+    return "field" if principal.role == GRID_WORKER else "map"
 
 
 def open_cases(engine: Engine, principal: Principal, limit: int = 2000) -> orjson.Fragment:
     """Open cases in `principal`'s scope, most recent first (closed ones leave the map), in
     columns (see the module's docstring); JSON encoded by PostgreSQL, sent as it is."""
-    statement, params = open_cases_sql(principal)
-    with engine.connect() as conn:
-        serial(conn)
-        document = conn.execute(text(statement), {"limit": limit, **params}).scalar_one()
-    return orjson.Fragment(document)
+    return orjson.Fragment(store.open_cases(engine, view_of(principal), scope_of(principal), limit))
 
 
 def cell_load(engine: Engine, principal: Principal) -> orjson.Fragment:
     """Open and overdue case counts of each cell in scope with an open case, in columns
     {cell_code, open, overdue}; JSON encoded by PostgreSQL."""
-    where, params = scope_sql(principal)
-    with engine.connect() as conn:
-        serial(conn)
-        document = conn.execute(
-            text(
-                "SELECT json_build_object('cell_code', coalesce(array_agg(t.cell_code), '{}'), "
-                "'open', coalesce(array_agg(t.open), '{}'), "
-                "'overdue', coalesce(array_agg(t.overdue), '{}'))::text FROM ("
-                f"SELECT c.cell_code, count(*) AS open, count(*) FILTER (WHERE {OVERDUE_SQL}) "
-                f"AS overdue FROM case_file c WHERE {OPEN_SQL} AND {where} "
-                "AND c.cell_code IS NOT NULL GROUP BY c.cell_code) t"
-            ),
-            params,
-        ).scalar_one()
-    return orjson.Fragment(document)
+    return orjson.Fragment(store.cell_load(engine, scope_of(principal)))
 
 
 def message(
@@ -196,26 +114,13 @@ def _who(principal: Principal, scope_name: str | None) -> dict[str, Any]:
 def workers_cases(
     engine: Engine, principals: list[Principal]
 ) -> dict[Principal, tuple[int, orjson.Fragment]]:
-    """The cursor and the open cases of each grid worker of `principals`, in one statement (one
-    snapshot of the database for all of them: the phones of a district reconnect by the
-    thousand, and are read together by services.live.coalesce)."""
-    if not principals:
-        return {}
-    # The statement of a worker with cells, each row's cells put in place of its parameter.
-    statement, _ = open_cases_sql(replace(principals[0], cell_codes=frozenset({"-"})))
-    # Each worker's cells joined by commas (cell codes hold none): one text per worker.
-    statement = statement.replace(":scope_cells", "string_to_array(w.cells, ',')")
-    query = (
-        "SELECT w.k, (SELECT coalesce(max(id), 0) FROM case_event), "
-        f"({statement}) FROM unnest(CAST(:keys AS int[]), CAST(:cells AS text[])) AS w(k, cells)"
-    )
-    params = {
-        "keys": list(range(len(principals))),
-        "cells": [",".join(sorted(p.cell_codes)) for p in principals],
-        "limit": 2000,
+    """The cursor and the open cases of each grid worker of `principals`, in one statement
+    (read together by services.live.coalesce when phones connect at once)."""
+    found = store.cursor_and_open_cases_of_cells(engine, [sorted(p.cell_codes) for p in principals])
+    return {
+        p: (last, orjson.Fragment(cases))
+        for p, (last, cases) in zip(principals, found, strict=True)
     }
-    rows = direct.fetch_all(engine, direct.placeholders(query, list(params)), params)
-    return {principals[k]: (int(last), orjson.Fragment(cases)) for k, last, cases in rows}
 
 
 class SharedSnapshots:

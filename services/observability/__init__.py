@@ -5,5 +5,6 @@
     metrics.serve(config, engine)             # a processor's metrics port (GRIDFLOW_METRICS_PORT)
     init_http_metrics(app)                    # the API's /metrics and request histograms
 
-Nothing here imports streams/; the stream processors call it from their entry points.
+Imports the store, services.http and the domain core; nothing here imports streams/, the
+stream processors call it from their entry points.
 """

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.domain.states import OPEN_STATES, CaseState
-from services.store.cases.groups import open_sql, overdue_sql
 from services.store.db import make_engine
+from services.store.gauges import scrape
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,6 @@ CONSUMER_LAG = Gauge(
 OUTBOX_PUBLISHED = Counter("gridflow_outbox_published", "Outbox rows the relay published")
 RELAY_FAILURES = Counter("gridflow_relay_failures", "Relay passes that failed (broker or database)")
 
-OUTBOX_SQL = text(
-    "SELECT count(*) AS backlog, EXTRACT(EPOCH FROM now() - min(created_at)) AS oldest "
-    "FROM outbox WHERE sent_at IS NULL"
-)
-OPEN_CASES_SQL = text(
-    f"SELECT c.state, count(*) AS n, count(*) FILTER (WHERE {overdue_sql()}) AS overdue "
-    f"FROM case_file c WHERE {open_sql()} GROUP BY c.state"
-)
-
-
 class StoreCollector(Collector):
     """Reads the outbox backlog and/or the open and overdue cases at each scrape.
 
@@ -89,12 +79,13 @@ class StoreCollector(Collector):
         up = GaugeMetricFamily("gridflow_store_up", "1 when the database answered this scrape")
         found: list[Metric] = []
         try:
-            with self.engine.connect() as conn:
-                conn.execute(text(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}"))
-                if self.outbox:
-                    found += _outbox_gauges(conn.execute(OUTBOX_SQL).one())
-                if self.cases:
-                    found += _case_gauges(conn.execute(OPEN_CASES_SQL).all())
+            backlog, counts = scrape(
+                self.engine, outbox=self.outbox, cases=self.cases, timeout_ms=self.timeout_ms
+            )
+            if backlog is not None:
+                found += _outbox_gauges(backlog)
+            if counts is not None:
+                found += _case_gauges(counts)
         except SQLAlchemyError as exc:
             log.warning("metrics: the database did not answer: %s", type(exc).__name__)
             up.add_metric([], 0)

@@ -31,7 +31,8 @@ from sqlalchemy import Engine
 
 from services.cases.errors import InvalidCommand
 from services.cases.uow import UnitOfWork
-from services.routing.rules import DepartmentSpec, ImportOutcome, Ruleset, RuleSpec, import_ruleset
+from services.routing.rules import import_ruleset
+from services.routing.specs import DepartmentSpec, ImportOutcome, Ruleset, RuleSpec
 
 DEMO_FILE = Path(__file__).with_name("demo_rules.yaml")
 RULE_HEADER = {"category_code", "jurisdiction_code", "department_code"}

@@ -1,5 +1,5 @@
 """Department and routing-rule administration: the handlers behind the admin API and
-`gridflow rules import`.
+`gridflow rules import` (what they take, and its checks, are services.routing.specs).
 
 Every change is validated in full before anything is written, serialised with every other
 rule change, audited, and versioned (a rule change stores a complete new ruleset version).
@@ -10,102 +10,23 @@ on record although the change is rolled back, and `Refused` is raised.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from services.cases.errors import CaseError, InvalidCommand, UnknownDepartment
+from services.cases.errors import InvalidCommand
 from services.cases.uow import UnitOfWork
-from services.domain.routing import (
-    COMMUNITY_COMMITTEE,
-    Department,
-    InvalidRule,
-    NotAdmitted,
-    RoutingRule,
-    check_rule_admissible,
+from services.domain.routing import Department, NotAdmitted, RoutingRule, check_rule_admissible
+from services.routing.specs import (
+    DepartmentSpec,
+    ImportOutcome,
+    Refused,
+    Ruleset,
+    RuleSpec,
+    check_department,
+    domain_rule,
+    spec_of,
 )
 from services.store import departments as store
 from services.store.catalog import community_admissibility
-
-KINDS = (
-    "department",
-    "street_office",
-    COMMUNITY_COMMITTEE,
-    "property_company",
-    "operator_queue",
-)
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_JURISDICTION = re.compile(r"^[0-9]{6}([0-9]{3}){0,3}$")
-
-
-class Refused(CaseError):
-    """The change breaks the admission list (准入); it was refused and the refusal audited."""
-
-    def __init__(self, field: str, message: str, audit_id: int) -> None:
-        super().__init__(field, message)
-        self.audit_id = audit_id
-
-
-@dataclass(frozen=True)
-class DepartmentSpec:
-    """A department as an admin enters it."""
-
-    code: str
-    name_zh: str
-    kind: str
-    jurisdiction_code: str
-    name_en: str = ""
-    admitted_categories: tuple[str, ...] = ()
-    active: bool = True
-
-    def as_row(self) -> dict:
-        return {
-            "code": self.code,
-            "name_zh": self.name_zh,
-            "name_en": self.name_en,
-            "kind": self.kind,
-            "jurisdiction_code": self.jurisdiction_code,
-            "admitted_categories": sorted(set(self.admitted_categories)),
-            "active": self.active,
-        }
-
-    def as_domain(self) -> Department:
-        return Department(
-            code=self.code,
-            name=self.name_zh,
-            kind=self.kind,
-            jurisdiction_code=self.jurisdiction_code,
-            admitted_categories=frozenset(self.admitted_categories),
-            active=self.active,
-        )
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """A routing rule as an admin enters it (`category_code` None = any category)."""
-
-    category_code: str | None
-    jurisdiction_code: str
-    department_code: str
-    priority: int = 0
-
-
-@dataclass(frozen=True)
-class Ruleset:
-    """What an import file holds: departments to create or update, then the complete rules."""
-
-    departments: tuple[DepartmentSpec, ...] = ()
-    rules: tuple[RuleSpec, ...] | None = None
-    note: str | None = None
-
-
-@dataclass
-class ImportOutcome:
-    """What an import saved: department codes, the new ruleset version and its rule count."""
-
-    departments: list[str] = field(default_factory=list)
-    version: int | None = None
-    rules: int = 0
 
 
 def save_departments(
@@ -117,7 +38,7 @@ def save_departments(
     store.lock_rules(conn)
     known_categories = _category_codes(uow)
     for i, spec in enumerate(specs):
-        _check_department(spec, known_categories, f"departments[{i}]" if len(specs) > 1 else "")
+        check_department(spec, known_categories, f"departments[{i}]" if len(specs) > 1 else "")
     by_code = store.departments(conn)
     by_code.update({s.code: s.as_domain() for s in specs})
     changed = {s.code for s in specs}
@@ -152,14 +73,14 @@ def save_ruleset(
     by_code.update(extra_departments or {})
     known_categories = _category_codes(uow)
     domain_rules = [
-        _domain_rule(spec, f"rules[{i}].", by_code, known_categories)
+        domain_rule(spec, f"rules[{i}].", by_code, known_categories)
         for i, spec in enumerate(rules)
     ]
     _check_admission(uow, domain_rules, by_code, actor=actor, action="ruleset.save")
     before = {"version": store.current_version(conn),
-              "rules": [_spec(r).__dict__ for r in store.active_rules(conn)]}  # fmt: skip
+              "rules": [spec_of(r).__dict__ for r in store.active_rules(conn)]}  # fmt: skip
     version = store.write_ruleset(conn, domain_rules, created_by=actor, source=source, note=note)
-    after = {"version": version, "rules": [_spec(r).__dict__ for r in domain_rules]}
+    after = {"version": version, "rules": [spec_of(r).__dict__ for r in domain_rules]}
     store.write_audit(
         conn, actor=actor, action="ruleset.save", subject=f"ruleset:{version}", outcome="done",
         detail={"source": source, "rules": len(domain_rules), "note": note,
@@ -174,11 +95,11 @@ def add_rule(uow: UnitOfWork, spec: RuleSpec, *, actor: str) -> int:
     conn = uow.conn
     store.lock_rules(conn)
     by_code = store.departments(conn)
-    rule = _domain_rule(spec, "", by_code, _category_codes(uow))
+    rule = domain_rule(spec, "", by_code, _category_codes(uow))
     _check_admission(
         uow, [rule], by_code, actor=actor, action="ruleset.save", at_field="department_code"
     )
-    current = [_spec(r) for r in store.active_rules(conn)]
+    current = [spec_of(r) for r in store.active_rules(conn)]
     return save_ruleset(uow, [*current, spec], actor=actor, source="api", note="rule added")
 
 
@@ -213,59 +134,8 @@ def import_ruleset(uow: UnitOfWork, ruleset: Ruleset, *, actor: str, source: str
     return outcome
 
 
-def _spec(rule: RoutingRule) -> RuleSpec:
-    return RuleSpec(rule.category_code, rule.jurisdiction_code, rule.department_code, rule.priority)
-
-
 def _category_codes(uow: UnitOfWork) -> dict[str, bool]:
     return community_admissibility(uow.conn)
-
-
-def _check_department(spec: DepartmentSpec, categories: dict[str, bool], where: str) -> None:
-    def bad(name: str, message: str) -> InvalidCommand:
-        return InvalidCommand(f"{where}.{name}" if where else name, message)
-
-    if not isinstance(spec.code, str) or not _CODE.match(spec.code):
-        raise bad("code", "1–64 letters, digits, '.', '_' or '-'")
-    if not spec.name_zh or not spec.name_zh.strip():
-        raise bad("name_zh", "required")
-    if spec.kind not in KINDS:
-        raise bad("kind", f"one of {', '.join(KINDS)}")
-    if not isinstance(spec.jurisdiction_code, str) or not _JURISDICTION.match(
-        spec.jurisdiction_code
-    ):
-        raise bad("jurisdiction_code", "6, 9, 12 or 15 digits")
-    for category in spec.admitted_categories:
-        if category not in categories:
-            raise bad("admitted_categories", f"unknown category {category!r}")
-        if not categories[category]:
-            raise bad(
-                "admitted_categories",
-                f"category {category} may not be handed to community committees (catalog)",
-            )
-    if spec.admitted_categories and spec.kind != COMMUNITY_COMMITTEE:
-        raise bad("admitted_categories", "only community committees have an admission list")
-
-
-def _domain_rule(
-    spec: RuleSpec, where: str, by_code: dict[str, Department], categories: dict[str, bool]
-) -> RoutingRule:
-    if spec.category_code is not None and spec.category_code not in categories:
-        raise InvalidCommand(f"{where}category_code", f"unknown category {spec.category_code!r}")
-    if isinstance(spec.priority, bool) or not isinstance(spec.priority, int):
-        raise InvalidCommand(f"{where}priority", "must be an integer")
-    try:
-        rule = RoutingRule(
-            spec.category_code, spec.jurisdiction_code, spec.department_code, spec.priority
-        )
-    except InvalidRule as exc:
-        raise InvalidCommand(f"{where}{exc.field}", str(exc).split(": ", 1)[-1]) from None
-    department = by_code.get(rule.department_code)
-    if department is None:
-        raise UnknownDepartment(
-            f"{where}department_code", f"no department {rule.department_code!r}"
-        )
-    return rule
 
 
 def _check_admission(
@@ -286,7 +156,7 @@ def _check_admission(
         except NotAdmitted as refusal:
             audit_id = audit_refusal(
                 uow, actor=actor, action=action, subject=f"department:{department.code}",
-                reason=str(refusal), detail={"rule": _spec(rule).__dict__},
+                reason=str(refusal), detail={"rule": spec_of(rule).__dict__},
             )  # fmt: skip
             where = at_field or f"rules[{i}].department_code"
             raise Refused(where, str(refusal), audit_id) from None

@@ -7,12 +7,17 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from services.auth.passwords import WeakPassword, check_allowed, hash_password
 from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER
-from services.auth.users import NewAccount, create_user, set_cells
+from services.auth.users import NewAccount, create_user
 from services.config import Config
+from services.store import accounts
+from services.store.accounts import set_cells
+from services.store.catalog import active_categories
+from services.store.departments import staffed_departments
+from services.store.grid_cells import current_cell_points
 
 PASSWORD = "demo"
 
@@ -49,13 +54,7 @@ def ensure_fleet(
         raise FleetRefused(f"the fleet's password is refused here: {exc}") from exc
     rng = random.Random(seed)
     with engine.begin() as conn:
-        cells = conn.execute(
-            text(
-                "SELECT c.code, ST_Y(ST_PointOnSurface(c.geom)) AS lat, "
-                "ST_X(ST_PointOnSurface(c.geom)) AS lng FROM grid_cell c JOIN grid_version v "
-                "ON v.id = c.version_id AND v.valid_to IS NULL ORDER BY c.code"
-            )
-        ).all()
+        cells = current_cell_points(conn)
         if not cells:
             raise FleetRefused("no grid is loaded: run `gridflow grid load-demo` first")
         streets = sorted({c.code[:9] for c in cells})
@@ -69,37 +68,25 @@ def ensure_fleet(
                                       cell_codes=(cell.code.strip(),)))  # fmt: skip
             fleet_workers.append(SimWorker(username, cell.code.strip(), cell.lat, cell.lng))
         departments = {}
-        for row in conn.execute(
-            text("SELECT code, name_zh FROM department WHERE active AND kind <> 'operator_queue'")
-        ):
+        for row in staffed_departments(conn):
             username = f"sim-{row.code}"[:64]
             _account(conn, NewAccount(username, password, DEPARTMENT_STAFF, f"模拟{row.name_zh}",
                                       department_code=row.code))  # fmt: skip
             departments[row.code] = username
         categories = [
             (r.code, r.name_zh)
-            for r in conn.execute(text("SELECT code, name_zh FROM category WHERE active"))
+            for r in active_categories(conn)
         ]
     return Fleet(fleet_workers, departments, categories, password)
 
 
 def _account(conn, account: NewAccount) -> int:
-    found = conn.execute(
-        text("SELECT id FROM app_user WHERE username = :u"), {"u": account.username}
-    ).scalar()
+    found = accounts.account_id(conn, account.username)
     if found is None:
         return create_user(conn, account, development=True)
-    conn.execute(
-        text(
-            "UPDATE app_user SET password_hash = :hash, role = :role, active = true, "
-            "department_code = :dept, updated_at = now() WHERE id = :id"
-        ),
-        {
-            "hash": hash_password(account.password),
-            "role": account.role,
-            "dept": account.department_code,
-            "id": found,
-        },
-    )
+    accounts.reset_role(
+        conn, found, password_hash=hash_password(account.password), role=account.role,
+        department_code=account.department_code,
+    )  # fmt: skip
     set_cells(conn, found, account.cell_codes)
     return found

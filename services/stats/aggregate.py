@@ -1,4 +1,5 @@
-"""The KPIs of `services.domain.kpi` in clock time, aggregated by PostgreSQL.
+"""The KPIs of `services.domain.kpi` in clock time, aggregated by PostgreSQL (the statements
+are services.store.kpi_facts; here their rows become `Kpis`).
 
 A month of a city is ~100,000 cases: loading each one into Python to count and sort took
 seconds. In clock time every figure is a count, a sum or an order statistic over the stored
@@ -26,75 +27,12 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from services.domain.kpi import Kpis, ratio
 from services.domain.states import OUTSIDE_LOOP_STATES
 from services.stats.facts import Period
-from services.stats.snapshot import in_one_snapshot
-from services.store.cases.groups import state_not_in
-
-# One row per case, each value computed once (MATERIALIZED keeps PostgreSQL from pasting the
-# expressions into every aggregate); a duration is NULL outside the loop, and ordered-set
-# aggregates skip NULLs.
-CASES_SQL = """
-SELECT {key} AS key, x.in_loop,
-  x.in_loop AND c.state = 'closed' AS closed,
-  x.in_loop AND (c.state = 'closed' OR c.resolve_due <= :as_of) AS due,
-  x.in_loop AND c.postponed AS postponed,
-  x.in_loop AND c.state = 'closed' AND NOT c.postponed
-    AND (c.resolve_due IS NULL OR coalesce(c.resolved_at, c.closed_at) <= c.resolve_due)
-    AS on_time,
-  CASE WHEN x.in_loop THEN c.resolutions END AS resolutions,
-  CASE WHEN x.in_loop THEN c.failed_verifications END AS failed,
-  x.in_loop AND c.dispatched_at IS NOT NULL AS dispatched,
-  CASE WHEN x.in_loop THEN date_part('epoch', c.acknowledged_at - c.dispatched_at) END AS ack,
-  CASE WHEN x.in_loop THEN date_part('epoch', c.resolved_at - c.dispatched_at) END AS resolve,
-  CASE WHEN x.in_loop AND c.state = 'closed'
-       THEN date_part('epoch', c.closed_at - c.created_at) END AS close,
-  CASE WHEN x.in_loop THEN c.rating END AS rating,
-  CASE WHEN x.in_loop AND c.rating = 'dissatisfied' THEN c.revisit_rating END AS revisit
-FROM case_fact c
-CROSS JOIN LATERAL (SELECT IN_LOOP AS in_loop) x
-WHERE ({population}) AND ({where})
-""".replace("IN_LOOP", state_not_in("outside_loop"))
-
-
-def _durations(name: str) -> str:
-    return (
-        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {name}) AS {name}_median, "
-        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {name}) AS {name}_p90"
-    )
-
-
-AGGREGATE_SQL = f"""
-WITH k AS MATERIALIZED ({CASES_SQL})
-SELECT key, GROUPING(key) AS whole,
-  count(*) FILTER (WHERE in_loop) AS cases,
-  count(*) FILTER (WHERE closed) AS closed,
-  count(*) FILTER (WHERE due) AS due,
-  count(*) FILTER (WHERE due AND postponed) AS postponed_due,
-  count(*) FILTER (WHERE on_time) AS on_time,
-  coalesce(sum(resolutions), 0) AS resolutions,
-  coalesce(sum(failed), 0) AS failed,
-  count(*) FILTER (WHERE dispatched) AS dispatched,
-  count(*) FILTER (WHERE dispatched AND postponed) AS postponed_dispatched,
-  {_durations("ack")}, {_durations("resolve")}, {_durations("close")},
-  count(rating) AS rated,
-  count(*) FILTER (WHERE rating = 'satisfied') AS satisfied,
-  count(*) FILTER (WHERE rating = 'basically_satisfied') AS basic,
-  count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied,
-  count(revisit) AS revisited,
-  count(*) FILTER (WHERE revisit IN ('satisfied', 'basically_satisfied')) AS better
-FROM k
-GROUP BY GROUPING SETS ((key), ())
-"""
-KEYS = {
-    "department": "c.department_code",
-    "district": "c.district_code",
-    "street": "c.street_code",
-    "community": "c.community_code",
-}
+from services.store import kpi_facts
 
 
 def _seconds(value: float | None) -> timedelta | None:
@@ -134,40 +72,6 @@ def _kpis(row: Any) -> Kpis:
     )
 
 
-# A period's report, by group, in two reads side by side (each ~half of the single aggregate
-# above, which spent most of its time evaluating ~15 expressions per case): the counts grouped
-# by what they depend on (group, state, postponed, rating), a few hundred rows summed in Python,
-# and the ordered statistics per group and for the whole scope.
-COUNTS_SQL = """
-SELECT {key} AS key, c.state, c.postponed, c.rating, c.revisit_rating, count(*) AS n,
-  count(*) FILTER (WHERE c.state = 'closed' OR c.resolve_due <= :as_of) AS due,
-  count(*) FILTER (WHERE c.state = 'closed' AND NOT c.postponed
-    AND (c.resolve_due IS NULL OR coalesce(c.resolved_at, c.closed_at) <= c.resolve_due))
-    AS on_time,
-  sum(c.resolutions) AS resolutions, sum(c.failed_verifications) AS failed,
-  count(c.dispatched_at) AS dispatched
-FROM case_fact c
-WHERE ({population}) AND ({where})
-GROUP BY 1, 2, 3, 4, 5
-"""
-
-
-def _percentiles(name: str) -> str:
-    return (
-        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY c.{name}_s) AS {name}_median, "
-        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY c.{name}_s) AS {name}_p90"
-    )
-
-
-# The durations are stored with the facts (migration 0012), NULL where a case does not count,
-# and ordered-set aggregates skip NULLs.
-DURATIONS_SQL = f"""
-SELECT {{key}} AS key, GROUPING({{key}}) AS whole,
-  {_percentiles("ack")}, {_percentiles("resolve")}, {_percentiles("close")}
-FROM case_fact c
-WHERE ({{population}}) AND ({{where}})
-GROUP BY GROUPING SETS (({{key}}), ())
-"""
 OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
@@ -178,8 +82,8 @@ RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfi
 
 
 def _add_counts(into: dict[str, int], row: Any) -> None:
-    """Adds one (group, state, postponed, rating) row of COUNTS_SQL to a group's counts, as
-    AGGREGATE_SQL counts them: only cases in the loop."""
+    """Adds one (group, state, postponed, rating) row of kpi_facts.COUNTS_SQL to a group's
+    counts, as kpi_facts.AGGREGATE_SQL counts them: only cases in the loop."""
     if row.state in OUTSIDE_LOOP:
         return
     into["cases"] += row.n
@@ -206,7 +110,7 @@ DURATION_FIELDS = tuple(f"{d}_{s}" for d in ("ack", "resolve", "close") for s in
 
 
 def _figures(counts: dict[str, int], durations: Any) -> SimpleNamespace:
-    """One group's figures under AGGREGATE_SQL's column names, for `_kpis`."""
+    """One group's figures under kpi_facts.AGGREGATE_SQL's column names, for `_kpis`."""
     return SimpleNamespace(**counts, **{f: getattr(durations, f, None) for f in DURATION_FIELDS})
 
 
@@ -226,15 +130,8 @@ def aggregate_kpis(
 
     The counts and the durations are read side by side on two more connections of `conn`'s
     engine, both in one snapshot (committed data only, as any other reader sees it)."""
-    key = KEYS[by]
-    population = "c.created_at >= :start AND c.created_at < :end"
-    values = {**(params or {}), "start": period.start, "end": period.end, "as_of": as_of}
-    counts_sql = text(COUNTS_SQL.format(key=key, where=where, population=population))
-    durations_sql = text(DURATIONS_SQL.format(key=key, where=where, population=population))
-    count_rows, duration_rows = in_one_snapshot(
-        conn.engine,
-        lambda c: c.execute(counts_sql, values).all(),
-        lambda c: c.execute(durations_sql, values).all(),
+    count_rows, duration_rows = kpi_facts.counts_and_durations(
+        conn.engine, by, period.start, period.end, as_of, where, params or {}
     )
     counts: dict[Hashable, dict[str, int]] = {}
     whole = dict.fromkeys(COUNT_FIELDS, 0)
@@ -259,8 +156,5 @@ def kpis_of(
     """The clock-time KPIs of the cases matching `population` and `where` (SQL conditions over
     `case_fact` as alias `c`, with `params`), as `compute_kpis` of their facts would give
     them. Called for the command center's tiles (today's closed, resolved and due cases)."""
-    rows = conn.execute(
-        text(AGGREGATE_SQL.format(key="NULL::text", where=where, population=population)),
-        {**(params or {}), "as_of": as_of},
-    ).all()
+    rows = kpi_facts.aggregate_rows(conn, population, where, params or {}, as_of)
     return next(_kpis(row) for row in rows if row.whole)

@@ -15,24 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from services.domain.calendar import DEFAULT_TIMEZONE
 from services.domain.events import Satisfaction
 from services.domain.kpi import KpiFacts
 from services.domain.states import CaseState
-
-FACTS_SQL = """
-SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code,
-  c.community_code, c.street_code, c.district_code, c.resolve_due, c.rating,
-  c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed,
-  c.resolutions, c.failed_verifications, c.revisit_rating
-FROM case_fact c
-WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
-ORDER BY c.created_at, c.case_id
-"""
-# case_fact: one row per case kept by triggers (migration 0009); `where` may name its place
-# and department columns as on case_file.
+from services.store.kpi_facts import fact_rows
 
 
 @dataclass(frozen=True)
@@ -75,10 +64,7 @@ def load_figures(
 ) -> list[CaseFigures]:
     """The figures of every case received in `period` matching `where` (SQL over alias `c`,
     with its `params`)."""
-    rows = conn.execute(
-        text(FACTS_SQL.format(where=where)),
-        {**(params or {}), "start": period.start, "end": period.end},
-    ).mappings()
+    rows = fact_rows(conn, period.start, period.end, where, params or {})
     return [_figures(r) for r in rows]
 
 

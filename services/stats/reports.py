@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from services.domain.calendar import TimeCalendar
 from services.domain.kpi import Kpis, compute_kpis, kpis_by
 from services.stats.aggregate import aggregate_kpis
 from services.stats.facts import CaseFigures, Period, load_figures
+from services.store.kpi_facts import department_names, jurisdiction_names
 
 LEVEL_COLUMNS = {
     "district": "district_code",
@@ -87,8 +88,7 @@ def by_department(
     calendar: TimeCalendar | None = None,
 ) -> KpiReport:
     """KPIs per department (the one holding or last holding each case) for cases in scope."""
-    rows = conn.execute(text("SELECT code, name_zh, name_en FROM department"))
-    names = {code: (zh, en) for code, zh, en in rows}
+    names = department_names(conn)
     if calendar is None:
         return _aggregated(conn, period, "department", names, where, params, now)
     figures = load_figures(conn, period, where, params)
@@ -107,8 +107,7 @@ def by_jurisdiction(
 ) -> KpiReport:
     """KPIs per district, street or community (`level`) for cases in scope."""
     column = LEVEL_COLUMNS[level]
-    rows = conn.execute(text("SELECT code, name FROM jurisdiction WHERE level = :l"), {"l": level})
-    names = {code: (name, None) for code, name in rows}
+    names = {code: (name, None) for code, name in jurisdiction_names(conn, level).items()}
     if calendar is None:
         return _aggregated(conn, period, level, names, where, params, now)
     figures = load_figures(conn, period, where, params)

@@ -118,3 +118,8 @@ def community_admissibility(conn: Connection) -> dict[str, bool]:
     receive it."""
     rows = conn.execute(text("SELECT code, community_admissible FROM category"))
     return {code: admissible for code, admissible in rows}
+
+
+def active_categories(conn: Connection) -> list[Any]:
+    """(code, name_zh) of every active category."""
+    return conn.execute(text("SELECT code, name_zh FROM category WHERE active")).all()

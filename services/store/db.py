@@ -63,3 +63,9 @@ def try_session_lock(conn: Connection, key: int) -> bool:
 def release_session_lock(conn: Connection, key: int) -> None:
     """Releases the session-level advisory lock `key` taken by `try_session_lock`."""
     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+def answers(engine: Engine) -> None:
+    """Raises when PostgreSQL does not answer `SELECT 1` on a connection of `engine`."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -211,3 +211,10 @@ def audit_entries(
         params,
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def staffed_departments(conn: Connection) -> list[Any]:
+    """(code, name_zh) of every active department that has staff (not an operator queue)."""
+    return conn.execute(
+        text("SELECT code, name_zh FROM department WHERE active AND kind <> 'operator_queue'")
+    ).all()

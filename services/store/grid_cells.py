@@ -78,3 +78,25 @@ def jurisdiction_exists(conn: Connection, code: str) -> bool:
     return bool(
         conn.execute(text("SELECT 1 FROM jurisdiction WHERE code = :c"), {"c": code}).scalar()
     )
+
+
+def first_current_cells(conn: Connection, count: int) -> list[Row]:
+    """(code, district_code) of the first `count` cells of the current grid, by code."""
+    return conn.execute(
+        text(
+            "SELECT c.code, c.district_code FROM grid_cell c JOIN grid_version v "
+            "ON v.id = c.version_id WHERE v.valid_to IS NULL ORDER BY c.code LIMIT :n"
+        ),
+        {"n": count},
+    ).all()
+
+
+def current_cell_points(conn: Connection) -> list[Row]:
+    """(code, lat, lng) of a point inside each cell of the current grid, by code."""
+    return conn.execute(
+        text(
+            "SELECT c.code, ST_Y(ST_PointOnSurface(c.geom)) AS lat, "
+            "ST_X(ST_PointOnSurface(c.geom)) AS lng FROM grid_cell c JOIN grid_version v "
+            "ON v.id = c.version_id AND v.valid_to IS NULL ORDER BY c.code"
+        )
+    ).all()

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services.events import envelope
+from services.envelopes import envelope
 
 NOTIFY_CHANNEL = "gridflow_outbox"
 
@@ -26,7 +26,7 @@ def enqueue(
     *,
     occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Adds one event for `topic` (a logical name from services.events) keyed by `key`.
+    """Adds one event for `topic` (a logical name from services.envelopes) keyed by `key`.
 
     Runs inside the caller's transaction: the event exists if and only if the caller commits.
     Returns the envelope written.

@@ -9,6 +9,8 @@ screens read cases with.
 - `handling`: extension requests, ratings, verification tasks, report moderation.
 - `groups`: SQL for the domain's state groups and the overdue predicate, generated from
   `services.domain.states`; nothing else in the code base states them in SQL.
+- `facts`: SQL keeping each case's KPI facts (`case_fact`) as its events are written,
+  generated from `services.domain.kpi.FACT_RULES`.
 - `views`: pages and single cases as the department and operator screens show them.
 
 Plain functions over a Connection, run in the caller's transaction; they commit nothing.

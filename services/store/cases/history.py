@@ -1,8 +1,8 @@
 """A case's history (`case_event`) and the outbox rows of its events, written together.
 
 `record_events` is the one way case events are stored: a handler's few events and a router
-batch's thousands alike, in one statement. Plain functions over a Connection inside the
-caller's transaction; they commit nothing.
+batch's thousands alike, in one statement, which also keeps the cases' KPI facts. Plain
+functions over a Connection inside the caller's transaction; they commit nothing.
 """
 
 from __future__ import annotations
@@ -13,27 +13,41 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from services.store import direct
+from services.store.cases.facts import added_to_facts
 from services.store.jsonrows import json_rows
+
+# The events of a statement (`e`), their outbox rows (`o`), their cases' facts (`k`), then the
+# history rows themselves. Planned at each execution (`direct.execute_planned`): the facts'
+# update reaches `case_fact` by key once the table is more than a few pages, which a plan
+# kept from while it was small would not.
+_RECORD = direct.placeholders(
+    "WITH e AS (SELECT n, case_id, actor, at, envelope, trail, "
+    "CAST(envelope->>'event_id' AS uuid) AS event_id, envelope->>'type' AS type "
+    "FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
+    "n integer, case_id uuid, actor text, at timestamptz, envelope jsonb, trail jsonb)), "
+    "o AS (INSERT INTO outbox (event_id, topic, key, event_type, envelope) "
+    "SELECT event_id, :topic, case_id::text, type, envelope FROM e ORDER BY n), "
+    f"k AS ({added_to_facts('e')}) "
+    "INSERT INTO case_event (event_id, case_id, type, actor, at, payload, trail) "
+    "SELECT event_id, case_id, type, actor, at, envelope->'payload', trail FROM e ORDER BY n",
+    ["entries", "topic"],
+)
 
 
 def record_events(conn: Connection, topic: str, entries: Sequence[dict[str, Any]]) -> None:
     """Appends case history entries and their outbox rows (`topic`, keyed by case id) in one
     statement, in the order given (ids grow in that order, so the relay publishes a case's
-    events in order). Each entry: case_id, actor, at, and envelope (the dict published); the
-    entry's event id, type and payload are the envelope's."""
+    events in order), and adds the events to their cases' KPI facts (`case_fact`, see
+    services.store.cases.facts) in the same statement. Each entry: case_id, actor, at, and
+    envelope (the dict published), and optionally `trail`: what the audit trail shows of the
+    case after this event when its row has gone further (merged into the row's facts by the
+    trail's trigger); the entry's event id, type and payload are the envelope's."""
     if not entries:
         return
-    conn.execute(
-        text(
-            "WITH e AS (SELECT n, case_id, actor, at, envelope, "
-            "CAST(envelope->>'event_id' AS uuid) AS event_id, envelope->>'type' AS type "
-            "FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS u("
-            "n integer, case_id uuid, actor text, at timestamptz, envelope jsonb)), "
-            "o AS (INSERT INTO outbox (event_id, topic, key, event_type, envelope) "
-            "SELECT event_id, :topic, case_id::text, type, envelope FROM e ORDER BY n) "
-            "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
-            "SELECT event_id, case_id, type, actor, at, envelope->'payload' FROM e ORDER BY n"
-        ),
+    direct.execute_planned(
+        conn,
+        _RECORD,
         {"topic": topic, "entries": json_rows([{**e, "n": n} for n, e in enumerate(entries)])},
     )
 

@@ -1,19 +1,18 @@
 """Reading cases for the department and operator screens: pages of cases with their report,
-category, department, pending extension and rating, and one case.
-
-`where` fragments are SQL over the aliases `c` (case_file), `r` (report), `x` (the newest
-extension request) and `g` (case_rating); callers build them from fixed text and bind every
-value as a parameter.
+category, department, pending extension and rating, picked by a `CaseFilter` (a reader's
+scope, an operator's queue, states, department, category, overdue or not), and one case.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from services.store.cases.groups import due_sql, overdue_sql
+from services.store.cases.groups import due_sql, open_sql, overdue_sql
+from services.store.scopes import ALL, Scope, scope_sql
 
 OVERDUE_SQL = overdue_sql()
 DUE_SQL = due_sql()
@@ -46,16 +45,57 @@ LEFT JOIN case_rating g ON g.case_id = c.id
 """
 
 
+# Each queue: the condition over `c` (case_file) and `x` (the newest extension request), and
+# the order its page is read in.
+QUEUES = {
+    "intake": ("(c.state = 'reported' OR (c.state = 'registered' AND c.department_code IS NULL))",
+               "c.created_at, c.id"),
+    "returned": ("c.state = 'returned'", "c.updated_at, c.id"),
+    "extensions": ("x.status = 'pending'", "x.requested_at, c.id"),
+    "overdue": (OVERDUE_SQL, f"{DUE_SQL} NULLS LAST, c.id"),
+    "open": (open_sql(), "c.created_at DESC, c.id"),
+    "all": ("TRUE", "c.created_at DESC, c.id"),
+    "most_urgent": ("TRUE", f"{DUE_SQL} NULLS LAST, c.created_at, c.id"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a page lists: those in `scope` and `queue` (a key of QUEUES, which also
+    gives the order), in one of `states` (any when empty), held by `department_code`, of
+    `category_code`, overdue or not (`overdue`); None leaves a criterion out."""
+
+    scope: Scope = ALL
+    queue: str = "all"
+    states: tuple[str, ...] = ()
+    department_code: str | None = None
+    category_code: str | None = None
+    overdue: bool | None = None
+
+    def sql(self) -> tuple[str, str, dict[str, Any]]:
+        """(where, order, params) over the page's aliases."""
+        scope, params = scope_sql(self.scope)
+        condition, order = QUEUES[self.queue]
+        where = [scope, condition]
+        if self.states:
+            where.append("c.state = ANY(:states)")
+            params["states"] = list(self.states)
+        if self.department_code is not None:
+            where.append("c.department_code = :department")
+            params["department"] = self.department_code
+        if self.category_code is not None:
+            where.append("c.category_code = :category")
+            params["category"] = self.category_code
+        if self.overdue is not None:
+            where.append(f"{'' if self.overdue else 'NOT '}{OVERDUE_SQL}")
+        return " AND ".join(where), order, params
+
+
 def page_of_cases(
-    conn: Connection,
-    where: str,
-    params: dict[str, Any],
-    *,
-    order: str,
-    limit: int,
-    offset: int,
+    conn: Connection, picked: CaseFilter, *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """The cases matching `where` in `order` (fixed SQL), one page, and the total count."""
+    """The cases `picked` lists, in its queue's order, one page, and the total count."""
+    where, order, params = picked.sql()
     total = conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one()
     rows = conn.execute(
         text(f"{_SELECT} {_FROM} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from services.config import Config
-from services.events import REPORTS
+from services.envelopes import REPORTS
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ in the events' order, each `before` the `after` of the case's entry before it.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from services.events import CASE_EVENTS, envelope
+from services.envelopes import CASE_EVENTS, envelope
 from services.store.cases.history import record_events
 
 
@@ -76,3 +77,22 @@ def test_an_insert_of_no_case_event_writes_no_entry(engine):
                           "SELECT gen_random_uuid(), id, 'CaseNoteAdded', now(), '{}' "
                           "FROM case_file WHERE false"))  # fmt: skip
         assert conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one() == newest
+
+
+def test_the_triggers_on_case_events_and_facts_hold_no_case_rule(engine):
+    # What an event means for a case (a fact it folds into, what a dispatch changed) is the
+    # writer's, from the domain: the triggers of case_event and case_fact only copy columns,
+    # append to the trail and notify, so none names an event type (migration 0021).
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT DISTINCT t.tgrelid::regclass::text AS tab, p.proname, "
+                "pg_get_functiondef(p.oid) AS body FROM pg_trigger t "
+                "JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE NOT t.tgisinternal AND t.tgrelid::regclass::text IN "
+                "('case_event', 'case_fact', 'case_file', 'case_rating')"
+            )
+        ).all()
+    assert {r.proname for r in found} >= {"audit_case_events", "case_fact_add_cases"}
+    naming = {r.proname for r in found if re.search(r"'(?:Case|Extension)[A-Z]\w*'", r.body)}
+    assert naming == set()

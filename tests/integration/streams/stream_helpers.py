@@ -9,7 +9,7 @@ from collections.abc import Callable
 from kafka import KafkaConsumer, TopicPartition
 
 from services.config import Config
-from services.events import topic_name
+from services.envelopes import topic_name
 
 
 def read_topic(config: Config, logical: str, *, timeout_s: float = 30.0) -> list[tuple]:

@@ -7,7 +7,7 @@ import time
 import uuid
 
 from services.config import Config
-from services.events import REPORTS, topic_name
+from services.envelopes import REPORTS, topic_name
 from streams.kafka import make_consumer, make_producer
 
 

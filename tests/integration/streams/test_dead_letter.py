@@ -8,7 +8,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from services.events import DEAD_LETTER, REPORTS, envelope, topic_name
+from services.envelopes import DEAD_LETTER, REPORTS, envelope, topic_name
 from services.store.db import make_engine
 from streams.kafka import make_producer
 from streams.relay import OutboxRelay

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from services.events import CASE_EVENTS
+from services.envelopes import CASE_EVENTS
 from tests.integration.services.accounts import signed_in
 from tests.integration.streams.stream_helpers import cell_point, read_topic, wait_until
 from tests.processes import GridflowProcess

@@ -11,7 +11,7 @@ from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from services.events import REPORTS, topic_name
+from services.envelopes import REPORTS, topic_name
 from tests.integration.streams.stream_helpers import case_of, cell_point, post_report, wait_until
 from tests.processes import GridflowProcess, free_port
 

@@ -18,7 +18,8 @@ from sqlalchemy import event, text
 
 from services.cases.reference import ReferenceCache
 from services.cases.uow import UnitOfWork
-from services.routing.rules import RuleSpec, add_rule, remove_rule
+from services.routing.rules import add_rule, remove_rule
+from services.routing.specs import RuleSpec
 from streams.consumed import Event
 from streams.router import make_batch_router
 from tests.integration.services.handling.loop import captured_event

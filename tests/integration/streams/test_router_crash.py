@@ -13,7 +13,7 @@ import uuid
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import text
 
-from services.events import DEAD_LETTER, REPORTS, topic_name
+from services.envelopes import DEAD_LETTER, REPORTS, topic_name
 from services.store.db import make_engine
 from streams.relay import OutboxRelay
 from tests.integration.streams.stream_helpers import cell_point, post_report, read_topic, wait_until

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from services.events import CASE_EVENTS
+from services.envelopes import CASE_EVENTS
 from streams.relay import OutboxRelay
 from streams.router import run_router
 from tests.integration.streams.stream_helpers import (

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from services.config import Config
-from services.events import envelope
+from services.envelopes import envelope
 from streams.consumed import Rejected, decode
 from streams.loop import Backoff, ConsumeLoop
 from tests.unit.streams.fakes import Producer

@@ -8,7 +8,7 @@ import threading
 from types import SimpleNamespace
 
 from services.config import Config
-from services.events import envelope
+from services.envelopes import envelope
 from streams.consumed import Rejected
 from streams.loop import ConsumeLoop
 from tests.unit.streams.fakes import Producer

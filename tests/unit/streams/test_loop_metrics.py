@@ -10,7 +10,7 @@ from kafka import TopicPartition
 from prometheus_client import REGISTRY
 
 from services.config import Config
-from services.events import envelope
+from services.envelopes import envelope
 from streams.consumed import Rejected
 from streams.loop import ConsumeLoop
 from tests.unit.streams.fakes import Producer

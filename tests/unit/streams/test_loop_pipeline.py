@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy.exc import OperationalError
 
 from services.config import Config
-from services.events import envelope
+from services.envelopes import envelope
 from streams.loop import ConsumeLoop
 from tests.unit.streams.fakes import Producer
 

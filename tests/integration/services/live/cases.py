@@ -12,7 +12,7 @@ from kafka import KafkaProducer
 from sqlalchemy import Engine, text
 
 from services.config import Config
-from services.events import CASE_EVENTS, PATROL_POSITIONS, envelope, topic_name
+from services.envelopes import CASE_EVENTS, PATROL_POSITIONS, envelope, topic_name
 
 # 花坛 (flower bed): a category no other test files reports in, so the router never takes
 # another test's report for a duplicate of a case written here.

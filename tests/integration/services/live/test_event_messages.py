@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from services.auth.principal import ADMIN, OPERATOR, Principal
-from services.events import CASE_EVENTS, envelope, topic_name
+from services.envelopes import CASE_EVENTS, envelope, topic_name
 from services.live import queries
 
 

@@ -8,7 +8,7 @@ import subprocess
 
 from sqlalchemy import text
 
-from services.auth.users import set_cells
+from services.store.accounts import set_cells
 from tests.integration.services.live.clients import LiveClient
 from tests.processes import GRIDFLOW, config_env
 

@@ -12,6 +12,8 @@ from sqlalchemy import text
 
 from services.auth.principal import OPERATOR, Principal
 from services.live import queries, snapshot
+from services.store.live import cases as live_cases
+from services.store.live.snapshot import FIELD_COLUMNS
 from tests.integration.services.live.clients import rows, snapshot_cases
 
 MAP_FIELDS = {
@@ -31,13 +33,7 @@ CONSOLE_FIELDS = MAP_FIELDS | {"department_code", "ack_due", "resolve_due", "sum
 
 def _python_views(engine, case_ids: list[str]) -> dict[str, dict]:
     with engine.connect() as conn:
-        found = conn.execute(
-            text(
-                f"SELECT {queries.CASE_COLUMNS} FROM {queries.CASE_FROM} "
-                "WHERE c.id::text = ANY(:ids)"
-            ),
-            {"ids": case_ids},
-        ).all()
+        found = live_cases.cases_by_id(conn, case_ids)
     return {r.case_id: queries.case_view(r) for r in found}
 
 
@@ -111,8 +107,8 @@ def test_cell_load_counts_open_and_overdue_cases_per_cell(connect, token_of, wri
         )
         counted = conn.execute(
             text(
-                f"SELECT count(*) AS open, count(*) FILTER (WHERE {queries.OVERDUE_SQL}) AS "
-                f"overdue FROM case_file c WHERE {queries.OPEN_SQL} AND c.cell_code = :cell"
+                f"SELECT count(*) AS open, count(*) FILTER (WHERE {live_cases.OVERDUE_SQL}) AS "
+                f"overdue FROM case_file c WHERE {live_cases.OPEN_SQL} AND c.cell_code = :cell"
             ),
             {"cell": cell.code},
         ).one()
@@ -133,7 +129,7 @@ def test_cell_load_counts_open_and_overdue_cases_per_cell(connect, token_of, wri
 def test_a_scope_without_cases_gets_empty_columns(engine):
     nobody = Principal(0, "w", "grid_worker")
     cases = orjson.loads(orjson.dumps(snapshot.open_cases(engine, nobody)))
-    assert cases == {"columns": {k: [] for k in snapshot.FIELD_COLUMNS}, "categories": {}}
+    assert cases == {"columns": {k: [] for k in FIELD_COLUMNS}, "categories": {}}
     load = orjson.loads(orjson.dumps(snapshot.cell_load(engine, nobody)))
     assert load == {"cell_code": [], "open": [], "overdue": []}
 

@@ -1,12 +1,11 @@
-"""The stored per-case facts (`case_fact`, kept by triggers) against the case events they come
-from, and the KPIs aggregated by PostgreSQL against the domain's arithmetic over facts read
-from the events, on a mixed history: rejected, merged and untouched reports, re-dispatches,
-acknowledgements, reworks, approved extensions, ratings, open and late cases; events written
-one by one and several per statement, not in time order."""
+"""The stored per-case facts (`case_fact`, folded by the events' one writer) against the case
+events they come from, and the KPIs aggregated by PostgreSQL against the domain's arithmetic
+over facts read from the events, on a mixed history: rejected, merged and untouched reports,
+re-dispatches, acknowledgements, reworks, approved extensions, ratings, open and late cases;
+events written one by one and several per statement, not in time order."""
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -18,8 +17,11 @@ from services.domain.calendar import WorkingCalendar
 from services.domain.events import Satisfaction
 from services.domain.kpi import KpiFacts, compute_kpis, kpis_by
 from services.domain.states import CaseState
+from services.envelopes import CASE_EVENTS, envelope
 from services.stats.facts import Period
 from services.stats.reports import by_department, by_jurisdiction
+from services.store.cases.facts import refold
+from services.store.cases.history import record_events
 
 DISTRICT = "990101"  # a district of this test alone
 STREETS = [DISTRICT + s for s in ("001", "002", "003")]
@@ -155,23 +157,7 @@ def history(engine):
             size = rng.randint(1, 3)
             chunk, events = events[:size], events[size:]
             with engine.begin() as conn:
-                rows = [
-                    {"eid": uuid.uuid4(), "cid": case_id, "type": kind, "at": at,
-                     "payload": json.dumps({"case_id": str(case_id)})}
-                    for kind, at in chunk
-                ]  # fmt: skip
-                values = ", ".join(
-                    f"(:eid{i}, :cid{i}, :type{i}, 'test', :at{i}, CAST(:payload{i} AS jsonb))"
-                    for i in range(len(rows))
-                )
-                params = {f"{k}{i}": v for i, row in enumerate(rows) for k, v in row.items()}
-                conn.execute(
-                    text(
-                        "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
-                        f"VALUES {values}"
-                    ),
-                    params,
-                )
+                record_events(conn, CASE_EVENTS, [_entry(case_id, kind, at) for kind, at in chunk])
         with engine.begin() as conn:
             conn.execute(
                 text(
@@ -201,6 +187,13 @@ def history(engine):
                 )
         cases.append((case_id, state))
     return cases
+
+
+def _entry(case_id: uuid.UUID, kind: str, at: datetime) -> dict:
+    """One event as the case history's one writer takes it."""
+    wrapped = envelope(kind, {"case_id": str(case_id)}, occurred_at=at)
+    return {"case_id": str(case_id), "actor": "test", "at": wrapped["occurred_at"],
+            "envelope": wrapped}  # fmt: skip
 
 
 def _reference(engine) -> list[tuple[KpiFacts, str | None]]:
@@ -326,3 +319,18 @@ def test_stored_durations_are_those_of_the_facts(engine, history):
         assert (r.ack_s, r.resolve_s, r.close_s) == (ack, resolve, close), r.case_id
         counted += r.close_s is not None
     assert counted > 10 and any(r.ack_s is None and r.dispatched_at for r in rows)
+
+
+def test_folding_the_whole_history_again_changes_no_fact(engine, history):
+    # The facts folded statement by statement, events out of time order and several per
+    # statement, are those of the whole history folded at once.
+    with engine.connect() as conn, conn.begin():
+        assert refold(conn) == 0
+        conn.execute(
+            text("UPDATE case_fact SET resolutions = resolutions + 1 WHERE district_code = :d"),
+            {"d": DISTRICT},
+        )
+        changed = refold(conn)
+        conn.rollback()
+    resolved = sum(1 for _, state in history if state in ("resolved", "closed"))
+    assert changed >= resolved > 0  # each row set back to its history's count

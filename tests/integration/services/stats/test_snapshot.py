@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from services.stats.snapshot import in_one_snapshot
+from services.store.snapshots import in_one_snapshot
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from services.events import envelope
+from services.envelopes import envelope
 
 DISTRICT = "990202"  # a district of these tests alone
 

@@ -1,7 +1,8 @@
-"""The trail and the per-case facts, kept by statement-level triggers, reach the cases a
-statement wrote by key: a connection whose triggers first ran while the tables were small (a
-new installation, a router's first batch) does not go on reading every case there is once the
-tables have grown (migration 0015)."""
+"""The trail and the per-case facts reach the cases a statement wrote by key: the trail and the
+facts' copies kept by statement-level triggers (migration 0015), the facts' fold by the
+statement that writes the events (services.store.cases.facts, migration 0021). A connection
+whose statements were first planned while the tables were small (a new installation, a
+router's first batch) does not go on reading every case there is once the tables have grown."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 
 from sqlalchemy import text
 
-from services.events import CASE_EVENTS
+from services.envelopes import CASE_EVENTS
 from services.store.cases.history import record_events
 from tests.integration.services.store.tables import add_cases, event_entries
 
@@ -17,7 +18,7 @@ BATCH = 40  # cases per statement, as in a router's batch
 
 
 def _write(conn, ids: list[uuid.UUID]) -> dict[str, dict[str, int]]:
-    """Three statements firing the triggers for `ids`: their events (trail, facts' fold), a
+    """Three statements keeping the trail and facts of `ids`: their events (trail, facts' fold), a
     change of their state (facts' copy) and their ratings (facts' rating); returns, per
     statement, the sequential scans it made of `case_file` and `case_fact`."""
     scans: dict[str, dict[str, int]] = {}

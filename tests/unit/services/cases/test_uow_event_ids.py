@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 from services.cases.uow import new_id_texts
-from services.events import envelope
+from services.envelopes import envelope
 
 
 def test_event_ids_made_as_text_are_distinct_canonical_version_4_uuids():

@@ -7,7 +7,7 @@ import pytest
 from services.cases.errors import InvalidCommand
 from services.domain.routing import RoutingRule, check_rule_admissible, resolve_route
 from services.routing.rulefile import DEMO_FILE, parse_csv, parse_yaml, read_ruleset
-from services.routing.rules import DepartmentSpec, RuleSpec
+from services.routing.specs import DepartmentSpec, RuleSpec
 from services.store.catalog import catalog_rows
 
 

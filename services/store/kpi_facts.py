@@ -1,0 +1,187 @@
+"""What the KPI reports read of `case_fact` (one row per case: its place, state and due time
+with the facts folded from its events, services.store.cases.facts): each case's facts, or
+PostgreSQL's aggregates of them (counts, sums and order statistics per group and for the whole
+scope, GROUPING SETS), and the names of the groups.
+
+`where` and `population` are SQL conditions over `case_fact` as alias `c` (a scope from
+services.store.scopes, a period, today's tiles), with their parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, text
+
+from services.store.cases.groups import state_not_in
+from services.store.snapshots import in_one_snapshot
+
+FACTS_SQL = """
+SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code,
+  c.community_code, c.street_code, c.district_code, c.resolve_due, c.rating,
+  c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed,
+  c.resolutions, c.failed_verifications, c.revisit_rating
+FROM case_fact c
+WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
+ORDER BY c.created_at, c.case_id
+"""
+# `where` may name case_fact's place and department columns as on case_file.
+
+
+def fact_rows(
+    conn: Connection, start: datetime, end: datetime, where: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each case received in [start, end) matching `where`: its FACTS_SQL columns, oldest
+    first."""
+    rows = conn.execute(
+        text(FACTS_SQL.format(where=where)), {**params, "start": start, "end": end}
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# One row per case, each value computed once (MATERIALIZED keeps PostgreSQL from pasting the
+# expressions into every aggregate); a duration is NULL outside the loop, and ordered-set
+# aggregates skip NULLs.
+CASES_SQL = """
+SELECT {key} AS key, x.in_loop,
+  x.in_loop AND c.state = 'closed' AS closed,
+  x.in_loop AND (c.state = 'closed' OR c.resolve_due <= :as_of) AS due,
+  x.in_loop AND c.postponed AS postponed,
+  x.in_loop AND c.state = 'closed' AND NOT c.postponed
+    AND (c.resolve_due IS NULL OR coalesce(c.resolved_at, c.closed_at) <= c.resolve_due)
+    AS on_time,
+  CASE WHEN x.in_loop THEN c.resolutions END AS resolutions,
+  CASE WHEN x.in_loop THEN c.failed_verifications END AS failed,
+  x.in_loop AND c.dispatched_at IS NOT NULL AS dispatched,
+  CASE WHEN x.in_loop THEN date_part('epoch', c.acknowledged_at - c.dispatched_at) END AS ack,
+  CASE WHEN x.in_loop THEN date_part('epoch', c.resolved_at - c.dispatched_at) END AS resolve,
+  CASE WHEN x.in_loop AND c.state = 'closed'
+       THEN date_part('epoch', c.closed_at - c.created_at) END AS close,
+  CASE WHEN x.in_loop THEN c.rating END AS rating,
+  CASE WHEN x.in_loop AND c.rating = 'dissatisfied' THEN c.revisit_rating END AS revisit
+FROM case_fact c
+CROSS JOIN LATERAL (SELECT IN_LOOP AS in_loop) x
+WHERE ({population}) AND ({where})
+""".replace("IN_LOOP", state_not_in("outside_loop"))
+
+
+def _durations(name: str) -> str:
+    return (
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {name}) AS {name}_median, "
+        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {name}) AS {name}_p90"
+    )
+
+
+AGGREGATE_SQL = f"""
+WITH k AS MATERIALIZED ({CASES_SQL})
+SELECT key, GROUPING(key) AS whole,
+  count(*) FILTER (WHERE in_loop) AS cases,
+  count(*) FILTER (WHERE closed) AS closed,
+  count(*) FILTER (WHERE due) AS due,
+  count(*) FILTER (WHERE due AND postponed) AS postponed_due,
+  count(*) FILTER (WHERE on_time) AS on_time,
+  coalesce(sum(resolutions), 0) AS resolutions,
+  coalesce(sum(failed), 0) AS failed,
+  count(*) FILTER (WHERE dispatched) AS dispatched,
+  count(*) FILTER (WHERE dispatched AND postponed) AS postponed_dispatched,
+  {_durations("ack")}, {_durations("resolve")}, {_durations("close")},
+  count(rating) AS rated,
+  count(*) FILTER (WHERE rating = 'satisfied') AS satisfied,
+  count(*) FILTER (WHERE rating = 'basically_satisfied') AS basic,
+  count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied,
+  count(revisit) AS revisited,
+  count(*) FILTER (WHERE revisit IN ('satisfied', 'basically_satisfied')) AS better
+FROM k
+GROUP BY GROUPING SETS ((key), ())
+"""
+KEYS = {
+    "department": "c.department_code",
+    "district": "c.district_code",
+    "street": "c.street_code",
+    "community": "c.community_code",
+}
+
+
+# A period's report, by group, in two reads side by side (each ~half of the single aggregate
+# above, which spent most of its time evaluating ~15 expressions per case): the counts grouped
+# by what they depend on (group, state, postponed, rating, the rating after a revisit), a few
+# hundred rows summed in Python,
+# and the ordered statistics per group and for the whole scope.
+COUNTS_SQL = """
+SELECT {key} AS key, c.state, c.postponed, c.rating, c.revisit_rating, count(*) AS n,
+  count(*) FILTER (WHERE c.state = 'closed' OR c.resolve_due <= :as_of) AS due,
+  count(*) FILTER (WHERE c.state = 'closed' AND NOT c.postponed
+    AND (c.resolve_due IS NULL OR coalesce(c.resolved_at, c.closed_at) <= c.resolve_due))
+    AS on_time,
+  sum(c.resolutions) AS resolutions, sum(c.failed_verifications) AS failed,
+  count(c.dispatched_at) AS dispatched
+FROM case_fact c
+WHERE ({population}) AND ({where})
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def _percentiles(name: str) -> str:
+    return (
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY c.{name}_s) AS {name}_median, "
+        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY c.{name}_s) AS {name}_p90"
+    )
+
+
+# The durations are stored with the facts (migration 0012), NULL where a case does not count,
+# and ordered-set aggregates skip NULLs.
+DURATIONS_SQL = f"""
+SELECT {{key}} AS key, GROUPING({{key}}) AS whole,
+  {_percentiles("ack")}, {_percentiles("resolve")}, {_percentiles("close")}
+FROM case_fact c
+WHERE ({{population}}) AND ({{where}})
+GROUP BY GROUPING SETS (({{key}}), ())
+"""
+
+
+def aggregate_rows(
+    conn: Connection, population: str, where: str, params: dict[str, Any], as_of: datetime
+) -> list[Row]:
+    """AGGREGATE_SQL's rows for the cases matching `population` and `where`, without groups
+    (the `whole` row is the scope's)."""
+    return conn.execute(
+        text(AGGREGATE_SQL.format(key="NULL::text", where=where, population=population)),
+        {**params, "as_of": as_of},
+    ).all()
+
+
+def counts_and_durations(
+    engine: Engine,
+    by: str,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    where: str,
+    params: dict[str, Any],
+) -> tuple[list[Row], list[Row]]:
+    """COUNTS_SQL's and DURATIONS_SQL's rows per `by` (a key of KEYS) for the cases received in
+    [start, end) matching `where`, read side by side on two connections of `engine` in one
+    snapshot (committed data only, as any other reader sees it)."""
+    key = KEYS[by]
+    population = "c.created_at >= :start AND c.created_at < :end"
+    values = {**params, "start": start, "end": end, "as_of": as_of}
+    counts_sql = text(COUNTS_SQL.format(key=key, where=where, population=population))
+    durations_sql = text(DURATIONS_SQL.format(key=key, where=where, population=population))
+    return in_one_snapshot(
+        engine,
+        lambda c: c.execute(counts_sql, values).all(),
+        lambda c: c.execute(durations_sql, values).all(),
+    )
+
+
+def department_names(conn: Connection) -> dict[str, tuple[str, str | None]]:
+    """Every department's code → (name_zh, name_en)."""
+    rows = conn.execute(text("SELECT code, name_zh, name_en FROM department"))
+    return {r.code: (r.name_zh, r.name_en) for r in rows}
+
+
+def jurisdiction_names(conn: Connection, level: str) -> dict[str, str]:
+    """Code → name of every jurisdiction of `level` (district, street, community)."""
+    rows = conn.execute(text("SELECT code, name FROM jurisdiction WHERE level = :l"), {"l": level})
+    return {r.code: r.name for r in rows}
