@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.calendars import case_due_times
+from services.calendars import Calendars, case_due_times
 from services.cases.commands import CaseOutcome, DispatchCase
 from services.cases.errors import UnknownCase, UnknownCategory
 from services.cases.reference import CategoryTerms, ReferenceCache
@@ -17,6 +17,7 @@ from services.cases.uow import UnitOfWork
 from services.domain.states import CaseAction, CaseFacts, CaseState, apply
 from services.store.cases import rows
 from services.store.cases.intake import category_terms as stored_terms
+from services.store.cases.rows import Case
 
 
 def category_terms(uow: UnitOfWork, code: str) -> CategoryTerms:
@@ -24,6 +25,21 @@ def category_terms(uow: UnitOfWork, code: str) -> CategoryTerms:
     deactivation still gets its case), read once per unit of work; raises
     `UnknownCategory`."""
     return uow.memo(("category_terms", code), lambda: _load_terms(uow, code))
+
+
+def due_from(
+    uow: UnitOfWork, calendars: Calendars, case: Case, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(ack_due, resolve_due) of `case` counted from `now` with its category's limits: a
+    dispatch, and the rework a failed verification or a revisit sends back."""
+    terms = category_terms(uow, case.category_code)
+    return case_due_times(
+        calendars,
+        around_the_clock=case.around_the_clock,
+        start=now,
+        ack_limit_minutes=terms.ack_limit_minutes,
+        resolve_limit_minutes=terms.resolve_limit_minutes,
+    )
 
 
 def _load_terms(uow: UnitOfWork, code: str) -> CategoryTerms:
@@ -50,14 +66,7 @@ def dispatch_case(
     if case is None:
         raise UnknownCase("case_id", f"no case {cmd.case_id}")
     data = reference.current(conn)
-    terms = category_terms(uow, case.category_code)
-    ack_due, resolve_due = case_due_times(
-        data.calendars,
-        around_the_clock=case.around_the_clock,
-        start=now,
-        ack_limit_minutes=terms.ack_limit_minutes,
-        resolve_limit_minutes=terms.resolve_limit_minutes,
-    )
+    ack_due, resolve_due = due_from(uow, data.calendars, case, now)
     department_code, reason = placement(
         data, case.category_code, case.cell_code, case.district_code,
         department_code=cmd.department_code, actor=cmd.actor,

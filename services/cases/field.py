@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.calendars import Calendars, case_due_times
+from services.calendars import Calendars
 from services.cases.commands import Handled, RateCase, VerifyCase
-from services.cases.dispatching import category_terms
+from services.cases.dispatching import due_from
 from services.cases.errors import InvalidCommand
 from services.cases.evidence import photo_ids, store_evidence
 from services.cases.refusals import (
@@ -58,12 +58,7 @@ def verify_case(
                          note=cmd.note)  # fmt: skip
         rows.save_case(uow.conn, case.id, state=done.new_state.value, closed_at=now)
     else:
-        terms = category_terms(uow, case.category_code)
-        ack_due, resolve_due = case_due_times(
-            calendars, around_the_clock=case.around_the_clock, start=now,
-            ack_limit_minutes=terms.ack_limit_minutes,
-            resolve_limit_minutes=terms.resolve_limit_minutes,
-        )  # fmt: skip
+        ack_due, resolve_due = due_from(uow, calendars, case, now)
         with domain_refusals(case, CaseAction.verify_fail.value):
             done = apply(facts(case), CaseAction.verify_fail, actor=cmd.actor, at=now,
                          note=cmd.note, ack_due=ack_due, resolve_due=resolve_due)  # fmt: skip

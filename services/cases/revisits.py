@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.calendars import Calendars, case_due_times
+from services.calendars import Calendars
 from services.cases.commands import CloseRevisit, Handled
-from services.cases.dispatching import category_terms
+from services.cases.dispatching import due_from
 from services.cases.refusals import case_facts, domain_refusals, flag_facts, locked_case
 from services.cases.uow import UnitOfWork
 from services.domain import revisits
@@ -50,12 +50,7 @@ def close_revisit(
     events: list = [closed]
     state = case.state
     if cmd.outcome == "rework":
-        terms = category_terms(uow, case.category_code)
-        ack_due, resolve_due = case_due_times(
-            calendars, around_the_clock=case.around_the_clock, start=now,
-            ack_limit_minutes=terms.ack_limit_minutes,
-            resolve_limit_minutes=terms.resolve_limit_minutes,
-        )  # fmt: skip
+        ack_due, resolve_due = due_from(uow, calendars, case, now)
         with domain_refusals(case, CaseAction.revisit_rework.value):
             done = apply(case_facts(case), CaseAction.revisit_rework, actor=cmd.actor, at=now,
                          ack_due=ack_due, resolve_due=resolve_due)  # fmt: skip
