@@ -29,7 +29,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from services.config import Config
-from services.events import CASE_EVENTS, DEAD_LETTER, envelope, topic_name
+from services.envelopes import CASE_EVENTS, DEAD_LETTER, envelope, topic_name
 from services.notify.channels import DeliveryFailed, send_sms, send_webhook
 from services.notify.messages import MILESTONES, notifications_for
 from services.store.db import make_engine

@@ -18,7 +18,7 @@ from services.api.casework import (
     gridflow,
     in_place,
     now,
-    place_scope,
+    place_of,
     run,
     visible_case,
 )
@@ -68,9 +68,8 @@ class RevisitList(BaseModel):
            responses={200: RevisitList})  # fmt: skip
 @requires(OPERATOR, ADMIN)
 def revisits():
-    scope, params = place_scope(current_principal())
     with gridflow().engine.connect() as conn:
-        rows = open_revisits(conn, scope, params)
+        rows = open_revisits(conn, place_of(current_principal()))
     at = now()
     items = [RevisitOut(**r, overdue=r["due_at"] < at) for r in rows]
     return jsonify(RevisitList(items=items).model_dump(mode="json"))

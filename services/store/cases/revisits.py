@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from services.store.scopes import Scope, scope_sql
+
 
 def open_revisit(conn: Connection, case_id: uuid.UUID, *, at: datetime, due: datetime) -> None:
     """Opens the case's revisit task, due at `due`."""
@@ -47,11 +49,10 @@ def finish_revisit(
     )
 
 
-def open_revisits(
-    conn: Connection, where: str, params: dict[str, Any], limit: int = 200
-) -> list[dict[str, Any]]:
-    """Open revisit tasks of the cases matching `where` (SQL over the case alias `c`), oldest
-    due first, with the case number, category, department and the reporter's rating comment."""
+def open_revisits(conn: Connection, scope: Scope, limit: int = 200) -> list[dict[str, Any]]:
+    """Open revisit tasks of the cases in `scope`, oldest due first, with the case number,
+    category, department and the reporter's rating comment."""
+    where, params = scope_sql(scope)
     rows = conn.execute(
         text(
             "SELECT v.case_id, c.case_no, c.category_code, cat.name_zh, cat.name_en, "
