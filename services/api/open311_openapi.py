@@ -150,20 +150,20 @@ OPERATIONS = {
         list[RequestReceived],
         status=201,
         body=True,
-        errors=(400, 403, 413, 415, 422, 429),
+        errors=(400, 403, 413, 415, 429),
     ),
     "open311.list_requests": Open311Operation(
         "Published requests within a window of at most 90 days. " + KEYED,
         list[ServiceRequest],
         query=RequestsQuery,
-        errors=(403, 422),
+        errors=(400, 403, 404),
     ),
     "open311.get_request": Open311Operation(
         "One published request by its number. " + KEYED,
         list[ServiceRequest],
         query=RequestsQuery,
         query_fields=("api_key",),
-        errors=(403, 404, 422),
+        errors=(400, 403, 404),
     ),
     "open311.token": Open311Operation(
         "The request number a token became", list[TokenAnswer], errors=(404,)
@@ -207,9 +207,11 @@ def _operation(
         # Answered by the HTTP server itself, before the app, for a request line over its limit.
         out["responses"]["400"] = {"description": LONG_LINE, "content": {"text/html": {}}}
     for status in op.errors:
+        # The specification's error list; a 400 may also be the HTTP server's own (above).
+        earlier = out["responses"].get(str(status), {}).get("content", {})
         out["responses"][str(status)] = {
             "description": REASONS.get(status, "Error"),
-            "content": errors if fmt == "json" else xml,
+            "content": {**earlier, **(errors if fmt == "json" else xml)},
         }
     return out
 

@@ -67,7 +67,7 @@ def test_the_document_covers_every_open311_route_in_both_formats(api, capture_ap
     post = spec["paths"]["/open311/v2/requests.json"]["post"]
     assert set(post["requestBody"]["content"]) == {
         "application/x-www-form-urlencoded", "application/json"}  # fmt: skip
-    assert {"201", "403", "422"} <= set(post["responses"])
+    assert {"201", "400", "403"} <= set(post["responses"])
     xml = spec["paths"]["/open311/v2/requests.xml"]["get"]["responses"]["200"]["content"]
     assert set(xml) == {"text/xml"}
 
@@ -126,21 +126,21 @@ def _exercise(operation, mode: GenerationMode, served: Served, statuses: set[int
 # What schemathesis found, each kept as a test of its own.
 
 
-def test_a_date_at_the_calendars_edge_is_a_422_naming_it(api):
+def test_a_date_at_the_calendars_edge_is_a_400_naming_it(api):
     """end_date 0001-01-01: its default window began before the first representable day (500)."""
     for field, value in (
         ("end_date", "0001-01-01T00:00:01Z"),
         ("start_date", "0001-01-01T00:00:00Z"),
     ):
         resp = api.get("/open311/v2/requests.json", query_string={field: value})
-        assert resp.status_code == 422, (field, resp.status_code)
+        assert resp.status_code == 400, (field, resp.status_code)  # GeoReport: never a 422
         assert resp.get_json()[0]["field"] == field
 
 
 def test_a_bare_number_is_no_date(api):
     """end_date=12 was read as Unix seconds (1970-01-01T00:00:12Z) and answered 200."""
     resp = api.get("/open311/v2/requests.json", query_string={"end_date": "12"})
-    assert resp.status_code == 422 and resp.get_json()[0]["field"] == "end_date"
+    assert resp.status_code == 400 and resp.get_json()[0]["field"] == "end_date"
 
 
 def _longest(schema: dict) -> str:
@@ -164,5 +164,6 @@ def test_the_longest_valid_query_fits_the_servers_request_line(served, api):
         for p in spec["paths"]["/open311/v2/requests.json"]["get"]["parameters"]
     }  # fmt: skip
     resp = requests.get(f"{served.base}/open311/v2/requests.json", params=query, timeout=30)
-    assert resp.status_code != 400 and resp.headers["Content-Type"] == "application/json", (
+    # The app's answer (JSON, an error list at worst), not the HTTP server's HTML 400.
+    assert resp.status_code < 500 and resp.headers["Content-Type"] == "application/json", (
         resp.status_code, resp.text[:200])  # fmt: skip
