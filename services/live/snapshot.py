@@ -1,29 +1,12 @@
-"""The snapshot's open cases and cell load, sent in columns: one JSON array per field.
+"""The snapshot a client gets on connect: its scope's open cases and cell load in columns (the
+format and why it is so: services.store.live.snapshot), and for pages the KPIs, departments and
+recent events.
 
-A district's snapshot holds its 2,000 most recent open cases and the load of every cell with
-an open case (~8,000 at city scale). Sent as one `case_view` object per case they were ~1.3 MB
-of JSON (~640 bytes a case: key names, category and department names repeated, fields no map
-draws) and ~90 ms of PostgreSQL (four joins, a record encoded per row). Here PostgreSQL gathers
-each field into one array (`array_agg`, encoded once per array) and a case carries what its page
-draws; anything else about a case comes with `case_detail` when it is clicked:
-
-    cases = {"columns": {"id": [...], "report_id": [...], "case_no": [...], "state": [...],
-                         "category_code": [...], "lat": [...], "lng": [...], "overdue": [...],
-                         "seq": [...]},
-             "categories": {category_code: {"zh", "en"}}}   # the names of those categories
-
-Department staff (the department console: a card per case with its countdown) also get
-`department_code`, `ack_due`, `resolve_due`, `summary` and `address`; grid workers (the phone's
-list of the open cases in their cells, "case number · cell") also get `cell_code`. Row i of
-every column is one case, most recent first; each value is what `case_view` gives for that
-case.
-
-    cells = {"cell_code": [...], "open": [...], "overdue": [...]}
-
-`message` builds the whole snapshot a client gets on connect. A grid worker's phone shows the
-open cases of its cells and nothing else of it, so a grid worker's snapshot holds only those
-(`last_event_id`, `principal`, `cases`): 3 statements per connect instead of 12, which is what
-lets a district's thousands of phones come back within a minute after a restart.
+`message` builds it. A grid worker's phone shows the open cases of its cells and nothing else
+of it, so a grid worker's snapshot holds only those (`last_event_id`, `principal`, `cases`),
+read with the other phones connecting meanwhile in one statement (`workers_cases`, batched by
+services.live.coalesce): that is what lets a district's thousands of phones come back at once
+after a restart.
 """
 
 from __future__ import annotations

@@ -20,10 +20,7 @@ case.
 
     cells = {"cell_code": [...], "open": [...], "overdue": [...]}
 
-`message` builds the whole snapshot a client gets on connect. A grid worker's phone shows the
-open cases of its cells and nothing else of it, so a grid worker's snapshot holds only those
-(`last_event_id`, `principal`, `cases`): 3 statements per connect instead of 12, which is what
-lets a district's thousands of phones come back within a minute after a restart.
+The snapshot a client gets on connect is put together in services.live.snapshot.
 """
 
 from __future__ import annotations
