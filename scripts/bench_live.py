@@ -118,9 +118,11 @@ def main() -> None:
 
 def run(args) -> dict:
     with benchlib.bench_database(args.name) as db:
+        # Tokens for the whole run: pages and phones renew theirs, the generator's clients do
+        # not (a 20,000-client run outlasts the default 15 minutes).
         config = benchlib.bench_config(
             db.app, args.name, rate_limit_per_minute=100000, live_max_clients=args.clients + 1000,
-            trusted_proxies="127.0.0.1",
+            trusted_proxies="127.0.0.1", access_token_ttl_s=3 * 3600,
         )  # fmt: skip
         engine = make_engine(db.owner)
         try:
@@ -203,15 +205,26 @@ def _run(args, config, engine) -> dict:
     figures["cpu_s_per_s"] = {k: round(v / args.measure_s, 2) for k, v in usage["cpu_s"].items()}
     if args.restart:
         stopped = time.time()
+        restart_pids = {n: p.pid for n, p in procs.items() if not n.startswith("serve-")}
+        restart_pids |= {f"generator-{k}": pid for k, pid in enumerate(gens.pids())}
         for k in range(args.processes):
             procs[f"serve-{k}"].stop()
             figures.setdefault("stop_s", []).append(round(time.time() - stopped, 1))
             procs[f"serve-{k}"] = start_serve(k)
             _wait_until_answering(ports[k])  # the port alone may be the old worker's, exiting
         figures["restart_s"] = round(time.time() - stopped, 1)
+        restart_pids |= {f"serve-{k}": procs[f"serve-{k}"].pid for k in range(args.processes)}
+        storm = benchlib.Sampler(restart_pids, engine.url.database).start()
+        storm_started = time.time()
         timeline: list[tuple[float, int, int]] = []
         back = gens.wait_until("back", args.clients, 300, timeline)
         figures["reconnect_all_s"] = round(time.time() - stopped, 1) if back is not None else None
+        # Which process was busy while they came back (CPU seconds per second, by process).
+        storm_usage = storm.stop()
+        storm_s = max(time.time() - storm_started, 1e-3)
+        figures["reconnect_cpu_s_per_s"] = {
+            k: round(v / storm_s, 2) for k, v in storm_usage["cpu_s"].items()
+        }
         # How the clients came back: (s since the stop, connected, back) every 5 s.
         figures["reconnect_timeline"] = [
             [round(t - stopped, 1), connected, n] for t, connected, n in timeline[::5]

@@ -9,7 +9,7 @@ delays of the socket.io client of its app (its plan's `backoff`: first delay and
 
     python scripts/livegen.py PLAN.json OUT.json
     PLAN: {"url": "ws://…/socket.io/?EIO=4&transport=websocket", "ramp_per_s": 400,
-           "clients": [{"token": …, "source": "127.1.0.7", "backoff": [1.0, 10.0]}, …]}
+           "clients": [{"token": …, "source": "127.1.0.7", "backoff": [1.0, 5.0]}, …]}
 
 Every second it prints one status line of JSON to stdout (connected, caught up, refused,
 events received); a line "stop" on stdin makes it close every client and write OUT: per client
@@ -47,7 +47,7 @@ class Client:
 
     def __init__(self, gen: Generator, spec: dict, session: aiohttp.ClientSession):
         self.gen, self.token, self.session = gen, spec["token"], session
-        self.backoff = tuple(spec.get("backoff") or (1.0, 10.0))
+        self.backoff = tuple(spec.get("backoff") or (1.0, 5.0))
         self.first_cursor: int | None = None
         self.cursor: int | None = None
         self.seen: set[int] = set()
@@ -57,6 +57,7 @@ class Client:
         self.caught_up = False
         self.refused: str | None = None
         self.connects = 0
+        self.cuts = 0  # replays that could not reach back to the cursor
 
     async def run(self) -> None:
         attempt = 0
@@ -118,7 +119,8 @@ class Client:
         elif name == "replay":
             for event in body["events"]:
                 self.see(event["id"])
-            self.caught_up = True
+            self.cuts += bool(body.get("cut"))
+            self.caught_up = not body.get("more")
         elif name == "case_events":
             for event in body:
                 if event["id"] in self.live:  # the live stream must never repeat an event
@@ -213,6 +215,7 @@ class Generator:
                     "doubled": c.doubled,
                     "connects": c.connects,
                     "refused": c.refused,
+                    "cuts": c.cuts,
                 }
                 for c in self.clients
             ],

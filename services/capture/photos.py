@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from services.runtime import offload
+from services.runtime import bounded_semaphore, offload
 
 MAX_BYTES = 10 * 1024 * 1024
 # What phones send (a 24-megapixel camera at most is usual); more is refused unread. Each
@@ -21,7 +20,7 @@ MAX_PIXELS = 24_000_000
 # Originals are stored with at most this long edge; a JPEG is decoded straight to about it.
 MAX_EDGE = 4096
 THUMB_EDGE = 320
-DECODE_SLOTS = threading.BoundedSemaphore(2)
+DECODE_SLOTS = bounded_semaphore(2)
 DECODE_WAIT_S = 20.0
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}

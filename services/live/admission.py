@@ -30,7 +30,7 @@ proxy when the peer is one (`trusted_proxies`: the load balancer in front of `gr
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -42,6 +42,9 @@ import orjson
 
 from services.config import Config
 from services.http.addresses import client_address, trusted_networks
+from services.runtime import bounded_semaphore
+
+log = logging.getLogger(__name__)
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
@@ -51,6 +54,8 @@ HANDSHAKES_AT_ONCE = 256
 HANDSHAKE_WAIT_S = 15.0
 BUSY_RETRY_AFTER_S = 2
 SLOT_KEY = "gridflow.live.slot"
+# While handshakes wait or transports are unsigned, the gate's state is logged this often.
+STATE_LOG_S = 5.0
 ENVIRON_KEY = "gridflow.live.transport"
 
 
@@ -82,8 +87,12 @@ class Admission:
         self._open: dict[str, Transport] = {}
         self._per_address: Counter[str] = Counter()
         self._unsigned: dict[str, float] = {}  # transports still timed: id → opened
-        self._slots = threading.BoundedSemaphore(handshakes_at_once)
+        self._slots = bounded_semaphore(handshakes_at_once)
         self.handshake_wait_s = handshake_wait_s
+        self._waiting = 0  # handshakes waiting for a place
+        self._placed = 0  # handshakes and transports holding one
+        self.refused: Counter[str] = Counter()  # by code, since the process started
+        self._logged = 0.0
 
     # --- the WSGI gate -------------------------------------------------------------------
 
@@ -97,9 +106,10 @@ class Admission:
                 return wsgi_app(environ, start_response)
             address = client_address(environ, self.trusted)
             refusal = self.refusal(address)
-            if refusal is None and not self._slots.acquire(timeout=self.handshake_wait_s):
+            if refusal is None and not self._take_place():
                 refusal = BUSY
             if refusal is not None:
+                self.refused[refusal[1]] += 1
                 return _refuse(start_response, *refusal)
             environ[ENVIRON_KEY] = address
             # The place, until the transport opened takes it over; shared, not copied, with the
@@ -109,9 +119,30 @@ class Admission:
                 return wsgi_app(environ, start_response)
             finally:
                 if place.pop():  # no transport opened: the place is free
-                    self._slots.release()
+                    self._free_place()
 
         return gate
+
+    def _take_place(self) -> bool:
+        self._waiting += 1
+        try:
+            taken = self._slots.acquire(timeout=self.handshake_wait_s)
+        finally:
+            self._waiting -= 1
+        self._placed += taken
+        return taken
+
+    def _free_place(self) -> None:
+        self._placed -= 1
+        self._slots.release()
+
+    def state(self) -> dict[str, Any]:
+        """What the gate holds now, for the process's log: transports open and not yet signed
+        in, handshakes holding a place and waiting for one, refusals so far by code."""
+        return {
+            "open": len(self._open), "unsigned": len(self._unsigned), "placed": self._placed,
+            "waiting": self._waiting, "refused": dict(self.refused),
+        }  # fmt: skip
 
     def refusal(self, address: str) -> tuple[str, str, str, int] | None:
         """Why a new transport from `address` is refused now: (HTTP status, code, message,
@@ -152,7 +183,7 @@ class Admission:
         if transport is None:
             return
         if transport.slot:
-            self._slots.release()
+            self._free_place()
         self._per_address[transport.address] -= 1
         if self._per_address[transport.address] <= 0:
             del self._per_address[transport.address]
@@ -164,7 +195,7 @@ class Admission:
         transport = self._open.get(eio_sid)
         if transport is not None and transport.slot:
             transport.slot = False
-            self._slots.release()
+            self._free_place()
 
     def open_count(self) -> int:
         return len(self._open)
@@ -179,6 +210,10 @@ class Admission:
         for sid in late:
             self._unsigned.pop(sid, None)
             self._close(sid)
+        self.refused["sign_in_timeout"] += len(late)
+        if (self._waiting or self._unsigned) and now - self._logged >= STATE_LOG_S:
+            self._logged = now
+            log.info("live admission: %s", self.state())
         return late
 
 

@@ -11,7 +11,8 @@ Reads are coalesced: a client's replay waits for a read that started after it as
 sees every event committed before it joined its rooms (later ones reach it live), and all the
 clients that ask while a read runs share the next one. Because ids are handed out before
 commit, each read takes again the last REPLAY_OVERLAP ids below what it had. At most `keep`
-events are held; a cursor older than that gets the newest `limit` of its rooms' events.
+events are held; a cursor older than that gets what is held, marked `cut` (the state is whole
+anyway: every connect brings a snapshot).
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ from services.live.queries import last_event_id
 
 log = logging.getLogger(__name__)
 REPLAY_OVERLAP = 100
+# A replay goes out in packets of at most this many events (a district's page may be owed
+# tens of thousands after a restart).
+REPLAY_PACKET = 1000
+
+
+def packets(events: list, after: int, cut: bool, size: int = REPLAY_PACKET) -> list[dict]:
+    """A replay's messages: `events` (oldest first) in packets of at most `size`, each saying
+    whether `more` follow; one packet, maybe empty, when there is nothing to replay."""
+    last = max(0, len(events) - 1) // size
+    return [
+        {"after": after, "events": events[k * size : (k + 1) * size], "more": k < last, "cut": cut}
+        for k in range(last + 1)
+    ]
 
 
 class ReplayLog:
@@ -48,17 +62,17 @@ class ReplayLog:
         self._running = False
         self._want_after: int | None = None
 
-    def since(self, rooms: Iterable[str], after: int, limit: int) -> list[orjson.Fragment]:
-        """The messages of the events in `rooms` with an id above `after`, oldest first, at
-        most the newest `limit`; every event committed before the call is among them."""
+    def since(self, rooms: Iterable[str], after: int) -> tuple[list[orjson.Fragment], bool]:
+        """The messages of the events in `rooms` with an id above `after`, oldest first: every
+        event committed before the call is among them, unless `after` is older than what the
+        log holds (then the second value, `cut`, is True and the oldest of them are missing)."""
         self._read_after(after)
         with self._cv:
             ids: set[int] = set()
             for room in rooms:
                 held = self._rooms.get(room, ())
                 ids.update(held[bisect.bisect_right(held, after) :])
-            picked = sorted(ids)[-limit:]
-            return [self._bodies[i] for i in picked]
+            return [self._bodies[i] for i in sorted(ids)], after < self._lo
 
     def _read_after(self, after: int) -> None:
         """Waits for a read that starts after this call (starting it when none runs)."""

@@ -41,14 +41,13 @@ from services.live.coalesce import Coalesced
 from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
-from services.live.replay import REPLAY_OVERLAP, ReplayLog
+from services.live.replay import REPLAY_OVERLAP, ReplayLog, packets
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
-from services.runtime import cooperative
+from services.runtime import bounded_semaphore, cooperative
 from services.store.db import make_engine
 
 log = logging.getLogger(__name__)
-REPLAY_MAX = 5000
 # The snapshot's reads are independent (each on its own pooled connection): run side by side,
 # a connect waits for the slowest one instead of their sum.
 SNAPSHOT_READERS = 6
@@ -91,8 +90,8 @@ class LiveServer:
         self.sessions = Coalesced(lambda ids: sessions_principals(self.engine, ids))
         self.phones = Coalesced(lambda workers: snapshot.workers_cases(self.engine, workers))
         self._readers = ThreadPoolExecutor(SNAPSHOT_READERS, thread_name_prefix="gridflow-snap")
-        self._builds = threading.BoundedSemaphore(SNAPSHOT_BUILDS)
-        self._connects = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
+        self._builds = bounded_semaphore(SNAPSHOT_BUILDS)
+        self._connects = bounded_semaphore(CONNECTS_AT_ONCE)
         self._shared = snapshot.SharedSnapshots()
         self.replay_log = ReplayLog(self.engine)
         self.eio = self.socketio.server.eio
@@ -258,8 +257,9 @@ class LiveServer:
         client = self.clients.get(sid)
         if client is None:
             return
-        events = self.replay_log.since(client.rooms, after, REPLAY_MAX)
-        self.socketio.emit("replay", {"after": after, "events": events}, to=sid)
+        events, cut = self.replay_log.since(client.rooms, after)
+        for message in packets(events, after, cut):
+            self.socketio.emit("replay", message, to=sid)
 
     def _resnapshot(self, sid: str, client: Client) -> None:
         """A client whose scope changed gets the snapshot of its new scope (the page redraws

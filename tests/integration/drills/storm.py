@@ -31,7 +31,7 @@ PER_GENERATOR = 9000  # clients per generator process (each holds a file per cli
 PER_SOURCE = 100  # clients per loopback source address (the per-address cap is 256)
 # Reconnection delays (first, most, in s) of the apps' socket.io clients: the phone app
 # (services/mobile_web/static/js/live.js) and the pages (services/web/static/js/live.js).
-PHONE_BACKOFF = (1.0, 10.0)
+PHONE_BACKOFF = (1.0, 5.0)
 PAGE_BACKOFF = (0.3, 2.0)
 
 
@@ -204,9 +204,10 @@ def delivery(engine, principals: list[Principal], outs: list[dict]) -> dict:
         for message in event_messages(engine, ids[i : i + 2000]):
             for room in message.rooms:
                 by_room.setdefault(room, []).append(seq[message.event_id])
-    missed = doubled = without = 0
+    missed = doubled = without = cut = 0
     for principal, client in zip(principals, clients, strict=True):
         doubled += client["doubled"]
+        cut += client.get("cuts", 0)
         if client["first_cursor"] is None:
             without += 1
             continue
@@ -214,4 +215,4 @@ def delivery(engine, principals: list[Principal], outs: list[dict]) -> dict:
                     if e > client["first_cursor"]}  # fmt: skip
         missed += len(expected - set(client["seen"]))
     return {"missed": missed, "doubled": doubled, "clients_without_snapshot": without,
-            "events_in_window": len(ids)}  # fmt: skip
+            "replays_cut": cut, "events_in_window": len(ids)}  # fmt: skip

@@ -23,7 +23,9 @@ export function start() {
   socket = io({
     path: '/socket.io',
     transports: ['websocket'],
-    reconnectionDelayMax: 10_000,
+    // socket.io's own cap: back within 5 s of a server's restart, the waiting done in its
+    // admission gate (services/live/admission.py), not in the phone.
+    reconnectionDelayMax: 5_000,
     // Asked again on every (re)connection, so a refreshed token is always the one used.
     auth: (cb) => {
       accessToken()

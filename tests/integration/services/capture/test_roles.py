@@ -12,11 +12,13 @@ WORKER_ONLY = [
     ("get", "/api/v1/me/tasks"),
     ("post", "/api/v1/patrol/pings"),
 ]
+# Ids no report or photo has (fixed: every test process must collect the same parameters).
+UNKNOWN_REPORT, UNKNOWN_PHOTO = uuid.UUID(int=1, version=4), uuid.UUID(int=2, version=4)
 ANY_ROLE = [
     ("get", "/api/v1/categories"),
     ("get", "/api/v1/auth/me"),
-    ("get", f"/api/v1/reports/{uuid.uuid4()}"),
-    ("get", f"/api/v1/photos/{uuid.uuid4()}"),
+    ("get", f"/api/v1/reports/{UNKNOWN_REPORT}"),
+    ("get", f"/api/v1/photos/{UNKNOWN_PHOTO}"),
     ("post", "/api/v1/auth/logout"),
 ]
 OTHER_ROLES = [

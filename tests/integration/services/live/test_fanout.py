@@ -99,6 +99,7 @@ def test_reconnect_with_the_last_event_id_replays_what_was_missed(connect, token
     assert {c["id"]: c["state"] for c in snapshot_cases(snapshot)}[case_id] == "resolved"
     replay = again.wait_for("replay")
     assert replay["after"] == max(0, last_seen - REPLAY_OVERLAP), "ids are handed out before commit"
+    assert replay["more"] is False and replay["cut"] is False, "all of it, in one packet"
     ids = [m["id"] for m in replay["events"]]
     assert set(missed) <= set(ids)
     assert ids == sorted(ids) and len(ids) == len(set(ids))
