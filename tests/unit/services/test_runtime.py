@@ -41,7 +41,6 @@ def test_a_cycle_made_after_start_up_is_still_freed(collector):
     assert gone() is None
 
 
-
 def test_a_cooperative_processs_semaphore_never_keeps_a_waiter_from_a_free_place():
     """4,000 handshakes over 2 s for 256 places, each held 0-100 ms (about 100 held at a
     time): none should wait. The standard library's semaphore (a Condition over locks that
