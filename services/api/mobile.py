@@ -10,7 +10,6 @@ from services.api.evidence_upload import photo_error
 from services.api.openapi import operation
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
 from services.auth.principal import Principal
-from services.capture import queries
 from services.capture.forms import report_request
 from services.capture.intake import (
     CaptureConflict,
@@ -38,6 +37,7 @@ from services.capture.schemas import (
 from services.http.errors import Conflict, Unavailable, Unprocessable
 from services.http.validation import check_size, json_body, query_args
 from services.locator import GridUnavailable, InvalidAccuracy
+from services.store import report_rows
 from services.store.cases.history import latest_resolutions
 
 bp = Blueprint("mobile", __name__, url_prefix="/api/v1")
@@ -91,8 +91,8 @@ def show_report(result: Captured, viewer: Principal):
         return report_out(result.report, result.report["photos"], photo_url)
     gf = current_app.extensions["gridflow"]
     with gf.engine.connect() as conn:
-        row = queries.get_report(conn, result.report_id)
-        photos = photos_seen_by(viewer, row, queries.photos_of(conn, [row["id"]])[row["id"]])
+        row = report_rows.get_report(conn, result.report_id)
+        photos = photos_seen_by(viewer, row, report_rows.photos_of(conn, [row["id"]])[row["id"]])
     return report_out(as_seen_by(viewer, row), photos, photo_url)
 
 
@@ -143,14 +143,13 @@ def my_reports():
     me = current_principal()
     gf = current_app.extensions["gridflow"]
     with gf.engine.connect() as conn:
-        rows, total = queries.list_reports(
-            conn, "r.reporter_id = :me", {"me": me.user_id},
-            limit=q.per_page, offset=(q.page - 1) * q.per_page,
-        )  # fmt: skip
-        photos = queries.photos_of(conn, [r["id"] for r in rows])
+        rows, total = report_rows.reports_of_reporter(
+            conn, me.user_id, limit=q.per_page, offset=(q.page - 1) * q.per_page
+        )
+        photos = report_rows.photos_of(conn, [r["id"] for r in rows])
         case_ids = [r["case_id"] for r in rows if r["case_id"]]
         resolved = latest_resolutions(conn, case_ids)
-        after = queries.resolution_photos(conn, case_ids)
+        after = report_rows.resolution_photos(conn, case_ids)
     items = [
         report_out(as_seen_by(me, r), photos_seen_by(me, r, photos[r["id"]]), photo_url).model_copy(
             update={"rating": r["rating"], "resolution": _resolution(r, resolved, after)}
@@ -168,7 +167,7 @@ def my_tasks():
     me = current_principal()
     gf = current_app.extensions["gridflow"]
     with gf.engine.connect() as conn:
-        rows = queries.open_tasks(conn, me.user_id, sorted(me.cell_codes))
+        rows = report_rows.open_tasks(conn, me.user_id, sorted(me.cell_codes))
     items = [task_out(as_seen_by(me, r)) for r in rows]
     return jsonify(TaskList(items=items).model_dump(mode="json"))
 

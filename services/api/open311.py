@@ -17,13 +17,14 @@ from services.api.mobile import accept
 from services.api.tracking import public_channels
 from services.auth.apikeys import Client, client_of_key
 from services.auth.decorators import check_rate
-from services.capture import georeport, queries
+from services.capture import georeport
 from services.capture.intake import CaptureReport
 from services.capture.open311_schemas import RequestIn, RequestsQuery
 from services.capture.status_notes import pick_language, status_note
 from services.domain.states import is_handled
 from services.http.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.http.validation import check_size, parse_json, validate
+from services.store import report_rows
 from services.store.catalog import get_category, list_categories
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -171,7 +172,7 @@ def create_request(fmt: str):
     )
     accept(cmd)
     with gf.engine.connect() as conn:
-        case_no = queries.case_no_of(conn, report_id)
+        case_no = report_rows.case_no_of(conn, report_id)
     document = [
         {
             "service_request_id": case_no,
@@ -189,18 +190,16 @@ def _calendars():
     return {"working": found.working, "clock": found.clock}
 
 
-def _readable(api_key: str | None) -> tuple[str, dict, Client | None]:
-    """SQL over `r` for the requests the caller may read (the public channels, and with a
-    key its own requests; never a hidden one), and the key's client. A wrong key is a 403."""
+def _readable(api_key: str | None) -> tuple[report_rows.Readable, Client | None]:
+    """Which requests the caller may read (services.store.report_rows.Readable), and the key's
+    client. A wrong key is a 403."""
     client = None
     if api_key is not None:
         with _gf().engine.connect() as conn:
             client = client_of_key(conn, api_key)
         if client is None:
             raise Forbidden("invalid api_key", field="api_key")
-    channels = public_channels()
-    where = "NOT r.hidden AND (r.channel = ANY(:public) OR r.open311_client_id = :client)"
-    return where, {"public": channels, "client": client.id if client else None}, client
+    return report_rows.Readable(public_channels(), client.id if client else None), client
 
 
 def _shown(rows: list[dict], client: Client | None) -> list[dict]:
@@ -210,7 +209,7 @@ def _shown(rows: list[dict], client: Client | None) -> list[dict]:
     zone = ZoneInfo(_gf().config.timezone)
     done = [r["case_id"] for r in rows if r["case_id"] and is_handled(r["status"])]
     with _gf().engine.connect() as conn:
-        after = queries.resolution_photos(conn, done)
+        after = report_rows.resolution_photos(conn, done)
     shown = []
     for row in rows:
         photo = after.get(row["case_id"])
@@ -227,42 +226,36 @@ def _shown(rows: list[dict], client: Client | None) -> list[dict]:
 @bp.get(f"/requests.{FORMAT}")
 def list_requests(fmt: str):
     q = validate(RequestsQuery, request.args.to_dict())
-    readable, params, client = _readable(q.api_key)
-    where = [readable]
+    readable, client = _readable(q.api_key)
+    found: dict = {"limit": q.page_size, "offset": (q.page - 1) * q.page_size}
     if q.ids():
-        where.append("r.case_no = ANY(:ids)")
-        params["ids"] = q.ids()
+        found["case_nos"] = q.ids()
     else:
         end = q.end_date or datetime.now(UTC)
         start = q.start_date or end - DEFAULT_WINDOW
         if end - start > MAX_WINDOW:
             raise Unprocessable(f"the window from start_date to end_date is over "
                                 f"{MAX_WINDOW.days} days", field="start_date")  # fmt: skip
-        where += ["r.received_at >= :start", "r.received_at <= :end"]
-        params.update(start=start, end=end)
-        if q.codes():
-            where.append("r.category_code = ANY(:codes)")
-            params["codes"] = q.codes()
+        found.update(start=start, end=end, codes=q.codes())
         if len(set(q.statuses())) == 1:
-            negate = "" if q.statuses()[0] == "closed" else "NOT "
-            where.append(f"{negate}({queries.STATUS_SQL}) = ANY(:closed)")
-            params["closed"] = list(georeport.CLOSED_STATES)
+            found.update(
+                closed=list(georeport.CLOSED_STATES), open_only=q.statuses()[0] != "closed"
+            )
     with _gf().engine.connect() as conn:
-        rows = queries.page_of_reports(conn, " AND ".join(where), params, limit=q.page_size,
-                                       offset=(q.page - 1) * q.page_size)  # fmt: skip
+        rows = report_rows.service_requests(conn, readable, **found)
     return _render(fmt, _shown(rows, client), "service_requests", "request")
 
 
 @bp.get(f"/requests/<service_request_id>.{FORMAT}")
 def get_request(service_request_id: str, fmt: str):
     q = validate(RequestsQuery, {"api_key": request.args.get("api_key")})
-    readable, params, client = _readable(q.api_key)
+    readable, client = _readable(q.api_key)
     row = None
     if CASE_NO.match(service_request_id):
         with _gf().engine.connect() as conn:
-            rows = queries.page_of_reports(conn, f"{readable} AND r.case_no = :no",
-                                           {**params, "no": service_request_id}, limit=1,
-                                           offset=0)  # fmt: skip
+            rows = report_rows.service_requests(
+                conn, readable, case_nos=[service_request_id], limit=1
+            )
         row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"no request {service_request_id!r}", field="service_request_id")
@@ -276,7 +269,7 @@ def token(token: str, fmt: str):
     except ValueError:
         raise NotFound(f"no token {token!r}", field="token") from None
     with _gf().engine.connect() as conn:
-        case_no = queries.case_no_of(conn, report_id, channel="open311")
+        case_no = report_rows.case_no_of(conn, report_id, channel="open311")
     if case_no is None:
         raise NotFound(f"no token {token!r}", field="token")
     document = [{"service_request_id": case_no, "token": token}]

@@ -38,7 +38,6 @@ from services.api.handling_schemas import (
 )
 from services.api.openapi import operation
 from services.auth import ADMIN, OPERATOR, current_principal, requires
-from services.capture.queries import reporter_contact
 from services.cases.commands import (
     DecideExtension,
     DispatchCase,
@@ -61,6 +60,7 @@ from services.http.errors import NotFound, Unprocessable
 from services.http.validation import json_body, query_args
 from services.store.cases import intake, rows
 from services.store.cases import views as case_views
+from services.store.report_rows import reporter_contact
 
 bp = Blueprint("operator", __name__, url_prefix="/api/v1/operator")
 TAGS = ["operator"]

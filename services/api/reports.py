@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, send_file
 from services.api.mobile import photo_url
 from services.api.openapi import operation
 from services.auth import current_principal, requires
-from services.capture import media, queries
+from services.capture import media
 from services.capture.access import may_see_report
 from services.capture.moderation import as_seen_by, photos_seen_by, withheld
 from services.capture.present import report_detail
@@ -17,6 +17,7 @@ from services.capture.schemas import PhotoQuery, ReportDetail
 from services.catalog.schemas import CategoryList, category_out
 from services.http.errors import NotFound
 from services.http.validation import query_args
+from services.store import report_rows
 from services.store.catalog import list_categories
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -40,12 +41,12 @@ def _gf():
 def report(report_id: UUID):
     me = current_principal()
     with _gf().engine.connect() as conn:
-        row = queries.get_report(conn, report_id)
+        row = report_rows.get_report(conn, report_id)
         # Outside the caller's scope answers exactly as a missing report: nothing leaks.
         if row is None or not may_see_report(me, row):
             raise NotFound(f"no report {report_id}", field="report_id")
-        photos = photos_seen_by(me, row, queries.photos_of(conn, [report_id])[report_id])
-        timeline = queries.timeline(conn, row)
+        photos = photos_seen_by(me, row, report_rows.photos_of(conn, [report_id])[report_id])
+        timeline = report_rows.timeline(conn, row)
     detail = report_detail(as_seen_by(me, row), photos, timeline, photo_url)
     return jsonify(detail.model_dump(mode="json"))
 
@@ -63,7 +64,7 @@ def photo(photo_id: UUID):
     thumbnail = query_args(PhotoQuery).thumbnail
     me = current_principal()
     with _gf().engine.connect() as conn:
-        row = queries.photo_file(conn, photo_id)
+        row = report_rows.photo_file(conn, photo_id)
     # A photo moderation withholds answers as a missing one.
     if row is None or not may_see_report(me, row) or withheld(me, row).photos:
         raise NotFound(f"no photo {photo_id}", field="photo_id")

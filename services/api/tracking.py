@@ -22,12 +22,13 @@ from services.api.handling_schemas import Rating
 from services.api.security_headers import inline_policy
 from services.api.tracking_view import WORDS, tracking_page
 from services.auth.decorators import check_rate
-from services.capture import media, queries
+from services.capture import media
 from services.cases.commands import RateCase
 from services.cases.field import rate_case
 from services.cases.uow import UnitOfWork
 from services.http.errors import ApiError, NotFound
 from services.http.validation import json_body
+from services.store import report_rows
 from services.store.cases.history import public_events
 
 bp = Blueprint("tracking", __name__, url_prefix="/t", template_folder="templates")
@@ -78,7 +79,7 @@ def _tracked(token: str) -> dict:
     except ValueError:
         raise NotFound(f"no token {token!r}", field="token") from None
     with _gf().engine.connect() as conn:
-        row = queries.get_report(conn, report_id)
+        row = report_rows.get_report(conn, report_id)
     if row is None or row["hidden"] or row["channel"] not in public_channels():
         raise NotFound(f"no token {token!r}", field="token")
     return row
@@ -96,7 +97,7 @@ def lookup():
     _limited("lookup", _gf().config.login_rate_per_minute)
     body = json_body(LookupIn)
     with _gf().engine.connect() as conn:
-        found = queries.report_by_phone_digits(conn, body.case_no, body.phone_last4,
+        found = report_rows.report_by_phone_digits(conn, body.case_no, body.phone_last4,
                                                public_channels())  # fmt: skip
     if found is None:
         raise NotFound("no case of this number with this phone", field="case_no")
@@ -116,7 +117,7 @@ def track(token: str):
     if row["case_id"] is not None:
         with _gf().engine.connect() as conn:
             events = public_events(conn, row["case_id"])
-            after = queries.resolution_photos(conn, [row["case_id"]]).get(row["case_id"])
+            after = report_rows.resolution_photos(conn, [row["case_id"]]).get(row["case_id"])
     context = tracking_page(row, events, str(after) if after else None, lang=lang,
                             zone=ZoneInfo(_gf().config.timezone))  # fmt: skip
     return _page("tracking/page.html", token=token, **context)
@@ -140,7 +141,7 @@ def rate(token: str):
 @bp.get("/photos/<uuid:photo_id>")
 def photo(photo_id: UUID):
     with _gf().engine.connect() as conn:
-        row = queries.public_after_photo(conn, photo_id, public_channels())
+        row = report_rows.public_after_photo(conn, photo_id, public_channels())
     if row is None:
         raise NotFound(f"no photo {photo_id}", field="photo_id")
     path = media.resolve(_gf().config.media_dir, row["path"])

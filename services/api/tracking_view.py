@@ -81,7 +81,7 @@ def tracking_page(
     lang: str,
     zone: ZoneInfo,
 ) -> dict[str, Any]:
-    """The page's context for a report row (services.capture.queries), its case's public
+    """The page's context for a report row (services.store.report_rows), its case's public
     events (services.store.cases.history.public_events) and its latest after-photo id."""
     shown = as_seen_by(None, row)
     reported = {"type": "reported", "at": row["received_at"]}

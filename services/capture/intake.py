@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.capture import media, store
+from services.capture import media
 from services.capture.photos import CleanPhoto, clean_photo, upload_digest
 from services.capture.writer import writer_for
 from services.envelopes import REPORTS, envelope
+from services.store import report_writes
 from services.store.db import retry_on_disconnect
 
 
@@ -75,7 +76,7 @@ class CaptureReport:
 @dataclass(frozen=True)
 class Captured:
     """The outcome of `capture_report`: `report` is the row as written (the columns of
-    `services.capture.queries.get_report` and its `photos`) when `created`, else None."""
+    `services.store.report_rows.get_report` and its `photos`) when `created`, else None."""
 
     report_id: uuid.UUID
     created: bool
@@ -118,15 +119,15 @@ def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureR
     return Captured(cmd.id, created=True, report=_written_report(values, result, photos))
 
 
-def _write(engine: Engine, values: dict, photos: list[dict], event: dict) -> store.Written:
+def _write(engine: Engine, values: dict, photos: list[dict], event: dict) -> report_writes.Written:
     try:
-        return writer_for(engine).write(store.NewReport(values, photos, event))
+        return writer_for(engine).write(report_writes.NewReport(values, photos, event))
     except IntegrityError as exc:
-        if getattr(exc.orig.diag, "constraint_name", None) != store.REPORT_PKEY:
+        if getattr(exc.orig.diag, "constraint_name", None) != report_writes.REPORT_PKEY:
             raise
     # Lost the race to a writer of the same id, whose row is committed now.
     with engine.connect() as conn:
-        return store.Written(None, store.find_report_hash(conn, values["id"]), None)
+        return report_writes.Written(None, report_writes.find_report_hash(conn, values["id"]), None)
 
 
 def _replay(report_id: uuid.UUID, stored_hash: str | None, body_hash: str) -> Captured:
@@ -160,8 +161,10 @@ def _event(values: dict) -> dict[str, Any]:
     }
 
 
-def _written_report(values: dict, result: store.Written, photos: list[dict]) -> dict[str, Any]:
-    """The report as `services.capture.queries.get_report` would read it back right now."""
+def _written_report(
+    values: dict, result: report_writes.Written, photos: list[dict]
+) -> dict[str, Any]:
+    """The report as `services.store.report_rows.get_report` would read it back right now."""
     return {
         **values,
         **(result.category or {}),

@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from geo.datum import to_wgs84
 from services.capture.schemas import PatrolBatchIn
 from services.envelopes import PATROL_PINGS, PATROL_POSITIONS, envelope
+from services.store import patrol_batches
 from services.store.db import retry_on_disconnect
 
 MAX_AGE = timedelta(days=7)
@@ -170,38 +171,6 @@ def wgs84_points(track: Track) -> list[dict[str, Any]]:
     return points
 
 
-# The batch's idempotency row and, only when it is new, its two outbox rows: one statement, so
-# one round trip and one commit (a statement is atomic; ON CONFLICT waits for a concurrent
-# writer of the same batch, then does nothing).
-_WRITE = text(
-    """
-    WITH fresh AS (
-      INSERT INTO patrol_batch (worker_id, batch_id, points) VALUES (:worker, :batch, :count)
-      ON CONFLICT (worker_id, batch_id) DO NOTHING RETURNING points
-    ), events AS (
-      INSERT INTO outbox (event_id, topic, key, event_type, envelope)
-      SELECT e.event_id, e.topic, :key, e.event_type, e.envelope
-      FROM (VALUES
-        (CAST(:pings_id AS uuid), :pings_topic, 'PatrolPingsReceived', CAST(:pings AS jsonb)),
-        (CAST(:position_id AS uuid), :position_topic, 'WorkerPositionReported',
-         CAST(:position AS jsonb))
-      ) AS e (event_id, topic, event_type, envelope)
-      WHERE EXISTS (SELECT 1 FROM fresh)
-    )
-    SELECT points FROM fresh
-    """
-)
-_STORED = text("SELECT points FROM patrol_batch WHERE worker_id = :worker AND batch_id = :batch")
-
-
-def _write(engine: Engine, params: dict[str, Any]) -> int | None:
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        if conn.execute(_WRITE, params).first() is not None:
-            return None
-        return int(conn.execute(_STORED, params).scalar_one())
-
-
 def receive_pings(engine: Engine, worker_id: int, track: Track) -> PatrolReceipt:
     """Validates times, converts to WGS84 and enqueues the batch (once per batch_id)."""
     now = datetime.now(UTC)
@@ -231,7 +200,7 @@ def receive_pings(engine: Engine, worker_id: int, track: Track) -> PatrolReceipt
         "position_topic": PATROL_POSITIONS,
         "position": orjson.dumps(position).decode(),
     }
-    stored = retry_on_disconnect(lambda: _write(engine, params))
+    stored = retry_on_disconnect(lambda: patrol_batches.write(engine, params))
     if stored is not None:
         return PatrolReceipt(batch_id, stored, duplicate=True)
     return PatrolReceipt(batch_id, len(points), duplicate=False)

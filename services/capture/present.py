@@ -31,7 +31,7 @@ def _category(row: dict[str, Any]) -> CategoryRef:
 
 
 def report_out(row: dict[str, Any], photos: list[dict], photo_url: PhotoUrl) -> ReportOut:
-    """One report row (from services.capture.queries) with its photos."""
+    """One report row (from services.store.report_rows) with its photos."""
     return ReportOut(
         id=row["id"],
         case_no=row["case_no"],

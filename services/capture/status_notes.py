@@ -55,7 +55,7 @@ def local_time(at: datetime, zone: ZoneInfo, lang: str) -> str:
 
 
 def status_note(row: dict[str, Any], *, lang: str, zone: ZoneInfo) -> str:
-    """The public status line of a report row (services.capture.queries' columns: status,
+    """The public status line of a report row (services.store.report_rows' columns: status,
     agency_responsible, agency_responsible_en, resolve_due, rework_count)."""
     status = row["status"]
     index = 1 if lang == "en" else 0

@@ -6,7 +6,7 @@ reports of one district therefore commit one after another, each waiting for the
 it, and a busy server piles up requests (and pooled connections) waiting on that row. Here
 the request threads of a process hand their reports to `ReportWriter.write`: the first one
 to arrive writes (it is the leader) the reports waiting at that moment, up to `max_batch`, in
-one statement (`store.write_reports`) and one commit; the ones arriving meanwhile wait, and
+one statement (`report_writes.write_reports`) and one commit; the ones arriving meanwhile wait, and
 when that batch is done the first of them leads the next. Alone, a report is written at once,
 as before.
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.capture import store
+from services.store import report_writes
 
 MAX_BATCH = 64
 _writers: weakref.WeakKeyDictionary[Engine, ReportWriter] = weakref.WeakKeyDictionary()
@@ -35,10 +35,10 @@ _writers_lock = threading.Lock()
 
 @dataclass
 class _Waiting:
-    report: store.NewReport
+    report: report_writes.NewReport
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
-    result: store.Written | None = None
+    result: report_writes.Written | None = None
     error: BaseException | None = None
 
 
@@ -52,9 +52,9 @@ class ReportWriter:
         self._queue: list[_Waiting] = []
         self._busy = False
 
-    def write(self, report: store.NewReport) -> store.Written:
-        """Stores `report` (as `store.write_reports` would alone) and returns once committed.
-        Raises what its statement raised."""
+    def write(self, report: report_writes.NewReport) -> report_writes.Written:
+        """Stores `report` (as `report_writes.write_reports` would alone) and returns once
+        committed. Raises what its statement raised."""
         me = _Waiting(report)
         with self._lock:
             self._queue.append(me)
@@ -98,14 +98,14 @@ class ReportWriter:
 
     def _store(self, batch: list[_Waiting]) -> None:
         try:
-            results = store.write_reports(self.engine, [w.report for w in batch])
+            results = report_writes.write_reports(self.engine, [w.report for w in batch])
         except IntegrityError as exc:
-            if len(batch) == 1 or _constraint(exc) != store.REPORT_PKEY:
+            if len(batch) == 1 or _constraint(exc) != report_writes.REPORT_PKEY:
                 _fail(batch, exc)
                 return
             for waiting in batch:  # find the one that lost a race; the others are written
                 try:
-                    waiting.result = store.write_reports(self.engine, [waiting.report])[0]
+                    waiting.result = report_writes.write_reports(self.engine, [waiting.report])[0]
                 except Exception as one:  # noqa: BLE001 - handed to that report's caller
                     waiting.error = one
             return

@@ -77,7 +77,7 @@ _TIMELINE = {
 
 def case_timeline(conn: Connection, report_id: uuid.UUID) -> list[dict[str, Any]]:
     """A report's case history as timeline entries {"at", "event", "note"} (a timeline source
-    of services.capture.queries)."""
+    of services.store.report_rows)."""
     rows = conn.execute(
         text(
             "SELECT e.type, e.at, e.payload FROM case_event e JOIN case_file c ON c.id = e.case_id "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -93,15 +95,61 @@ def get_report_by_case_no(conn: Connection, case_no: str) -> dict[str, Any] | No
     return dict(row) if row else None
 
 
-def list_reports(
-    conn: Connection, where: str, params: dict[str, Any], *, limit: int, offset: int
+def reports_of_reporter(
+    conn: Connection, reporter_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Reports matching `where` (over columns of `r`), newest first, and their total count."""
+    """The reports one grid worker filed, newest first: one page and their total count."""
+    where, params = "r.reporter_id = :me", {"me": reporter_id}
     total = conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one()
-    return page_of_reports(conn, where, params, limit=limit, offset=offset), total
+    return _page(conn, where, params, limit=limit, offset=offset), total
 
 
-def page_of_reports(
+@dataclass(frozen=True)
+class Readable:
+    """The service requests an Open311 caller may read: those of the public channels and,
+    with a key, its client's own; never a hidden one."""
+
+    public_channels: list[str]
+    client_id: int | None = None
+
+
+def service_requests(
+    conn: Connection,
+    readable: Readable,
+    *,
+    case_nos: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    codes: list[str] | None = None,
+    closed: list[str] | None = None,
+    open_only: bool = False,
+    limit: int,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Readable requests, newest first, one page: by case number (`case_nos`), or received in
+    [start, end] of `codes`; `closed` (the closed states) with `open_only` False keeps the
+    closed requests alone, with `open_only` True the others."""
+    where = ["NOT r.hidden AND (r.channel = ANY(:public) OR r.open311_client_id = :client)"]
+    params: dict[str, Any] = {"public": readable.public_channels, "client": readable.client_id}
+    if case_nos is not None:
+        where.append("r.case_no = ANY(:ids)")
+        params["ids"] = case_nos
+    if start is not None:
+        where.append("r.received_at >= :start")
+        params["start"] = start
+    if end is not None:
+        where.append("r.received_at <= :end")
+        params["end"] = end
+    if codes:
+        where.append("r.category_code = ANY(:codes)")
+        params["codes"] = codes
+    if closed is not None:
+        where.append(f"{'NOT ' if open_only else ''}({STATUS_SQL}) = ANY(:closed)")
+        params["closed"] = closed
+    return _page(conn, " AND ".join(where), params, limit=limit, offset=offset)
+
+
+def _page(
     conn: Connection, where: str, params: dict[str, Any], *, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     """Reports matching `where` (over columns of `r`), newest first, one page (no count)."""
