@@ -28,46 +28,20 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from services.config import Config
 from services.envelopes import DEAD_LETTER, envelope, topic_name
 from services.observability.metrics import CONSUMER_LAG, EVENTS_DEAD_LETTERED, EVENTS_PROCESSED
 from streams.consumed import BatchProcessor, Event, Processor, Rejected, decode
+from streams.outages import Backoff, is_outage
 
 log = logging.getLogger(__name__)
 LAG_INTERVAL_S = 1.0  # how often the consumer-lag gauges are refreshed
-
-
-def is_outage(exc: BaseException) -> bool:
-    """True for failures that mean a dependency is down, not that the event is bad."""
-    if isinstance(exc, OperationalError | SAInterfaceError | KafkaError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-@dataclass
-class Backoff:
-    """Capped exponential backoff: 0.2 s, 0.4 s, … up to `cap_s`."""
-
-    first_s: float = 0.2
-    cap_s: float = 10.0
-    attempt: int = 0
-
-    def next_delay(self) -> float:
-        delay = min(self.cap_s, self.first_s * (2**self.attempt))
-        self.attempt += 1
-        return delay
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 class ConsumeLoop:

@@ -42,7 +42,7 @@ from services.store import direct
 from services.store.db import make_engine
 from services.store.outbox import NOTIFY_CHANNEL
 from streams.kafka import make_producer
-from streams.loop import Backoff
+from streams.outages import Backoff
 from streams.topics import wait_for_topics
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from services.config import Config
 from services.envelopes import ALL_TOPICS, topic_name
 from streams.kafka import make_admin
-from streams.loop import Backoff
+from streams.outages import Backoff
 
 log = logging.getLogger(__name__)
 

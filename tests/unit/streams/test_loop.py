@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 from services.config import Config
 from services.envelopes import envelope
 from streams.consumed import Rejected, decode
-from streams.loop import Backoff, ConsumeLoop
+from streams.loop import ConsumeLoop
+from streams.outages import Backoff
 from tests.unit.streams.fakes import Producer
 
 
