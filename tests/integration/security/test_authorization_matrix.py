@@ -36,7 +36,8 @@ GRID = frozenset({"gw_own", "gw_other"})
 STAFF = frozenset({"staff_own", "staff_other"})
 OPERATORS = frozenset({"admin", "op_street", "op_district", "op_other"})
 OWN_PLACE = frozenset({"admin", "op_street", "op_district"})
-SEES_CASE = OWN_PLACE | {"staff_own", "gw_own"}
+LEADERS = frozenset({"leader_street", "leader_other"})
+SEES_CASE = OWN_PLACE | {"staff_own", "gw_own", "leader_street"}
 TODAY = date.today()
 STATS = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
 
@@ -241,8 +242,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
         ADMIN, query={"status": "dead"}, check=lambda w, t, r: "items" in r.get_json()
     ),
     # Statistics: scoped inside the query; refused to grid workers.
-    ("stats.departments", "GET"): Rule(OPERATORS | STAFF, query=STATS),
-    ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF, query=STATS),
+    ("stats.departments", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
+    ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
     # Admins.
     ("audit.audit_trail", "GET"): Rule(ADMIN),
     ("admin.audit", "GET"): Rule(ADMIN),
