@@ -244,6 +244,17 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # Statistics: scoped inside the query; refused to grid workers.
     ("stats.departments", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
     ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
+    # Rankings for leaders: operators and leaders (each in their place) and admins.
+    ("rankings.rankings", "GET"): Rule(
+        OPERATORS | LEADERS,
+        query={"level": "street"},
+        check=lambda w, t, r: "items" in r.get_json() and "scheme" in r.get_json(),
+    ),
+    ("rankings.weekly_trend", "GET"): Rule(
+        OPERATORS | LEADERS,
+        query={"weeks": 2},
+        check=lambda w, t, r: len(r.get_json()["weeks"]) == 2,
+    ),
     # Admins.
     ("audit.audit_trail", "GET"): Rule(ADMIN),
     ("admin.audit", "GET"): Rule(ADMIN),
