@@ -41,6 +41,11 @@ def _scheme(name: str | None) -> Scheme:
         raise Unprocessable(f"unknown scheme {name!r} (one of {known})", field="scheme") from None
 
 
+def _scheme_list() -> list[dict[str, str]]:
+    schemes = load_schemes(gridflow().config.kpi_schemes).by_name.values()
+    return [{"name": s.name, "title": s.title} for s in schemes]
+
+
 def _where(within: str | None, department: str | None) -> tuple[str, dict]:
     scopes = [reader_scope(current_principal())]
     if within:
@@ -88,7 +93,8 @@ def rankings():
                          denominator=scheme.denominator(m) if m.kind == "rate" else None)
                for m in METRICS]  # fmt: skip
     out = RankingOut(level=q.level, first=period.first, last=period.last, as_of=r.as_of,
-                     scheme=scheme_out(scheme), metrics=metrics, total=r.total,
+                     scheme=scheme_out(scheme), schemes=_scheme_list(), metrics=metrics,
+                     total=r.total,
                      items=r.rows)  # fmt: skip
     return jsonify(out.model_dump(mode="json", by_alias=True))
 

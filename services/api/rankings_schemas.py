@@ -93,6 +93,7 @@ class RankingOut(BaseModel):
     last: date = Field(serialization_alias="to")
     as_of: datetime
     scheme: SchemeOut
+    schemes: list[dict[str, str]] = Field(description="every configured scheme: name, title")
     metrics: list[MetricOut]
     total: dict[str, Any]
     items: list[RankingRow]
