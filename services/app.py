@@ -14,6 +14,7 @@ from services.api import (
     department,
     grid,
     health,
+    ledgers,
     mobile,
     notifications,
     open311,
@@ -74,6 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
                open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(rankings.bp)
+    app.register_blueprint(ledgers.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)
     init_security_headers(app)

@@ -255,6 +255,17 @@ MATRIX: dict[tuple[str, str], Rule] = {
         query={"weeks": 2},
         check=lambda w, t, r: len(r.get_json()["weeks"]) == 2,
     ),
+    # Ledgers: the communities of the caller's place (street A's first community here).
+    ("ledgers.ledgers", "GET"): Rule(
+        OPERATORS | LEADERS,
+        query={"month": f"{TODAY:%Y-%m}"},
+        check=lambda w, t, r: r.get_json()["month"] == f"{TODAY:%Y-%m}",
+    ),
+    ("ledgers.ledger_file", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        query={"month": f"{TODAY:%Y-%m}", "community": STREET_A + "001", "format": "csv"},
+        check=lambda w, t, r: r.mimetype == "text/csv",
+    ),
     # Admins.
     ("audit.audit_trail", "GET"): Rule(ADMIN),
     ("admin.audit", "GET"): Rule(ADMIN),
