@@ -16,6 +16,7 @@ from services.api import (
     health,
     ledgers,
     mobile,
+    notices,
     notifications,
     open311,
     open311_openapi,
@@ -76,6 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(bp)
     app.register_blueprint(rankings.bp)
     app.register_blueprint(ledgers.bp)
+    app.register_blueprint(notices.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)
     init_security_headers(app)

@@ -101,6 +101,20 @@ def _reworked(world: World, thing: Thing | None, resp) -> bool:
         t["case_id"] for t in queue["items"]}  # fmt: skip
 
 
+def _notice(world: World) -> Thing:
+    """Street A's weekly notice of this week."""
+    from services.stats.notices import build_notice
+    from services.stats.ranking import load_schemes, period_of
+    from services.store.notices import save_notice
+
+    week = period_of("week", TODAY)
+    body = build_notice(world.engine, "weekly", STREET_A, week, load_schemes("").get(None),
+                        now=datetime.now(UTC))  # fmt: skip
+    with world.engine.begin() as conn:
+        notice_id = save_notice(conn, "weekly", STREET_A, week.first, week.last, body)
+    return Thing("", "", {}, extra={"notice_id": notice_id})
+
+
 def _merge(world: World) -> Thing:
     original = world.report()
     waiting = world.waiting()
@@ -265,6 +279,23 @@ MATRIX: dict[tuple[str, str], Rule] = {
         OWN_PLACE | {"leader_street"},
         query={"month": f"{TODAY:%Y-%m}", "community": STREET_A + "001", "format": "csv"},
         check=lambda w, t, r: r.mimetype == "text/csv",
+    ),
+    # Supervision notices: the places at or inside the caller's place.
+    ("notices.notices", "GET"): Rule(
+        OPERATORS | LEADERS, check=lambda w, t, r: "items" in r.get_json()
+    ),
+    ("notices.notice", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        make=_notice,
+        params=lambda t: {"notice_id": t.extra["notice_id"]},
+        check=lambda w, t, r: r.get_json()["body"]["code"] == STREET_A,
+    ),
+    ("notices.notice_file", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        make=_notice,
+        query={"format": "xlsx"},
+        params=lambda t: {"notice_id": t.extra["notice_id"]},
+        check=lambda w, t, r: r.data[:2] == b"PK",
     ),
     # Admins.
     ("audit.audit_trail", "GET"): Rule(ADMIN),
