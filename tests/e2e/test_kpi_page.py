@@ -1,6 +1,7 @@
 """The rankings page (/kpi) in Chromium: the hand-worked fixture's district drills down to its
 street and its communities, a column header sorts the table both ways, the charts draw from
-the locally served ECharts, and the English switch relabels the table."""
+the locally served ECharts, the district's notices are listed with a printable page, and the
+English switch relabels the table (a read-only leader of the district signed in)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ def _wait_loaded(page, level: str) -> None:
     )
 
 
-def test_the_ranking_page_sorts_and_drills_down(page, live_server, engine, screenshot):
+def test_the_ranking_page_sorts_and_drills_down(page, live_server, engine, config, screenshot):
     write_fixture(engine)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _, username = account(engine, "admin")
+    _, username = account(engine, "leader", jurisdiction=DISTRICT)  # read-only, this district
     page.goto(f"{live_server}/kpi?level=district&period=month&date=2026-03-15&within={DISTRICT}")
     page.fill("#login-username", username)
     page.fill("#login-password", PASSWORD)
@@ -72,7 +73,30 @@ def test_the_ranking_page_sorts_and_drills_down(page, live_server, engine, scree
     _wait_loaded(page, "street")
     assert _codes(page) == [STREET]
 
+    _notices_are_listed_and_print(page, engine, config)
+
     page.click("#lang")
     assert page.locator("#ranking thead th").nth(2).inner_text().startswith("Score")
     assert screenshot(page, "kpi-ranking").stat().st_size > 0
     assert errors == []
+
+
+def _notices_are_listed_and_print(page, engine, config) -> None:
+    """The street's notice of March is listed; its printable page opens in a new tab."""
+    from datetime import UTC, datetime
+
+    from streams.scheduler import notices_job
+
+    notices_job(engine, config, clock=lambda: datetime(2026, 4, 2, 3, tzinfo=UTC))
+    page.reload()
+    _wait_loaded(page, "street")
+    page.wait_for_selector("#notices li[data-notice-id]")
+    titles = page.eval_on_selector_all("#notices li span", "s => s.map(x => x.textContent)")
+    assert any(STREET in t and "月度督办通报" in t for t in titles), titles
+    item = page.locator("#notices li", has_text=f"{STREET}月度督办通报").first
+    with page.context.expect_page() as opened:
+        item.locator("button[data-format=html]").click()
+    printable = opened.value
+    printable.wait_for_load_state()
+    assert "总体情况" in printable.locator("body").inner_text()
+    printable.close()

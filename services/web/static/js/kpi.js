@@ -215,4 +215,5 @@ async function kpiExport() {
     kpiTrend()));
   window.addEventListener("resize", () => Object.values(kpi.charts).forEach((c) => c.resize()));
   kpiLoad();
+  noticesLoad();
 })();

@@ -10,6 +10,8 @@ Object.assign(GF_TEXT.zh, {
   "level.department": "部门", "level.district": "区", "level.street": "街道",
   "level.community": "社区", "level.cell": "网格",
   "period.week": "周", "period.month": "月", "period.quarter": "季度",
+  "notice.title": "督办通报", "notice.none": "暂无通报", "notice.print": "打印",
+  "notice.weekly": "周报", "notice.monthly": "月报",
 });
 Object.assign(GF_TEXT.en, {
   "app.kpi": "gridflow evaluation",
@@ -20,4 +22,6 @@ Object.assign(GF_TEXT.en, {
   "level.department": "Departments", "level.district": "Districts", "level.street": "Streets",
   "level.community": "Communities", "level.cell": "Cells",
   "period.week": "Week", "period.month": "Month", "period.quarter": "Quarter",
+  "notice.title": "Supervision notices", "notice.none": "No notices yet", "notice.print": "Print",
+  "notice.weekly": "Weekly", "notice.monthly": "Monthly",
 });
