@@ -1,6 +1,7 @@
 """The pages gridflow serves to people: the command center (`/`), the department console
-(`/console`) and the leaders' rankings (`/kpi`), their static files, and the front-end
-packages from npm (`/vendor/…`, see services.vendor; no CDN is needed or reachable).
+(`/console`), the leaders' rankings (`/kpi`) and the video wall (`/screen`), their static
+files, and the front-end packages from npm (`/vendor/…`, see services.vendor; no CDN is
+needed or reachable).
 
 Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
 itself, images also from the configured tile server, connections only back to gridflow.
@@ -89,6 +90,11 @@ def department_console():
 @bp.get("/kpi")
 def rankings_page():
     return render_template("kpi.html")
+
+
+@bp.get("/screen")
+def big_screen():
+    return render_template("screen.html", tile_url=_tile_url())
 
 
 @bp.get("/vendor/<path:name>")

@@ -12,6 +12,10 @@ Object.assign(GF_TEXT.zh, {
   "period.week": "周", "period.month": "月", "period.quarter": "季度",
   "notice.title": "督办通报", "notice.none": "暂无通报", "notice.print": "打印",
   "notice.weekly": "周报", "notice.monthly": "月报",
+  "app.screen": "gridflow 网格化管理指挥大屏", "screen.today": "今日", "screen.month": "本月",
+  "screen.cases": "立案数", "screen.closure_rate": "结案率", "screen.on_time_closure_rate": "按期结案率",
+  "screen.satisfaction_rate": "满意率", "screen.score": "综合得分",
+  "screen.ranking": "部门排名（本月综合得分）", "screen.overdue": "超期案件（在办部门）",
 });
 Object.assign(GF_TEXT.en, {
   "app.kpi": "gridflow evaluation",
@@ -24,4 +28,8 @@ Object.assign(GF_TEXT.en, {
   "period.week": "Week", "period.month": "Month", "period.quarter": "Quarter",
   "notice.title": "Supervision notices", "notice.none": "No notices yet", "notice.print": "Print",
   "notice.weekly": "Weekly", "notice.monthly": "Monthly",
+  "app.screen": "gridflow command wall", "screen.today": "Today", "screen.month": "This month",
+  "screen.cases": "Cases", "screen.closure_rate": "Closure", "screen.on_time_closure_rate": "On-time closure",
+  "screen.satisfaction_rate": "Satisfaction", "screen.score": "Score",
+  "screen.ranking": "Departments by score (this month)", "screen.overdue": "Overdue cases by department",
 });
