@@ -80,10 +80,14 @@ def ledgers():
     with gridflow().engine.connect() as conn:
         codes = communities(conn, month_period(_month(q.month), zone))
         names = jurisdiction_names(conn, "community")
+    base = "/api/v1/ledgers/file?community={code}&month={month}&format={fmt}"
     items = [
-        LedgerItem(community_code=code, name=names.get(code), month=q.month,
-                   files={f: f"/api/v1/ledgers/file?community={code}&month={q.month}&format={f}"
-                          for f in MEDIA})  # fmt: skip
+        LedgerItem(
+            community_code=code,
+            name=names.get(code),
+            month=q.month,
+            files={f: base.format(code=code, month=q.month, fmt=f) for f in MEDIA},
+        )
         for code in sorted(codes)
         if _covers(me, code) and (q.community is None or q.community == code)
     ]
