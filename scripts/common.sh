@@ -70,5 +70,9 @@ missing_debian_packages() {
   has_pkg chromium || missing+=(chromium)
   # Chinese text in the pages' screenshots needs a CJK font; Debian's Chromium brings none.
   has_pkg fonts-wqy-microhei || missing+=(fonts-wqy-microhei)
+  # Supervision notices as PDF: WeasyPrint lays text out with Pango; the tests read the PDF's
+  # text back with poppler's pdftotext.
+  has_pkg libpangoft2-1.0-0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+  has_pkg poppler-utils || missing+=(poppler-utils)
   echo "${missing[*]}"
 }

@@ -14,12 +14,15 @@ from services.api import (
     department,
     grid,
     health,
+    ledgers,
     mobile,
+    notices,
     notifications,
     open311,
     open311_openapi,
     openapi,
     operator,
+    rankings,
     reports,
     revisits,
     stats,
@@ -72,6 +75,9 @@ def create_app(config: Config | None = None) -> Flask:
     for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
                open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
+    app.register_blueprint(rankings.bp)
+    app.register_blueprint(ledgers.bp)
+    app.register_blueprint(notices.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)
     init_security_headers(app)

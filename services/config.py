@@ -97,6 +97,8 @@ class Config:
     public_url: str = ""
     sla_sweep_interval_s: float = 60.0
     ledger_dir: str = ".run/ledgers"
+    # A YAML file of the rankings' composite-score schemes (empty: services/stats/schemes.yaml).
+    kpi_schemes: str = ""
     ledger_hour: int = 1
     # Metrics: a stream processor serves /metrics on this port (0: none; --metrics-port
     # overrides it); the API's /metrics asks for this bearer token when one is set.

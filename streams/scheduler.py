@@ -1,5 +1,6 @@
 """The scheduler (`gridflow scheduler`): the SLA sweep every `GRIDFLOW_SLA_SWEEP_INTERVAL_S`
-seconds, the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time), and hourly
+seconds, the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time) and the
+weekly and monthly supervision notices (通报) twenty minutes later, and hourly
 housekeeping (sent outbox rows and old processed-event marks deleted, see
 services.store.housekeeping).
 
@@ -76,6 +77,20 @@ def ledger_job(engine: Engine, config: Config, clock: Clock = system_clock) -> l
             conn.commit()
 
 
+def notices_job(engine: Engine, config: Config, clock: Clock = system_clock) -> list[int]:
+    """Writes the supervision notices (通报) of the last whole week and month of every district
+    and street (rewritten, not duplicated, when run again); returns their ids."""
+    from services.stats.notices import write_notices
+    from services.stats.ranking import load_schemes
+
+    with engine.connect() as conn:
+        zone = load_calendars(config, conn).working.timezone
+    scheme = load_schemes(config.kpi_schemes).get(None)
+    ids = write_notices(engine, scheme, now=clock(), zone=str(zone))
+    log.info("supervision notices written: %s", len(ids))
+    return ids
+
+
 def housekeeping_job(engine: Engine, config: Config, clock: Clock = system_clock) -> Pruned:
     """Deletes outbox rows sent more than `outbox_keep_hours` ago and processed-event marks
     older than `processed_event_keep_days`."""
@@ -104,6 +119,10 @@ def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = syste
     scheduler.add_job(
         ledger_job, "cron", args=(engine, config, clock), hour=config.ledger_hour, minute=0,
         id="ledgers", max_instances=1, coalesce=True, misfire_grace_time=3600,
+    )  # fmt: skip
+    scheduler.add_job(
+        notices_job, "cron", args=(engine, config, clock), hour=config.ledger_hour, minute=20,
+        id="notices", max_instances=1, coalesce=True, misfire_grace_time=3600,
     )  # fmt: skip
     scheduler.add_job(
         housekeeping_job, "interval", args=(engine, config, clock), hours=1,

@@ -25,7 +25,14 @@ from services.api.handling_schemas import (
     RatingOut,
 )
 from services.auth import current_principal
-from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.auth.principal import (
+    ADMIN,
+    DEPARTMENT_STAFF,
+    GRID_WORKER,
+    Principal,
+    jurisdiction_level,
+)
+from services.auth.scope import place_scope
 from services.calendars import Calendars
 from services.capture.moderation import as_seen_by, sees_moderated
 from services.cases.errors import CaseError, UnknownCase, UnknownReport
@@ -43,7 +50,7 @@ from services.http.errors import Conflict, NotFound, Unprocessable
 from services.store.case_photos import photos_of_case
 from services.store.cases import views as case_views
 from services.store.cases.history import history
-from services.store.scopes import ALL, NOTHING, Scope
+from services.store.scopes import Scope
 
 PATH_FIELDS = {"case_id", "report_id", "task_id"}
 
@@ -116,21 +123,16 @@ def run(action: Callable[[UnitOfWork], Any]) -> Any:
 def place_of(me: Principal) -> Scope:
     """The cases an operator's lists hold: its district or street (all for admins, nothing
     for other roles)."""
-    if me.role == ADMIN:
-        return ALL
-    if me.role == OPERATOR and me.jurisdiction_code:
-        return Scope.place(me.jurisdiction_code)
-    return NOTHING
+    return place_scope(me)
 
 
 def in_place(me: Principal, row: dict[str, Any]) -> bool:
-    """Whether an operator's jurisdiction (or an admin) covers a case or report row."""
+    """Whether an operator's or a leader's jurisdiction (or an admin) covers a case or report
+    row."""
     if me.role == ADMIN:
         return True
-    if me.role != OPERATOR or not me.jurisdiction_code:
-        return False
-    column = "district_code" if len(me.jurisdiction_code) == 6 else "street_code"
-    return row.get(column) == me.jurisdiction_code
+    level = jurisdiction_level(me.place_code)
+    return level is not None and row.get(f"{level}_code") == me.place_code
 
 
 def may_see_case(me: Principal, row: dict[str, Any], reporter_id: int | None = None) -> bool:

@@ -16,12 +16,13 @@ from services.api.stats_schemas import (
     StatsQuery,
     StatsRow,
 )
-from services.auth import ADMIN, DEPARTMENT_STAFF, OPERATOR, current_principal, requires
-from services.auth.principal import Principal
+from services.auth import ADMIN, DEPARTMENT_STAFF, LEADER, OPERATOR, current_principal, requires
+from services.auth.principal import GRID_WORKER, Principal
+from services.auth.scope import reader_scope
 from services.http.validation import query_args
 from services.stats.facts import Period
 from services.stats.reports import KpiReport, by_department, by_jurisdiction
-from services.store.scopes import ALL, NOTHING, Scope, all_of
+from services.store.scopes import NOTHING, Scope, all_of
 
 bp = Blueprint("stats", __name__, url_prefix="/api/v1/stats")
 TAGS = ["stats"]
@@ -37,11 +38,7 @@ def _scope(me: Principal, q: StatsQuery) -> tuple[str, dict]:
 
 
 def _mine(me: Principal) -> Scope:
-    if me.role == OPERATOR:
-        return Scope.place(me.jurisdiction_code)
-    if me.role == DEPARTMENT_STAFF:
-        return Scope("department", (me.department_code,))
-    return ALL if me.role == ADMIN else NOTHING
+    return reader_scope(me) if me.role != GRID_WORKER else NOTHING
 
 
 def _out(report: KpiReport, q: StatsQuery, level: str) -> dict:
@@ -72,7 +69,7 @@ def _args(model):
     description="Cases whose report was received from `from` to `to` (local dates).",
     tags=TAGS, query=StatsQuery, responses={200: StatsOut}, errors=(422,),
 )  # fmt: skip
-@requires(OPERATOR, DEPARTMENT_STAFF, ADMIN)
+@requires(OPERATOR, LEADER, DEPARTMENT_STAFF, ADMIN)
 def departments():
     q, period, calendar = _args(StatsQuery)
     where, params = _scope(current_principal(), q)
@@ -88,7 +85,7 @@ def departments():
     description="Cases whose report was received from `from` to `to` (local dates).",
     tags=TAGS, query=JurisdictionStatsQuery, responses={200: StatsOut}, errors=(422,),
 )  # fmt: skip
-@requires(OPERATOR, DEPARTMENT_STAFF, ADMIN)
+@requires(OPERATOR, LEADER, DEPARTMENT_STAFF, ADMIN)
 def jurisdictions():
     q, period, calendar = _args(JurisdictionStatsQuery)
     where, params = _scope(current_principal(), q)

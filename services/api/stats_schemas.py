@@ -57,6 +57,7 @@ class KpisOut(BaseModel):
     failed_verifications: int
     rework_rate: float | None = Field(description="返工率: failed verifications / resolutions")
     dispatched: int
+    extended: int = Field(description="dispatched cases with an approved extension")
     extension_rate: float | None = Field(description="延期率")
     acknowledge_median: float | None
     acknowledge_p90: float | None

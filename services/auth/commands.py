@@ -31,7 +31,11 @@ def user() -> None:
 @click.option("--name", "display_name", default="", help="display name")
 @click.option("--phone", default=None)
 @click.option("--cell", "cells", multiple=True, help="15-digit cell code (grid workers; repeat)")
-@click.option("--jurisdiction", default=None, help="district (6) or street (9) code (operators)")
+@click.option(
+    "--jurisdiction",
+    default=None,
+    help="district (6), street (9) or community (12) code (operators, leaders)",
+)
 @click.option("--department", default=None, help="department code (department staff)")
 def user_create(username, role, password, display_name, phone, cells, jurisdiction, department):
     """Create an account."""

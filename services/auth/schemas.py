@@ -28,7 +28,7 @@ class TokenOut(BaseModel):
 class MeOut(BaseModel):
     user_id: int
     username: str
-    role: Literal["grid_worker", "operator", "department_staff", "admin"]
+    role: Literal["grid_worker", "operator", "department_staff", "admin", "leader"]
     cell_codes: list[str]
     jurisdiction_code: str | None
     department_code: str | None

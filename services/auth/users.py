@@ -1,6 +1,7 @@
 """Accounts in `app_user` (+ `user_cell`): creating them and loading the Principal behind one
 (their statements, and the account changes that need no validation — `set_cells`,
 `set_active`, `login_record` — are services.store.accounts)."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,8 @@ from services.auth.passwords import check_allowed, hash_password
 from services.auth.principal import (
     DEPARTMENT_STAFF,
     GRID_WORKER,
-    OPERATOR,
+    JURISDICTION_LEVELS,
+    PLACE_ROLES,
     ROLES,
     Principal,
 )
@@ -21,7 +23,7 @@ from services.store.accounts import set_cells
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 CELL_CODE = re.compile(r"^[0-9]{15}$")
-JURISDICTION = re.compile(r"^[0-9]{6}([0-9]{3})?$")
+JURISDICTION_LENGTHS = ", ".join(f"{n}-digit" for n in sorted(JURISDICTION_LEVELS))
 DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -64,8 +66,12 @@ class NewAccount:
                 raise AccountError("cells", f"{code!r} is not a 15-digit cell code")
         if self.role == GRID_WORKER and not self.cell_codes:
             raise AccountError("cells", "a grid worker is bound to at least one cell")
-        if self.role == OPERATOR and not JURISDICTION.match(self.jurisdiction_code or ""):
-            raise AccountError("jurisdiction", "an operator needs a 6-digit or 9-digit code")
+        code = self.jurisdiction_code or ""
+        if self.role in PLACE_ROLES and not (code.isascii() and code.isdigit()
+                                             and len(code) in JURISDICTION_LEVELS):  # fmt: skip
+            raise AccountError(
+                "jurisdiction", f"an operator or a leader needs a {JURISDICTION_LENGTHS} code"
+            )
         if self.role == DEPARTMENT_STAFF and not DEPARTMENT.match(self.department_code or ""):
             raise AccountError("department", "department staff need a department code")
 
@@ -84,7 +90,7 @@ def create_user(conn: Connection, account: NewAccount, *, development: bool) -> 
             "role": account.role,
             "display": account.display_name,
             "phone": account.phone,
-            "jurisdiction": account.jurisdiction_code if account.role == OPERATOR else None,
+            "jurisdiction": account.jurisdiction_code if account.role in PLACE_ROLES else None,
             "department": account.department_code if account.role == DEPARTMENT_STAFF else None,
         },
     )

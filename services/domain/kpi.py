@@ -134,6 +134,7 @@ class Kpis:
     failed_verifications: int
     rework_rate: float | None
     dispatched: int
+    extended: int  # dispatched cases with an approved extension
     extension_rate: float | None
     acknowledge_median: timedelta | None
     acknowledge_p90: timedelta | None
@@ -246,6 +247,7 @@ def compute_kpis(
         failed_verifications=failed,
         rework_rate=ratio(failed, resolutions),
         dispatched=len(dispatched),
+        extended=len(postponed),
         extension_rate=ratio(len(postponed), len(dispatched)),
         acknowledge_median=median(ack),
         acknowledge_p90=percentile(ack, 90),

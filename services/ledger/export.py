@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -21,13 +20,9 @@ from sqlalchemy import Engine
 from services.domain.calendar import DEFAULT_TIMEZONE
 from services.domain.kpi import Kpis
 from services.ledger.rows import COLUMNS, Ledger, communities, ledger, month_period
+from services.stats.xlsx import inert
 
 FORMATS = ("xlsx", "csv")
-# A text a spreadsheet program would run as a formula (OWASP, "CSV injection") is written
-# with a leading apostrophe, which makes it plain text; characters a worksheet cannot hold
-# (openpyxl raises on them) become U+FFFD.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 SUMMARY = [
     ("cases", "案卷数", "Cases", None), ("closed", "结案数", "Closed", None),
     ("closure_rate", "结案率", "Closure rate", "%"),
@@ -53,14 +48,6 @@ def _summary_value(kpis: Kpis, name: str, unit: str | None):
     if unit == "h":
         return round(value / 3600, 2)
     return value
-
-
-def inert(value):
-    """`value` as a ledger cell may hold it: any text made inert and storable."""
-    if not isinstance(value, str):
-        return value
-    value = UNSTORABLE.sub("\ufffd", value)
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _cells(line: list) -> list:

@@ -14,27 +14,19 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.auth.principal import DEPARTMENT_STAFF, GRID_WORKER, Principal
+from services.auth.scope import reader_scope
 from services.live.rooms import Place, rooms_for_place
 from services.store.live import cases as store
 from services.store.live.cases import DETAIL_FIELDS, last_event_id, workers_cells
-from services.store.scopes import ALL, NOTHING, Scope
+from services.store.scopes import Scope
 
 __all__ = ["DETAIL_FIELDS", "last_event_id", "workers_cells"]  # read here by the feed, replay
 
 
 def scope_of(principal: Principal) -> Scope:
-    """What `principal` may see: its place for operators and workers, its department for
-    department staff, everything for admins."""
-    if principal.role == ADMIN:
-        return ALL
-    if principal.role == OPERATOR and principal.jurisdiction_code:
-        return Scope.place(principal.jurisdiction_code)
-    if principal.role == DEPARTMENT_STAFF and principal.department_code:
-        return Scope("department", (principal.department_code,))
-    if principal.role == GRID_WORKER and principal.cell_codes:
-        return Scope("cells", tuple(sorted(principal.cell_codes)))
-    return NOTHING
+    """What `principal` may see (services.auth.scope.reader_scope)."""
+    return reader_scope(principal)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -107,6 +99,7 @@ def rooms_of(message: dict[str, Any]) -> list[str]:
         cell_code=case.get("cell_code"),
         street_code=case.get("street_code"),
         district_code=case.get("district_code"),
+        community_code=case.get("community_code"),
         department_codes=tuple(d for d in departments if d),
     )
     return rooms_for_place(place)
@@ -115,7 +108,7 @@ def rooms_of(message: dict[str, Any]) -> list[str]:
 def scope_bounds(engine: Engine, principal: Principal) -> list[float] | None:
     """[west, south, east, north] of the current cells in `principal`'s place (all cells for
     admins and departments), so a page opens on its own area; None without a grid."""
-    code = principal.jurisdiction_code if principal.role == OPERATOR else None
+    code = principal.place_code
     cells = sorted(principal.cell_codes) if principal.role == GRID_WORKER else None
     return store.bounds(engine, code, cells)
 
@@ -124,6 +117,6 @@ def scope_name(engine: Engine, principal: Principal) -> dict[str, str] | None:
     """The name of what `principal` watches: its department or its jurisdiction, zh and en."""
     if principal.role == DEPARTMENT_STAFF and principal.department_code:
         return store.department_name(engine, principal.department_code)
-    if principal.role == OPERATOR and principal.jurisdiction_code:
-        return store.jurisdiction_name(engine, principal.jurisdiction_code)
+    if principal.place_code:
+        return store.jurisdiction_name(engine, principal.place_code)
     return None

@@ -6,7 +6,7 @@ event outside its scope: an operator of street A is in `street:A` alone, and an 
 street B goes to `street:B`, `district:<B's district>` and `all` — never to `street:A`.
 
     admin             all
-    operator          district:<6 digits> or street:<9 digits>
+    operator, leader  district:<6 digits>, street:<9 digits> or community:<12 digits>
     department_staff  dept:<department code>
     grid_worker       cell:<15 digits> for each of its cells
 """
@@ -16,7 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.auth.principal import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, OPERATOR, Principal
+from services.auth.principal import (
+    ADMIN,
+    DEPARTMENT_STAFF,
+    GRID_WORKER,
+    Principal,
+    jurisdiction_level,
+)
 
 ALL = "all"
 
@@ -29,18 +35,17 @@ class Place:
     street_code: str | None = None
     district_code: str | None = None
     department_codes: tuple[str, ...] = ()
+    community_code: str | None = None
 
 
 def rooms_for_principal(principal: Principal) -> list[str]:
     """The rooms a client with this Principal joins on connect (empty: refuse the client)."""
     if principal.role == ADMIN:
         return [ALL]
-    if principal.role == OPERATOR and principal.jurisdiction_code:
-        code = principal.jurisdiction_code
-        if len(code) == 6:
-            return [f"district:{code}"]
-        if len(code) == 9:
-            return [f"street:{code}"]
+    level = jurisdiction_level(principal.place_code)
+    if level:
+        return [f"{level}:{principal.place_code}"]
+    if principal.place_code:
         return []
     if principal.role == DEPARTMENT_STAFF and principal.department_code:
         return [f"dept:{principal.department_code}"]
@@ -50,9 +55,10 @@ def rooms_for_principal(principal: Principal) -> list[str]:
 
 
 def rooms_for_place(place: Place, *, departments: bool = True) -> list[str]:
-    """The rooms an event at `place` is emitted to. Street and district fall back to the
-    prefixes of the 15-digit cell code when the event does not name them."""
+    """The rooms an event at `place` is emitted to. Community, street and district fall back
+    to the prefixes of the 15-digit cell code when the event does not name them."""
     cell = place.cell_code if place.cell_code and len(place.cell_code) == 15 else None
+    community = place.community_code or (cell[:12] if cell else None)
     street = place.street_code or (cell[:9] if cell else None)
     district = place.district_code or (street[:6] if street else None)
     rooms = [ALL]
@@ -60,6 +66,8 @@ def rooms_for_place(place: Place, *, departments: bool = True) -> list[str]:
         rooms.append(f"district:{district}")
     if street:
         rooms.append(f"street:{street}")
+    if community:
+        rooms.append(f"community:{community}")
     if cell:
         rooms.append(f"cell:{cell}")
     if departments:

@@ -53,6 +53,7 @@ def _kpis(row: Any) -> Kpis:
         failed_verifications=int(row.failed),
         rework_rate=ratio(int(row.failed), int(row.resolutions)),
         dispatched=row.dispatched,
+        extended=row.postponed_dispatched,
         extension_rate=ratio(row.postponed_dispatched, row.dispatched),
         acknowledge_median=_seconds(row.ack_median),
         acknowledge_p90=_seconds(row.ack_p90),

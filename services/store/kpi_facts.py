@@ -100,6 +100,7 @@ KEYS = {
     "district": "c.district_code",
     "street": "c.street_code",
     "community": "c.community_code",
+    "cell": "c.cell_code",
 }
 
 

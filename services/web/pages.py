@@ -1,6 +1,7 @@
-"""The pages gridflow serves to people: the command center (`/`) and the department console
-(`/console`), their static files, and the front-end packages from npm (`/vendor/…`, see
-services.vendor; no CDN is needed or reachable).
+"""The pages gridflow serves to people: the command center (`/`), the department console
+(`/console`), the leaders' rankings (`/kpi`) and the video wall (`/screen`), their static
+files, and the front-end packages from npm (`/vendor/…`, see services.vendor; no CDN is
+needed or reachable).
 
 Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
 itself, images also from the configured tile server, connections only back to gridflow.
@@ -27,6 +28,7 @@ bp = Blueprint(
 VENDOR = {
     "leaflet": vendor.folder("leaflet/dist"),
     "socket.io": vendor.folder("socket.io-client/dist"),
+    "echarts": vendor.folder("echarts/dist"),
 }
 VENDOR_SUFFIXES = (".js", ".css", ".png", ".svg", ".map")
 
@@ -83,6 +85,16 @@ def command_center():
 @bp.get("/console")
 def department_console():
     return render_template("console.html")
+
+
+@bp.get("/kpi")
+def rankings_page():
+    return render_template("kpi.html")
+
+
+@bp.get("/screen")
+def big_screen():
+    return render_template("screen.html", tile_url=_tile_url())
 
 
 @bp.get("/vendor/<path:name>")

@@ -27,7 +27,8 @@ FROM (
     AND type IN ('CaseDispatched', 'CaseResolved', 'CaseClosed')
   GROUP BY case_id
 ) t
-CROSS JOIN LATERAL (SELECT c.district_code, c.street_code, c.department_code, c.cell_code
+CROSS JOIN LATERAL (SELECT c.district_code, c.street_code, c.community_code, c.department_code,
+                           c.cell_code
                     FROM case_file c WHERE c.id = t.case_id OFFSET 0) c
 WHERE {where}
 """

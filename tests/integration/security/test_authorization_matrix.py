@@ -36,7 +36,8 @@ GRID = frozenset({"gw_own", "gw_other"})
 STAFF = frozenset({"staff_own", "staff_other"})
 OPERATORS = frozenset({"admin", "op_street", "op_district", "op_other"})
 OWN_PLACE = frozenset({"admin", "op_street", "op_district"})
-SEES_CASE = OWN_PLACE | {"staff_own", "gw_own"}
+LEADERS = frozenset({"leader_street", "leader_other"})
+SEES_CASE = OWN_PLACE | {"staff_own", "gw_own", "leader_street"}
 TODAY = date.today()
 STATS = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
 
@@ -98,6 +99,20 @@ def _reworked(world: World, thing: Thing | None, resp) -> bool:
     return (case["id"], case["state"], case["rework_count"]) == (
         thing.case_id, "dispatched", 1) and thing.case_id not in {
         t["case_id"] for t in queue["items"]}  # fmt: skip
+
+
+def _notice(world: World) -> Thing:
+    """Street A's weekly notice of this week."""
+    from services.stats.notices import build_notice
+    from services.stats.ranking import load_schemes, period_of
+    from services.store.notices import save_notice
+
+    week = period_of("week", TODAY)
+    body = build_notice(world.engine, "weekly", STREET_A, week, load_schemes("").get(None),
+                        now=datetime.now(UTC))  # fmt: skip
+    with world.engine.begin() as conn:
+        notice_id = save_notice(conn, "weekly", STREET_A, week.first, week.last, body)
+    return Thing("", "", {}, extra={"notice_id": notice_id})
 
 
 def _merge(world: World) -> Thing:
@@ -241,8 +256,47 @@ MATRIX: dict[tuple[str, str], Rule] = {
         ADMIN, query={"status": "dead"}, check=lambda w, t, r: "items" in r.get_json()
     ),
     # Statistics: scoped inside the query; refused to grid workers.
-    ("stats.departments", "GET"): Rule(OPERATORS | STAFF, query=STATS),
-    ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF, query=STATS),
+    ("stats.departments", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
+    ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
+    # Rankings for leaders: operators and leaders (each in their place) and admins.
+    ("rankings.rankings", "GET"): Rule(
+        OPERATORS | LEADERS,
+        query={"level": "street"},
+        check=lambda w, t, r: "items" in r.get_json() and "scheme" in r.get_json(),
+    ),
+    ("rankings.weekly_trend", "GET"): Rule(
+        OPERATORS | LEADERS,
+        query={"weeks": 2},
+        check=lambda w, t, r: len(r.get_json()["weeks"]) == 2,
+    ),
+    # Ledgers: the communities of the caller's place (street A's first community here).
+    ("ledgers.ledgers", "GET"): Rule(
+        OPERATORS | LEADERS,
+        query={"month": f"{TODAY:%Y-%m}"},
+        check=lambda w, t, r: r.get_json()["month"] == f"{TODAY:%Y-%m}",
+    ),
+    ("ledgers.ledger_file", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        query={"month": f"{TODAY:%Y-%m}", "community": STREET_A + "001", "format": "csv"},
+        check=lambda w, t, r: r.mimetype == "text/csv",
+    ),
+    # Supervision notices: the places at or inside the caller's place.
+    ("notices.notices", "GET"): Rule(
+        OPERATORS | LEADERS, check=lambda w, t, r: "items" in r.get_json()
+    ),
+    ("notices.notice", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        make=_notice,
+        params=lambda t: {"notice_id": t.extra["notice_id"]},
+        check=lambda w, t, r: r.get_json()["body"]["code"] == STREET_A,
+    ),
+    ("notices.notice_file", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        make=_notice,
+        query={"format": "xlsx"},
+        params=lambda t: {"notice_id": t.extra["notice_id"]},
+        check=lambda w, t, r: r.data[:2] == b"PK",
+    ),
     # Admins.
     ("audit.audit_trail", "GET"): Rule(ADMIN),
     ("admin.audit", "GET"): Rule(ADMIN),
@@ -273,7 +327,8 @@ PUBLIC = {("auth.login", "POST"), ("auth.refresh", "POST")} | {
         "openapi.openapi_json", "openapi.docs_page", "open311_openapi.open311_openapi_json",
         "grid.cells", "grid.cell", "grid.locate",
         "health.healthz", "health.livez", "health.readyz", "metrics", "pages.command_center",
-        "pages.department_console", "pages.static", "pages.vendor", "static",
+        "pages.department_console", "pages.rankings_page", "pages.big_screen", "pages.static",
+        "pages.vendor", "static",
         "mobile_web.index", "mobile_web.manifest", "mobile_web.static",
         "mobile_web.service_worker", "mobile_web.vendor",
     )

@@ -1,7 +1,8 @@
 """A small world for the authorization matrix: one account per role and scope, and objects
 (reports, cases in each state, tasks, photos) made fresh in street A on demand.
 
-Scopes: street A (330211009) is "own", street B (330211007) is "other". The department that
+Scopes: street A (330211009) is "own", street B (330211007) is "other" (a leader of
+community 330211007001 in it). The department that
 the demo rules give category 201001 (sanitation) is "own", greening is "other".
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from tests.integration.services.handling.loop import CaseMaker, captured_event, cell_point
 
 STREET_A, STREET_B = "330211009", "330211007"
+COMMUNITY_B = STREET_B + "001"
 CATEGORY, DEPARTMENT, OTHER_DEPARTMENT = "201001", "sanitation", "greening"
 
 # Who calls: name → (role, scope). Grid workers get their cells from the object at hand
@@ -28,6 +30,8 @@ PRINCIPALS = {
     "op_street": ("operator", {"jurisdiction": STREET_A}),
     "op_district": ("operator", {"jurisdiction": "330211"}),
     "op_other": ("operator", {"jurisdiction": STREET_B}),
+    "leader_street": ("leader", {"jurisdiction": STREET_A}),
+    "leader_other": ("leader", {"jurisdiction": COMMUNITY_B}),
     "staff_own": ("department_staff", {"department": DEPARTMENT}),
     "staff_other": ("department_staff", {"department": OTHER_DEPARTMENT}),
     "gw_own": ("grid_worker", {}),

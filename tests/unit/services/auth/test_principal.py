@@ -36,3 +36,24 @@ def test_sql_filter_follows_the_same_rules():
     sql, params = jurisdiction_filter(worker)
     assert params == {"scope_cells": [CELL]}
     assert jurisdiction_filter(Principal(5, "d", "department_staff"))[0] == "FALSE"
+
+
+def test_community_operators_and_leaders_see_their_community_only():
+    for role in ("operator", "leader"):
+        mine = Principal(6, "c", role, jurisdiction_code=CELL[:12])
+        assert can_see_cell(mine, CELL, CELL[:12], CELL[:9], CELL[:6])
+        assert can_see_cell(mine, None, CELL[:12], CELL[:9], CELL[:6])
+        neighbour = "330211001003001"
+        assert not can_see_cell(mine, neighbour, neighbour[:12], neighbour[:9], neighbour[:6])
+        assert not can_see_cell(mine, None, None, CELL[:9], CELL[:6])
+        sql, params = jurisdiction_filter(mine)
+        assert sql == "community_code = :scope_code" and params == {"scope_code": CELL[:12]}
+
+
+def test_a_leader_is_bound_to_a_place_like_an_operator():
+    leader = Principal(7, "l", "leader", jurisdiction_code="330211")
+    assert leader.place_code == "330211"
+    assert can_see_cell(leader, CELL, district_code="330211")
+    assert not can_see_cell(leader, OTHER_DISTRICT_CELL, district_code="330212")
+    staff = Principal(8, "d", "department_staff", jurisdiction_code="330211", department_code="x")
+    assert staff.place_code is None

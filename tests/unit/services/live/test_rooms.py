@@ -21,6 +21,15 @@ def test_each_role_joins_its_scope():
     assert rooms_for_principal(principal("operator", jurisdiction_code="330211001")) == [
         "street:330211001"
     ]
+    assert rooms_for_principal(principal("operator", jurisdiction_code="330211001002")) == [
+        "community:330211001002"
+    ]
+    assert rooms_for_principal(principal("leader", jurisdiction_code="330211001")) == [
+        "street:330211001"
+    ]
+    assert rooms_for_principal(principal("leader", jurisdiction_code="330211001002")) == [
+        "community:330211001002"
+    ]
     assert rooms_for_principal(principal("department_staff", department_code="water")) == [
         "dept:water"
     ]
@@ -31,15 +40,20 @@ def test_each_role_joins_its_scope():
 def test_a_principal_without_scope_joins_nothing():
     assert rooms_for_principal(principal("operator")) == []
     assert rooms_for_principal(principal("operator", jurisdiction_code="3302")) == []
+    assert rooms_for_principal(principal("leader")) == []
+    assert rooms_for_principal(principal("leader", jurisdiction_code="330211001002003")) == []
     assert rooms_for_principal(principal("department_staff")) == []
     assert rooms_for_principal(principal("grid_worker")) == []
 
 
 def test_an_event_goes_to_its_place_and_department_only():
     rooms = rooms_for_place(Place(cell_code=CELL_A, department_codes=("water",)))
-    assert rooms == ["all", "district:330211", "street:330211001", f"cell:{CELL_A}", "dept:water"]
+    assert rooms == ["all", "district:330211", "street:330211001", "community:330211001002",
+                     f"cell:{CELL_A}", "dept:water"]  # fmt: skip
     street_b_operator = rooms_for_principal(principal("operator", jurisdiction_code="330211002"))
     assert not set(rooms) & set(street_b_operator)
+    other_community = rooms_for_principal(principal("leader", jurisdiction_code="330211001001"))
+    assert not set(rooms) & set(other_community)
 
 
 def test_a_case_event_reaches_the_department_it_left():
@@ -62,6 +76,8 @@ def test_worker_positions_go_to_center_rooms_not_to_cells_or_departments():
         "all",
         "district:330211",
         "street:330211001",
+        "community:330211001002",
         "street:330211002",
+        "community:330211002001",
     ]
     assert worker_rooms([]) == ["all"]

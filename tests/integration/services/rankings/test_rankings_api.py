@@ -1,0 +1,147 @@
+"""The rankings API over real cases: the hand-worked fixture's figures and composite score
+come back exactly, drill-down goes district → street → community → cell, sorting follows the
+request, the table exports as XLSX, and a community's leader sees their community alone."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.integration.services.rankings.fixture import COMMUNITY_A, COMMUNITY_B, DISTRICT, STREET
+
+MARCH = {"period": "month", "date": "2026-03-15"}
+
+
+def _get(api, headers, **query):
+    resp = api.get("/api/v1/rankings", query_string={**MARCH, **query}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def test_every_rate_and_the_composite_match_the_hand_worked_figures(api, login, ranked):
+    _, admin = login("admin")
+    body = _get(api, admin, level="department", within=DISTRICT)
+    assert (body["from"], body["to"], body["scheme"]["name"]) == (
+        "2026-03-01", "2026-03-31", "closure-weighted")  # fmt: skip
+    rows = {row["code"]: row for row in body["items"]}
+    a = rows["rk-a"]["values"]
+    # The default scheme divides closure and on-time closure by 应结案 − 缓办 = 6 − 2.
+    assert a["cases"] == 8
+    assert a["closure_rate"] == 4 / 4
+    assert a["on_time_closure_rate"] == 2 / 4
+    assert a["rework_rate"] == 1 / 5
+    assert a["extension_rate"] == 2 / 7
+    assert a["overdue_pending_rate"] == 2 / 8
+    assert a["satisfaction_rate"] == 2 / 3
+    assert (a["resolve_median"], a["resolve_p90"]) == (2.5 * 3600, 5 * 3600)
+    assert (a["close_median"], a["close_p90"]) == (6 * 3600, 11 * 3600)
+    assert rows["rk-a"]["score"] == pytest.approx(63.0, rel=1e-12, abs=0)
+    # 90 points: the scheme's supervision 10 are not counted yet.
+    assert rows["rk-b"]["score"] == pytest.approx(90.0, rel=1e-12, abs=0)
+    assert [r["code"] for r in body["items"]] == ["rk-b", "rk-a"]
+    assert [r["rank"] for r in body["items"]] == [1, 2]
+    closure = next(m for m in body["metrics"] if m["key"] == "closure_rate")
+    assert closure["denominator"] == "due - postponed"
+
+
+def test_a_configured_scheme_changes_the_denominator_and_the_score(api, login, ranked):
+    _, admin = login("admin")
+    body = _get(api, admin, level="department", within=DISTRICT, scheme="disposal-five")
+    a = next(r for r in body["items"] if r["code"] == "rk-a")
+    assert a["values"]["on_time_closure_rate"] == 2 / 6  # 立案 − 按时待处置 = 8 − 2
+    assert a["values"]["closure_rate"] == 4 / 8
+    assert a["score"] == pytest.approx(1256 / 21, rel=1e-12, abs=0)
+
+
+def test_drill_down_from_the_district_to_the_cell(api, login, ranked):
+    _, admin = login("admin")
+    district = _get(api, admin, level="district", within=DISTRICT)
+    assert [(r["code"], r["drill"]) for r in district["items"]] == [(DISTRICT, "street")]
+    street = _get(api, admin, level="street", within=DISTRICT)
+    assert [(r["code"], r["drill"]) for r in street["items"]] == [(STREET, "community")]
+    communities = _get(api, admin, level="community", within=STREET)
+    assert [(r["code"], r["drill"], r["values"]["cases"]) for r in communities["items"]] == [
+        (COMMUNITY_B, "cell", 1), (COMMUNITY_A, "cell", 8)]  # fmt: skip
+    cells = _get(api, admin, level="cell", within=COMMUNITY_A)
+    assert [(r["code"], r["drill"]) for r in cells["items"]] == [(COMMUNITY_A + "001", None)]
+    assert district["total"]["values"]["cases"] == 9
+
+
+def test_sorting_by_a_metric_and_order(api, login, ranked):
+    _, admin = login("admin")
+    worst_first = _get(api, admin, level="community", within=STREET, sort="rework_rate",
+                       order="desc")  # fmt: skip
+    assert [r["code"] for r in worst_first["items"]] == [COMMUNITY_A, COMMUNITY_B]
+    best_first = _get(api, admin, level="community", within=STREET, sort="rework_rate")
+    assert [r["code"] for r in best_first["items"]] == [COMMUNITY_B, COMMUNITY_A]
+
+
+def test_the_table_exports_as_xlsx(api, login, ranked):
+    _, admin = login("admin")
+    resp = api.get("/api/v1/rankings", headers=admin, query_string={
+        **MARCH, "level": "department", "within": DISTRICT, "format": "xlsx"})  # fmt: skip
+    assert resp.status_code == 200
+    assert "attachment" in resp.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:4] == ("排名", "代码", "部门", "综合得分")
+    assert rows[3][:4] == (1, "rk-b", "rk-b", 90.0)
+    assert rows[4][1] == "rk-a" and rows[4][3] == pytest.approx(63.0)
+    assert rows[4][4:6] == (8, 1.0)  # cases, closure rate
+    assert rows[-1][2] == "合计 Total"
+
+
+def test_a_community_leader_sees_their_community_alone(api, login, ranked):
+    _, leader = login("leader", jurisdiction=COMMUNITY_A)
+    body = _get(api, leader, level="community", within=STREET)
+    assert [r["code"] for r in body["items"]] == [COMMUNITY_A]
+    assert body["total"]["values"]["cases"] == 8
+    wider = _get(api, leader, level="department")
+    assert [r["code"] for r in wider["items"]] == ["rk-a"]
+    other = _get(api, leader, level="community", within=COMMUNITY_B)
+    assert other["items"] == [] and other["total"]["values"]["cases"] == 0
+    resp = api.get("/api/v1/rankings", headers=leader, query_string={
+        **MARCH, "level": "community", "format": "xlsx"})  # fmt: skip
+    codes = [row[1] for row in load_workbook(io.BytesIO(resp.data)).active.iter_rows(
+        min_row=4, values_only=True)]  # fmt: skip
+    assert codes == [COMMUNITY_A, None]
+
+
+def test_week_over_week_trend(api, login, ranked):
+    _, admin = login("admin")
+    resp = api.get("/api/v1/rankings/trend", headers=admin,
+                   query_string={"date": "2026-03-09", "weeks": 3, "within": DISTRICT})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    weeks = resp.get_json()["weeks"]
+    assert [(w["from"], w["to"]) for w in weeks] == [
+        ("2026-02-23", "2026-03-01"),
+        ("2026-03-02", "2026-03-08"),
+        ("2026-03-09", "2026-03-15"),
+    ]
+    assert [w["values"]["cases"] for w in weeks] == [0, 9, 0]
+    assert weeks[0]["delta"] is None and weeks[1]["delta"]["cases"] == 9
+    assert weeks[2]["delta"]["cases"] == -9
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"scheme": "no-such"}, "scheme"),
+        ({"period": "range"}, None),
+        ({"level": "planet"}, "level"),
+        ({"sort": "luck"}, "sort"),
+        ({"within": "33021"}, "within"),
+        ({"date": "2026-02-30"}, "date"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field(api, login, query, field):
+    _, admin = login("admin")
+    resp = api.get("/api/v1/rankings", headers=admin, query_string={**MARCH, **query})
+    assert resp.status_code == 422, resp.get_json()
+    error = resp.get_json()["error"]
+    if field is not None:
+        assert error["field"] == field, error
+    else:
+        assert "from" in error["message"], error

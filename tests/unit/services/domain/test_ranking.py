@@ -1,0 +1,176 @@
+"""Rankings and the composite score, checked against figures worked out by hand.
+
+The fixture (as of 2026-03-31 00:00 UTC), one department, nine cases:
+  1 closed on time, resolved 1 h after dispatch, rated 满意
+  2 closed late (resolved after its due time), resolved twice (one failed verification),
+    resolved 3 h after dispatch, rated 基本满意
+  3 closed with an approved extension, resolved 2 h after dispatch, rated 不满意
+  4 dispatched, past its due time                      (超期待处置)
+  5 dispatched, due later                              (按时待处置)
+  6 acknowledged, extension approved, past its due time (超期待处置, postponed)
+  7 resolved, due later, resolved 5 h after dispatch   (按时待处置)
+  8 rejected                                           (outside the loop)
+  9 handled on the spot: closed, never dispatched, no due time
+Counts: 立案 registered 8, closed 4, 应结案 due 6 (closed + 4, 6), postponed among the due 2
+(3, 6), on time 2 (1, 9), overdue pending 2, pending on time 2, resolutions 5, failed 1,
+dispatched 7, extended 2 (3, 6), rated 3 of which 2 satisfied or basically.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.domain.events import Satisfaction
+from services.domain.kpi import KpiFacts, compute_kpis
+from services.domain.ranking import (
+    Scheme,
+    SchemeError,
+    composite,
+    counts_of,
+    metric_values,
+    parse_denominator,
+    rank,
+)
+from services.domain.states import CaseState
+
+AS_OF = datetime(2026, 3, 31, tzinfo=UTC)
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+H = timedelta(hours=1)
+PAST, LATER = AS_OF - timedelta(days=3), AS_OF + timedelta(days=3)
+
+
+def fact(n, state, **kw):
+    return KpiFacts(case_id=str(n), state=state, reported_at=T0 - H, department_code="a", **kw)
+
+
+FIXTURE = [
+    fact(1, CaseState.closed, dispatched_at=T0, resolved_at=T0 + H, closed_at=T0 + 2 * H,
+         resolve_due=T0 + 4 * H, resolutions=1, rating=Satisfaction.satisfied),
+    fact(2, CaseState.closed, dispatched_at=T0, resolved_at=T0 + 3 * H, closed_at=T0 + 4 * H,
+         resolve_due=T0 + 2 * H, resolutions=2, failed_verifications=1,
+         rating=Satisfaction.basically_satisfied),
+    fact(3, CaseState.closed, dispatched_at=T0, resolved_at=T0 + 2 * H, closed_at=T0 + 6 * H,
+         resolve_due=T0 + 8 * H, postponed=True, resolutions=1,
+         rating=Satisfaction.dissatisfied),
+    fact(4, CaseState.dispatched, dispatched_at=T0, resolve_due=PAST),
+    fact(5, CaseState.dispatched, dispatched_at=T0, resolve_due=LATER),
+    fact(6, CaseState.acknowledged, dispatched_at=T0, acknowledged_at=T0 + H, resolve_due=PAST,
+         postponed=True),
+    fact(7, CaseState.resolved, dispatched_at=T0, resolved_at=T0 + 5 * H, resolve_due=LATER,
+         resolutions=1),
+    fact(8, CaseState.rejected),
+    fact(9, CaseState.closed, closed_at=T0 + 10 * H),
+]  # fmt: skip
+
+CLOSURE_WEIGHTED = Scheme.from_dict("closure-weighted", {
+    "terms": [{"metric": "on_time_closure_rate", "weight": 50},
+              {"metric": "closure_rate", "weight": 30},
+              {"metric": "rework_rate", "weight": 10, "invert": True}],
+    "denominators": {"on_time_closure_rate": "due - postponed",
+                     "closure_rate": "due - postponed"},
+})  # fmt: skip
+DISPOSAL_FIVE = Scheme.from_dict("disposal-five", {
+    "terms": [{"metric": "closure_rate", "weight": 30},
+              {"metric": "on_time_closure_rate", "weight": 20},
+              {"metric": "rework_rate", "weight": 20, "invert": True},
+              {"metric": "overdue_pending_rate", "weight": 20, "invert": True},
+              {"metric": "extension_rate", "weight": 10, "invert": True}],
+    "denominators": {"on_time_closure_rate": "registered - pending_on_time"},
+})  # fmt: skip
+
+
+def test_counts_by_hand():
+    counts = counts_of(compute_kpis(FIXTURE, as_of=AS_OF))
+    assert counts == {
+        "registered": 8, "closed": 4, "due": 6, "postponed": 2, "on_time": 2,
+        "pending_on_time": 2, "overdue_pending": 2, "resolutions": 5,
+        "failed_verifications": 1, "dispatched": 7, "extended": 2, "rated": 3,
+        "satisfied_or_basic": 2,
+    }  # fmt: skip
+
+
+def test_every_rate_with_the_metrics_own_denominators():
+    plain = Scheme.from_dict("plain", {"terms": [{"metric": "closure_rate", "weight": 100}]})
+    values = metric_values(compute_kpis(FIXTURE, as_of=AS_OF), plain)
+    assert values["cases"] == 8
+    assert values["closure_rate"] == 4 / 8
+    assert values["on_time_closure_rate"] == 2 / (6 - 2)
+    assert values["rework_rate"] == 1 / 5
+    assert values["extension_rate"] == 2 / 7
+    assert values["overdue_pending_rate"] == 2 / 8
+    assert values["satisfaction_rate"] == 2 / 3
+    # resolve: 1, 3, 2, 5 h → median 2.5 h, p90 the 4th of 4 = 5 h; close (from the report,
+    # an hour before T0): 3, 5, 7, 11 h → median 6 h, p90 11 h; acknowledge: 1 h.
+    assert values["resolve_median"] == 2.5 * 3600 and values["resolve_p90"] == 5 * 3600
+    assert values["close_median"] == 6 * 3600 and values["close_p90"] == 11 * 3600
+    assert values["acknowledge_median"] == 3600
+    assert composite(values, plain) == 100 * 4 / 8
+
+
+def test_composite_of_the_default_scheme_with_its_configured_denominators():
+    values = metric_values(compute_kpis(FIXTURE, as_of=AS_OF), CLOSURE_WEIGHTED)
+    # 应结案 − 缓办 = 6 − 2 = 4 for both rates: on time 2/4, closed 4/4.
+    assert values["on_time_closure_rate"] == 0.5
+    assert values["closure_rate"] == 1.0
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(50 * 0.5 + 30 * 1.0 + 10 * 0.8,
+                                                                rel=1e-12, abs=0)  # fmt: skip
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(63.0, rel=1e-12, abs=0)
+
+
+def test_a_city_counting_due_as_registered_minus_pending_on_time():
+    values = metric_values(compute_kpis(FIXTURE, as_of=AS_OF), DISPOSAL_FIVE)
+    # 应结案 = 立案 − 按时待处置 = 8 − 2 = 6: on time 2/6.
+    assert values["on_time_closure_rate"] == 2 / 6
+    expected = 30 * (4 / 8) + 20 * (2 / 6) + 20 * (1 - 1 / 5) + 20 * (1 - 2 / 8) + 10 * (1 - 2 / 7)
+    assert composite(values, DISPOSAL_FIVE) == pytest.approx(expected, rel=1e-12, abs=0)
+    assert composite(values, DISPOSAL_FIVE) == pytest.approx(1256 / 21, rel=1e-12, abs=0)
+
+
+def test_nothing_to_judge_by_leaves_no_score_and_nothing_wrong_earns_full_marks():
+    only_open = [fact(5, CaseState.dispatched, dispatched_at=T0, resolve_due=LATER)]
+    values = metric_values(compute_kpis(only_open, as_of=AS_OF), CLOSURE_WEIGHTED)
+    assert values["on_time_closure_rate"] is None and composite(values, CLOSURE_WEIGHTED) is None
+    inverted = Scheme.from_dict("x", {"terms": [{"metric": "rework_rate", "weight": 10,
+                                                 "invert": True}]})  # fmt: skip
+    assert composite(values, inverted) == 10
+
+
+def test_ranking_orders_best_first_each_metric_its_own_way_with_ties_sharing_a_place():
+    rows = [
+        {"code": "b", "score": 70.0, "values": {"rework_rate": 0.1}},
+        {"code": "a", "score": 90.0, "values": {"rework_rate": 0.3}},
+        {"code": "c", "score": 70.0, "values": {"rework_rate": None}},
+        {"code": "d", "score": None, "values": {"rework_rate": 0.1}},
+    ]
+    by_score = rank([dict(r) for r in rows], "score")
+    assert [(r["code"], r["rank"]) for r in by_score] == [("a", 1), ("b", 2), ("c", 2),
+                                                          ("d", None)]  # fmt: skip
+    by_rework = rank([dict(r) for r in rows], "rework_rate")
+    assert [(r["code"], r["rank"]) for r in by_rework] == [("b", 1), ("d", 1), ("a", 3),
+                                                           ("c", None)]  # fmt: skip
+    reversed_ = rank([dict(r) for r in rows], "rework_rate", descending=True)
+    assert [r["code"] for r in reversed_] == ["a", "b", "d", "c"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"terms": []}, "s.terms"),
+        ({"terms": [{"metric": "cases", "weight": 1}]}, "s.terms[0].metric"),
+        ({"terms": [{"metric": "closure_rate", "weight": "much"}]}, "s.terms[0].weight"),
+        ({"terms": [{"metric": "closure_rate", "weight": 1}],
+          "denominators": {"closure_rate": "due - nonsense"}}, "s.denominators.closure_rate"),
+        ({"terms": [{"metric": "closure_rate", "weight": 1}],
+          "denominators": {"closure_rate": "due postponed"}}, "s.denominators.closure_rate"),
+    ],
+)  # fmt: skip
+def test_a_malformed_scheme_is_refused_naming_where(data, field):
+    with pytest.raises(SchemeError) as raised:
+        Scheme.from_dict("s", data)
+    assert raised.value.field == field
+
+
+def test_denominator_expressions():
+    assert parse_denominator("due - postponed") == ((1, "due"), (-1, "postponed"))
+    assert parse_denominator("registered-pending_on_time+closed") == (
+        (1, "registered"), (-1, "pending_on_time"), (1, "closed"))  # fmt: skip
