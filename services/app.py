@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from services.api import (
+    accounts,
     admin,
     audit,
     auth,
@@ -67,7 +68,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(mobile_web.bp)
-    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
+    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp,
+               accounts.bp):  # fmt: skip
         app.register_blueprint(bp)
     for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
                open311_openapi.bp):  # fmt: skip

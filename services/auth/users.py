@@ -1,6 +1,7 @@
 """Accounts in `app_user` (+ `user_cell`): creating them and loading the Principal behind one
 (their statements, and the account changes that need no validation — `set_cells`,
 `set_active`, `login_record` — are services.store.accounts)."""
+
 from __future__ import annotations
 
 import re
@@ -59,15 +60,26 @@ class NewAccount:
             check_allowed(self.password, development=development)
         except WeakPassword as exc:
             raise AccountError("password", str(exc)) from exc
-        for code in self.cell_codes:
-            if not CELL_CODE.match(code):
-                raise AccountError("cells", f"{code!r} is not a 15-digit cell code")
-        if self.role == GRID_WORKER and not self.cell_codes:
-            raise AccountError("cells", "a grid worker is bound to at least one cell")
-        if self.role == OPERATOR and not JURISDICTION.match(self.jurisdiction_code or ""):
-            raise AccountError("jurisdiction", "an operator needs a 6-digit or 9-digit code")
-        if self.role == DEPARTMENT_STAFF and not DEPARTMENT.match(self.department_code or ""):
-            raise AccountError("department", "department staff need a department code")
+        check_scope(self.role, self.cell_codes, self.jurisdiction_code, self.department_code)
+
+
+def check_scope(
+    role: str, cell_codes: tuple[str, ...], jurisdiction_code: str | None,
+    department_code: str | None,
+) -> None:  # fmt: skip
+    """Raises AccountError naming the first scope field `role` needs that is missing or
+    malformed (cells of a grid worker, an operator's jurisdiction, staff's department)."""
+    if role not in ROLES:
+        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+    for code in cell_codes:
+        if not CELL_CODE.match(code):
+            raise AccountError("cells", f"{code!r} is not a 15-digit cell code")
+    if role == GRID_WORKER and not cell_codes:
+        raise AccountError("cells", "a grid worker is bound to at least one cell")
+    if role == OPERATOR and not JURISDICTION.match(jurisdiction_code or ""):
+        raise AccountError("jurisdiction", "an operator needs a 6-digit or 9-digit code")
+    if role == DEPARTMENT_STAFF and not DEPARTMENT.match(department_code or ""):
+        raise AccountError("department", "department staff need a department code")
 
 
 def create_user(conn: Connection, account: NewAccount, *, development: bool) -> int:

@@ -29,6 +29,7 @@ from tests.integration.security.world import (
     jpeg,
 )
 from tests.integration.security.world import routes as _routes
+from tests.integration.services.accounts import PASSWORD
 
 ALL = frozenset(PRINCIPALS)
 ADMIN = frozenset({"admin"})
@@ -161,9 +162,47 @@ def _calendar_day(world: World) -> Thing:
     return Thing(report_id="", cell="", reporter={}, extra={"day": day})
 
 
+def _account(world: World) -> Thing:
+    from tests.integration.services.accounts import make_user
+
+    cell = world.cases.fresh_cell(STREET_A)
+    user_id, username = make_user(world.engine, "grid_worker", cells=(cell,))
+    return Thing(report_id="", cell=cell, reporter={}, extra={"user_id": user_id,
+                                                               "username": username})  # fmt: skip
+
+
+def _user_id(thing: Thing) -> dict:
+    return {"user_id": thing.extra["user_id"]}
+
+
+def _new_account(world: World, thing: Thing | None, who: str) -> dict:
+    return {"username": f"m-{uuid.uuid4().hex[:10]}", "password": "matrix-password-1",
+            "role": "grid_worker", "cell_codes": [world.cases.fresh_cell(STREET_A)]}  # fmt: skip
+
+
+def _roster(world: World, thing: Thing | None, who: str) -> dict:
+    cell = world.cases.fresh_cell(STREET_A)
+    sheet = f"username,role,cells\nm-{uuid.uuid4().hex[:10]},grid_worker,{cell}\n"
+    return {"file": (io.BytesIO(sheet.encode()), "roster.csv"), "commit": "false"}
+
+
+def _is_account(**expected) -> Callable[[World, Thing | None, object], bool]:
+    def check(world: World, thing: Thing | None, resp) -> bool:
+        body = resp.get_json()
+        return body["id"] == thing.extra["user_id"] and all(
+            body[k] == v for k, v in expected.items()
+        )
+
+    return check
+
+
 MATRIX: dict[tuple[str, str], Rule] = {
     # Everyone signed in.
     ("auth.me", "GET"): Rule(ALL),
+    # Each caller's own password (the world's accounts keep their open sessions).
+    ("auth.change_password", "POST"): Rule(
+        ALL, body=_const({"old_password": PASSWORD, "new_password": "a-new-passphrase"}), ok=204
+    ),
     ("reports.categories", "GET"): Rule(ALL),
     # Grid workers.
     ("mobile.my_reports", "GET"): Rule(GRID),
@@ -258,6 +297,38 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin.rule_versions", "GET"): Rule(ADMIN),
     ("admin.rule_version", "GET"): Rule(ADMIN, params=_version),
+    ("accounts.users", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: "admin" in r.get_json()["roles"] and r.get_json()["items"]
+    ),
+    ("accounts.create", "POST"): Rule(
+        ADMIN, body=_new_account, ok=201, check=lambda w, t, r: r.get_json()["must_change_password"]
+    ),
+    ("accounts.user", "GET"): Rule(ADMIN, make=_account, params=_user_id, check=_is_account()),
+    ("accounts.edit", "PUT"): Rule(
+        ADMIN,
+        make=_account,
+        params=_user_id,
+        check=_is_account(role="operator"),
+        body=_const({"role": "operator", "jurisdiction_code": STREET_A}),
+    ),  # fmt: skip
+    ("accounts.disable", "POST"): Rule(
+        ADMIN, make=_account, params=_user_id, check=_is_account(active=False)
+    ),
+    ("accounts.enable", "POST"): Rule(
+        ADMIN, make=_account, params=_user_id, check=_is_account(active=True)
+    ),
+    ("accounts.reset", "POST"): Rule(
+        ADMIN,
+        make=_account,
+        params=_user_id,
+        check=lambda w, t, r: r.get_json()["username"] == t.extra["username"],
+    ),  # fmt: skip
+    ("accounts.import_sheet", "POST"): Rule(
+        ADMIN,
+        body=_roster,
+        multipart=True,
+        check=lambda w, t, r: (r.get_json()["rows"], r.get_json()["errors"]) == (1, []),
+    ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
     ("admin.put_calendar_days", "PUT"): Rule(ADMIN, body=_calendar_days),
     ("admin.delete_calendar_day", "DELETE"): Rule(
