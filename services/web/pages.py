@@ -1,5 +1,6 @@
-"""The pages gridflow serves to people: the command center (`/`) and the department console
-(`/console`), their static files, and the front-end packages from npm (`/vendor/…`, see
+"""The pages gridflow serves to people: the command center (`/`), the department console
+(`/console`), the administration (`/admin`) and the own password change (`/password`), their
+static files, and the front-end packages from npm (`/vendor/…`, see
 services.vendor; no CDN is needed or reachable).
 
 Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
@@ -83,6 +84,19 @@ def command_center():
 @bp.get("/console")
 def department_console():
     return render_template("console.html")
+
+
+@bp.get("/admin")
+def admin_home():
+    """The administration pages (the page itself is public; every call it makes is admins
+    only, and it shows nothing but a refusal to any other role)."""
+    return render_template("admin.html", tile_url=_tile_url())
+
+
+@bp.get("/password")
+def own_password():
+    """Every role's own password change."""
+    return render_template("password.html")
 
 
 @bp.get("/vendor/<path:name>")

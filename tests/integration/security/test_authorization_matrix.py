@@ -344,7 +344,8 @@ PUBLIC = {("auth.login", "POST"), ("auth.refresh", "POST")} | {
         "openapi.openapi_json", "openapi.docs_page", "open311_openapi.open311_openapi_json",
         "grid.cells", "grid.cell", "grid.locate",
         "health.healthz", "health.livez", "health.readyz", "metrics", "pages.command_center",
-        "pages.department_console", "pages.static", "pages.vendor", "static",
+        "pages.department_console", "pages.admin_home", "pages.own_password", "pages.static",
+        "pages.vendor", "static",
         "mobile_web.index", "mobile_web.manifest", "mobile_web.static",
         "mobile_web.service_worker", "mobile_web.vendor",
     )
