@@ -329,6 +329,14 @@ MATRIX: dict[tuple[str, str], Rule] = {
         multipart=True,
         check=lambda w, t, r: (r.get_json()["rows"], r.get_json()["errors"]) == (1, []),
     ),  # fmt: skip
+    ("admin_routing.open_cases", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: isinstance(r.get_json()["counts"], dict)
+    ),
+    ("admin_routing.preview", "GET"): Rule(
+        ADMIN,
+        query={"category": "201001", "lat": 29.96, "lng": 121.71},
+        check=lambda w, t, r: r.get_json()["category"] == "201001" and r.get_json()["reason"],
+    ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
     ("admin.put_calendar_days", "PUT"): Rule(ADMIN, body=_calendar_days),
     ("admin.delete_calendar_day", "DELETE"): Rule(
