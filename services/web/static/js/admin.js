@@ -21,6 +21,16 @@
     gf.onLanguage.push(show);
     warning.hidden = false;
   }
+  const show = async () => {
+    const name = location.hash === "#routing" ? "routing" : "accounts";
+    for (const node of document.querySelectorAll("[data-page]")) node.hidden = node.dataset.page !== name;
+    for (const link of document.querySelectorAll(".admin-nav a[href^='#']")) {
+      link.classList.toggle("current", link.getAttribute("href") === `#${name}`);
+    }
+    if (name === "routing") await gf.routing.start();
+  };
+  window.addEventListener("hashchange", show);
   await gf.accounts.start();
+  await show();
   gf.onLanguage.push(() => gf.accounts.search());
 })();

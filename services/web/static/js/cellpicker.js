@@ -5,16 +5,20 @@
 window.gf = window.gf || {};
 
 gf.CellPicker = class CellPicker {
-  constructor(node, { tileUrl, onChange }) {
+  // onClick(code, latlng), when given, is called for a click instead of choosing the cell.
+  constructor(node, { tileUrl, onChange, onClick }) {
     this.map = L.map(node).setView([29.95, 121.71], 15);
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19, subdomains: "1234" }).addTo(this.map);
     this.chosen = new Set();
-    this.onChange = onChange;
+    this.onChange = onChange || (() => {});
     this.layer = L.geoJSON(null, {
       style: (f) => this.style(f),
       onEachFeature: (f, layer) => {
         layer.bindTooltip(gf.el("span", { text: `${f.properties.name || ""} ${f.properties.code}` }));
-        layer.on("click", () => this.toggle(f.properties.code));
+        layer.on("click", (ev) => {
+          if (onClick) onClick(f.properties.code, ev.latlng);
+          else this.toggle(f.properties.code);
+        });
       },
     }).addTo(this.map);
     this.map.on("moveend", () => this.load());
