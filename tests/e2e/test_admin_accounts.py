@@ -45,7 +45,7 @@ def usernames(engine, names: list[str]) -> list[str]:
 
 
 def test_a_worker_given_two_cells_on_the_map_sees_them_and_is_cut_when_disabled(
-    browser, page, live_server, engine
+    browser, page, live_server, engine, screenshot
 ):
     cells = cell_points(engine)
     first, second = cells[0], cells[1]
@@ -58,6 +58,7 @@ def test_a_worker_given_two_cells_on_the_map_sees_them_and_is_cut_when_disabled(
     page.fill("#f-display", "赵网格")
     pick_cell(page, first.code)
     pick_cell(page, second.code)
+    screenshot(page, "admin-account-editor")
     page.click("#account-form button[type=submit]")
     row = page.wait_for_selector(f"#account-table tr[data-username='{name}']")
     assert row.query_selector(".place").inner_text() == ", ".join(sorted([first.code, second.code]))
@@ -98,7 +99,7 @@ def test_a_worker_given_two_cells_on_the_map_sees_them_and_is_cut_when_disabled(
 
 
 def test_a_sheet_with_two_bad_rows_shows_both_and_writes_nothing_until_fixed(
-    page, live_server, engine, tmp_path
+    page, live_server, engine, tmp_path, screenshot
 ):
     cells = [c.code for c in cell_points(engine)]
     admin_page(page, live_server, engine)
@@ -115,6 +116,7 @@ def test_a_sheet_with_two_bad_rows_shows_both_and_writes_nothing_until_fixed(
         "#import-errors tbody tr[data-line]", "rows => rows.map(r => r.dataset.line)"
     )
     assert lines == ["3", "4"]
+    screenshot(page, "admin-import-errors")
     assert "有问题" in page.inner_text("#import-summary")
     assert page.is_disabled("#import-commit")
     assert usernames(engine, names) == []

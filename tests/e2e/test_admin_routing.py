@@ -23,7 +23,7 @@ def _remove_rules_of(engine, cell: str) -> None:
             uow.commit()
 
 
-def test_a_cell_rule_wins_the_preview_there(page, live_server, engine):
+def test_a_cell_rule_wins_the_preview_there(page, live_server, engine, screenshot):
     load_demo_rules(engine, actor="e2e-admin")
     cell, _, _ = fresh_point(engine, cell_points(engine)[0].street)
     admin_page(page, live_server, engine)
@@ -49,6 +49,7 @@ def test_a_cell_rule_wins_the_preview_there(page, live_server, engine):
         chosen = page.query_selector("#preview-candidates tr[data-outcome='chosen']")
         assert chosen.get_attribute("data-department") == "greening"
         assert page.query_selector("#preview-candidates tr[data-outcome='outranked']")
+        screenshot(page, "admin-rule-preview")
     finally:
         _remove_rules_of(engine, cell)
 

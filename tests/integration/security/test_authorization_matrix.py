@@ -338,6 +338,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
         check=lambda w, t, r: r.get_json()["category"] == "201001" and r.get_json()["reason"],
     ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
+    ("admin_calendar.year_view", "GET"): Rule(
+        ADMIN,
+        query={"year": 2025},
+        check=lambda w, t, r: len(r.get_json()["days"]) == 365 and r.get_json()["official"],
+    ),  # fmt: skip
     ("admin.put_calendar_days", "PUT"): Rule(ADMIN, body=_calendar_days),
     ("admin.delete_calendar_day", "DELETE"): Rule(
         ADMIN, make=_calendar_day, params=lambda t: {"day": t.extra["day"]}, ok=204
