@@ -186,6 +186,20 @@ def _roster(world: World, thing: Thing | None, who: str) -> dict:
     return {"file": (io.BytesIO(sheet.encode()), "roster.csv"), "commit": "false"}
 
 
+def _same_terms(world: World, thing: Thing | None, who: str) -> dict:
+    items = world.api.get("/api/v1/admin/categories", headers=world.headers["admin"]).get_json()
+    row = next(c for c in items["items"] if c["code"] == "102007")
+    keys = ("name_zh", "name_en", "priority", "ack_limit_minutes", "resolve_limit_minutes",
+            "around_the_clock", "community_admissible", "duplicate_radius_m",
+            "duplicate_window_minutes")  # fmt: skip
+    return {k: row[k] for k in keys}
+
+
+def _same_catalog(world: World, thing: Thing | None, who: str) -> dict:
+    text = world.api.get("/api/v1/admin/categories/export", headers=world.headers["admin"])
+    return {"file": (io.BytesIO(text.get_data()), "categories.yaml")}
+
+
 def _is_account(**expected) -> Callable[[World, Thing | None, object], bool]:
     def check(world: World, thing: Thing | None, resp) -> bool:
         body = resp.get_json()
@@ -336,6 +350,24 @@ MATRIX: dict[tuple[str, str], Rule] = {
         ADMIN,
         query={"category": "201001", "lat": 29.96, "lng": 121.71},
         check=lambda w, t, r: r.get_json()["category"] == "201001" and r.get_json()["reason"],
+    ),  # fmt: skip
+    ("admin_catalog.categories", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: len(r.get_json()["items"]) > 50
+    ),
+    ("admin_catalog.put_terms", "PUT"): Rule(
+        ADMIN,
+        body=_same_terms,
+        params=lambda t: {"code": "102007"},
+        check=lambda w, t, r: r.get_json()["code"] == "102007",
+    ),  # fmt: skip
+    ("admin_catalog.export", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: r.get_data(as_text=True).count("zh:") > 50
+    ),
+    ("admin_catalog.import_file", "POST"): Rule(
+        ADMIN,
+        body=_same_catalog,
+        multipart=True,
+        check=lambda w, t, r: r.get_json()["categories"] > 50,
     ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
     ("admin_calendar.year_view", "GET"): Rule(
