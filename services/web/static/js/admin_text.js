@@ -243,42 +243,6 @@ Object.assign(GF_TEXT.en, {
   "outcome.not_admitted": "Not on the community's admission list, skipped",
 });
 
-Object.assign(GF_TEXT.zh, {
-  "admin.nav.calendar": "工作日历",
-  "cal.title": "工作日历",
-  "cal.weekday": "工作日",
-  "cal.weekend": "周末",
-  "cal.holiday": "法定节假日",
-  "cal.workday": "调休上班",
-  "cal.override": "管理员调整",
-  "cal.note": "说明，如：春节",
-  "cal.set_working": "设为工作日",
-  "cal.set_closed": "设为休息日",
-  "cal.clear": "恢复官方安排",
-  "cal.hours": "办公时间 {hours}",
-  "cal.official": "本年度已有国务院节假日安排数据",
-  "cal.not_official": "本年度尚无官方节假日数据：请按通知录入节假日和调休",
-  "cal.month": "{m} 月",
-});
-
-Object.assign(GF_TEXT.en, {
-  "admin.nav.calendar": "Working calendar",
-  "cal.title": "Working calendar",
-  "cal.weekday": "Working day",
-  "cal.weekend": "Weekend",
-  "cal.holiday": "Public holiday",
-  "cal.workday": "Make-up working day",
-  "cal.override": "Set by an admin",
-  "cal.note": "Note, e.g. Spring Festival",
-  "cal.set_working": "Make it a working day",
-  "cal.set_closed": "Make it a day off",
-  "cal.clear": "Back to the official calendar",
-  "cal.hours": "Office hours {hours}",
-  "cal.official": "The official holiday notice of this year is known",
-  "cal.not_official": "No official holiday data for this year: enter its holidays and make-up days",
-  "cal.month": "Month {m}",
-});
-
 // "{name}" placeholders filled in.
 gf.tf = function tf(key, values) {
   return gf.t(key).replace(/\{(\w+)\}/g, (_, name) => String((values || {})[name] ?? ""));
