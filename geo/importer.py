@@ -57,14 +57,19 @@ def import_grid(
     dry_run: bool = False,
     progress: bool | None = None,
     on_report: Callable[[ValidationReport], None] | None = None,
+    on_begin: Callable[[Connection], None] | None = None,
 ) -> ImportOutcome:
-    """Imports a GeoJSON FeatureCollection of jurisdictions and cells (see geo/README.md)."""
+    """Imports a GeoJSON FeatureCollection of jurisdictions and cells (see geo/README.md).
+    `on_begin` is called with the transaction's connection before anything in it (a caller
+    names the actor its audit trail records there)."""
     grid, report = parse_feature_collection(text_, crs=crs, repair=repair, progress=progress)
     if not report.ok:
         if on_report:
             on_report(report)
         return ImportOutcome(report, None)
     with engine.begin() as conn:
+        if on_begin:
+            on_begin(conn)
         lock_grids(conn)
         validate_grid(
             grid,

@@ -12,6 +12,7 @@ from services.api import (
     admin,
     admin_calendar,
     admin_catalog,
+    admin_grid,
     admin_routing,
     audit,
     auth,
@@ -72,7 +73,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp,
-               accounts.bp, admin_routing.bp, admin_calendar.bp, admin_catalog.bp):  # fmt: skip
+               accounts.bp, admin_routing.bp, admin_calendar.bp, admin_catalog.bp,
+               admin_grid.bp):  # fmt: skip
         app.register_blueprint(bp)
     for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
                open311_openapi.bp):  # fmt: skip

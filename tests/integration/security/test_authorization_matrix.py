@@ -200,6 +200,15 @@ def _same_catalog(world: World, thing: Thing | None, who: str) -> dict:
     return {"file": (io.BytesIO(text.get_data()), "categories.yaml")}
 
 
+def _grid_file(world: World, thing: Thing | None, who: str) -> dict:
+    from tests.integration.geo.conftest import new_district, spot
+    from tests.unit.geo.grids import two_by_two
+
+    district = new_district()
+    doc = two_by_two(district, origin=spot(district)).encode()
+    return {"file": (io.BytesIO(doc), "grid.geojson"), "commit": "false"}
+
+
 def _is_account(**expected) -> Callable[[World, Thing | None, object], bool]:
     def check(world: World, thing: Thing | None, resp) -> bool:
         body = resp.get_json()
@@ -368,6 +377,20 @@ MATRIX: dict[tuple[str, str], Rule] = {
         body=_same_catalog,
         multipart=True,
         check=lambda w, t, r: r.get_json()["categories"] > 50,
+    ),  # fmt: skip
+    ("admin_grid.versions", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: any(v["current"] for v in r.get_json()["items"])
+    ),
+    ("admin_grid.export", "GET"): Rule(
+        ADMIN,
+        query={"district": "330211"},
+        check=lambda w, t, r: len(r.get_json()["features"]) > 1000,
+    ),  # fmt: skip
+    ("admin_grid.import_file", "POST"): Rule(
+        ADMIN,
+        body=_grid_file,
+        multipart=True,
+        check=lambda w, t, r: r.get_json()["report"]["ok"] and not r.get_json()["committed"],
     ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
     ("admin_calendar.year_view", "GET"): Rule(
