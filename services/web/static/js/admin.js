@@ -22,13 +22,14 @@
     warning.hidden = false;
   }
   const show = async () => {
-    const name = { "#routing": "routing", "#calendar": "calendar", "#catalog": "catalog" }[location.hash] || "accounts";
+    const name = { "#routing": "routing", "#calendar": "calendar", "#catalog": "catalog", "#grid": "grid" }[location.hash] || "accounts";
     for (const node of document.querySelectorAll("[data-page]")) node.hidden = node.dataset.page !== name;
     for (const link of document.querySelectorAll(".admin-nav a[href^='#']")) {
       link.classList.toggle("current", link.getAttribute("href") === `#${name}`);
     }
     if (name === "routing") await gf.routing.start();
     if (name === "catalog") await gf.catalog.start();
+    if (name === "grid") await gf.grid.start();
     if (name === "calendar") await gf.calendar.start(calendar.ok ? calendar.data.missing_years : []);
   };
   window.addEventListener("hashchange", show);

@@ -1,5 +1,5 @@
-// The zh/en texts of the administration's reference data: the category catalog and the
-// working calendar.
+// The zh/en texts of the administration's reference data: the category catalog, the working
+// calendar and the grid.
 "use strict";
 
 Object.assign(GF_TEXT.zh, {
@@ -84,4 +84,50 @@ Object.assign(GF_TEXT.en, {
   "cal.official": "The official holiday notice of this year is known",
   "cal.not_official": "No official holiday data for this year: enter its holidays and make-up days",
   "cal.month": "Month {m}",
+});
+
+Object.assign(GF_TEXT.zh, {
+  "admin.nav.grid": "网格",
+  "grid.title": "网格",
+  "grid.versions": "版本历史",
+  "grid.version": "版本",
+  "grid.valid": "有效期",
+  "grid.cells": "网格数",
+  "grid.source": "来源",
+  "grid.current": "当前",
+  "grid.export": "导出 GeoJSON",
+  "grid.upload": "上传 GeoJSON",
+  "grid.note": "说明（如：2027 年网格调整）",
+  "grid.commit": "提交为新版本",
+  "grid.severity": "级别",
+  "grid.kind": "问题",
+  "grid.where": "位置",
+  "grid.error": "错误",
+  "grid.warning": "警告",
+  "grid.clean": "检查通过：{cells} 个网格，{warnings} 条警告，可以提交为新版本",
+  "grid.faulty": "有 {errors} 个错误、{warnings} 条警告（已在地图上标出），改正后才能提交；尚未写入任何数据",
+  "grid.committed": "已提交为新版本；在办案件仍保留原网格版本",
+});
+
+Object.assign(GF_TEXT.en, {
+  "admin.nav.grid": "Grid",
+  "grid.title": "Grid",
+  "grid.versions": "Version history",
+  "grid.version": "Version",
+  "grid.valid": "Valid",
+  "grid.cells": "Cells",
+  "grid.source": "Source",
+  "grid.current": "current",
+  "grid.export": "Export GeoJSON",
+  "grid.upload": "Upload GeoJSON",
+  "grid.note": "Note (e.g. 2027 redrawing)",
+  "grid.commit": "Commit as a new version",
+  "grid.severity": "Severity",
+  "grid.kind": "Problem",
+  "grid.where": "Where",
+  "grid.error": "Error",
+  "grid.warning": "Warning",
+  "grid.clean": "Checked: {cells} cells, {warnings} warnings; it can be committed as a new version",
+  "grid.faulty": "{errors} errors and {warnings} warnings (marked on the map): fix them to commit; nothing written yet",
+  "grid.committed": "Committed as a new version; open cases keep the cell version they were assigned to",
 });
