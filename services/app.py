@@ -13,6 +13,7 @@ from services.api import (
     admin_calendar,
     admin_catalog,
     admin_grid,
+    admin_grid_edit,
     admin_routing,
     audit,
     auth,
@@ -74,7 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp,
                accounts.bp, admin_routing.bp, admin_calendar.bp, admin_catalog.bp,
-               admin_grid.bp):  # fmt: skip
+               admin_grid.bp, admin_grid_edit.bp):  # fmt: skip
         app.register_blueprint(bp)
     for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
                open311_openapi.bp):  # fmt: skip

@@ -209,6 +209,19 @@ def _grid_file(world: World, thing: Thing | None, who: str) -> dict:
     return {"file": (io.BytesIO(doc), "grid.geojson"), "commit": "false"}
 
 
+def _small_grid(world: World) -> Thing:
+    from geo.importer import import_grid
+    from tests.integration.geo.conftest import new_district, spot
+    from tests.unit.geo.grids import STEP, two_by_two
+
+    district = new_district()
+    lat0, lng0 = spot(district)
+    import_grid(world.engine, two_by_two(district, origin=(lat0, lng0)))
+    middle = lng0 + STEP / 2
+    line = [[middle, lat0 - 0.001], [middle, lat0 + STEP + 0.001]]
+    return Thing(report_id="", cell=f"{district}001001001", reporter={}, extra={"line": line})
+
+
 def _is_account(**expected) -> Callable[[World, Thing | None, object], bool]:
     def check(world: World, thing: Thing | None, resp) -> bool:
         body = resp.get_json()
@@ -391,6 +404,18 @@ MATRIX: dict[tuple[str, str], Rule] = {
         body=_grid_file,
         multipart=True,
         check=lambda w, t, r: r.get_json()["report"]["ok"] and not r.get_json()["committed"],
+    ),  # fmt: skip
+    ("admin_grid_edit.split", "POST"): Rule(
+        ADMIN,
+        make=_small_grid,
+        body=lambda w, t, who: {"cell_code": t.cell, "line": t.extra["line"]},
+        check=lambda w, t, r: r.get_json()["report"]["ok"] and len(r.get_json()["cells"]) == 2,
+    ),  # fmt: skip
+    ("admin_grid_edit.merge", "POST"): Rule(
+        ADMIN,
+        make=_small_grid,
+        body=lambda w, t, who: {"cell_codes": [t.cell, t.cell[:-1] + "2"]},
+        check=lambda w, t, r: r.get_json()["cells"] == [t.cell] and r.get_json()["report"]["ok"],
     ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
     ("admin_calendar.year_view", "GET"): Rule(
