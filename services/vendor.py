@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGED = Path(__file__).resolve().parent / "vendor"
 CHECKOUT = Path(__file__).resolve().parents[1] / "node_modules"
 # The npm folders gridflow serves (relative to node_modules); setup copies exactly these.
-SERVED = ("leaflet/dist", "socket.io-client/dist")
+SERVED = ("leaflet/dist", "socket.io-client/dist", "@geoman-io/leaflet-geoman-free/dist")
 
 
 def root() -> Path:

@@ -28,6 +28,7 @@ bp = Blueprint(
 VENDOR = {
     "leaflet": vendor.folder("leaflet/dist"),
     "socket.io": vendor.folder("socket.io-client/dist"),
+    "geoman": vendor.folder("@geoman-io/leaflet-geoman-free/dist"),
 }
 VENDOR_SUFFIXES = (".js", ".css", ".png", ".svg", ".map")
 

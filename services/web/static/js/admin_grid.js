@@ -75,7 +75,10 @@ gf.grid = {
   async start() {
     if (gf.grid.started) { gf.grid.map.refresh(); return; }
     gf.grid.started = true;
-    gf.grid.map = new gf.CellPicker(gf.$("#grid-map"), { tileUrl: document.body.dataset.tileUrl, onClick: () => {} });
+    gf.grid.map = new gf.CellPicker(gf.$("#grid-map"), {
+      tileUrl: document.body.dataset.tileUrl, onChange: (codes) => gf.gridEdit.chosen(codes),
+    });
+    gf.gridEdit.start(gf.grid.map);
     gf.grid.problems = L.featureGroup().addTo(gf.grid.map.map);
     gf.$("#grid-file").addEventListener("change", () => { gf.$("#grid-commit").disabled = true; });
     gf.$("#grid-check").addEventListener("click", () => gf.grid.upload(false));

@@ -107,6 +107,13 @@ Object.assign(GF_TEXT.zh, {
   "grid.clean": "检查通过：{cells} 个网格，{warnings} 条警告，可以提交为新版本",
   "grid.faulty": "有 {errors} 个错误、{warnings} 条警告（已在地图上标出），改正后才能提交；尚未写入任何数据",
   "grid.committed": "已提交为新版本；在办案件仍保留原网格版本",
+  "grid.edit_hint": "点击网格选中；选中一个可画线切分（双击结束画线），选中相邻多个可合并",
+  "grid.split": "画线切分",
+  "grid.merge": "合并所选网格",
+  "grid.edit_commit": "提交修改为新版本",
+  "grid.chosen": "已选：{cells}",
+  "grid.edit_clean": "检查通过，修改后的新网格：{cells}；提交后成为新版本",
+  "grid.edit_done": "已提交为第 {version} 版；新网格 {cells}。在办案件仍保留原网格版本，此后的上报落入新网格",
 });
 
 Object.assign(GF_TEXT.en, {
@@ -130,4 +137,11 @@ Object.assign(GF_TEXT.en, {
   "grid.clean": "Checked: {cells} cells, {warnings} warnings; it can be committed as a new version",
   "grid.faulty": "{errors} errors and {warnings} warnings (marked on the map): fix them to commit; nothing written yet",
   "grid.committed": "Committed as a new version; open cases keep the cell version they were assigned to",
+  "grid.edit_hint": "Click cells to choose them: one can be split along a drawn line (double-click ends it), neighbours merged",
+  "grid.split": "Split along a line",
+  "grid.merge": "Merge the chosen cells",
+  "grid.edit_commit": "Commit the edit as a new version",
+  "grid.chosen": "Chosen: {cells}",
+  "grid.edit_clean": "Checked; the edited grid's new cells: {cells}; commit to make it a version",
+  "grid.edit_done": "Committed as version {version}; new cells {cells}. Open cases keep their cell version; reports from now on land in the new cells",
 });

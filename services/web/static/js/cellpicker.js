@@ -16,6 +16,7 @@ gf.CellPicker = class CellPicker {
       onEachFeature: (f, layer) => {
         layer.bindTooltip(gf.el("span", { text: `${f.properties.name || ""} ${f.properties.code}` }));
         layer.on("click", (ev) => {
+          if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return; // a line is being drawn
           if (onClick) onClick(f.properties.code, ev.latlng);
           else this.toggle(f.properties.code);
         });
