@@ -68,21 +68,21 @@ class OneTimePassword(BaseModel):
     password: str = Field(description="shown once: the account must replace it at sign-in")
 
 
-class ImportMultipart(BaseModel):
+class AccountImportMultipart(BaseModel):
     """multipart/form-data: the sheet in `file`; `commit` true to write it."""
 
     file: bytes = Field(description="a .csv (UTF-8) or .xlsx file with a header row")
     commit: bool = Field(False, description="write the accounts (only if every row is clean)")
 
 
-class ImportRowError(BaseModel):
+class AccountImportRowError(BaseModel):
     line: int
     field: str
     message: str
 
 
-class ImportOut(BaseModel):
+class AccountImportOut(BaseModel):
     rows: int
-    errors: list[ImportRowError]
+    errors: list[AccountImportRowError]
     committed: bool
     created: list[OneTimePassword] = Field(default_factory=list)

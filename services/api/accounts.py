@@ -12,12 +12,12 @@ from flask import Blueprint, current_app, jsonify, request
 
 from services.api.account_schemas import (
     AccountEditIn,
+    AccountImportMultipart,
+    AccountImportOut,
     AccountIn,
     AccountList,
     AccountOut,
     AccountQuery,
-    ImportMultipart,
-    ImportOut,
     OneTimePassword,
 )
 from services.api.openapi import operation
@@ -167,8 +167,8 @@ def reset(user_id: int):
 @operation(
     "Check, or with `commit=true` import, accounts from a CSV or XLSX file: the answer lists "
     "each row's fault; nothing is written unless every row is clean (a commit refused: 422)",
-    tags=TAGS, body={"multipart/form-data": ImportMultipart}, responses={200: ImportOut},
-    errors=(400, 422),
+    tags=TAGS, body={"multipart/form-data": AccountImportMultipart},
+    responses={200: AccountImportOut}, errors=(400, 422),
 )  # fmt: skip
 @requires(ADMIN)
 def import_sheet():
@@ -189,7 +189,7 @@ def import_sheet():
         return errors, bulk.import_rows(conn, rows, development=development)
 
     errors, created = _write(run)
-    out = ImportOut(
+    out = AccountImportOut(
         rows=len(rows), errors=[e.__dict__ for e in errors], committed=bool(created),
         created=[OneTimePassword(username=u, password=p) for u, p in created.items()],
     )  # fmt: skip

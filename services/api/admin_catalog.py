@@ -23,7 +23,7 @@ TAGS = ["admin"]
 MAX_FILE = 2 * 1024 * 1024
 
 
-class TermsIn(BaseModel):
+class CategoryTermsIn(BaseModel):
     """A category's names and terms (its code, family and classes stay)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +38,7 @@ class TermsIn(BaseModel):
     duplicate_window_minutes: int = Field(ge=1, le=60 * 24 * 365)
 
 
-class ImportedOut(BaseModel):
+class CatalogImportOut(BaseModel):
     categories: int
 
 
@@ -57,11 +57,11 @@ def categories():
 
 @bp.put("/<code>")
 @operation("Change a category's names and terms; taking it off the admission list is refused "
-           "while a community committee's list holds it", tags=TAGS, body=TermsIn,
+           "while a community committee's list holds it", tags=TAGS, body=CategoryTermsIn,
            responses={200: CategoryOut}, errors=(400, 404, 422))  # fmt: skip
 @requires(ADMIN)
 def put_terms(code: str):
-    body = json_body(TermsIn).model_dump()
+    body = json_body(CategoryTermsIn).model_dump()
     with _engine().begin() as conn:
         acting_as(conn, current_principal().username)  # the table's trigger audits the change
         committees = store.committees_admitting(conn, code)
@@ -90,7 +90,7 @@ def export():
 
 @bp.post("/import")
 @operation("Create or replace categories from a catalog YAML file (multipart `file`), all or "
-           "nothing", tags=TAGS, responses={200: ImportedOut}, errors=(400, 422))  # fmt: skip
+           "nothing", tags=TAGS, responses={200: CatalogImportOut}, errors=(400, 422))  # fmt: skip
 @requires(ADMIN)
 def import_file():
     upload = request.files.get("file")
@@ -114,4 +114,4 @@ def import_file():
                     field="file",
                 )
         store.upsert_rows(conn, rows)
-    return jsonify(ImportedOut(categories=len(rows)).model_dump())
+    return jsonify(CatalogImportOut(categories=len(rows)).model_dump())

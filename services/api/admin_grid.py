@@ -27,7 +27,7 @@ TAGS = ["admin"]
 MAX_FILE = 60 * 1024 * 1024
 
 
-class VersionOut(BaseModel):
+class GridVersionOut(BaseModel):
     id: int
     district_code: str
     valid_from: datetime
@@ -38,17 +38,17 @@ class VersionOut(BaseModel):
     current: bool
 
 
-class VersionList(BaseModel):
-    items: list[VersionOut]
+class GridVersionList(BaseModel):
+    items: list[GridVersionOut]
 
 
-class ExportQuery(BaseModel):
+class GridExportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     district: str = Field(pattern=r"^[0-9]{6}$")
     version: int | None = Field(None, ge=1)
 
 
-class ImportOut(BaseModel):
+class GridImportOut(BaseModel):
     report: dict = Field(description="the importer's report: ok, counts, problems with places")
     committed: bool
     created: dict[str, int] = Field(default_factory=dict, description="district → new version")
@@ -59,20 +59,20 @@ def _engine():
 
 
 @bp.get("/versions")
-@operation("The grid versions, newest first", tags=TAGS, responses={200: VersionList})
+@operation("The grid versions, newest first", tags=TAGS, responses={200: GridVersionList})
 @requires(ADMIN)
 def versions():
     with _engine().connect() as conn:
-        items = [VersionOut(**r) for r in version_rows(conn)]
-    return jsonify(VersionList(items=items).model_dump(mode="json"))
+        items = [GridVersionOut(**r) for r in version_rows(conn)]
+    return jsonify(GridVersionList(items=items).model_dump(mode="json"))
 
 
 @bp.get("/export")
 @operation("One district's grid (current or a past version) as GeoJSON, the import format",
-           tags=TAGS, query=ExportQuery, responses={200: None}, errors=(404, 422))  # fmt: skip
+           tags=TAGS, query=GridExportQuery, responses={200: None}, errors=(404, 422))  # fmt: skip
 @requires(ADMIN)
 def export():
-    query = query_args(ExportQuery)
+    query = query_args(GridExportQuery)
     with _engine().connect() as conn:
         try:
             version, grid = read_version(conn, query.district, query.version)
@@ -90,7 +90,7 @@ def export():
 @operation(
     "Check a GeoJSON grid file (multipart `file`) with the importer and answer its report; "
     "with `commit=true` and no errors, write it as new versions (422 when refused)",
-    tags=TAGS, responses={200: ImportOut}, errors=(400, 422),
+    tags=TAGS, responses={200: GridImportOut}, errors=(400, 422),
 )  # fmt: skip
 @requires(ADMIN)
 def import_file():
@@ -111,6 +111,6 @@ def import_file():
         dry_run=not commit, progress=False, on_begin=lambda conn: acting_as(conn, actor),
     )  # fmt: skip
     written = outcome.written
-    out = ImportOut(report=outcome.report.to_dict(), committed=written is not None,
+    out = GridImportOut(report=outcome.report.to_dict(), committed=written is not None,
                     created=dict(written.created) if written else {})  # fmt: skip
     return jsonify(out.model_dump()), 422 if commit and written is None else 200

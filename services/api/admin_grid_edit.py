@@ -26,7 +26,7 @@ TAGS = ["admin"]
 CELL = r"^[0-9]{15}$"
 
 
-class SplitIn(BaseModel):
+class GridSplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cell_code: str = Field(pattern=CELL)
     line: list[tuple[float, float]] = Field(min_length=2, max_length=500,
@@ -35,14 +35,14 @@ class SplitIn(BaseModel):
     note: str | None = Field(None, max_length=200)
 
 
-class MergeIn(BaseModel):
+class GridMergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cell_codes: list[str] = Field(min_length=2, max_length=20)
     commit: bool = False
     note: str | None = Field(None, max_length=200)
 
 
-class EditOut(BaseModel):
+class GridEditOut(BaseModel):
     cells: list[str] = Field(description="the new cells' codes")
     report: dict
     committed: bool
@@ -66,7 +66,7 @@ def _edit(district: str, change: Callable[[Grid], tuple[Grid, list[str]]], commi
         outcome = write_edit(conn, edited, source="admin-edit", note=note, commit=commit)
     written = outcome.written
     version = written.created.get(district) if written else None
-    out = EditOut(cells=cells, report=outcome.report.to_dict(), committed=version is not None,
+    out = GridEditOut(cells=cells, report=outcome.report.to_dict(), committed=version is not None,
                   version=version)  # fmt: skip
     return jsonify(out.model_dump()), 422 if commit and version is None else 200
 
@@ -74,10 +74,10 @@ def _edit(district: str, change: Callable[[Grid], tuple[Grid, list[str]]], commi
 @bp.post("/split")
 @operation("Split a cell in two along a line: the report of the edited grid, and with `commit` "
            "a new grid version (the cell's code is retired for two new ones)", tags=TAGS,
-           body=SplitIn, responses={200: EditOut}, errors=(400, 422))  # fmt: skip
+           body=GridSplitIn, responses={200: GridEditOut}, errors=(400, 422))  # fmt: skip
 @requires(ADMIN)
 def split():
-    body = json_body(SplitIn)
+    body = json_body(GridSplitIn)
     line = [list(p) for p in body.line]
     return _edit(body.cell_code[:6], lambda g: split_cell(g, body.cell_code, line), body.commit,
                  body.note)  # fmt: skip
@@ -86,10 +86,10 @@ def split():
 @bp.post("/merge")
 @operation("Merge neighbouring cells of one community: the report of the edited grid, and "
            "with `commit` a new grid version (the smallest code is kept)", tags=TAGS,
-           body=MergeIn, responses={200: EditOut}, errors=(400, 422))  # fmt: skip
+           body=GridMergeIn, responses={200: GridEditOut}, errors=(400, 422))  # fmt: skip
 @requires(ADMIN)
 def merge():
-    body = json_body(MergeIn)
+    body = json_body(GridMergeIn)
     for i, code in enumerate(body.cell_codes):
         if len(code) != 15 or not code.isdigit():
             raise Unprocessable(f"{code!r} is not a 15-digit cell code", field=f"cell_codes[{i}]")

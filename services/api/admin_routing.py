@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from services.api.admin_routing_schemas import OpenCases, PreviewOut, PreviewQuery
+from services.api.admin_routing_schemas import (
+    DepartmentOpenCases,
+    RoutePreviewOut,
+    RoutePreviewQuery,
+)
 from services.api.openapi import operation
 from services.auth import requires
 from services.auth.principal import ADMIN
@@ -25,12 +29,12 @@ TAGS = ["admin"]
 @bp.get("/departments/open-cases")
 @operation("The open cases each department holds (a deactivated department keeps them until "
            "an operator re-dispatches them; new cases are no longer routed to it)",
-           tags=TAGS, responses={200: OpenCases})  # fmt: skip
+           tags=TAGS, responses={200: DepartmentOpenCases})  # fmt: skip
 @requires(ADMIN)
 def open_cases():
     with current_app.extensions["gridflow"].engine.connect() as conn:
         counts = open_cases_by_department(conn)
-    return jsonify(OpenCases(counts=counts).model_dump())
+    return jsonify(DepartmentOpenCases(counts=counts).model_dump())
 
 
 def _rule(rule) -> dict:
@@ -42,10 +46,11 @@ def _rule(rule) -> dict:
 @bp.get("/rules/preview")
 @operation("Which department would get a report of this category at this point: the place, "
            "the winning rule (or the fallback) and why, and every candidate rule's outcome",
-           tags=TAGS, query=PreviewQuery, responses={200: PreviewOut}, errors=(422,))  # fmt: skip
+           tags=TAGS, query=RoutePreviewQuery, responses={200: RoutePreviewOut},
+           errors=(422,))  # fmt: skip
 @requires(ADMIN)
 def preview():
-    query = query_args(PreviewQuery)
+    query = query_args(RoutePreviewQuery)
     gf = current_app.extensions["gridflow"]
     placement = gf.locator.locate(query.lat, query.lng, query.crs)
     with gf.engine.connect() as conn:
@@ -60,7 +65,7 @@ def preview():
         outcomes = candidate_outcomes(rules, departments, query.category, placement.cell_code)
         candidates = [{**_rule(rule), "outcome": outcome} for rule, outcome in outcomes]
     chosen = departments.get(decision.department_code or "")
-    out = PreviewOut(
+    out = RoutePreviewOut(
         status=placement.status, cell_code=placement.cell_code,
         community_code=placement.community_code, street_code=placement.street_code,
         district_code=placement.district_code, category=query.category,

@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class OpenCases(BaseModel):
+class DepartmentOpenCases(BaseModel):
     counts: dict[str, int] = Field(description="department code → open cases it holds")
 
 
-class PreviewQuery(BaseModel):
+class RoutePreviewQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: str = Field(pattern=r"^[0-9]{6}$")
     lat: float = Field(ge=-90, le=90)
@@ -19,7 +19,7 @@ class PreviewQuery(BaseModel):
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
 
 
-class RuleView(BaseModel):
+class PreviewRule(BaseModel):
     category_code: str | None
     jurisdiction_code: str
     department_code: str
@@ -27,11 +27,11 @@ class RuleView(BaseModel):
     level: Literal["district", "street", "community", "cell"]
 
 
-class Candidate(RuleView):
+class PreviewCandidate(PreviewRule):
     outcome: Literal["chosen", "outranked", "unknown", "inactive", "not_admitted"]
 
 
-class PreviewOut(BaseModel):
+class RoutePreviewOut(BaseModel):
     status: str = Field(description="inside a cell, snapped to the nearest, or outside")
     cell_code: str | None
     community_code: str | None
@@ -40,7 +40,7 @@ class PreviewOut(BaseModel):
     category: str
     department_code: str | None
     department_name: str | None
-    rule: RuleView | None
+    rule: PreviewRule | None
     fallback: bool
     reason: str
-    candidates: list[Candidate]
+    candidates: list[PreviewCandidate]
