@@ -19,6 +19,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.integration.security.admin_surface import (
+    account,
+    grid_file,
+    is_account,
+    new_account,
+    roster,
+    same_catalog,
+    same_terms,
+    small_grid,
+    user_id,
+)
 from tests.integration.security.surfaces import OPEN311, TRACKING
 from tests.integration.security.world import (
     OTHER_DEPARTMENT,
@@ -162,76 +173,6 @@ def _calendar_day(world: World) -> Thing:
     return Thing(report_id="", cell="", reporter={}, extra={"day": day})
 
 
-def _account(world: World) -> Thing:
-    from tests.integration.services.accounts import make_user
-
-    cell = world.cases.fresh_cell(STREET_A)
-    user_id, username = make_user(world.engine, "grid_worker", cells=(cell,))
-    return Thing(report_id="", cell=cell, reporter={}, extra={"user_id": user_id,
-                                                               "username": username})  # fmt: skip
-
-
-def _user_id(thing: Thing) -> dict:
-    return {"user_id": thing.extra["user_id"]}
-
-
-def _new_account(world: World, thing: Thing | None, who: str) -> dict:
-    return {"username": f"m-{uuid.uuid4().hex[:10]}", "password": "matrix-password-1",
-            "role": "grid_worker", "cell_codes": [world.cases.fresh_cell(STREET_A)]}  # fmt: skip
-
-
-def _roster(world: World, thing: Thing | None, who: str) -> dict:
-    cell = world.cases.fresh_cell(STREET_A)
-    sheet = f"username,role,cells\nm-{uuid.uuid4().hex[:10]},grid_worker,{cell}\n"
-    return {"file": (io.BytesIO(sheet.encode()), "roster.csv"), "commit": "false"}
-
-
-def _same_terms(world: World, thing: Thing | None, who: str) -> dict:
-    items = world.api.get("/api/v1/admin/categories", headers=world.headers["admin"]).get_json()
-    row = next(c for c in items["items"] if c["code"] == "102007")
-    keys = ("name_zh", "name_en", "priority", "ack_limit_minutes", "resolve_limit_minutes",
-            "around_the_clock", "community_admissible", "duplicate_radius_m",
-            "duplicate_window_minutes")  # fmt: skip
-    return {k: row[k] for k in keys}
-
-
-def _same_catalog(world: World, thing: Thing | None, who: str) -> dict:
-    text = world.api.get("/api/v1/admin/categories/export", headers=world.headers["admin"])
-    return {"file": (io.BytesIO(text.get_data()), "categories.yaml")}
-
-
-def _grid_file(world: World, thing: Thing | None, who: str) -> dict:
-    from tests.integration.geo.conftest import new_district, spot
-    from tests.unit.geo.grids import two_by_two
-
-    district = new_district()
-    doc = two_by_two(district, origin=spot(district)).encode()
-    return {"file": (io.BytesIO(doc), "grid.geojson"), "commit": "false"}
-
-
-def _small_grid(world: World) -> Thing:
-    from geo.importer import import_grid
-    from tests.integration.geo.conftest import new_district, spot
-    from tests.unit.geo.grids import STEP, two_by_two
-
-    district = new_district()
-    lat0, lng0 = spot(district)
-    import_grid(world.engine, two_by_two(district, origin=(lat0, lng0)))
-    middle = lng0 + STEP / 2
-    line = [[middle, lat0 - 0.001], [middle, lat0 + STEP + 0.001]]
-    return Thing(report_id="", cell=f"{district}001001001", reporter={}, extra={"line": line})
-
-
-def _is_account(**expected) -> Callable[[World, Thing | None, object], bool]:
-    def check(world: World, thing: Thing | None, resp) -> bool:
-        body = resp.get_json()
-        return body["id"] == thing.extra["user_id"] and all(
-            body[k] == v for k, v in expected.items()
-        )
-
-    return check
-
-
 MATRIX: dict[tuple[str, str], Rule] = {
     # Everyone signed in.
     ("auth.me", "GET"): Rule(ALL),
@@ -337,31 +278,31 @@ MATRIX: dict[tuple[str, str], Rule] = {
         ADMIN, check=lambda w, t, r: "admin" in r.get_json()["roles"] and r.get_json()["items"]
     ),
     ("accounts.create", "POST"): Rule(
-        ADMIN, body=_new_account, ok=201, check=lambda w, t, r: r.get_json()["must_change_password"]
+        ADMIN, body=new_account, ok=201, check=lambda w, t, r: r.get_json()["must_change_password"]
     ),
-    ("accounts.user", "GET"): Rule(ADMIN, make=_account, params=_user_id, check=_is_account()),
+    ("accounts.user", "GET"): Rule(ADMIN, make=account, params=user_id, check=is_account()),
     ("accounts.edit", "PUT"): Rule(
         ADMIN,
-        make=_account,
-        params=_user_id,
-        check=_is_account(role="operator"),
+        make=account,
+        params=user_id,
+        check=is_account(role="operator"),
         body=_const({"role": "operator", "jurisdiction_code": STREET_A}),
     ),  # fmt: skip
     ("accounts.disable", "POST"): Rule(
-        ADMIN, make=_account, params=_user_id, check=_is_account(active=False)
+        ADMIN, make=account, params=user_id, check=is_account(active=False)
     ),
     ("accounts.enable", "POST"): Rule(
-        ADMIN, make=_account, params=_user_id, check=_is_account(active=True)
+        ADMIN, make=account, params=user_id, check=is_account(active=True)
     ),
     ("accounts.reset", "POST"): Rule(
         ADMIN,
-        make=_account,
-        params=_user_id,
+        make=account,
+        params=user_id,
         check=lambda w, t, r: r.get_json()["username"] == t.extra["username"],
     ),  # fmt: skip
     ("accounts.import_sheet", "POST"): Rule(
         ADMIN,
-        body=_roster,
+        body=roster,
         multipart=True,
         check=lambda w, t, r: (r.get_json()["rows"], r.get_json()["errors"]) == (1, []),
     ),  # fmt: skip
@@ -378,7 +319,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin_catalog.put_terms", "PUT"): Rule(
         ADMIN,
-        body=_same_terms,
+        body=same_terms,
         params=lambda t: {"code": "102007"},
         check=lambda w, t, r: r.get_json()["code"] == "102007",
     ),  # fmt: skip
@@ -387,7 +328,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin_catalog.import_file", "POST"): Rule(
         ADMIN,
-        body=_same_catalog,
+        body=same_catalog,
         multipart=True,
         check=lambda w, t, r: r.get_json()["categories"] > 50,
     ),  # fmt: skip
@@ -401,19 +342,19 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),  # fmt: skip
     ("admin_grid.import_file", "POST"): Rule(
         ADMIN,
-        body=_grid_file,
+        body=grid_file,
         multipart=True,
         check=lambda w, t, r: r.get_json()["report"]["ok"] and not r.get_json()["committed"],
     ),  # fmt: skip
     ("admin_grid_edit.split", "POST"): Rule(
         ADMIN,
-        make=_small_grid,
+        make=small_grid,
         body=lambda w, t, who: {"cell_code": t.cell, "line": t.extra["line"]},
         check=lambda w, t, r: r.get_json()["report"]["ok"] and len(r.get_json()["cells"]) == 2,
     ),  # fmt: skip
     ("admin_grid_edit.merge", "POST"): Rule(
         ADMIN,
-        make=_small_grid,
+        make=small_grid,
         body=lambda w, t, who: {"cell_codes": [t.cell, t.cell[:-1] + "2"]},
         check=lambda w, t, r: r.get_json()["cells"] == [t.cell] and r.get_json()["report"]["ok"],
     ),  # fmt: skip
