@@ -57,14 +57,19 @@ def import_grid(
     dry_run: bool = False,
     progress: bool | None = None,
     on_report: Callable[[ValidationReport], None] | None = None,
+    on_begin: Callable[[Connection], None] | None = None,
 ) -> ImportOutcome:
-    """Imports a GeoJSON FeatureCollection of jurisdictions and cells (see geo/README.md)."""
+    """Imports a GeoJSON FeatureCollection of jurisdictions and cells (see geo/README.md).
+    `on_begin` is called with the transaction's connection before anything in it (a caller
+    names the actor its audit trail records there)."""
     grid, report = parse_feature_collection(text_, crs=crs, repair=repair, progress=progress)
     if not report.ok:
         if on_report:
             on_report(report)
         return ImportOutcome(report, None)
     with engine.begin() as conn:
+        if on_begin:
+            on_begin(conn)
         lock_grids(conn)
         validate_grid(
             grid,
@@ -91,3 +96,18 @@ def write_validated(conn: Connection, grid: Grid, source: str, note: str | None)
 def has_grid(conn: Connection) -> bool:
     """True when at least one district has a current grid version."""
     return bool(current_versions(conn))
+
+
+def write_edit(
+    conn: Connection, grid: Grid, *, source: str, note: str | None = None, commit: bool = True,
+    overlap_tolerance_m2: float = 1.0, gap_tolerance_m2: float = 1.0,
+) -> ImportOutcome:  # fmt: skip
+    """Validates an edited grid (geo.edit) as an import is validated and, when it is clean and
+    `commit` is set, writes it as new versions in the caller's transaction (take `lock_grids`
+    before reading the grid that was edited)."""
+    report = ValidationReport()
+    validate_grid(grid, report, jurisdiction_codes(conn), overlap_tolerance_m2,
+                  gap_tolerance_m2, other_districts_cells(conn, grid))  # fmt: skip
+    if not report.ok or not commit:
+        return ImportOutcome(report, None)
+    return ImportOutcome(report, write_validated(conn, grid, source, note))

@@ -8,7 +8,13 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from services.api import (
+    accounts,
     admin,
+    admin_calendar,
+    admin_catalog,
+    admin_grid,
+    admin_grid_edit,
+    admin_routing,
     audit,
     auth,
     department,
@@ -70,7 +76,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(mobile_web.bp)
-    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
+    for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp,
+               accounts.bp, admin_routing.bp, admin_calendar.bp, admin_catalog.bp,
+               admin_grid.bp, admin_grid_edit.bp):  # fmt: skip
         app.register_blueprint(bp)
     for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
                open311_openapi.bp):  # fmt: skip

@@ -66,6 +66,26 @@ def missing_years(years: Iterable[int], overrides: Mapping[date, bool] | None = 
     return sorted(set(years) - known)
 
 
+def year_days(year: int, overrides: Mapping[date, bool]) -> list[tuple[date, bool, str]]:
+    """Every day of `year` as (day, working, kind) for the admin's year view; kind is
+    `holiday` or `workday` (official: a statutory holiday, a make-up working day),
+    `weekend`, `weekday`, or `override` when an admin's decision makes it `working`."""
+    holidays, workdays = official_holidays(), official_workdays()
+    out, day = [], date(year, 1, 1)
+    while day.year == year:
+        if day in overrides:
+            out.append((day, overrides[day], "override"))
+        elif day in holidays:
+            out.append((day, False, "holiday"))
+        elif day in workdays:
+            out.append((day, True, "workday"))
+        else:
+            weekend = day.weekday() >= 5
+            out.append((day, not weekend, "weekend" if weekend else "weekday"))
+        day += timedelta(days=1)
+    return out
+
+
 def _clock(text: str) -> time:
     hours, minutes = text.strip().split(":")
     if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):

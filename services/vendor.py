@@ -13,7 +13,12 @@ from pathlib import Path
 PACKAGED = Path(__file__).resolve().parent / "vendor"
 CHECKOUT = Path(__file__).resolve().parents[1] / "node_modules"
 # The npm folders gridflow serves (relative to node_modules); setup copies exactly these.
-SERVED = ("leaflet/dist", "socket.io-client/dist", "echarts/dist")
+SERVED = (
+    "leaflet/dist",
+    "socket.io-client/dist",
+    "echarts/dist",
+    "@geoman-io/leaflet-geoman-free/dist",
+)
 
 
 def root() -> Path:

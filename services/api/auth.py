@@ -6,14 +6,18 @@ from flask import Blueprint, current_app, jsonify, request
 
 from services.api.openapi import operation
 from services.auth import current_principal, requires
+from services.auth.administration import change_own_password
 from services.auth.decorators import check_rate, retry_later
 from services.auth.passwords import WELL_KNOWN, verify_password
-from services.auth.schemas import LoginIn, MeOut, RefreshIn, TokenOut
+from services.auth.schemas import LoginIn, MeOut, PasswordChangeIn, RefreshIn, TokenOut
 from services.auth.throttle import LoginThrottle
 from services.auth.tokens import InvalidToken, open_session, refresh_session, revoke
-from services.http.errors import Unauthorized
+from services.auth.users import AccountError
+from services.http.errors import Unauthorized, Unprocessable
 from services.http.validation import json_body
+from services.store.account_admin import must_change_password
 from services.store.accounts import login_record
+from services.store.audit_log import acting_as
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 TAGS = ["auth"]
@@ -53,8 +57,9 @@ def login():
             throttle.failed(body.username, address)
             raise Unauthorized("wrong username or password")
         pair = open_session(conn, gf.config, user_id)
+        must_change = must_change_password(conn, user_id)
     throttle.succeeded(body.username, address)
-    return jsonify(pair.as_json())
+    return jsonify({**pair.as_json(), "must_change_password": must_change})
 
 
 def _throttle() -> LoginThrottle:
@@ -114,3 +119,23 @@ def me():
             department_code=p.department_code,
         ).model_dump(mode="json")
     )
+
+
+@bp.post("/password")
+@operation(
+    "Change the caller's own password: the current one is required, the new one follows the "
+    "same rules as `gridflow user create` (a one-time password is replaced this way)",
+    tags=TAGS, body=PasswordChangeIn, responses={204: None}, errors=(400, 422),
+)  # fmt: skip
+@requires()
+def change_password():
+    body = json_body(PasswordChangeIn, max_bytes=16 * 1024)
+    gf, me = _gf(), current_principal()
+    try:
+        with gf.engine.begin() as conn:
+            acting_as(conn, me.username)
+            change_own_password(conn, me.user_id, body.old_password, body.new_password,
+                                development=gf.config.development)  # fmt: skip
+    except AccountError as exc:
+        raise Unprocessable(exc.message, field=exc.field) from exc
+    return "", 204

@@ -18,11 +18,20 @@ class RefreshIn(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
 class TokenOut(BaseModel):
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="seconds until the access token expires")
+    must_change_password: bool = Field(
+        False, description="the password is one-time: choose a new one before anything else"
+    )
 
 
 class MeOut(BaseModel):

@@ -61,19 +61,30 @@ class NewAccount:
             check_allowed(self.password, development=development)
         except WeakPassword as exc:
             raise AccountError("password", str(exc)) from exc
-        for code in self.cell_codes:
-            if not CELL_CODE.match(code):
-                raise AccountError("cells", f"{code!r} is not a 15-digit cell code")
-        if self.role == GRID_WORKER and not self.cell_codes:
-            raise AccountError("cells", "a grid worker is bound to at least one cell")
-        code = self.jurisdiction_code or ""
-        if self.role in PLACE_ROLES and not (code.isascii() and code.isdigit()
-                                             and len(code) in JURISDICTION_LEVELS):  # fmt: skip
-            raise AccountError(
-                "jurisdiction", f"an operator or a leader needs a {JURISDICTION_LENGTHS} code"
-            )
-        if self.role == DEPARTMENT_STAFF and not DEPARTMENT.match(self.department_code or ""):
-            raise AccountError("department", "department staff need a department code")
+        check_scope(self.role, self.cell_codes, self.jurisdiction_code, self.department_code)
+
+
+def check_scope(
+    role: str, cell_codes: tuple[str, ...], jurisdiction_code: str | None,
+    department_code: str | None,
+) -> None:  # fmt: skip
+    """Raises AccountError naming the first scope field `role` needs that is missing or
+    malformed (cells of a grid worker, an operator's jurisdiction, staff's department)."""
+    if role not in ROLES:
+        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+    for code in cell_codes:
+        if not CELL_CODE.match(code):
+            raise AccountError("cells", f"{code!r} is not a 15-digit cell code")
+    if role == GRID_WORKER and not cell_codes:
+        raise AccountError("cells", "a grid worker is bound to at least one cell")
+    code = jurisdiction_code or ""
+    if role in PLACE_ROLES and not (code.isascii() and code.isdigit()
+                                    and len(code) in JURISDICTION_LEVELS):  # fmt: skip
+        raise AccountError(
+            "jurisdiction", f"an operator or a leader needs a {JURISDICTION_LENGTHS} code"
+        )
+    if role == DEPARTMENT_STAFF and not DEPARTMENT.match(department_code or ""):
+        raise AccountError("department", "department staff need a department code")
 
 
 def create_user(conn: Connection, account: NewAccount, *, development: bool) -> int:

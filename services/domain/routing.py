@@ -204,3 +204,30 @@ def resolve_route(
     if skipped:
         reason += f"; skipped {len(skipped)}: " + "; ".join(skipped)
     return RouteDecision(queue.code if queue else None, None, True, reason, tuple(skipped))
+
+
+def candidate_outcomes(
+    rules: Iterable[RoutingRule],
+    departments_by_code: Mapping[str, Department],
+    category_code: str,
+    cell_code: str,
+) -> list[tuple[RoutingRule, str]]:
+    """Every rule that could apply to a case of `category_code` in `cell_code`, best first,
+    with what `resolve_route` makes of it: `unknown`, `inactive` or `not_admitted` (passed
+    over), `chosen` (the first usable one), `outranked` (usable, behind the chosen one). The
+    admin's "which department would get a report here?" shows this; it never decides."""
+    outcomes: list[tuple[RoutingRule, str]] = []
+    chosen = False
+    for rule in candidate_rules(rules, category_code, cell_code):
+        department = departments_by_code.get(rule.department_code)
+        if department is None or not department.active:
+            outcomes.append((rule, "unknown" if department is None else "inactive"))
+            continue
+        try:
+            check_rule_admissible(rule, department)
+        except NotAdmitted:
+            outcomes.append((rule, "not_admitted"))
+            continue
+        outcomes.append((rule, "outranked" if chosen else "chosen"))
+        chosen = True
+    return outcomes

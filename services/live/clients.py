@@ -98,6 +98,18 @@ class Clients:
             client.next_check = min(expires_at, time.time() + self.check_interval_s)
             heapq.heappush(self._due, (client.next_check, sid))
 
+    def check_account_now(self, user_id: int) -> int:
+        """Makes every client of this account due for its check at once (an admin disabled
+        it or changed its scope: its sockets are cut, or moved, within the watch's next round
+        instead of `check_interval_s`); returns how many there are in this process."""
+        now = time.time()
+        with self._lock:
+            mine = [(sid, c) for sid, c in self._clients.items() if c.principal.user_id == user_id]
+            for sid, client in mine:
+                client.next_check = now
+                heapq.heappush(self._due, (now, sid))
+        return len(mine)
+
     def allow(self, client: Client) -> bool:
         """Takes one event from the client's allowance; False when it has none left."""
         now = time.monotonic()

@@ -102,7 +102,7 @@ def acting_as(conn: Connection, actor: str) -> None:
     conn.execute(text("SELECT set_config('gridflow.actor', :a, true)"), {"a": actor})
 
 
-def _like_prefix(value: str) -> str:
+def like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -114,7 +114,7 @@ def entries(conn: Connection, query: AuditFilter) -> list[AuditEntry]:
         params["subject"] = query.subject
     if query.kind is not None:
         where.append("subject LIKE :kind ESCAPE '\\'")
-        params["kind"] = _like_prefix(query.kind + ":")
+        params["kind"] = like_prefix(query.kind + ":")
     for name in ("actor", "action"):
         if getattr(query, name) is not None:
             where.append(f"{name} = :{name}")

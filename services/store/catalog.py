@@ -34,7 +34,12 @@ COLUMNS = (
 
 def catalog_rows(path: Path = SEED_FILE) -> list[dict[str, Any]]:
     """Every small class of the catalog file as a `category` row (a dict keyed by column)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return catalog_rows_of(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def catalog_rows_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every small class of a catalog document (the YAML of categories.yaml, parsed) as a
+    `category` row. Raises KeyError, TypeError or ValueError for a malformed document."""
     rows: list[dict[str, Any]] = []
     for family, big_classes in data.items():
         for big, big_entry in big_classes.items():
@@ -123,3 +128,46 @@ def community_admissibility(conn: Connection) -> dict[str, bool]:
 def active_categories(conn: Connection) -> list[Any]:
     """(code, name_zh) of every active category."""
     return conn.execute(text("SELECT code, name_zh FROM category WHERE active")).all()
+
+
+TERMS = ("name_zh", "name_en", "priority", "ack_limit_minutes", "resolve_limit_minutes",
+         "around_the_clock", "community_admissible", "duplicate_radius_m",
+         "duplicate_window_minutes")  # fmt: skip
+
+
+def category_rows(conn: Connection) -> list[dict[str, Any]]:
+    """Every active category as a row of COLUMNS, by code."""
+    rows = conn.execute(text(_SELECT + " ORDER BY code")).mappings()
+    return [dict(r) for r in rows]
+
+
+def update_terms(conn: Connection, code: str, values: dict[str, Any]) -> dict[str, Any] | None:
+    """Sets an active category's TERMS (names, priority, limits, admission, duplicate radius and
+    window); returns the row as it was, or None when there is no such category."""
+    before = conn.execute(
+        text(_SELECT + " AND code = :code FOR UPDATE"), {"code": code}
+    ).mappings().first()  # fmt: skip
+    if before is None:
+        return None
+    sets = ", ".join(f"{c} = :{c}" for c in TERMS)
+    conn.execute(text(f"UPDATE category SET {sets} WHERE code = :code"), {**values, "code": code})
+    return dict(before)
+
+
+def upsert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Creates or replaces these categories (rows of COLUMNS), active."""
+    if rows:
+        conn.execute(UPSERT, rows)
+
+
+def committees_admitting(conn: Connection, code: str) -> list[str]:
+    """The community committees whose admission list holds category `code`."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT code FROM department WHERE kind = 'community_committee' "
+                "AND :c = ANY(admitted_categories) ORDER BY code"
+            ),
+            {"c": code},
+        ).scalars()
+    )

@@ -1,7 +1,7 @@
 """The pages gridflow serves to people: the command center (`/`), the department console
-(`/console`), the leaders' rankings (`/kpi`) and the video wall (`/screen`), their static
-files, and the front-end packages from npm (`/vendor/…`, see services.vendor; no CDN is
-needed or reachable).
+(`/console`), the leaders' rankings (`/kpi`), the video wall (`/screen`), the administration
+(`/admin`) and the own password change (`/password`), their static files, and the front-end
+packages from npm (`/vendor/…`, see services.vendor; no CDN is needed or reachable).
 
 Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
 itself, images also from the configured tile server, connections only back to gridflow.
@@ -29,6 +29,7 @@ VENDOR = {
     "leaflet": vendor.folder("leaflet/dist"),
     "socket.io": vendor.folder("socket.io-client/dist"),
     "echarts": vendor.folder("echarts/dist"),
+    "geoman": vendor.folder("@geoman-io/leaflet-geoman-free/dist"),
 }
 VENDOR_SUFFIXES = (".js", ".css", ".png", ".svg", ".map")
 
@@ -95,6 +96,19 @@ def rankings_page():
 @bp.get("/screen")
 def big_screen():
     return render_template("screen.html", tile_url=_tile_url())
+
+
+@bp.get("/admin")
+def admin_home():
+    """The administration pages (the page itself is public; every call it makes is admins
+    only, and it shows nothing but a refusal to any other role)."""
+    return render_template("admin.html", tile_url=_tile_url())
+
+
+@bp.get("/password")
+def own_password():
+    """Every role's own password change."""
+    return render_template("password.html")
 
 
 @bp.get("/vendor/<path:name>")

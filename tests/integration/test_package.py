@@ -19,7 +19,8 @@ SERVE = textwrap.dedent("""
     assert services.__file__.startswith(sys.argv[1]), services.__file__
     app = create_app(Config(env="development", database_url=sys.argv[2]).checked())
     client = app.test_client()
-    for url in ("/m/vendor/socket.io.js", "/vendor/leaflet/leaflet.js"):
+    for url in ("/m/vendor/socket.io.js", "/vendor/leaflet/leaflet.js",
+                "/vendor/geoman/leaflet-geoman.min.js"):
         resp = client.get(url)
         print(url, resp.status_code, len(resp.data))
         resp.close()
@@ -42,3 +43,4 @@ def test_a_non_editable_install_serves_the_vendored_front_end(tmp_path, config):
     lines = dict(line.split(" ", 1) for line in out.stdout.strip().splitlines())
     assert lines["/m/vendor/socket.io.js"].startswith("200 ")
     assert lines["/vendor/leaflet/leaflet.js"].startswith("200 ")
+    assert lines["/vendor/geoman/leaflet-geoman.min.js"].startswith("200 ")

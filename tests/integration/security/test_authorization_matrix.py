@@ -19,6 +19,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.integration.security.admin_surface import (
+    account,
+    grid_file,
+    is_account,
+    new_account,
+    roster,
+    same_catalog,
+    same_terms,
+    small_grid,
+    user_id,
+)
 from tests.integration.security.surfaces import OPEN311, TRACKING
 from tests.integration.security.world import (
     OTHER_DEPARTMENT,
@@ -29,6 +40,7 @@ from tests.integration.security.world import (
     jpeg,
 )
 from tests.integration.security.world import routes as _routes
+from tests.integration.services.accounts import PASSWORD
 
 ALL = frozenset(PRINCIPALS)
 ADMIN = frozenset({"admin"})
@@ -179,6 +191,10 @@ def _calendar_day(world: World) -> Thing:
 MATRIX: dict[tuple[str, str], Rule] = {
     # Everyone signed in.
     ("auth.me", "GET"): Rule(ALL),
+    # Each caller's own password (the world's accounts keep their open sessions).
+    ("auth.change_password", "POST"): Rule(
+        ALL, body=_const({"old_password": PASSWORD, "new_password": "a-new-passphrase"}), ok=204
+    ),
     ("reports.categories", "GET"): Rule(ALL),
     # Grid workers.
     ("mobile.my_reports", "GET"): Rule(GRID),
@@ -312,7 +328,96 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin.rule_versions", "GET"): Rule(ADMIN),
     ("admin.rule_version", "GET"): Rule(ADMIN, params=_version),
+    ("accounts.users", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: "admin" in r.get_json()["roles"] and r.get_json()["items"]
+    ),
+    ("accounts.create", "POST"): Rule(
+        ADMIN, body=new_account, ok=201, check=lambda w, t, r: r.get_json()["must_change_password"]
+    ),
+    ("accounts.user", "GET"): Rule(ADMIN, make=account, params=user_id, check=is_account()),
+    ("accounts.edit", "PUT"): Rule(
+        ADMIN,
+        make=account,
+        params=user_id,
+        check=is_account(role="operator"),
+        body=_const({"role": "operator", "jurisdiction_code": STREET_A}),
+    ),  # fmt: skip
+    ("accounts.disable", "POST"): Rule(
+        ADMIN, make=account, params=user_id, check=is_account(active=False)
+    ),
+    ("accounts.enable", "POST"): Rule(
+        ADMIN, make=account, params=user_id, check=is_account(active=True)
+    ),
+    ("accounts.reset", "POST"): Rule(
+        ADMIN,
+        make=account,
+        params=user_id,
+        check=lambda w, t, r: r.get_json()["username"] == t.extra["username"],
+    ),  # fmt: skip
+    ("accounts.import_sheet", "POST"): Rule(
+        ADMIN,
+        body=roster,
+        multipart=True,
+        check=lambda w, t, r: (r.get_json()["rows"], r.get_json()["errors"]) == (1, []),
+    ),  # fmt: skip
+    ("admin_routing.open_cases", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: isinstance(r.get_json()["counts"], dict)
+    ),
+    ("admin_routing.preview", "GET"): Rule(
+        ADMIN,
+        query={"category": "201001", "lat": 29.96, "lng": 121.71},
+        check=lambda w, t, r: r.get_json()["category"] == "201001" and r.get_json()["reason"],
+    ),  # fmt: skip
+    ("admin_catalog.categories", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: len(r.get_json()["items"]) > 50
+    ),
+    ("admin_catalog.put_terms", "PUT"): Rule(
+        ADMIN,
+        body=same_terms,
+        params=lambda t: {"code": "102007"},
+        check=lambda w, t, r: r.get_json()["code"] == "102007",
+    ),  # fmt: skip
+    ("admin_catalog.export", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: r.get_data(as_text=True).count("zh:") > 50
+    ),
+    ("admin_catalog.import_file", "POST"): Rule(
+        ADMIN,
+        body=same_catalog,
+        multipart=True,
+        check=lambda w, t, r: r.get_json()["categories"] > 50,
+    ),  # fmt: skip
+    ("admin_grid.versions", "GET"): Rule(
+        ADMIN, check=lambda w, t, r: any(v["current"] for v in r.get_json()["items"])
+    ),
+    ("admin_grid.export", "GET"): Rule(
+        ADMIN,
+        query={"district": "330211"},
+        check=lambda w, t, r: len(r.get_json()["features"]) > 1000,
+    ),  # fmt: skip
+    ("admin_grid.import_file", "POST"): Rule(
+        ADMIN,
+        body=grid_file,
+        multipart=True,
+        check=lambda w, t, r: r.get_json()["report"]["ok"] and not r.get_json()["committed"],
+    ),  # fmt: skip
+    ("admin_grid_edit.split", "POST"): Rule(
+        ADMIN,
+        make=small_grid,
+        body=lambda w, t, who: {"cell_code": t.cell, "line": t.extra["line"]},
+        check=lambda w, t, r: r.get_json()["report"]["ok"] and len(r.get_json()["cells"]) == 2,
+    ),  # fmt: skip
+    ("admin_grid_edit.merge", "POST"): Rule(
+        ADMIN,
+        make=small_grid,
+        body=lambda w, t, who: {"cell_codes": [t.cell, t.cell[:-1] + "2"]},
+        check=lambda w, t, r: r.get_json()["cells"] == [t.cell] and r.get_json()["report"]["ok"],
+    ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
+    ("admin_calendar.year_view", "GET"): Rule(
+        ADMIN,
+        query={"year": 2025},
+        check=lambda w, t, r: len(r.get_json()["days"]) == 365 and r.get_json()["official"],
+    ),  # fmt: skip
     ("admin.put_calendar_days", "PUT"): Rule(ADMIN, body=_calendar_days),
     ("admin.delete_calendar_day", "DELETE"): Rule(
         ADMIN, make=_calendar_day, params=lambda t: {"day": t.extra["day"]}, ok=204
@@ -327,7 +432,8 @@ PUBLIC = {("auth.login", "POST"), ("auth.refresh", "POST")} | {
         "openapi.openapi_json", "openapi.docs_page", "open311_openapi.open311_openapi_json",
         "grid.cells", "grid.cell", "grid.locate",
         "health.healthz", "health.livez", "health.readyz", "metrics", "pages.command_center",
-        "pages.department_console", "pages.rankings_page", "pages.big_screen", "pages.static",
+        "pages.department_console", "pages.rankings_page", "pages.big_screen", "pages.admin_home",
+        "pages.own_password", "pages.static",
         "pages.vendor", "static",
         "mobile_web.index", "mobile_web.manifest", "mobile_web.static",
         "mobile_web.service_worker", "mobile_web.vendor",

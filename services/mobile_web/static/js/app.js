@@ -78,6 +78,8 @@ function showSettings(me) {
   select.value = String(settings.get().patrol_interval_s);
   $('#datum').value = settings.get().crs;
   $('#account').textContent = me ? i18n.t('settings.account', { name: me.username }) : '';
+  const cellCodes = (me && me.cell_codes) || [];
+  $('#my-cells').textContent = cellCodes.length ? i18n.t('settings.cells', { cells: cellCodes.join(', ') }) : '';
 }
 
 async function loadMe() {

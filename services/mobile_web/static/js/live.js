@@ -3,7 +3,7 @@
 // they are passed on as 'cases' and 'case_event' notices, one per event.
 
 import { io } from '/m/vendor/socket.io.js';
-import { accessToken, AuthRequired } from './session.js';
+import { accessToken, AuthRequired, renew } from './session.js';
 import { emit, on } from './bus.js';
 
 const LOCAL = { localOnly: true };
@@ -40,6 +40,8 @@ export function start() {
   });
   socket.on('replay', (data) => (data.events || []).forEach(handle));
   socket.on('case_events', (messages) => (messages || []).forEach(handle)); // oldest first
+  // Sent just before the server hangs up on this session: a revoked one ends here.
+  socket.on('auth_expired', () => { renew().catch(() => {}); });
   socket.on('disconnect', (reason) => {
     emit('live', { connected: false }, LOCAL);
     // The server hung up (token expired or revoked): refresh quietly and connect again.

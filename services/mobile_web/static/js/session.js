@@ -81,6 +81,14 @@ async function refresh(stale) {
   });
 }
 
+// The server ended the live connection of this session (revoked, disabled, or its token
+// expired): ask for a new pair now; a session that is over shows the sign-in screen.
+export async function renew() {
+  const session = await current();
+  if (!session || !session.access_token) throw new AuthRequired('not signed in');
+  return refresh(session.access_token);
+}
+
 // A valid access token, refreshed quietly when it is about to expire.
 export async function accessToken() {
   const session = await current();

@@ -14,6 +14,13 @@ gf.session = {
   clear() {
     sessionStorage.removeItem("gridflow.access");
     sessionStorage.removeItem("gridflow.refresh");
+    sessionStorage.removeItem("gridflow.must_change");
+  },
+  // The password is a one-time one an admin set: the pages send the user to /password.
+  get mustChange() { return sessionStorage.getItem("gridflow.must_change") === "1"; },
+  set mustChange(value) {
+    if (value) sessionStorage.setItem("gridflow.must_change", "1");
+    else sessionStorage.removeItem("gridflow.must_change");
   },
 };
 
@@ -24,7 +31,9 @@ gf.login = async function login(username, password) {
     body: JSON.stringify({ username, password }),
   });
   if (!resp.ok) return false;
-  gf.session.store(await resp.json());
+  const tokens = await resp.json();
+  gf.session.store(tokens);
+  gf.session.mustChange = tokens.must_change_password;
   return true;
 };
 
@@ -101,4 +110,5 @@ gf.startPage = async function startPage() {
   gf.$("#lang").addEventListener("click", () => gf.setLanguage(gf.lang === "zh" ? "en" : "zh"));
   gf.$("#logout").addEventListener("click", () => gf.logout());
   await gf.requireLogin();
+  if (gf.session.mustChange && location.pathname !== "/password") location.assign("/password");
 };
