@@ -94,12 +94,12 @@ class Aggregator:
             near = days.cells_near(conn, keys, self.reach_m)
             figures, flags = [], []
             for (worker, day), stored in points.day_points(conn, keys).items():
-                walked = walk([Ping(p.t, p.lat, p.lng, p.accuracy_m, p.own) for p in stored])
-                flags += [(worker, day, p.t, f) for p, f in zip(stored, walked.flags, strict=True)
+                walked = walk([Ping(p.at, p.lat, p.lng, p.accuracy_m, p.own) for p in stored])
+                flags += [(worker, day, p.at, f) for p, f in zip(stored, walked.flags, strict=True)
                           if p.flagged != f]  # fmt: skip
                 figures.append(
                     days.DayFigures(
-                        worker, day, stored[0].t, stored[-1].t, len(stored), walked.flagged,
+                        worker, day, stored[0].at, stored[-1].at, len(stored), walked.flagged,
                         len(walked.segments), walked.patrol_s, walked.own_cells_s,
                         multilinestring_wkt(walked.segments),
                     )

@@ -27,7 +27,7 @@ _INSERT = text(
 
 _DAY_POINTS = text(
     """
-    SELECT p.worker_id, p.day, p.t, p.lat, p.lng, p.accuracy_m, p.flagged,
+    SELECT p.worker_id, p.day, p.t AS at, p.lat, p.lng, p.accuracy_m, p.flagged,
            EXISTS (
              SELECT 1 FROM user_cell uc
              JOIN grid_cell c ON c.code = CAST(uc.cell_code AS char(15))
@@ -92,7 +92,7 @@ def lock(conn: Connection, keys: Iterable[str]) -> None:
 
 
 def day_points(conn: Connection, days: Iterable[WorkerDay]) -> dict[WorkerDay, list[Any]]:
-    """Each worker-day's points in time order (rows with t, lat, lng, accuracy_m, flagged, own)."""
+    """Each worker-day's points in time order (rows with at, lat, lng, accuracy_m, flagged, own)."""
     days = sorted(days)
     out: dict[WorkerDay, list[Any]] = {key: [] for key in days}
     if not days:
