@@ -33,8 +33,10 @@ class Box:
 
 
 def cell_box(engine: Engine, code: str) -> Box:
-    sql = ("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM grid_cell c "
-           "JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL WHERE c.code = :c")  # fmt: skip
+    sql = (
+        "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM grid_cell c "
+        "JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL WHERE c.code = :c"
+    )
     with engine.connect() as conn:
         return Box(code, *conn.execute(text(sql), {"c": code}).one())
 
@@ -88,8 +90,8 @@ def today_start(now: datetime | None = None) -> datetime:
 
 def post_pings(api, headers: dict, pings: list[dict]) -> None:
     for start in range(0, len(pings), 500):
-        resp = api.post("/api/v1/patrol/pings", headers=headers,
-                        json={"batch_id": str(uuid.uuid4()), "pings": pings[start:start + 500]})  # fmt: skip
+        body = {"batch_id": str(uuid.uuid4()), "pings": pings[start : start + 500]}
+        resp = api.post("/api/v1/patrol/pings", headers=headers, json=body)
         assert resp.status_code in (200, 201, 202), resp.get_json()
 
 

@@ -121,8 +121,14 @@ def walked(stream_app, engine, demo_rules, relay, topics):
 
 
 def _folded(engine, world) -> None:
-    wait_until(lambda: (d := _day(engine, world["w1"], world["day"])) and
-               d["points"] == len(world["across"]) + 1 and _day(engine, world["w2"], world["day"]))  # fmt: skip
+    """Waits until the processor has both workers' walks."""
+
+    def done():
+        w1 = _day(engine, world["w1"], world["day"])
+        w2 = _day(engine, world["w2"], world["day"])
+        return w1 and w1["points"] == len(world["across"]) + 1 and w2
+
+    wait_until(done)
 
 
 def test_a_known_track_gives_the_exact_distance_time_and_coverage(engine, walked, patrol):
@@ -196,3 +202,27 @@ def test_a_late_batch_of_yesterday_changes_yesterday_only(engine, walked, patrol
     assert _day(engine, walked["w1"], yesterday)["distance_m"] == pytest.approx(
         true_distance_m(engine, late), abs=1e-6
     )
+
+
+def test_raw_points_past_the_retention_are_dropped_and_never_applied_again(engine, config):
+    from services.patrol.aggregate import Aggregator
+    from services.store.patrol.points import ensure_partition
+    from streams.scheduler import patrol_retention_job
+
+    today = datetime.now(ZONE).date()
+    old, kept = today - timedelta(days=config.patrol_keep_days), today - timedelta(days=1)
+    with engine.begin() as conn:
+        ensure_partition(conn, old)
+        ensure_partition(conn, kept)
+    name = lambda day: f"patrol_point_{day:%Y%m%d}"  # noqa: E731
+    assert patrol_retention_job(engine, config) >= 1
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT to_regclass(:a), to_regclass(:b)"),
+                             {"a": name(old), "b": name(kept)}).one()  # fmt: skip
+    assert found == (None, name(kept))
+    # a replay bringing the dropped day's points back applies none of them
+    at = datetime.combine(old, datetime.min.time(), ZONE) + timedelta(hours=10)
+    folded = Aggregator(engine, config).apply([(1, old, at, 29.9, 121.7, 5.0)])
+    assert folded.worker_days == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass(:a)"), {"a": name(old)}).scalar() is None
