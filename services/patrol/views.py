@@ -74,3 +74,18 @@ def attendance_item(row: Any) -> dict[str, Any]:
         "km": round(row.distance_m / 1000, 3),
         "own_cells_share": share_of(row.own_cells_s, row.patrol_s),
     }
+
+
+def live_change(worker_days: list[tuple[int, date]], cells: list[Any], today: date) -> dict | None:
+    """What the live map is told after the processor applied a chunk: today's changed cells
+    (absolute coverage) and the workers whose track of today changed; None when nothing of
+    today changed (a late batch of another day)."""
+    workers = sorted({w for w, d in worker_days if d == today})
+    changed = [
+        {"code": c.code, "share": round(c.share, 4), "own_share": round(c.own_share, 4)}
+        for c in cells
+        if c.day == today
+    ]
+    if not workers and not changed:
+        return None
+    return {"day": today.isoformat(), "cells": changed, "workers": workers}
