@@ -1,8 +1,9 @@
 """Coverage of cells by day (`patrol_coverage`): the share of a cell's area within the reach
 (GRIDFLOW_PATROL_REACH_M) of the day's counted tracks of anyone, and of the tracks of the
 cell's own workers. Measured in the cell's UTM zone, each track clipped to the cell's box
-widened by the reach before it is buffered. A cell-day with no coverage has no row. Plain
-functions over a Connection; they commit nothing."""
+widened by the reach, the day's clipped tracks buffered together (one buffer, no union of
+buffers). A cell-day with no coverage has no row. Plain functions over a Connection; they
+commit nothing."""
 
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ _RECOMPUTE = text(
       SELECT code, day, srid, geom, ST_Transform(geom, srid) AS m FROM cell
     ), reached AS (
       SELECT m.code, m.day, ST_Area(m.m) AS area,
-             ST_Area(ST_Intersection(m.m, ST_Union(r.zone))) AS anyone,
-             ST_Area(ST_Intersection(m.m, ST_Union(r.zone) FILTER (WHERE r.own))) AS own
+             ST_Area(ST_Intersection(m.m, ST_Buffer(ST_Collect(r.near), :reach,
+                                                    'quad_segs=16'))) AS anyone,
+             ST_Area(ST_Intersection(m.m, ST_Buffer(ST_Collect(r.near) FILTER (WHERE r.own),
+                                                    :reach, 'quad_segs=16'))) AS own
       FROM metric m
       LEFT JOIN LATERAL (
-        SELECT ST_Buffer(ST_ClipByBox2D(ST_Transform(d.track, m.srid),
-                                        ST_Expand(ST_Envelope(m.m), :reach + 1)),
-                         :reach, 'quad_segs=16') AS zone,
+        SELECT ST_ClipByBox2D(ST_Transform(d.track, m.srid),
+                              ST_Expand(ST_Envelope(m.m), :reach + 1)) AS near,
                EXISTS (SELECT 1 FROM user_cell uc
                        WHERE uc.user_id = d.worker_id AND uc.cell_code = m.code) AS own
         FROM patrol_day d

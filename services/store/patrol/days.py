@@ -1,6 +1,7 @@
 """Worker-day figures and tracks (`patrol_day`): written whole each time the day's points
 change; the distance is the length of the counted segments on the WGS84 ellipsoid, the track
-kept is those segments simplified. Plain functions over a Connection; they commit nothing."""
+kept is those segments simplified (Douglas-Peucker: a track crossing itself keeps no more
+vertices than one that does not). Plain functions over a Connection; they commit nothing."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ _UPSERT = text(
                                  distance_m, patrol_s, own_cells_s, track, updated_at)
     SELECT k.w, k.d, k.first_at, k.last_at, k.points, k.flagged, k.segments,
            COALESCE(ST_Length(CAST(g.geom AS geography)), 0), k.patrol_s, k.own_s,
-           ST_Multi(ST_SimplifyPreserveTopology(g.geom, {SIMPLIFY_DEGREES})), now()
+           ST_Multi(ST_Simplify(g.geom, {SIMPLIFY_DEGREES})), now()
     FROM unnest(CAST(:w AS bigint[]), CAST(:d AS date[]), CAST(:first_at AS timestamptz[]),
                 CAST(:last_at AS timestamptz[]), CAST(:points AS int[]), CAST(:flagged AS int[]),
                 CAST(:segments AS int[]), CAST(:patrol_s AS float8[]), CAST(:own_s AS float8[]),
