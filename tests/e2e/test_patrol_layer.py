@@ -38,7 +38,8 @@ def live_server(stack, engine):
 
 
 @pytest.fixture(scope="module")
-def processors(stack, engine):
+def processors(stack, engine, live_server):
+    """`gridflow relay` and `gridflow patrol`, started once the server listens."""
     relay = GridflowProcess(f"e2e-patrol-relay-{uuid.uuid4().hex[:6]}", ["relay"], stack)
     patrol = GridflowProcess(f"e2e-patrol-{uuid.uuid4().hex[:6]}", ["patrol"], stack)
     try:

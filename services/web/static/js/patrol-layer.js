@@ -37,7 +37,11 @@ gf.attachPatrolLayer = function attachPatrolLayer(commandMap, live) {
     const over = drawn.get(code);
     if (over) { layer.removeLayer(over); drawn.delete(code); }
     if (!wanted) return;
-    const made = L.geoJSON(features.get(code), { style: () => style(code), interactive: false });
+    // Drawn from the cell's geometry alone: the map's own cell layer stays the one layer
+    // that carries the cell's feature (its code and name).
+    const made = L.geoJSON(features.get(code).geometry, {
+      style: () => style(code), interactive: false,
+    });
     made.addTo(layer);
     drawn.set(code, made);
   }
