@@ -8,7 +8,10 @@ pings offered and accepted per second (the default offer, 24,000/s, is above the
 target, so the figure shows the headroom instead of the offer), HTTP p50/p99 of a batch, e2e
 p99 (batch sent → the worker's new position, the batch's last point, on the live feed), how
 late the generator sent against its schedule, the API's CPU per batch, CPU per 1,000 pings,
-peak RSS.
+peak RSS. Then the processor's half (`patrol_stream_bench`, under "stream"): `gridflow patrol`
+folding a city's day of walking against a bare consume loop over the same records (ratio),
+lag and layer-update p99 at a steady offered rate, a full recomputation of the day's coverage,
+and the storage of a worker-day. `--small` runs both halves at a size of a minute or two.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import benchlib
+import patrol_stream_bench
 import socketio
 
 from services.store.db import make_engine
@@ -102,6 +106,22 @@ def key_of(sent: benchlib.Sent) -> tuple[int, str]:
     return int(user), t
 
 
+def stream_half(config, db, args) -> dict:
+    """The processor's figures, on topics of their own (the API half's pings stay out)."""
+    from streams.topics import ensure_topics
+
+    stream_config = config.with_(topic_prefix=config.topic_prefix + "stream.")
+    ensure_topics(stream_config)
+    engine = make_engine(db.app)
+    try:
+        return patrol_stream_bench.run(
+            stream_config, engine, workers=args.stream_workers, pings=args.stream_pings,
+            rate=args.stream_rate, duration_s=args.stream_duration,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=2000)
@@ -112,7 +132,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--stream-workers", type=int, default=10_000)
+    parser.add_argument("--stream-pings", type=int, default=1920, help="per worker-day (8 h)")
+    parser.add_argument("--stream-rate", type=float, default=10_000, help="pings/s for the lag")
+    parser.add_argument("--stream-duration", type=float, default=30.0)
+    parser.add_argument("--small", action="store_true", help="a size of a minute or two")
     args = parser.parse_args(argv)
+    if args.small:
+        args.accounts, args.rate, args.duration = 50, 2000, 5.0
+        args.stream_workers, args.stream_pings = 100, 240
+        args.stream_rate, args.stream_duration = 1000, 10.0
     info = benchlib.machine()
     with benchlib.bench_database("patrol", keep=args.keep_db) as db:
         config = benchlib.bench_config(
@@ -157,6 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
             drained = drain(feed, {key_of(s) for s in accepted}, args.drain_timeout)
             usage = sampler.stop()
             gen_cpu = benchlib.self_cpu_s() - gen_cpu
+            stream = stream_half(config, db, args)
         finally:
             if client is not None:
                 client.disconnect()
@@ -214,7 +244,15 @@ def main(argv: list[str] | None = None) -> dict:
             "peak_rss_mb": usage["peak_rss_mb"],
             "cpu_notes": usage["notes"],
         },
-        "targets": {"pings_per_s": ">= 20000", "e2e_p99_ms": "<= 2000"},
+        "stream": stream,
+        "targets": {
+            "pings_per_s": ">= 20000",
+            "e2e_p99_ms": "<= 2000",
+            "stream.processor.pings_per_s": ">= 20000",
+            "stream.lag.lag_p99_ms": "<= 2000 at 10,000 pings/s",
+            "stream.lag.layer_update_p99_ms": "<= 1000",
+        },  # fmt: skip
+        "small": args.small,
     }
     path = benchlib.write_result("patrol", doc, benchlib.Path(args.out) if args.out else None)
     print(f"wrote {path}", file=sys.stderr)

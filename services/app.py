@@ -28,6 +28,7 @@ from services.api import (
     open311_openapi,
     openapi,
     operator,
+    patrol,
     rankings,
     reports,
     revisits,
@@ -88,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(patrol.bp)
     init_security_headers(app)
     init_live(app, config)
     init_http_metrics(app, token=config.metrics_token, token_required=config.env == "production")

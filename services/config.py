@@ -128,6 +128,12 @@ class Config:
     # time zone time limits are counted in.
     office_hours: str = ""
     timezone: str = DEFAULT_TIMEZONE
+    # Patrol (`gridflow patrol`): a cell's area within this many metres of a day's track is
+    # covered; a cell with no coverage for this many days is flagged; raw points are kept
+    # this many days (the simplified tracks and the figures for good).
+    patrol_reach_m: float = 30.0
+    patrol_idle_days: int = 3
+    patrol_keep_days: int = 90
     # The datum the map tiles are drawn in: gcj02 (AMap's default tiles) or wgs84.
     tile_crs: str = "gcj02"
 
@@ -167,6 +173,12 @@ class Config:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"GRIDFLOW_TIMEZONE is not a time zone: {self.timezone!r}") from exc
+        if not 0 < self.patrol_reach_m <= 500:
+            raise ConfigError(f"GRIDFLOW_PATROL_REACH_M must be in (0, 500]: {self.patrol_reach_m}")
+        if self.patrol_idle_days < 1 or self.patrol_keep_days < 1:
+            raise ConfigError(
+                "GRIDFLOW_PATROL_IDLE_DAYS and GRIDFLOW_PATROL_KEEP_DAYS must be 1 or more"
+            )
         if self.development:
             return self if self.secret_key else replace(self, secret_key=DEV_SECRET)
         if not self.secret_key.strip():

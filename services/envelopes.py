@@ -20,8 +20,11 @@ CASE_EVENTS = "case-events.v1"
 PATROL_PINGS = "patrol-pings.v1"
 # One small event per accepted patrol batch: the worker's latest point, for the live map.
 PATROL_POSITIONS = "patrol-positions.v1"
+# What `gridflow patrol` changed today, after each commit: cells' coverage and the workers
+# whose track grew, for the live map (absolute figures: a lost one is made good by the next).
+PATROL_COVERAGE = "patrol-coverage.v1"
 DEAD_LETTER = "dead-letter.v1"
-ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, PATROL_POSITIONS, DEAD_LETTER)
+ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, PATROL_POSITIONS, PATROL_COVERAGE, DEAD_LETTER)
 
 
 def topic_name(prefix: str, logical: str) -> str:

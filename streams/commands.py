@@ -1,4 +1,5 @@
-"""The stream processors' commands of the `gridflow` CLI: relay, router, topics, rules."""
+"""The stream processors' commands of the `gridflow` CLI: relay, router, notifier, patrol,
+topics, rules."""
 
 from __future__ import annotations
 
@@ -92,6 +93,34 @@ def notifier(log_level: str, group: str, metrics_port: int | None) -> None:
     click.echo("gridflow notifier: stopped", err=True)
 
 
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--group",
+    default="patrol",
+    show_default=True,
+    help="consumer group; a new group replays from offset 0 (every figure stays as it is)",
+)
+@click.option("--metrics-port", type=int, default=None, help=METRICS_HELP)
+def patrol(log_level: str, group: str, metrics_port: int | None) -> None:
+    """Fold patrol pings into tracks, attendance and cell coverage (runs until
+    SIGTERM/SIGINT; any number may run in one consumer group)."""
+    from streams.patrol import run_patrol
+    from streams.process import configure_logging, start_metrics, stop_on_signals
+
+    configure_logging(log_level)
+    stop = stop_on_signals()
+    config = Config.from_env()
+    metrics = start_metrics(config, metrics_port)
+    click.echo("gridflow patrol: consuming patrol pings", err=True)
+    try:
+        run_patrol(config, stop, group=group)
+    finally:
+        if metrics is not None:
+            metrics.close()
+    click.echo("gridflow patrol: stopped", err=True)
+
+
 @click.group()
 def topics() -> None:
     """Kafka topics."""
@@ -154,4 +183,4 @@ def rules_list() -> None:
         click.echo(f"{category}\t{r['jurisdiction_code']}\t{r['department_code']}\t{r['priority']}")
 
 
-COMMANDS = [relay, router, notifier, topics, rules]
+COMMANDS = [relay, router, notifier, patrol, topics, rules]

@@ -2,7 +2,7 @@
 seconds, the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time) and the
 weekly and monthly supervision notices (通报) twenty minutes later, and hourly
 housekeeping (sent outbox rows and old processed-event marks deleted, see
-services.store.housekeeping).
+services.store.housekeeping; raw patrol points of days past GRIDFLOW_PATROL_KEEP_DAYS dropped).
 
 The jobs are thin: the sweep sends one `SweepCase` command per case that needs it (see
 services.cases.sweep), the ledger job calls the ledger export. Several schedulers may run:
@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +29,7 @@ from services.config import Config
 from services.ledger.export import export_ledgers
 from services.store.db import make_engine
 from services.store.housekeeping import Pruned, prune
+from services.store.patrol.points import drop_partitions_before
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,18 @@ def housekeeping_job(engine: Engine, config: Config, clock: Clock = system_clock
     return pruned
 
 
+def patrol_retention_job(engine: Engine, config: Config, clock: Clock = system_clock) -> int:
+    """Drops the raw patrol points of days past GRIDFLOW_PATROL_KEEP_DAYS (whole partitions;
+    the worker-day figures and simplified tracks stay); returns how many days were dropped."""
+    zone = ZoneInfo(config.timezone)
+    oldest = clock().astimezone(zone).date() - timedelta(days=config.patrol_keep_days - 1)
+    with engine.begin() as conn:
+        dropped = drop_partitions_before(conn, oldest)
+    if dropped:
+        log.info("housekeeping: raw patrol points of %s days before %s dropped", dropped, oldest)
+    return dropped
+
+
 def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = system_clock) -> None:
     """Runs the jobs until `stop` is set; the first sweep runs at once."""
     engine = make_engine(config.database_url, pool_size=2)
@@ -127,6 +141,10 @@ def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = syste
     scheduler.add_job(
         housekeeping_job, "interval", args=(engine, config, clock), hours=1,
         id="housekeeping", max_instances=1, coalesce=True,
+    )  # fmt: skip
+    scheduler.add_job(
+        patrol_retention_job, "interval", args=(engine, config, clock), hours=1,
+        next_run_time=datetime.now(zone), id="patrol-retention", max_instances=1, coalesce=True,
     )  # fmt: skip
     scheduler.start()
     try:

@@ -1,5 +1,6 @@
-"""Writing ledgers: XLSX (a 台账 sheet with the lines and a 汇总 sheet with the month's KPIs)
-and CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text).
+"""Writing ledgers: XLSX (a 台账 sheet with the lines, a 汇总 sheet with the month's KPIs and a
+巡查台账 sheet with the month's patrol, one line per worker-day) and CSV (UTF-8 with a
+byte-order mark, so spreadsheet programs read the Chinese text).
 
 Files are `<out_dir>/<community code>-<YYYY-MM>.<xlsx|csv>`, written to a temporary name and
 renamed, so a reader never sees half a file and a daily re-export replaces the old one.
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from services.domain.calendar import DEFAULT_TIMEZONE
 from services.domain.kpi import Kpis
 from services.ledger.rows import COLUMNS, Ledger, communities, ledger, month_period
+from services.patrol.sheets import add_patrol_sheet
 from services.stats.xlsx import inert
 
 FORMATS = ("xlsx", "csv")
@@ -54,7 +56,7 @@ def _cells(line: list) -> list:
     return [inert(value) for value in line]
 
 
-def write_xlsx(path: Path, book: Ledger) -> None:
+def write_xlsx(path: Path, book: Ledger, zone: str = DEFAULT_TIMEZONE) -> None:
     """The ledger as an XLSX workbook at `path`."""
     wb = Workbook()
     sheet = wb.active
@@ -81,6 +83,8 @@ def write_xlsx(path: Path, book: Ledger) -> None:
             summary.cell(row=summary.max_row, column=3).number_format = "0.00%"
     summary.column_dimensions["A"].width = 24
     summary.column_dimensions["B"].width = 32
+    place = book.community_name or book.community_code
+    add_patrol_sheet(wb, f"{place} {book.month:%Y年%m月} 巡查台账", book.patrol, zone, inert)
     _atomic(path, wb.save)
 
 
@@ -127,6 +131,9 @@ def export_ledgers(
             book = ledger(conn, code, month, now=now, zone=zone)
             for fmt in formats:
                 path = Path(out_dir) / file_name(code, book.month, fmt)
-                (write_xlsx if fmt == "xlsx" else write_csv)(path, book)
+                if fmt == "xlsx":
+                    write_xlsx(path, book, zone)
+                else:
+                    write_csv(path, book)
                 written.append(path)
     return written

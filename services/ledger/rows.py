@@ -4,7 +4,7 @@ month, with its handling and the KPI verdicts of `services.domain.kpi` (on time 
 from __future__ import annotations
 
 import calendar as month_calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from services.domain.calendar import DEFAULT_TIMEZONE
 from services.domain.kpi import Kpis, compute_kpis
 from services.stats.facts import Period, load_figures
 from services.store import ledger_rows as store
+from services.store.patrol.reads import community_days
 from services.store.scopes import Scope, scope_sql
 
 STATES_ZH = {
@@ -53,6 +54,8 @@ class Ledger:
     month: date
     lines: list[list[Any]]
     kpis: Kpis
+    # The month's worker-days of the community's grid workers (the 巡查台账 sheet).
+    patrol: list[Any] = field(default_factory=list)
 
 
 def communities(conn: Connection, period: Period) -> list[str]:
@@ -94,4 +97,5 @@ def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
         ])  # fmt: skip
     name = store.community_name(conn, community_code)
     kpis = compute_kpis(list(facts.values()), as_of=as_of)
-    return Ledger(community_code, name, period.first, lines, kpis)
+    patrol = community_days(conn, community_code, period.first, period.last)
+    return Ledger(community_code, name, period.first, lines, kpis, patrol)

@@ -1,5 +1,5 @@
-"""The per-process fan-out: a Kafka reader that sends case events and worker positions to the
-Socket.IO clients connected to *this* process.
+"""The per-process fan-out: a Kafka reader that sends case events, worker positions and the
+patrol's coverage changes to the Socket.IO clients connected to *this* process.
 
 Every API process runs one `LiveFeed` thread. It reads every partition of the case-events and
 patrol-positions topics itself (the small latest-point event of each patrol batch, not the
@@ -31,9 +31,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.config import Config
-from services.envelopes import CASE_EVENTS, PATROL_POSITIONS, topic_name
+from services.envelopes import CASE_EVENTS, PATROL_COVERAGE, PATROL_POSITIONS, topic_name
 from services.live import queries
 from services.live.messages import EventMessage, canonical_event_id, event_messages
+from services.live.patrol import patrol_messages
 from services.live.positions import WorkerPosition, WorkerPositions
 from services.live.rooms import worker_rooms
 
@@ -78,6 +79,8 @@ class LiveFeed(threading.Thread):
         self.started_ms = int(time.time() * 1000)
         self.case_topic = topic_name(config.topic_prefix, CASE_EVENTS)
         self.position_topic = topic_name(config.topic_prefix, PATROL_POSITIONS)
+        self.coverage_topic = topic_name(config.topic_prefix, PATROL_COVERAGE)
+        self.topics = (self.case_topic, self.position_topic, self.coverage_topic)
         self.ready = threading.Event()  # set once every topic is assigned
         self._consumer: KafkaConsumer | None = None
         self._offsets: dict[TopicPartition, int] = {}
@@ -121,6 +124,7 @@ class LiveFeed(threading.Thread):
         batches = self._consumer.poll(timeout_ms=250)
         cases: list[dict[str, Any]] = []
         positions: list[dict[str, Any]] = []
+        patrol: list[dict[str, Any]] = []
         for tp, records in batches.items():
             for record in records:
                 self._offsets[tp] = record.offset + 1
@@ -129,23 +133,31 @@ class LiveFeed(threading.Thread):
                     continue
                 if tp.topic == self.case_topic:
                     cases.append(body)
+                elif tp.topic == self.coverage_topic:
+                    patrol.append(body)
                 else:
                     positions.append(body)
         if positions:
             self._positions(positions)
+        if patrol:
+            coverage, tracks = patrol_messages(patrol, self._cells_of)
+            if coverage:
+                self.publish_batch("patrol_coverage", coverage)
+            if tracks:
+                self.publish_batch("patrol_track", tracks)
         if cases:
             self._case_events(cases)
 
     def _assign(self) -> None:
-        """(Re)assigns every partition of both topics; new partitions start at the records
+        """(Re)assigns every partition of the topics; new partitions start at the records
         written since this process started, known ones where the reader had got to."""
         consumer = self._consumer
         assert consumer is not None
         wanted: list[TopicPartition] = []
-        for topic in (self.case_topic, self.position_topic):
+        for topic in self.topics:
             partitions = consumer.partitions_for_topic(topic) or ()  # None: not created yet
             wanted += [TopicPartition(topic, p) for p in sorted(partitions)]
-        complete = {tp.topic for tp in wanted} == {self.case_topic, self.position_topic}
+        complete = {tp.topic for tp in wanted} == set(self.topics)
         self._next_refresh = time.monotonic() + (
             ASSIGNED_REFRESH_S if complete else TOPIC_REFRESH_S
         )
@@ -207,17 +219,22 @@ class LiveFeed(threading.Thread):
             except (KeyError, TypeError, ValueError):
                 continue
             found.append((worker_id, lat, lng, t))
-        now = time.monotonic()
-        stale = {w for w, *_ in found if self._worker_cells.get(w, (0.0,))[0] <= now}
-        if stale:
-            cells_of = queries.workers_cells(self.engine, sorted(stale))
-            for worker_id in stale:
-                self._worker_cells[worker_id] = (now + 60.0, cells_of.get(worker_id, ()))
+        cells_of = self._cells_of([w for w, *_ in found])
         for worker_id, lat, lng, t in found:
-            cells = self._worker_cells[worker_id][1]
+            cells = cells_of[worker_id]
             position = WorkerPosition(worker_id, lat, lng, t, cells)
             if self.positions.update(position):
                 self.publish("worker_position", position.as_message(), worker_rooms(cells))
+
+    def _cells_of(self, workers: list[int]) -> dict[int, tuple[str, ...]]:
+        """The cells of these workers (looked up once a minute per worker, not per event)."""
+        now = time.monotonic()
+        stale = {w for w in workers if self._worker_cells.get(w, (0.0,))[0] <= now}
+        if stale:
+            found = queries.workers_cells(self.engine, sorted(stale))
+            for worker_id in stale:
+                self._worker_cells[worker_id] = (now + 60.0, found.get(worker_id, ()))
+        return {w: self._worker_cells[w][1] for w in workers}
 
     def _close(self) -> None:
         if self._consumer is not None:

@@ -22,6 +22,7 @@ from services.simulate.rhythm import (
     report_chance,
     walk,
 )
+from services.simulate.streets import StreetWalk
 
 log = logging.getLogger(__name__)
 PHRASES = ("请尽快处理", "影响居民出行", "居民反映多次", "巡查中发现", "存在安全隐患")
@@ -29,6 +30,7 @@ DEPARTMENT_CASES = "/api/v1/department/cases?state=active&per_page=200"
 DEPARTMENT_ACTION = "/api/v1/department/cases/{case_id}/{action}"
 WORKER_TASKS = "/api/v1/me/tasks"
 VERIFY = "/api/v1/me/tasks/{task_id}/verify"
+STEP_M = 25.0  # walked between two pings
 
 
 @dataclass
@@ -39,6 +41,7 @@ class WorkerState:
     lng: float
     next_ping: datetime = field(default_factory=lambda: datetime.now(UTC))
     next_tasks: datetime = field(default_factory=lambda: datetime.now(UTC))
+    streets: StreetWalk | None = None
 
 
 class Workers:
@@ -54,9 +57,10 @@ class Workers:
         self.reports_per_day = reports_per_day
         self.ping_every = timedelta(seconds=ping_every_s)
         self.states = [
-            WorkerState(w, ApiClient(base_url, w.username, fleet.password), w.lat, w.lng)
+            WorkerState(w, ApiClient(base_url, w.username, fleet.password), w.lat, w.lng,
+                        streets=StreetWalk(list(w.ring), rng) if len(w.ring) > 3 else None)
             for w in fleet.workers
-        ]
+        ]  # fmt: skip
         self.filed = 0
 
     def step(self, real_now: datetime, tick_s: float) -> None:
@@ -65,7 +69,10 @@ class Workers:
         chance = report_chance(sim_now, self.reports_per_day, len(self.states), step)
         for state in self.states:
             if on_patrol(sim_now) and real_now >= state.next_ping:
-                state.lat, state.lng = walk(self.rng, state.lat, state.lng)
+                if state.streets is not None:  # along the streets of the worker's cell
+                    state.lat, state.lng = state.streets.step(STEP_M)
+                else:
+                    state.lat, state.lng = walk(self.rng, state.lat, state.lng, STEP_M)
                 state.next_ping = real_now + self.ping_every
                 self._ping(state, real_now)
             if self.rng.random() < chance:

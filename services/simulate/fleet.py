@@ -4,6 +4,7 @@ with the demo password, so `./scripts/demo` can sign them in."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from services.store import accounts
 from services.store.accounts import set_cells
 from services.store.catalog import active_categories
 from services.store.departments import staffed_departments
-from services.store.grid_cells import current_cell_points
+from services.store.grid_cells import current_cell_points, one_cell
 
 PASSWORD = "demo"
 
@@ -32,6 +33,8 @@ class SimWorker:
     cell_code: str
     lat: float
     lng: float
+    # The cell's outer ring (lng, lat), the streets the worker patrols are laid inside it.
+    ring: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,18 +69,29 @@ def ensure_fleet(
             username = f"sim-worker-{i:02d}"
             _account(conn, NewAccount(username, password, GRID_WORKER, f"模拟网格员{i:02d}",
                                       cell_codes=(cell.code.strip(),)))  # fmt: skip
-            fleet_workers.append(SimWorker(username, cell.code.strip(), cell.lat, cell.lng))
+            fleet_workers.append(SimWorker(username, cell.code.strip(), cell.lat, cell.lng,
+                                           _outer_ring(conn, cell.code.strip())))  # fmt: skip
         departments = {}
         for row in staffed_departments(conn):
             username = f"sim-{row.code}"[:64]
             _account(conn, NewAccount(username, password, DEPARTMENT_STAFF, f"模拟{row.name_zh}",
                                       department_code=row.code))  # fmt: skip
             departments[row.code] = username
-        categories = [
-            (r.code, r.name_zh)
-            for r in active_categories(conn)
-        ]
+        categories = [(r.code, r.name_zh) for r in active_categories(conn)]
     return Fleet(fleet_workers, departments, categories, password)
+
+
+def _outer_ring(conn, code: str) -> tuple[tuple[float, float], ...]:
+    found = one_cell(conn, code)
+    if found is None:
+        return ()
+    geometry = json.loads(found.geometry)
+    polygon = (
+        geometry["coordinates"][0]
+        if geometry["type"] == "MultiPolygon"
+        else geometry["coordinates"]
+    )
+    return tuple((x, y) for x, y in polygon[0])
 
 
 def _account(conn, account: NewAccount) -> int:

@@ -18,7 +18,7 @@ LAYERS = (
     ("config", "envelopes", "runtime", "http", "vendor"),
     ("store",),
     ("calendars", "catalog", "stats", "locator", "probes", "auth"),
-    ("capture", "ledger", "simulate", "live"),
+    ("capture", "ledger", "simulate", "live", "patrol"),
     ("cases", "notify"),
     ("routing", "observability", "demo"),
     ("api", "web", "mobile_web"),

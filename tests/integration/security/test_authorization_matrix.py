@@ -422,7 +422,22 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("admin.delete_calendar_day", "DELETE"): Rule(
         ADMIN, make=_calendar_day, params=lambda t: {"day": t.extra["day"]}, ok=204
     ),
-}
+    # Patrol: grid workers their own, operators their place's (who sees whom: below).
+    ("patrol.tracks", "GET"): Rule(
+        GRID | OPERATORS, make=World.patrolled,
+        check=lambda w, t, r: r.get_json()["type"] == "FeatureCollection",
+    ),
+    ("patrol.coverage", "GET"): Rule(
+        GRID | OPERATORS, make=World.patrolled, check=lambda w, t, r: "items" in r.get_json()
+    ),
+    ("patrol.attendance", "GET"): Rule(
+        GRID | OPERATORS, make=World.patrolled, query=STATS,
+        check=lambda w, t, r: "items" in r.get_json(),
+    ),
+    ("patrol.attendance_sheet", "GET"): Rule(
+        GRID | OPERATORS, query=STATS, check=lambda w, t, r: r.data[:2] == b"PK"
+    ),
+}  # fmt: skip
 
 # Open to anyone (no token), by endpoint and method: sign-in, the public documents, the grid,
 # pages and their assets, health, metrics (guarded by its own token when one is configured).
@@ -574,6 +589,25 @@ def test_lists_hold_only_what_the_caller_may_see(world):
     mine = _ids(api.get("/api/v1/me/reports?per_page=100", headers=thing.reporter))
     theirs = _ids(api.get("/api/v1/me/reports?per_page=100", headers=h["gw_other"]))
     assert thing.report_id in mine and thing.report_id not in theirs
+
+
+def test_patrol_holds_only_what_the_caller_may_see(world):
+    """A worker's track, attendance and cells: the worker, the operators of its street and
+    district and the admin; never another street's operator or another worker."""
+    thing = world.patrolled()
+    worker, api = int(thing.extra["worker_id"]), world.api
+    sees = {"admin", "op_street", "op_district", "gw_own"}
+    for who in GRID | OPERATORS:
+        headers = world.as_(who, thing)
+        tracks = api.get("/api/v1/patrol/tracks", headers=headers).get_json()["features"]
+        people = api.get("/api/v1/patrol/attendance", headers=headers, query_string=STATS)
+        cells = api.get("/api/v1/patrol/coverage", headers=headers).get_json()["items"]
+        one = api.get(f"/api/v1/patrol/tracks?worker={worker}", headers=headers)
+        assert (worker in {f["properties"]["worker_id"] for f in tracks}) == (who in sees), who
+        assert (worker in {i["worker_id"] for i in people.get_json()["items"]}) == (who in sees)
+        covered = {i["code"]: i["share"] for i in cells}
+        assert (covered.get(thing.cell, 0) > 0) == (who in sees), who
+        assert one.status_code == (200 if who in sees else 404), who
 
 
 def _token(headers: dict[str, str]) -> str:

@@ -169,6 +169,25 @@ class World:
     def closed(self) -> Thing:
         return self.report(spot=True)
 
+    def patrolled(self) -> Thing:
+        """A grid worker of a fresh cell of street A who walked across it a minute ago, folded
+        as `gridflow patrol` folds it; `extra` holds the worker's id."""
+        from zoneinfo import ZoneInfo
+
+        from services.config import Config
+        from services.patrol.aggregate import Aggregator, points_of
+
+        cell = self.cases.fresh_cell(STREET_A)
+        worker_id, headers = self.cases.worker(cell)
+        lat, lng = cell_point(self.engine, cell)
+        now = datetime.now(UTC)
+        pings = [{"t": (now - timedelta(seconds=60 - 10 * i)).isoformat(), "lat": lat,
+                  "lng": lng + 0.0001 * i, "accuracy_m": 5.0} for i in range(4)]  # fmt: skip
+        config = Config()
+        rows = points_of({"worker_id": worker_id, "pings": pings}, ZoneInfo(config.timezone))
+        Aggregator(self.engine, config).apply(rows)
+        return Thing("", cell, headers, extra={"worker_id": str(worker_id)})
+
     def rule(self) -> Thing:
         """A routing rule of its own (in a fresh cell of street A), to be removed."""
         thing = Thing("", self.cases.fresh_cell(STREET_A), {})

@@ -25,9 +25,11 @@ def test_the_fleet_is_made_once_and_bound_to_the_grid(engine, config, demo):
             ),
             {"names": usernames},
         ).all()
-        queues = conn.execute(
-            text("SELECT code FROM department WHERE kind = 'operator_queue'")
-        ).scalars().all()
+        queues = (
+            conn.execute(text("SELECT code FROM department WHERE kind = 'operator_queue'"))
+            .scalars()
+            .all()
+        )
     by_name = {r.username: r for r in rows}
     assert len(by_name) == len(usernames)
     for worker in fleet.workers:
@@ -39,3 +41,27 @@ def test_the_fleet_is_made_once_and_bound_to_the_grid(engine, config, demo):
             "department_staff", code,
         )  # fmt: skip
     assert not set(fleet.departments) & set(queues)
+
+
+def test_the_fleets_workers_walk_plausible_paths_inside_their_cells(engine, config, demo):
+    import random
+
+    from services.simulate.streets import StreetWalk
+
+    fleet = ensure_fleet(engine, replace(config, env="development"), workers=3, seed=11)
+    for worker in fleet.workers:
+        walker = StreetWalk(list(worker.ring), random.Random(1))
+        points = [walker.step(25.0) for _ in range(300)]
+        line = "LINESTRING(" + ",".join(f"{lng} {lat}" for lat, lng in points) + ")"
+        with engine.connect() as conn:
+            covered, length = conn.execute(
+                text(
+                    "SELECT ST_Covers(c.geom, ST_GeomFromText(:line, 4326)), "
+                    "ST_Length(CAST(ST_GeomFromText(:line, 4326) AS geography)) "
+                    "FROM grid_cell c JOIN grid_version v ON v.id = c.version_id "
+                    "AND v.valid_to IS NULL WHERE c.code = :code"
+                ),
+                {"line": line, "code": worker.cell_code},
+            ).one()
+        assert covered, worker.cell_code
+        assert 299 * 25 / 2 < length <= 299 * 25 + 1  # walked on, never jumping

@@ -1,9 +1,11 @@
-// The map of the worker's cells with their open cases, kept current by the live feed.
+// The map of the worker's cells with their open cases, and their patrol of today (coverage,
+// track: patroltoday.js), kept current by the live feed.
 
 import { $, h, replaceChildren } from './dom.js';
 import { t, localName } from './i18n.js';
 import * as cells from './cells.js';
 import { on } from './bus.js';
+import * as patrolToday from './patroltoday.js';
 
 const CLOSED = new Set(['closed', 'rejected', 'merged']);
 const cases = new Map(); // case id → case view
@@ -21,12 +23,18 @@ async function draw() {
   const shapes = [];
   for (const code of myCells) {
     const f = await cells.feature(code);
-    if (f) shapes.push(m.cellOutline(f));
+    if (f) {
+      const share = patrolToday.shareOf(code);
+      shapes.push(m.cellOutline(f, share > 0
+        ? { fillColor: '#1b5e20', fillOpacity: 0.15 + 0.6 * share, className: `patrol-cell patrol-cell-${code} covered` }
+        : { className: `patrol-cell patrol-cell-${code}` }));
+    }
   }
+  const walked = patrolToday.trackLines().map((coords) => m.line(coords, { className: 'patrol-track' }));
   const points = [...cases.values()].filter((c) => c.lat !== null && c.lng !== null)
     .map((c) => m.point(c.lat, c.lng, { fillColor: c.overdue ? '#c92a2a' : '#e67700' }).bindTooltip(c.case_no));
   layers.clearLayers();
-  for (const layer of [...shapes, ...points]) layers.addLayer(layer);
+  for (const layer of [...shapes, ...walked, ...points]) layers.addLayer(layer);
   if (shapes.length || points.length) map.fitBounds(m.bounds([...shapes, ...points]), { padding: [16, 16], maxZoom: 18 });
 }
 
@@ -51,6 +59,8 @@ export function setCells(codes) {
 }
 
 export function init() {
+  patrolToday.init();
+  on('patrol_today', () => draw());
   on('cases', (list) => {
     cases.clear();
     for (const c of list) cases.set(c.id, c);
@@ -76,4 +86,5 @@ export async function shown() {
   }
   map.invalidateSize();
   draw();
+  patrolToday.refresh();
 }

@@ -42,6 +42,9 @@ export function start() {
   socket.on('case_events', (messages) => (messages || []).forEach(handle)); // oldest first
   // Sent just before the server hangs up on this session: a revoked one ends here.
   socket.on('auth_expired', () => { renew().catch(() => {}); });
+  // The patrol of the worker's cells changed today (coverage, or the worker's own track).
+  socket.on('patrol_coverage', () => emit('patrol_changed', null, LOCAL));
+  socket.on('patrol_track', () => emit('patrol_changed', null, LOCAL));
   socket.on('disconnect', (reason) => {
     emit('live', { connected: false }, LOCAL);
     // The server hung up (token expired or revoked): refresh quietly and connect again.

@@ -45,4 +45,11 @@ export function accuracyCircle(lat, lng, meters) {
   });
 }
 
+// A GeoJSON LineString's coordinates ([lng, lat] pairs) as a Leaflet polyline.
+export function line(coords, style = {}) {
+  return L.polyline(coords.map(([lng, lat]) => toMap(lat, lng)), {
+    color: '#6a1b9a', weight: 4, opacity: 0.9, ...style,
+  });
+}
+
 export const bounds = (layers) => L.featureGroup(layers).getBounds();

@@ -9,7 +9,7 @@ Revises: 0021
 from alembic import op
 
 revision = "0050"
-down_revision = "0021"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 

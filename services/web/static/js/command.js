@@ -147,6 +147,7 @@
     live = gf.live({ onSnapshot, onEvent, onWorker: (p) => map.moveWorker(p), onStatus: gf.showConnection });
     window.gridflowLive = live;   // for the browser tests: the connection they cut and restore
     window.gridflowMap = map.map;   // and the map they can ask for its view
+    gf.attachPatrolLayer(map, live);
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
     map.loadCells();
