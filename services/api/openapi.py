@@ -164,9 +164,15 @@ def _operation(op: Operation, roles: tuple[str, ...] | None, schemas: Schemas) -
             errors.add(403)
     for status, kind in sorted(op.responses.items()):
         resp: dict[str, Any] = {"description": REASONS.get(status, "OK")}
-        if isinstance(kind, tuple):  # media types of a file download
+        if isinstance(kind, tuple):  # media types of a file download (and maybe a model)
             binary = {"type": "string", "format": "binary"}
-            resp["content"] = {media: {"schema": binary} for media in kind}
+            resp["content"] = {}
+            for part in kind:
+                if isinstance(part, str):
+                    resp["content"][part] = {"schema": binary}
+                else:
+                    json_schema = {"schema": schemas.ref(part, "serialization")}
+                    resp["content"]["application/json"] = json_schema
         elif kind is not None:
             resp["content"] = {"application/json": {"schema": schemas.ref(kind, "serialization")}}
         out["responses"][str(status)] = resp

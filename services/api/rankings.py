@@ -71,7 +71,7 @@ def scheme_out(s: Scheme) -> SchemeOut:
     description="Cases received in the week, month or quarter holding `date`, or from `from` "
     "to `to`; `within` drills down (district → street → community → cell); "
     "`format=xlsx` gives the table as a workbook.",
-    tags=TAGS, query=RankingQuery, responses={200: RankingOut}, errors=(422,),
+    tags=TAGS, query=RankingQuery, responses={200: (RankingOut, XLSX)}, errors=(422,),
 )  # fmt: skip
 @requires(OPERATOR, LEADER, ADMIN)
 def rankings():
