@@ -100,6 +100,10 @@ def make_consumer(
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        # No producer of gridflow writes in Kafka transactions (the outbox is the transaction;
+        # consumers absorb a redelivery by event id), so read_committed reads every record as
+        # it is acknowledged; it is set so a transactional producer added later is read safely.
+        isolation_level="read_committed",
         max_poll_records=max_poll_records,
         **(
             {"fetch_min_bytes": max_poll_records * 1024, "fetch_max_wait_ms": fetch_wait_ms}
