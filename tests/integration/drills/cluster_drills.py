@@ -21,10 +21,11 @@ from sqlalchemy.engine import make_url
 
 from services.envelopes import REPORTS
 from streams.topics import grow_partitions, replication
-from tests.integration.drills.drills import Drills, passed
+from tests.integration.drills.drills import FULL, Drills, passed
 from tests.integration.streams.stream_helpers import read_topic
 
 MARK = "副本标记"  # a department name the replica alone shows (see `mark_replica`)
+BROKER_OUTAGE_FULL_S = 60.0
 HELD_CASES = text(
     "SELECT d.code, d.name_zh FROM department d WHERE EXISTS (SELECT 1 FROM case_file c "
     "WHERE c.department_code = d.code) ORDER BY d.code LIMIT 1"
@@ -92,17 +93,18 @@ class ClusterDrills(Drills):
     # --- the drills -----------------------------------------------------------------------
 
     def broker_down(self) -> dict:
-        """One of three brokers SIGKILLed for outage_s and started again: the API accepts
-        throughout, nothing is lost or doubled, and the under-replicated partitions (> 0 while
-        it is down) are back to 0; replicated_again_s from its restart."""
+        """One of three brokers SIGKILLed for outage_s (60 s at full size) and started again:
+        the API accepts throughout, nothing is lost or doubled, and the under-replicated
+        partitions (> 0 while it is down) are back to 0; replicated_again_s from its restart."""
         cluster = self.stage.cluster
         assert cluster is not None, "broker-down needs the stage's cluster"
         victim, seen = cluster.nodes[1], {}
+        outage_s = BROKER_OUTAGE_FULL_S if self.scale == FULL else self.scale.outage_s
 
         def fault() -> float:
             victim.kill()
-            self.log(f"  broker 2 of 3 killed; down for {self.scale.outage_s} s")
-            time.sleep(self.scale.outage_s)
+            self.log(f"  broker 2 of 3 killed; down for {outage_s} s")
+            time.sleep(outage_s)
             seen["during"] = replication(self.stage.config)
             victim.start()
             back = time.monotonic()
@@ -117,7 +119,7 @@ class ClusterDrills(Drills):
 
         stats, repaired = self._load_then(fault)
         during, after = seen["during"], replication(self.stage.config)
-        return self._figures(stats, repaired, outage_s=self.scale.outage_s,
+        return self._figures(stats, repaired, outage_s=outage_s,
                              under_replicated_while_down=during.under_replicated,
                              leaderless_while_down=during.leaderless,
                              under_replicated_after=after.under_replicated,
@@ -218,7 +220,7 @@ class ClusterDrills(Drills):
         with self.stage.engine.connect() as conn:
             seq = {r.rid: r.id for r in conn.execute(text(
                 "SELECT id, envelope->'payload'->>'report_id' AS rid FROM outbox "
-                "WHERE topic = 'reports'"))}  # fmt: skip
+                "WHERE topic = :t"), {"t": REPORTS})}  # fmt: skip
         per_key: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
         for key, value, partition, offset in read_topic(self.stage.config, REPORTS):
             rid = value.get("payload", {}).get("report_id") if isinstance(value, dict) else None
