@@ -51,5 +51,11 @@ class PrivateCluster:
             node.wait_started(timeout_s)
 
     def stop(self) -> None:
+        """Stops every node, told all at once: stopped one by one, the last ones lose their
+        controller quorum and wait for it until they are killed."""
         for node in self.nodes:
-            node.stop()
+            if node.running:
+                assert node.process is not None
+                node.process.terminate()
+        for node in self.nodes:
+            node.stop(timeout_s=30)
