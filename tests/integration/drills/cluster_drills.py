@@ -26,6 +26,11 @@ from tests.integration.streams.stream_helpers import read_topic
 
 MARK = "副本标记"  # a department name the replica alone shows (see `mark_replica`)
 BROKER_OUTAGE_FULL_S = 60.0
+DISPATCHED_AT = text(
+    "SELECT c.report_id, EXTRACT(EPOCH FROM min(e.at)) AS at FROM case_file c JOIN case_event e "
+    "ON e.case_id = c.id AND e.type IN ('CaseDispatched', 'CaseMerged') "
+    "WHERE c.report_id = ANY(CAST(:ids AS uuid[])) GROUP BY c.report_id"
+)
 HELD_CASES = text(
     "SELECT d.code, d.name_zh FROM department d WHERE EXISTS (SELECT 1 FROM case_file c "
     "WHERE c.department_code = d.code) ORDER BY d.code LIMIT 1"
@@ -145,6 +150,7 @@ class ClusterDrills(Drills):
 
         stats, repaired = self._load_then(fault)
         figures = self._figures(stats, repaired, routers_before=3, routers_after=3)
+        figures.update(self._delays(stats.accepted, repaired))
         for name in ("router-3", "router-4"):
             self.stage.procs[name].stop()
         return figures
@@ -215,6 +221,20 @@ class ClusterDrills(Drills):
                                 partitions_after=grown)  # fmt: skip
         figures.update(self._order(set(stats.accepted), before))
         return figures
+
+    def _delays(self, accepted: dict[str, float], since: float) -> dict:
+        """How long reports accepted after `since` waited for their dispatch (the group's
+        rebalances stall the partitions of a member that left until the others take them)."""
+        offset = time.time() - time.monotonic()
+        after = {rid: at + offset for rid, at in accepted.items() if at > since}
+        with self.stage.engine.connect() as conn:
+            rows = conn.execute(DISPATCHED_AT, {"ids": list(after)}).all()
+        waits = sorted(float(r.at) - after[str(r.report_id)] for r in rows)
+        return {
+            "dispatch_wait_p50_s": round(waits[len(waits) // 2], 2) if waits else None,
+            "dispatch_wait_max_s": round(waits[-1], 2) if waits else None,
+            "reports_waiting_over_5s": sum(1 for w in waits if w > 5),
+        }
 
     def _order(self, report_ids: set[str], old_partitions: int) -> dict:
         with self.stage.engine.connect() as conn:
