@@ -173,7 +173,10 @@ class ClusterDrills(Drills):
         def fault() -> float:
             self.mark_replica()
             watcher.start()
-            time.sleep(2.0)
+            deadline = time.monotonic() + 60
+            while sum(1 for s in samples if s[2] == "replica") < 2:
+                assert time.monotonic() < deadline, "the KPI page was never read from the replica"
+                time.sleep(0.1)
             window["down"] = time.monotonic()
             replica.stop("fast")
             self.log(f"  replica stopped; down for {self.scale.outage_s} s")
