@@ -181,6 +181,8 @@ class ClusterDrills(Drills):
             replica.stop("fast")
             self.log(f"  replica stopped; down for {self.scale.outage_s} s")
             time.sleep(self.scale.outage_s)
+            # a hot standby answers as soon as it is consistent, before pg_ctl returns
+            window["starting"] = time.monotonic()
             replica.start()
             window["up"] = time.monotonic()
             self.log("  replica back")
@@ -193,7 +195,7 @@ class ClusterDrills(Drills):
         watcher.join(timeout=30)
         self.unmark_replica()
         before = [s for s in samples if s[0] < window["down"]]
-        during = [s for s in samples if window["down"] + 3 <= s[0] < window["up"]]
+        during = [s for s in samples if window["down"] + 3 <= s[0] < window["starting"]]
         after = [s for s in samples if s[0] >= window["up"]]
         back = next((s[0] for s in after if s[2] == "replica"), None)
         return self._figures(
