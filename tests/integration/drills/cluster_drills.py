@@ -42,7 +42,7 @@ class ClusterDrills(Drills):
 
     # --- the KPI page and the replica ------------------------------------------------------
 
-    def kpi_page(self, timeout_s: float = 5.0) -> tuple[int, set[str]]:
+    def kpi_page(self, timeout_s: float = 30.0) -> tuple[int, set[str]]:
         """The KPI page's figures per department as the admin sees them: (status, the
         departments' Chinese names; empty unless 200)."""
         zone = ZoneInfo(self.stage.config.timezone)
