@@ -161,20 +161,22 @@ class ClusterDrills(Drills):
         Reports keep flowing meanwhile."""
         replica = self.stage.replica
         assert replica is not None, "replica-down needs the stage's replica"
-        samples: list[tuple[float, int, str | None]] = []
+        samples: list[tuple[float, float, int, str | None]] = []  # start, end, status, source
         stop = threading.Event()
         window: dict[str, float] = {}
 
         def watch() -> None:
             while not stop.is_set():
-                samples.append((time.monotonic(), *self._source()))
+                started = time.monotonic()
+                status, source = self._source()
+                samples.append((started, time.monotonic(), status, source))
                 stop.wait(0.5)
 
         def fault() -> float:
             self.mark_replica()
             watcher.start()
             deadline = time.monotonic() + 60
-            while sum(1 for s in samples if s[2] == "replica") < 2:
+            while sum(1 for s in samples if s[3] == "replica") < 2:
                 assert time.monotonic() < deadline, "the KPI page was never read from the replica"
                 time.sleep(0.1)
             window["down"] = time.monotonic()
@@ -194,15 +196,17 @@ class ClusterDrills(Drills):
         stop.set()
         watcher.join(timeout=30)
         self.unmark_replica()
-        before = [s for s in samples if s[0] < window["down"]]
-        during = [s for s in samples if window["down"] + 3 <= s[0] < window["starting"]]
+        # a request counts for a window when it was sent and answered within it
+        before = [s for s in samples if s[1] < window["down"]]
+        during = [s for s in samples if window["down"] + 3 <= s[0] and s[1] < window["starting"]]
         after = [s for s in samples if s[0] >= window["up"]]
-        back = next((s[0] for s in after if s[2] == "replica"), None)
+        back = next((s[1] for s in after if s[3] == "replica"), None)
         return self._figures(
             stats, repaired, outage_s=self.scale.outage_s, kpi_requests=len(samples),
-            kpi_failed=sum(1 for s in samples if s[1] != 200),
-            kpi_from_replica_before=sum(1 for s in before if s[2] == "replica"),
-            kpi_from_primary_while_down=sum(1 for s in during if s[2] == "primary"),
+            kpi_failed=sum(1 for s in samples if s[2] != 200),
+            kpi_slowest_s=round(max((s[1] - s[0] for s in samples), default=0.0), 2),
+            kpi_from_replica_before=sum(1 for s in before if s[3] == "replica"),
+            kpi_from_primary_while_down=sum(1 for s in during if s[3] == "primary"),
             kpi_while_down=len(during),
             kpi_back_on_replica_after_s=round(back - window["up"], 2) if back else None,
         )  # fmt: skip
