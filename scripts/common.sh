@@ -15,6 +15,9 @@ die() { printf '\033[1;31m[gridflow]\033[0m %s\n' "$*" >&2; exit 1; }
 PG_PORT="${GRIDFLOW_STACK_PG_PORT:-55432}"
 KAFKA_PORT="${GRIDFLOW_STACK_KAFKA_PORT:-59092}"
 KAFKA_CONTROLLER_PORT="${GRIDFLOW_STACK_KAFKA_CONTROLLER_PORT:-59093}"
+# The streaming replica (`stack up --replica`); the three-node cluster (`--brokers 3`) listens
+# on KAFKA_PORT+2 … KAFKA_PORT+7 (node N: +2N for clients, +2N+1 for controllers).
+PG_REPLICA_PORT="${GRIDFLOW_STACK_PG_REPLICA_PORT:-$((PG_PORT + 1))}"
 
 pg_bindir() {
   local v
@@ -27,7 +30,7 @@ pg_bindir() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Loads the running stack's GRIDFLOW_* variables into this shell.
-load_stack_env() { eval "$("$ROOT/scripts/stack" env)"; export GRIDFLOW_DATABASE_URL GRIDFLOW_KAFKA_BOOTSTRAP_SERVERS; }
+load_stack_env() { set -a; eval "$("$ROOT/scripts/stack" env)"; set +a; }
 
 # Stops the local stack as the caller found it: services named by the caller's own GRIDFLOW_*
 # variables (saved in ORIG_DB_URL / ORIG_KAFKA before load_stack_env) stay external.

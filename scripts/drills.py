@@ -1,10 +1,13 @@
 """Reliability drills at full size (`./scripts/drill NAME... | all [--small]`).
 
-Builds one stage — a private PostgreSQL cluster and a private Kafka broker (so both can be
+Builds a stage — a private PostgreSQL cluster and a private Kafka broker (so both can be
 broken; the stack's own keep running), the demo grid and rules, grid workers, and the real
 `gridflow serve`, `relay` and `router` processes — runs the named drills on it one after the
 other (tests/integration/drills/drills.py says what each does and what passing means), and
-merges their figures into bench/results/drills.json. Process logs go to .run/drills/.
+merges their figures into bench/results/drills.json. The cluster drills (broker-down,
+router-group, replica-down, partitions-grow: tests/integration/drills/cluster_drills.py) get a
+stage of their own with a three-broker Kafka cluster and a PostgreSQL streaming replica.
+Process logs go to .run/drills/.
 """
 
 from __future__ import annotations
@@ -23,8 +26,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.integration.drills.cluster_drills import (  # noqa: E402
+    CLUSTER_NAMES,
+    ClusterDrills,
+    cluster_passed,
+)
 from tests.integration.drills.drills import FULL, NAMES, SMALL, Drills, passed  # noqa: E402
 from tests.integration.drills.stage import Stage  # noqa: E402
+
+# The drills of one stage each: one node of everything, or a three-broker cluster and a replica.
+KINDS = (
+    (NAMES, Drills, passed, {}),
+    (CLUSTER_NAMES, ClusterDrills, cluster_passed, {"cluster": True, "replica": True}),
+)
 
 RESULTS = ROOT / "bench" / "results" / "drills.json"
 
@@ -42,30 +56,43 @@ def machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="+", help=f"all, or some of: {', '.join(NAMES)}")
+    every = {**NAMES, **CLUSTER_NAMES}
+    parser.add_argument("names", nargs="+", help=f"all, or some of: {', '.join(every)}")
     parser.add_argument("--small", action="store_true", help="the suite's small scale")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    names = list(NAMES) if args.names == ["all"] else args.names
-    unknown = [n for n in names if n not in NAMES]
+    names = list(every) if args.names == ["all"] else args.names
+    unknown = [n for n in names if n not in every]
     if unknown:
         parser.error(f"unknown drill(s): {', '.join(unknown)}")
     scale = SMALL if args.small else FULL
 
     doc = json.loads(args.out.read_text()) if args.out.exists() else {}
     doc.setdefault("drills", {})
-    stage = Stage("drill", private_db=True, private_kafka=True, log_dir=ROOT / ".run" / "drills")
-    failed = []
+    failed: list[str] = []
+    for table, kind, accept, options in KINDS:
+        mine = [n for n in names if n in table]
+        if mine:
+            run_stage(mine, table, kind, accept, options, scale, args, doc, failed)
+    print(f"figures in {args.out}")
+    return 1 if failed else 0
+
+
+def run_stage(names, table, kind, accept, options, scale, args, doc, failed) -> None:
+    """Builds one stage, runs `names` on it one after the other, writes each one's figures."""
+    stage = Stage("drill", private_db=True, private_kafka=True, log_dir=ROOT / ".run" / "drills",
+                  **options)  # fmt: skip
     try:
-        print("building the stage (private PostgreSQL and Kafka, demo grid, processes)")
+        extra = ", a three-broker cluster and a replica" if options else ""
+        print(f"building the stage (private PostgreSQL and Kafka, demo grid, processes{extra})")
         stage.open()
-        runner = Drills(stage, scale, log=lambda line: print(line, flush=True))
+        runner = kind(stage, scale, log=lambda line: print(line, flush=True))
         runner.start_processes()
         for name in names:
             print(f"{name}: running", flush=True)
             started = time.monotonic()
-            figures = NAMES[name](runner)
-            ok = passed(name, figures)
+            figures = table[name](runner)
+            ok = accept(name, figures)
             if not ok:
                 failed.append(name)
             doc["drills"][name] = {
@@ -82,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {'passed' if ok else 'FAILED'}", flush=True)
     finally:
         stage.close()
-    print(f"figures in {args.out}")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

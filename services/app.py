@@ -46,6 +46,7 @@ from services.locator import Locator
 from services.mobile_web import views as mobile_web
 from services.observability.http import init_http_metrics
 from services.store.db import make_engine
+from services.store.reading import Reading
 from services.web import pages
 
 API_POOL_SIZE = 24
@@ -53,11 +54,13 @@ API_POOL_SIZE = 24
 
 @dataclass
 class Gridflow:
-    """What the views of one app share: its config and its database engine."""
+    """What the views of one app share: its config, its database engine, and where the
+    read-heavy views read (the replica when one serves: services.store.reading)."""
 
     config: Config
     engine: Engine
     locator: Locator
+    reading: Reading
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -72,7 +75,9 @@ def create_app(config: Config | None = None) -> Flask:
     # open and close connections at the rate of its requests (a PostgreSQL backend each time).
     engine = make_engine(config.database_url, pool_size=API_POOL_SIZE, pre_ping=False)
     locator = Locator(engine, snap_distance_m=config.snap_distance_m)
-    app.extensions["gridflow"] = Gridflow(config=config, engine=engine, locator=locator)
+    reading = Reading(engine, config.database_read_url, max_lag_s=config.replica_max_lag_s)
+    app.extensions["gridflow"] = Gridflow(config=config, engine=engine, locator=locator,
+                                          reading=reading)  # fmt: skip
     errors.register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)

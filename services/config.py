@@ -24,7 +24,8 @@ DEV_SECRET = "gridflow-development-secret"
 SCRIPT_VARIABLES = frozenset(
     PREFIX + name
     for name in (
-        "STACK_PG_PORT", "STACK_KAFKA_PORT", "STACK_KAFKA_CONTROLLER_PORT", "KEEP_STACK",
+        "STACK_PG_PORT", "STACK_PG_REPLICA_PORT", "STACK_KAFKA_PORT",
+        "STACK_KAFKA_CONTROLLER_PORT", "KEEP_STACK",
         "APT_UPDATED", "DEMO_SIMULATE", "LB_PORT",
     )
 )  # fmt: skip
@@ -40,6 +41,11 @@ class Config:
     """Every knob of a gridflow process. Field `x` is read from `GRIDFLOW_X`."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # A streaming replica for the read-heavy paths (KPI and ranking pages, ledgers, exports;
+    # services.store.reading); empty: they read the primary. A replica that does not answer or
+    # is more than replica_max_lag_s behind is passed over for the primary until it is back.
+    database_read_url: str = ""
+    replica_max_lag_s: float = 30.0
     kafka_bootstrap_servers: str = DEFAULT_KAFKA
     topic_prefix: str = "gridflow."
     topic_partitions: int = 6

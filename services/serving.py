@@ -74,6 +74,7 @@ def _start_worker(server: Any, worker: Any) -> None:
         worker.log.info("no parent-death signal on this system")
     app = server.app.flask_app
     app.extensions["gridflow"].engine.dispose(close=False)  # the master's, if any
+    app.extensions["gridflow"].reading.dispose(close=False)
     # The grid index now, before the first report: loading it takes most of a second of CPU
     # that would otherwise stall every socket of the worker's first burst.
     try:

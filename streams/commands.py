@@ -136,6 +136,21 @@ def topics_create() -> None:
     click.echo(f"created: {', '.join(created)}" if created else "every topic exists")
 
 
+@topics.command("status")
+def topics_status() -> None:
+    """Print the brokers in the cluster and the partitions of gridflow's topics that are
+    under-replicated or leaderless (exit 1 when any is)."""
+    from streams.topics import replication
+
+    state = replication(Config.from_env())
+    fenced = f" (fenced: {', '.join(map(str, state.fenced))})" if state.fenced else ""
+    click.echo(f"brokers in the cluster: {', '.join(map(str, state.brokers))}{fenced}")
+    click.echo(f"partitions: {state.partitions}, under-replicated: {state.under_replicated}, "
+               f"without a leader: {state.leaderless}")  # fmt: skip
+    if state.under_replicated or state.leaderless:
+        sys.exit(1)
+
+
 @click.group()
 def rules() -> None:
     """Departments and routing rules."""

@@ -37,6 +37,10 @@ def _close_sockets_of_failed_connects() -> None:
 _close_sockets_of_failed_connects()
 
 
+# Producers and consumers refresh the cluster's metadata this often: partitions added to a topic
+# (infra/README.md, "Partitions") are written to and consumed within this long.
+METADATA_MAX_AGE_MS = 10_000
+
 # kafka-python's in-client metrics (sensors updated on every send, request and fetch) are read
 # by nobody here: gridflow exports its own (services.observability.metrics). Kept, they were
 # about a tenth of the relay's CPU (the producer's sender thread records ~15 samples a request).
@@ -67,6 +71,7 @@ def make_producer(config: Config, *, client_id: str, timeout_s: float = 10.0) ->
         request_timeout_ms=max(1000, ms // 2),
         delivery_timeout_ms=ms + max(1000, ms // 2) + 5,
         reconnect_backoff_max_ms=2000,
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
         metrics_enabled=CLIENT_METRICS,
         key_serializer=KeySerializer(),
         value_serializer=JsonValueSerializer(),
@@ -100,6 +105,10 @@ def make_consumer(
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        # No producer of gridflow writes in Kafka transactions (the outbox is the transaction;
+        # consumers absorb a redelivery by event id), so read_committed reads every record as
+        # it is acknowledged; it is set so a transactional producer added later is read safely.
+        isolation_level="read_committed",
         max_poll_records=max_poll_records,
         **(
             {"fetch_min_bytes": max_poll_records * 1024, "fetch_max_wait_ms": fetch_wait_ms}
@@ -109,6 +118,7 @@ def make_consumer(
         session_timeout_ms=10000,
         heartbeat_interval_ms=3000,
         reconnect_backoff_max_ms=2000,
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
         metrics_enabled=CLIENT_METRICS,
     )
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from services.config import Config
 from services.envelopes import ALL_TOPICS, topic_name
-from streams.kafka import make_admin
+from streams.kafka import bootstrap, make_admin
 from streams.outages import Backoff
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def ensure_topics(config: Config, logical_topics: tuple[str, ...] = ALL_TOPICS) 
                 n: {
                     "num_partitions": config.topic_partitions,
                     "replication_factor": config.topic_replication_factor,
+                    "configs": {"min.insync.replicas": str(min_insync(config))},
                 }
                 for n in missing
             }
@@ -52,6 +54,68 @@ def ensure_topics(config: Config, logical_topics: tuple[str, ...] = ALL_TOPICS) 
         if created:
             log.info("created topics %s", ", ".join(created))
         return created
+    finally:
+        admin.close()
+
+
+def min_insync(config: Config) -> int:
+    """Replicas that must have a record before an acks=all write is acknowledged: all but one
+    (2 of 3), so one broker may be down without a write being refused or lost."""
+    return max(1, config.topic_replication_factor - 1)
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What the cluster says of gridflow's topics: its brokers (those alive; the fenced ones
+    stopped heartbeating), the partitions and those whose in-sync replicas are fewer than their
+    replicas, or that have no leader."""
+
+    brokers: tuple[int, ...]
+    fenced: tuple[int, ...]
+    partitions: int
+    under_replicated: int
+    leaderless: int
+
+
+def replication(config: Config) -> Replication:
+    """The replication state of this installation's topics (those that exist). The admin asks
+    one broker; when that one is down, it asks again (another) up to once per broker."""
+    last: Exception | None = None
+    for _ in range(len(bootstrap(config)) + 1):
+        try:
+            return _replication(config)
+        except KafkaConnectionError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _replication(config: Config) -> Replication:
+    names = [topic_name(config.topic_prefix, t) for t in ALL_TOPICS]
+    admin = make_admin(config)
+    try:
+        members = admin.describe_cluster()["brokers"]
+        existing = set(admin.list_topics())
+        described = admin.describe_topics([n for n in names if n in existing])
+    finally:
+        admin.close()
+    parts = [p for topic in described for p in topic["partitions"]]
+    return Replication(
+        brokers=tuple(sorted(b["broker_id"] for b in members if not b.get("is_fenced"))),
+        fenced=tuple(sorted(b["broker_id"] for b in members if b.get("is_fenced"))),
+        partitions=len(parts),
+        under_replicated=sum(1 for p in parts if len(p["isr_nodes"]) < len(p["replica_nodes"])),
+        leaderless=sum(1 for p in parts if p["leader_id"] < 0),
+    )
+
+
+def grow_partitions(config: Config, logical: str, count: int) -> None:
+    """Raises the partitions of a topic to `count` (Kafka never shrinks them). Records with a
+    key go to partition hash(key) mod count from then on: a key's later records may land on
+    another partition than its earlier ones (infra/README.md, "Partitions")."""
+    admin = make_admin(config)
+    try:
+        admin.create_partitions({topic_name(config.topic_prefix, logical): count})
     finally:
         admin.close()
 

@@ -1,6 +1,6 @@
 """The KPI API (综合评价): per department and per jurisdiction, for any period, in the
 caller's scope (operators: their district or street; department staff: their department's
-cases; admins: everything)."""
+cases; admins: everything). Read from the replica when one serves (services.store.reading)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _args(model):
 def departments():
     q, period, calendar = _args(StatsQuery)
     where, params = _scope(current_principal(), q)
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         report = by_department(conn, period, where=where, params=params, now=now(),
                                calendar=calendar)  # fmt: skip
     return jsonify(_out(report, q, "department"))
@@ -89,7 +89,7 @@ def departments():
 def jurisdictions():
     q, period, calendar = _args(JurisdictionStatsQuery)
     where, params = _scope(current_principal(), q)
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         report = by_jurisdiction(conn, period, q.level, where=where, params=params, now=now(),
                                  calendar=calendar)  # fmt: skip
     return jsonify(_out(report, q, q.level))

@@ -25,7 +25,7 @@ from prometheus_client import (
 )
 
 from services.http.errors import Forbidden, Unauthorized
-from services.observability.metrics import HTTP_LATENCY, StoreCollector
+from services.observability.metrics import HTTP_LATENCY, ReplicaCollector, StoreCollector
 
 access_log = logging.getLogger("gridflow.access")
 CREATED = re.compile(r"/(reports|cases)/([0-9a-fA-F-]{36})")
@@ -39,6 +39,7 @@ def init_http_metrics(app: Flask, *, token: str = "", token_required: bool = Fal
     engine = app.extensions["gridflow"].engine
     store = CollectorRegistry(auto_describe=False)
     store.register(StoreCollector(engine, outbox=True, cases=True))
+    store.register(ReplicaCollector(app.extensions["gridflow"].reading))
     # The histogram's series by (method, URL rule, status), as `labels` gives them (it takes a
     # lock and builds its key on every call); as bounded as the series themselves.
     series: dict[tuple[str, str, int], Histogram] = {}

@@ -14,6 +14,7 @@ Gauges read from the database at scrape time (`StoreCollector`):
     gridflow_outbox_backlog, gridflow_outbox_oldest_age_seconds      unsent outbox rows
     gridflow_cases_open{state}, gridflow_cases_overdue               open and overdue cases
     gridflow_store_up                                                1 if the database answered
+    gridflow_replica_up, _serving, _lag_seconds    the read replica, when one is configured
 
 The API serves them on `/metrics` (services.observability.http); a stream processor on its own
 port (`start_metrics_server`, GRIDFLOW_METRICS_PORT or --metrics-port).
@@ -35,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.domain.states import OPEN_STATES, CaseState
 from services.store.db import make_engine
 from services.store.gauges import scrape
+from services.store.reading import Reading
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ CONSUMER_LAG = Gauge(
 )
 OUTBOX_PUBLISHED = Counter("gridflow_outbox_published", "Outbox rows the relay published")
 RELAY_FAILURES = Counter("gridflow_relay_failures", "Relay passes that failed (broker or database)")
+
 
 class StoreCollector(Collector):
     """Reads the outbox backlog and/or the open and overdue cases at each scrape.
@@ -94,6 +97,35 @@ class StoreCollector(Collector):
         up.add_metric([], 1)
         yield up
         yield from found
+
+
+class ReplicaCollector(Collector):
+    """The read replica as `Reading` last checked it (checked again when stale):
+    gridflow_replica_up, gridflow_replica_lag_seconds (absent while it is down) and
+    gridflow_replica_serving (1 when reads go to it, 0 when to the primary). Nothing when no
+    replica is configured."""
+
+    def __init__(self, reading: Reading) -> None:
+        self.reading = reading
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.reading.state()
+        if not state.configured:
+            return
+        for name, doc, value in (
+            ("gridflow_replica_up", "1 when the read replica answered its last check", state.up),
+            ("gridflow_replica_serving", "1 when reads go to the replica, 0: the primary",
+             state.serving),
+            ("gridflow_replica_lag_seconds", "How far the replica's replay is behind",
+             state.lag_s),
+        ):  # fmt: skip
+            if value is not None:
+                gauge = GaugeMetricFamily(name, doc)
+                gauge.add_metric([], float(value))
+                yield gauge
 
 
 def _outbox_gauges(row) -> list[Metric]:

@@ -149,7 +149,7 @@ class Drills:
             with self.stage.engine.connect() as conn:
                 waiting = conn.execute(
                     text(
-                        "SELECT count(*) FROM outbox o WHERE o.topic = 'reports' AND o.sent_at "
+                        "SELECT count(*) FROM outbox o WHERE o.topic = 'reports.v1' AND o.sent_at "
                         "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM case_file c WHERE "
                         "c.report_id = CAST(o.envelope->'payload'->>'report_id' AS uuid))"
                     )

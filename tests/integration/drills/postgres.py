@@ -98,3 +98,30 @@ class PrivatePostgres:
         while self.running and time.monotonic() < deadline:
             time.sleep(0.2)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+class PrivateReplica(PrivatePostgres):
+    """A streaming replica of a running PrivatePostgres: `pg_basebackup -R` (standby.signal and
+    primary_conninfo written), as `./scripts/stack up --replica` makes the stack's."""
+
+    def __init__(self, primary: PrivatePostgres, port: int) -> None:
+        self.port, self.bin = port, primary.bin
+        self.base = Path(tempfile.mkdtemp(prefix="gridflow-drill-replica-", dir="/var/tmp"))
+        self.data, self.sock = self.base / "data", self.base / "sock"
+        self.log = self.base / "postgres.log"
+        self.sock.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres")
+            shutil.chown(self.sock, "postgres")
+        _as_postgres([str(self.bin / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+                      "-U", "gridflow", "-D", str(self.data), "-R", "-X", "stream", "-c",
+                      "fast"])  # fmt: skip
+
+    def sql(self, statement: str, database: str = "postgres") -> object:
+        """Runs one statement as the superuser (pg_wal_replay_pause(), …); its first value."""
+        engine = create_engine(self.url(database), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(statement)).scalar()
+        finally:
+            engine.dispose()

@@ -25,8 +25,9 @@ from sqlalchemy.engine import make_url
 
 from services.config import Config
 from tests.databases import create_app_role, drop_role
-from tests.integration.drills.postgres import PrivatePostgres
+from tests.integration.drills.postgres import PrivatePostgres, PrivateReplica
 from tests.integration.streams.private_broker import PrivateBroker, port_open
+from tests.integration.streams.private_cluster import PrivateCluster
 from tests.processes import config_env, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -109,9 +110,15 @@ class Stage:
     """Everything a drill runs on; `open()` builds it, `close()` removes all of it."""
 
     def __init__(self, name: str, *, private_db: bool, private_kafka: bool,
-                 log_dir: Path, partitions: int = 3) -> None:  # fmt: skip
+                 log_dir: Path, partitions: int = 3, cluster: bool = False,
+                 replica: bool = False) -> None:  # fmt: skip
+        """`cluster`: a private three-broker Kafka cluster (RF 3) instead of one broker;
+        `replica`: a streaming replica of the private PostgreSQL, the API's read URL."""
         self.name = name
         self.private_db, self.private_kafka = private_db, private_kafka
+        self.cluster_kafka, self.with_replica = cluster, replica
+        self.cluster: PrivateCluster | None = None
+        self.replica: PrivateReplica | None = None
         self.log_dir = log_dir
         self.partitions = partitions
         self.postgres: PrivatePostgres | None = None
@@ -139,6 +146,9 @@ class Stage:
         if self.private_db:
             self.postgres = PrivatePostgres(free_port())
             self.postgres.start()
+            if self.with_replica:
+                self.replica = PrivateReplica(self.postgres, free_port())
+                self.replica.start()
             url = self.postgres.create_database("gridflow")
         else:
             base = make_url(os.environ["GRIDFLOW_DATABASE_URL"])
@@ -153,7 +163,12 @@ class Stage:
         # of the stage connects as a login role in gridflow_app (tests/databases.py).
         self.owner_url, self.app_role = url, f"gridflow_drill_{suffix}"
         url = create_app_role(url, self.app_role)
-        if self.private_kafka:
+        if self.cluster_kafka:
+            self.kafka_dir = Path(tempfile.mkdtemp(prefix="gridflow-drill-kafka-"))
+            self.cluster = PrivateCluster(self.kafka_dir)
+            self.cluster.start()
+            kafka = self.cluster.bootstrap
+        elif self.private_kafka:
             self.kafka_dir = Path(tempfile.mkdtemp(prefix="gridflow-drill-kafka-"))
             self.broker = PrivateBroker(self.kafka_dir)
             self.broker.start()
@@ -165,7 +180,8 @@ class Stage:
             topic_partitions=self.partitions, relay_poll_interval_s=0.5, env="test",
             secret_key=secrets.token_urlsafe(32), access_token_ttl_s=6 * 3600,
             rate_limit_per_minute=10_000_000, media_dir=str(self.log_dir / "media"),
-            live_auth_check_s=30.0,
+            live_auth_check_s=30.0, topic_replication_factor=3 if self.cluster else 1,
+            database_read_url=self.read_url(url), replica_max_lag_s=30.0,
         ).checked()  # fmt: skip
         ensure_topics(self.config)
         from services.store.db import make_engine
@@ -173,6 +189,12 @@ class Stage:
         self.engine = make_engine(url, pool_size=4)
         self._load_world()
         return self
+
+    def read_url(self, app_url: str) -> str:
+        """The API's read URL: the replica's, as the same role and database; none without."""
+        if self.replica is None:
+            return ""
+        return make_url(app_url).set(port=self.replica.port).render_as_string(hide_password=False)
 
     def _load_world(self) -> None:
         from geo.demo import load_demo
@@ -235,6 +257,10 @@ class Stage:
             self.engine.dispose()
         if self.broker is not None:
             self.broker.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
+        if self.replica is not None:
+            self.replica.remove()
         if self.postgres is not None:
             self.postgres.remove()
         elif self.database is not None:

@@ -36,20 +36,36 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-class PrivateBroker:
-    """One KRaft broker+controller under `workdir`, started and stopped on demand."""
+def new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
-    def __init__(self, workdir: Path) -> None:
+
+class PrivateBroker:
+    """One KRaft broker+controller under `workdir`, started and stopped on demand: alone, or
+    node `node_id` of a cluster (`voters`, `cluster_id` and the template
+    `infra/kafka/cluster.properties.in`: tests/integration/streams/private_cluster.py)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        node_id: int = 1,
+        ports: tuple[int, int] | None = None,
+        voters: str = "",
+        cluster_id: str | None = None,
+        template: Path = TEMPLATE,
+        heap_mb: int = 384,
+    ) -> None:
         if not (LIBS / ".stamp").exists():
             raise RuntimeError("Kafka jars missing in .run/kafka/libs; run ./scripts/setup")
         self.workdir = workdir
         self.data_dir = workdir / "data"
-        self.port = free_port()
-        self.controller_port = free_port()
+        self.port, self.controller_port = ports or (free_port(), free_port())
+        self.node_id, self.voters, self.template, self.heap_mb = node_id, voters, template, heap_mb
         self.properties = workdir / "server.properties"
         self.process: subprocess.Popen[bytes] | None = None
         self._write_properties()
-        self._format()
+        self._format(cluster_id or new_cluster_id())
 
     @property
     def bootstrap(self) -> str:
@@ -59,7 +75,7 @@ class PrivateBroker:
         return [
             "java",
             "-Xms128m",
-            "-Xmx384m",
+            f"-Xmx{self.heap_mb}m",
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={LOG4J}",
@@ -72,15 +88,16 @@ class PrivateBroker:
     def _write_properties(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         text = (
-            TEMPLATE.read_text()
+            self.template.read_text()
+            .replace("@NODE_ID@", str(self.node_id))
+            .replace("@VOTERS@", self.voters)
             .replace("@BROKER_PORT@", str(self.port))
             .replace("@CONTROLLER_PORT@", str(self.controller_port))
             .replace("@DATA_DIR@", str(self.data_dir))
         )
         self.properties.write_text(text)
 
-    def _format(self) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    def _format(self, cluster_id: str) -> None:
         subprocess.run(
             self._java(
                 "kafka.tools.StorageTool",
@@ -96,6 +113,11 @@ class PrivateBroker:
 
     def start(self, timeout_s: float = 90.0) -> None:
         """Starts the broker and waits until it accepts connections and says it started."""
+        self.launch()
+        self.wait_started(timeout_s)
+
+    def launch(self) -> None:
+        """Starts the broker's process without waiting (a cluster's nodes start together)."""
         if self.running:
             return
         log = self.workdir / "server.log"
@@ -110,6 +132,11 @@ class PrivateBroker:
             start_new_session=True,
         )
         console.close()
+
+    def wait_started(self, timeout_s: float = 90.0) -> None:
+        """Waits until the broker accepts connections and says it started."""
+        log = self.workdir / "server.log"
+        assert self.process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
