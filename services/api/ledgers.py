@@ -77,7 +77,7 @@ def ledgers():
     q = query_args(LedgerQuery)
     me = current_principal()
     zone = str(calendars().working.timezone)
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         codes = communities(conn, month_period(_month(q.month), zone))
         names = jurisdiction_names(conn, "community")
     base = "/api/v1/ledgers/file?community={code}&month={month}&format={fmt}"

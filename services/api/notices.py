@@ -60,7 +60,7 @@ def _prefix(me: Principal) -> str:
 
 
 def _visible(notice_id: int) -> dict:
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         found = store.notice(conn, notice_id)
     if found is None or not found["jurisdiction_code"].startswith(_prefix(current_principal())):
         raise NotFound(f"no notice {notice_id}", field="notice_id")
@@ -80,7 +80,7 @@ def _item(row: dict) -> dict:
 @requires(OPERATOR, LEADER, ADMIN)
 def notices():
     q = query_args(NoticesQuery)
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         rows = store.notices(conn, _prefix(current_principal()), q.kind, q.limit)
     return jsonify(NoticesOut(items=[NoticeItem(**_item(r)) for r in rows]).model_dump())
 

@@ -82,7 +82,7 @@ def rankings():
     period = period_of(q.period, day, q.last, zone)
     where, params = _where(q.within, q.department)
     descending = {"best": None, "asc": False, "desc": True}[q.order]
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         r = ranking(conn, period, q.level, scheme, where=where, params=params, now=now(),
                     sort=q.sort, descending=descending)  # fmt: skip
     if q.format == "xlsx":
@@ -111,7 +111,7 @@ def weekly_trend():
     zone = str(_today().tzinfo)
     last_week = period_of("week", q.day or _today().date(), zone=zone)
     where, params = _where(q.within, q.department)
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         points = trend(conn, last_week, q.weeks, scheme, where=where, params=params, now=now())
     return jsonify(
         TrendOut(scheme=scheme.name, weeks=points).model_dump(mode="json", by_alias=True)
