@@ -23,6 +23,7 @@ from services.api import (
     reports,
     revisits,
     stats,
+    supervision,
     tracking,
     verification,
 )
@@ -69,8 +70,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
-               open311_openapi.bp):  # fmt: skip
+    for bp in (department.bp, operator.bp, supervision.bp, revisits.bp, verification.bp,
+               stats.bp, audit.bp, open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)

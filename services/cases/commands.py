@@ -181,6 +181,15 @@ class SuperviseCase:
 
 
 @dataclass(frozen=True)
+class UrgeCase:
+    """Urge the department holding a case to get on with it (催办), with a note."""
+
+    case_id: uuid.UUID
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True)
 class ModerateReport:
     """Hide a report from the public, redact its text, or hide its photos (None: unchanged)."""
 

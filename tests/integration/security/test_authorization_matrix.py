@@ -79,16 +79,23 @@ def _pings(world: World, thing: Thing | None, who: str) -> dict:
     return {"batch_id": str(uuid.uuid4()), "pings": [ping]}
 
 
-def _supervised(world: World, thing: Thing | None, resp) -> bool:
+PRESS = {"note": "请尽快处置"}
+
+
+def _pressed(event: str) -> Callable[[World, Thing | None, object], bool]:
     """The answer is the case, still with its department, and its history ends with the
-    supervision."""
-    case = resp.get_json()
-    detail = world.api.get(
-        f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"]
-    ).get_json()
-    last = detail["timeline"][-1]
-    return (case["id"], case["state"]) == (thing.case_id, "dispatched") and (
-        last["type"], last["payload"]["note"]) == ("CaseSupervised", "请尽快处置")  # fmt: skip
+    supervision or urging (`event`) and its note."""
+
+    def check(world: World, thing: Thing | None, resp) -> bool:
+        case = resp.get_json()
+        detail = world.api.get(
+            f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"]
+        ).get_json()
+        last = detail["timeline"][-1]
+        return (case["id"], case["state"]) == (thing.case_id, "dispatched") and (
+            last["type"], last["payload"]["note"]) == (event, "请尽快处置")  # fmt: skip
+
+    return check
 
 
 def _reworked(world: World, thing: Thing | None, resp) -> bool:
@@ -225,8 +232,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("operator.reject_extension", "POST"): Rule(
         OWN_PLACE, make=World.with_extension_request, body=_const({"reason": "理由不充分"})
     ),
-    ("operator.supervise", "POST"): Rule(
-        OWN_PLACE, make=World.report, body=_const({"note": "请尽快处置"}), check=_supervised
+    # Pressing a department by hand (督办, 催办), in the operator's place.
+    ("supervision.supervise", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const(PRESS), check=_pressed("CaseSupervised")
+    ),
+    ("supervision.urge", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const(PRESS), check=_pressed("CaseUrged")
     ),
     # Revisits (回访): the queue and the call-back, in the operator's place.
     ("revisits.revisits", "GET"): Rule(OPERATORS, check=lambda w, t, r: "items" in r.get_json()),
