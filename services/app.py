@@ -11,6 +11,7 @@ from services.api import (
     admin,
     audit,
     auth,
+    case_search,
     department,
     grid,
     health,
@@ -70,8 +71,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, supervision.bp, revisits.bp, verification.bp,
-               stats.bp, audit.bp, open311_openapi.bp):  # fmt: skip
+    for bp in (department.bp, operator.bp, supervision.bp, case_search.bp, revisits.bp,
+               verification.bp, stats.bp, audit.bp, open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)

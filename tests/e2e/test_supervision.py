@@ -92,7 +92,12 @@ def test_a_pressed_case_goes_on_top_of_the_department_console_live(
         )  # fmt: skip
         assert top.locator(".pressed-kind").inner_text() == "督办"
         assert top.locator(".pressed-note").inner_text() == "今天下班前修好"
-        assert "人工督办" in page.locator("#case-panel .timeline").inner_text()
+        # The operator's ticker shows it; the case panel opened from it has it in its timeline.
+        page.click(f"#ticker li[data-case-id='{second}'].event-CaseSupervised")
+        entry = page.locator("#case-panel .timeline li.event-CaseSupervised")
+        entry.wait_for(timeout=5000)
+        assert entry.locator(".type").inner_text() == "人工督办"
+        assert entry.locator(".note").inner_text() == "今天下班前修好"
 
         _press(page, first, "urge", "请尽快签收")
         console.wait_for_function(
