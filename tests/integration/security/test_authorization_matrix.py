@@ -38,6 +38,7 @@ OPERATORS = frozenset({"admin", "op_street", "op_district", "op_other"})
 OWN_PLACE = frozenset({"admin", "op_street", "op_district"})
 SEES_CASE = OWN_PLACE | {"staff_own", "gw_own"}
 TODAY = date.today()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATS = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
 
 
@@ -238,6 +239,18 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("supervision.urge", "POST"): Rule(
         OWN_PLACE, make=World.report, body=_const(PRESS), check=_pressed("CaseUrged")
+    ),
+    # Case search and its export: operators (the search keeps to their place: a phone or a
+    # number finds nothing outside it, test_case_search).
+    ("case_search.search", "GET"): Rule(
+        OPERATORS,
+        query={"state": "dispatched", "limit": 5},
+        check=lambda w, t, r: set(r.get_json()) == {"items", "next"},
+    ),
+    ("case_search.export", "GET"): Rule(
+        OPERATORS,
+        query={"q": "招宝山"},
+        check=lambda w, t, r: r.headers["Content-Type"] == XLSX and r.get_data()[:2] == b"PK",
     ),
     # Revisits (回访): the queue and the call-back, in the operator's place.
     ("revisits.revisits", "GET"): Rule(OPERATORS, check=lambda w, t, r: "items" in r.get_json()),

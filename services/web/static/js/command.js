@@ -1,5 +1,5 @@
-// The command-center page: map, KPI tiles, hourly chart, department table, live ticker, and
-// the case panel with its operator actions.
+// The command-center page: map, KPI tiles, hourly chart, department table, case search and
+// list, live ticker, and the case panel with its operator actions.
 "use strict";
 
 (function commandCenter() {
@@ -149,6 +149,7 @@
     window.gridflowMap = map.map;   // and the map they can ask for its view
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
+    gf.caseList(openCase);
     map.loadCells();
   }
 
