@@ -14,11 +14,32 @@ from sqlalchemy import text
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.live.cases import CaseWriter
+from tests.integration.services.live.isolated import own_engine, own_stack
+from tests.processes import serving
+
+
+@pytest.fixture(scope="module")
+def stack(config):
+    """A database and topics of this module's own: its cases stay out of other searches."""
+    with own_stack(config, "e2esearch") as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def engine(stack):
+    with own_engine(stack) as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def live_server(stack):
+    with serving("e2e-search-serve", stack) as url:
+        yield url
 
 
 @pytest.fixture()
-def writer(config, engine):
-    w = CaseWriter(config, engine)
+def writer(stack, engine):
+    w = CaseWriter(stack, engine)
     yield w
     w.close()
 
@@ -68,5 +89,5 @@ def test_an_operator_finds_a_case_by_number_text_and_phone(page, live_server, en
 
     with page.expect_download() as download:
         page.click("#search-export")
-    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))["案件"]
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()))["案件"]
     assert [row[0].value for row in sheet.iter_rows(min_row=3)] == [case_no]
