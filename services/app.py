@@ -15,6 +15,7 @@ from services.api import (
     department,
     grid,
     health,
+    hotline,
     mobile,
     notifications,
     open311,
@@ -71,8 +72,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(mobile_web.bp)
     for bp in (auth.bp, openapi.bp, grid.bp, mobile.bp, reports.bp, open311.bp, admin.bp):
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, supervision.bp, case_search.bp, revisits.bp,
-               verification.bp, stats.bp, audit.bp, open311_openapi.bp):  # fmt: skip
+    for bp in (department.bp, operator.bp, supervision.bp, case_search.bp, hotline.bp,
+               revisits.bp, verification.bp, stats.bp, audit.bp, open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)

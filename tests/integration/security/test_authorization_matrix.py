@@ -83,6 +83,19 @@ def _pings(world: World, thing: Thing | None, who: str) -> dict:
 PRESS = {"note": "请尽快处置"}
 
 
+def _call_body(world: World, thing: Thing | None, who: str) -> dict:
+    """A hotline call in street A attached to the thing's open case."""
+    body = _report_body(world, thing, who)
+    del body["occurred_at"]
+    return {**body, "caller_phone": "13800000000", "attach_to": thing.case_id}
+
+
+def _attached(world: World, thing: Thing | None, resp) -> bool:
+    """The answer is the new hotline report, a report of its own (the case comes later)."""
+    report = resp.get_json()
+    return report["channel"] == "hotline" and report["id"] != thing.report_id
+
+
 def _pressed(event: str) -> Callable[[World, Thing | None, object], bool]:
     """The answer is the case, still with its department, and its history ends with the
     supervision or urging (`event`) and its note."""
@@ -251,6 +264,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
         OPERATORS,
         query={"q": "招宝山"},
         check=lambda w, t, r: r.headers["Content-Type"] == XLSX and r.get_data()[:2] == b"PK",
+    ),
+    # Hotline intake: the open cases near a place (within the operator's place), a call filed
+    # as a report in street A or attached to an open case there.
+    ("hotline.nearby", "GET"): Rule(
+        OPERATORS,
+        query={"category": "201001", "lat": 29.95, "lng": 121.71},
+        check=lambda w, t, r: "items" in r.get_json(),
+    ),
+    ("hotline.call", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_call_body, ok=201, check=_attached
     ),
     # Revisits (回访): the queue and the call-back, in the operator's place.
     ("revisits.revisits", "GET"): Rule(OPERATORS, check=lambda w, t, r: "items" in r.get_json()),
