@@ -150,6 +150,7 @@
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
     gf.caseList(openCase);
+    gf.hotlineForm(map.map, openCase);
     map.loadCells();
   }
 
