@@ -52,10 +52,16 @@ gf.hotlineForm = function hotlineForm(leafletMap, openCase) {
     place = { lat: ev.latlng.lat, lng: ev.latlng.lng };
     if (marker) marker.setLatLng(ev.latlng);
     else marker = L.circleMarker(ev.latlng, { radius: 8, color: "#d84315" }).addTo(leafletMap);
-    gf.$(".place", form).textContent =
-      `${gf.t("hotline.place")}: ${place.lat.toFixed(5)}, ${place.lng.toFixed(5)}`;
+    showPlace();
     suggest();
   });
+
+  function showPlace() {
+    gf.$(".place", form).textContent = place
+      ? `${gf.t("hotline.place")}: ${place.lat.toFixed(5)}, ${place.lng.toFixed(5)}`
+      : gf.t("hotline.pick_place");
+  }
+  gf.onLanguage.push(showPlace);
 
   async function suggest() {
     gf.clear(nearby);
@@ -103,6 +109,7 @@ gf.hotlineForm = function hotlineForm(leafletMap, openCase) {
   gf.$("#hotline-open").addEventListener("click", async () => {
     form.reset();
     category = null; place = null;
+    showPlace();
     gf.clear(nearby); gf.clear(matches);
     status.textContent = ""; status.className = "status";
     panel.hidden = false;
