@@ -2,7 +2,8 @@
 the caller's report with channel `hotline` (caller's name and phone optional, shown only to
 operators of the case's place as any reporter's), after looking at the open cases of the same
 category near the place; or attaches the call to one of them: the report is merged into that
-case (the call counted among its duplicates, the caller told with it)."""
+case (the call counted among its duplicates, the caller told with it). The place is picked on
+the map or found in the gazetteer (`/places`: pinyin initials or name, services.places)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from services.domain.states import CaseState, is_open
 from services.http.errors import Conflict, Unprocessable
 from services.http.validation import json_body, query_args
 from services.store.cases.nearby import open_cases_near
+from services.store.places import search_places
 
 bp = Blueprint("hotline", __name__, url_prefix="/api/v1/operator/hotline")
 TAGS = ["operator"]
@@ -113,3 +115,37 @@ def call():
     result = accept(cmd)
     shown = show_report(result, me).model_dump(mode="json")
     return jsonify(shown), 201 if result.created else 200
+
+
+class PlacesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(
+        min_length=1,
+        max_length=50,
+        pattern=r"\S",
+        description="pinyin initials or spelling (zbs), or part of the name or code",
+    )
+
+
+class PlaceOut(BaseModel):
+    kind: str
+    name: str
+    code: str | None
+    lat: float
+    lng: float
+
+
+class PlaceList(BaseModel):
+    items: list[PlaceOut]
+
+
+@bp.get("/places")
+@operation("Places of the gazetteer by pinyin initials or name (WGS84 points)", tags=TAGS,
+           query=PlacesQuery, responses={200: PlaceList}, errors=(422,))  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def places():
+    q = query_args(PlacesQuery)
+    with gridflow().engine.connect() as conn:
+        rows = search_places(conn, q.q)
+    return jsonify(PlaceList(items=[PlaceOut(**r) for r in rows]).model_dump(mode="json"))

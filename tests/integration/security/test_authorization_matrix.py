@@ -272,6 +272,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
         query={"category": "201001", "lat": 29.95, "lng": 121.71},
         check=lambda w, t, r: "items" in r.get_json(),
     ),
+    ("hotline.places", "GET"): Rule(
+        OPERATORS, query={"q": "zh"}, check=lambda w, t, r: "items" in r.get_json()
+    ),
     ("hotline.call", "POST"): Rule(
         OWN_PLACE, make=World.report, body=_call_body, ok=201, check=_attached
     ),
