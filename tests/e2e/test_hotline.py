@@ -1,8 +1,9 @@
 """The hotline intake form in Chromium, with `gridflow relay` and `gridflow router` running:
 an operator takes a call, the open case of the same category nearby is suggested, and the
 call is attached to it (the router merges the caller's report into the case); a call about
-something new is saved as a new case. Each flow counts the operator's interactions (a click,
-a field filled, the map zoomed to the place): a typical call takes at most six."""
+something new, its place found in the gazetteer by pinyin initials, is saved as a new case.
+Each flow counts the operator's interactions (a click, a field filled, the map zoomed to the
+place): a typical call takes at most six."""
 
 from __future__ import annotations
 
@@ -115,13 +116,17 @@ def _report(engine, case_no: str):
     raise AssertionError(f"the router made no case of report {case_no}")
 
 
-def _take_call(operator: Operator, phone: str, category: str, lat: float, lng: float) -> None:
+def _start_call(operator: Operator, phone: str, category: str) -> None:
     page = operator.page
     operator.click("#hotline-open")
     page.locator("#hotline-form input[name=caller_phone]").wait_for()
     operator.fill("#hotline-form input[name=caller_phone]", phone)
     page.locator("#hotline-form input[name=category_search]").fill(category)
     operator.count += 1  # typing the category: the first match is taken on leaving the field
+
+
+def _take_call(operator: Operator, phone: str, category: str, lat: float, lng: float) -> None:
+    _start_call(operator, phone, category)
     operator.zoom_to(lat, lng)
     operator.click_map(lat, lng)
 
@@ -149,7 +154,14 @@ def test_a_call_is_attached_to_the_open_case_nearby(pipeline, page, live_server,
                             "state": "merged", "merged_into": case_id}  # fmt: skip
 
 
-def test_a_call_about_something_new_is_saved_as_a_case(pipeline, page, live_server, engine):
+def test_a_call_about_something_new_is_saved_as_a_case(
+    pipeline, page, live_server, stack, engine, tmp_path
+):
+    from click.testing import CliRunner
+
+    from streams.cli import main
+    from tests.processes import config_env
+
     cells = cell_points(engine)
     with engine.connect() as conn:
         lat, lng = conn.execute(
@@ -157,10 +169,20 @@ def test_a_call_about_something_new_is_saved_as_a_case(pipeline, page, live_serv
                  "FROM grid_cell WHERE code = :c ORDER BY version_id DESC LIMIT 1"),
             {"c": cells[3].code},
         ).one()  # fmt: skip
+    gazetteer = tmp_path / "compounds.csv"
+    gazetteer.write_text(
+        f"name,lat,lng,kind\n明海花园北区,{lat},{lng},compound\n", encoding="utf-8"
+    )
+    imported = CliRunner().invoke(main, ["places", "import", str(gazetteer)],
+                                  env=config_env(stack))  # fmt: skip
+    assert imported.exit_code == 0, imported.output
     _, username = account(engine, "operator", jurisdiction=cells[0].street)
     sign_in(page, live_server, "/", username)
     operator = Operator(page)
-    _take_call(operator, "13700005678", "201001", lat, lng)
+    _start_call(operator, "13700005678", "201001")
+    operator.fill("#hotline-form input[name=place_search]", "mhhybq")  # 明海花园北区
+    operator.click("#hotline .place-matches li[data-kind=compound]")
+    assert page.locator("#hotline-form input[name=address]").input_value() == "明海花园北区"
     page.locator("#hotline .nearby li").first.wait_for(timeout=5000)
     assert page.locator("#hotline .nearby li.nearby-case").count() == 0
     operator.click("#hotline-form button[type=submit]")
@@ -171,3 +193,7 @@ def test_a_call_about_something_new_is_saved_as_a_case(pipeline, page, live_serv
     report = _report(engine, status.get_attribute("data-case-no"))
     assert (report["channel"], report["reporter_phone"]) == ("hotline", "13700005678")
     assert report["state"] in ("dispatched", "registered", "reported")
+    with engine.connect() as conn:
+        cell = conn.execute(text("SELECT cell_code FROM report WHERE case_no = :no"),
+                            {"no": status.get_attribute("data-case-no")}).scalar_one()  # fmt: skip
+    assert cell == cells[3].code

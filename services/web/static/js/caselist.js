@@ -1,5 +1,5 @@
-// The command center's case list: the search form beside the map (number, phone, text, state,
-// channel, overdue, supervised), a page of results at a time ("more" follows the keyset
+// The command center's case list: the search form beside the map (number, phone, text, place
+// from the gazetteer, state, channel, overdue, supervised), a page of results at a time ("more" follows the keyset
 // cursor), each row opening the case panel, and the result exported as an XLSX workbook.
 "use strict";
 
@@ -16,10 +16,20 @@ gf.caseList = function caseList(openCase) {
   function current() {
     const params = new URLSearchParams();
     for (const [key, value] of new FormData(form).entries()) {
-      if (String(value).trim()) params.set(key, String(value).trim());
+      if (key !== "place" && String(value).trim()) params.set(key, String(value).trim());
     }
     return params;
   }
+
+  // A jurisdiction or cell picked from the gazetteer limits the search to it; a road, POI or
+  // compound is looked for in the cases' addresses and descriptions.
+  const within = form.elements.within;
+  form.elements.place.addEventListener("input", () => { within.value = ""; });
+  gf.placeSearch(form.elements.place, gf.$(".place-matches", form), (p) => {
+    const area = ["district", "street", "community", "cell"].includes(p.kind);
+    within.value = area ? p.code : "";
+    if (!area) form.elements.q.value = p.name;
+  });
 
   function row(c) {
     const state = gf.t("state." + c.state);

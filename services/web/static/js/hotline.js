@@ -1,6 +1,7 @@
 // The hotline intake form (一门受理) of the command center: the caller's name and phone, the
 // category found as the operator types (code, Chinese or English name; the first match is
-// taken when the field is left), the place picked on the map, a description (the category's
+// taken when the field is left), the place picked on the map or found in the gazetteer
+// (pinyin initials or name), a description (the category's
 // name when left empty), and the open cases of that category nearby — the call can be
 // attached to one of them instead of filed as a new report.
 "use strict";
@@ -47,13 +48,19 @@ gf.hotlineForm = function hotlineForm(leafletMap, openCase) {
     if (!category && matches.firstChild) pick(found(search.value)[0]);
   });
 
-  leafletMap.on("click", (ev) => {
-    if (panel.hidden) return;
-    place = { lat: ev.latlng.lat, lng: ev.latlng.lng };
-    if (marker) marker.setLatLng(ev.latlng);
-    else marker = L.circleMarker(ev.latlng, { radius: 8, color: "#d84315" }).addTo(leafletMap);
+  function placeAt(latlng) {
+    place = { lat: latlng.lat, lng: latlng.lng };
+    if (marker) marker.setLatLng(latlng);
+    else marker = L.circleMarker(latlng, { radius: 8, color: "#d84315" }).addTo(leafletMap);
     showPlace();
     suggest();
+  }
+
+  leafletMap.on("click", (ev) => { if (!panel.hidden) placeAt(ev.latlng); });
+  gf.placeSearch(form.elements.place_search, gf.$(".place-matches", form), (p) => {
+    if (!form.elements.address.value.trim()) form.elements.address.value = p.name;
+    leafletMap.setView([p.lat, p.lng], Math.max(leafletMap.getZoom(), 17));
+    placeAt(L.latLng(p.lat, p.lng));
   });
 
   function showPlace() {
@@ -110,7 +117,7 @@ gf.hotlineForm = function hotlineForm(leafletMap, openCase) {
     form.reset();
     category = null; place = null;
     showPlace();
-    gf.clear(nearby); gf.clear(matches);
+    gf.clear(nearby); gf.clear(matches); gf.clear(gf.$(".place-matches", form));
     status.textContent = ""; status.className = "status";
     panel.hidden = false;
     form.elements.caller_phone.focus();
