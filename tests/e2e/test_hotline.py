@@ -40,8 +40,9 @@ def live_server(stack):
 
 
 @pytest.fixture(scope="module")
-def pipeline(stack, engine):
-    """The demo grid and routing rules, `gridflow relay` and `gridflow router` running."""
+def pipeline(stack, engine, live_server):
+    """The demo grid and routing rules, `gridflow relay` and `gridflow router` running (started
+    after the server, so the three do not start on a busy machine at once)."""
     from services.routing.rulefile import load_demo_rules
 
     cell_points(engine)
