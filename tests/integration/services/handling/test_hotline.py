@@ -11,7 +11,7 @@ from sqlalchemy import text
 from tests.integration.services.handling.loop import captured_event, cell_point
 
 STREET = "330211009"
-OTHER_STREET = "330211018"
+OTHER_STREET = "330211019"  # a street no other test counts the cases of
 
 
 def _call(api, headers, engine, cell, **changes):
