@@ -135,7 +135,7 @@ def search():
     "The search's result as an XLSX workbook",
     description=f"Every case the search finds, newest first, up to {MAX_ROWS:,}; written "
     "and sent as the rows are read. `after` and `limit` do not apply.",
-    tags=TAGS, query=CaseSearchQuery, errors=(422,),
+    tags=TAGS, query=CaseSearchQuery, responses={200: (XLSX,)}, errors=(422,),
 )  # fmt: skip
 @requires(OPERATOR, ADMIN)
 def export():
