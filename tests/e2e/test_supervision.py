@@ -36,8 +36,9 @@ def live_server(stack):
 
 
 @pytest.fixture(scope="module")
-def relay(stack):
-    """`gridflow relay`: the operator's events reach the live feed through the outbox."""
+def relay(stack, live_server):
+    """`gridflow relay`: the operator's events reach the live feed through the outbox
+    (started after the server, so the two do not start on a busy machine at once)."""
     process = GridflowProcess("e2e-press-relay", ["relay"], stack)
     try:
         yield process
@@ -88,21 +89,21 @@ def test_a_pressed_case_goes_on_top_of_the_department_console_live(
         top = console.locator("#cases article.case-card >> nth=0")
         console.wait_for_function(
             "id => document.querySelector('#cases article.case-card').dataset.caseId === id",
-            arg=second, timeout=5000,
+            arg=second, timeout=10_000,
         )  # fmt: skip
         assert top.locator(".pressed-kind").inner_text() == "督办"
         assert top.locator(".pressed-note").inner_text() == "今天下班前修好"
         # The operator's ticker shows it; the case panel opened from it has it in its timeline.
         page.click(f"#ticker li[data-case-id='{second}'].event-CaseSupervised")
         entry = page.locator("#case-panel .timeline li.event-CaseSupervised")
-        entry.wait_for(timeout=5000)
+        entry.wait_for(timeout=10_000)
         assert entry.locator(".type").inner_text() == "人工督办"
         assert entry.locator(".note").inner_text() == "今天下班前修好"
 
         _press(page, first, "urge", "请尽快签收")
         console.wait_for_function(
             "id => document.querySelector('#cases article.case-card').dataset.caseId === id",
-            arg=first, timeout=5000,
+            arg=first, timeout=10_000,
         )  # fmt: skip
         assert top.locator(".pressed-kind").inner_text() == "催办"
         assert _cards(console)[:2] == [first, second]
