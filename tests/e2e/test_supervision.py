@@ -62,7 +62,8 @@ def _cards(console) -> list[str]:
 def _press(page, case_id: str, action: str, note: str) -> None:
     """Opens the case from the ticker and submits the panel's `action` form with `note`."""
     page.click(f"#ticker li[data-case-id='{case_id}'] >> nth=0")
-    form = page.locator(f"#case-panel form.action-{action}")
+    page.wait_for_selector(f"#case-panel[data-case-id='{case_id}']", timeout=5000)
+    form = page.locator(f"#case-panel[data-case-id='{case_id}'] form.action-{action}")
     form.locator("input[name=note]").fill(note)
     form.locator("button[type=submit]").click()
     form.locator(".status.ok").wait_for(timeout=5000)
