@@ -327,8 +327,9 @@ def main(argv: list[str] | None = None) -> dict:
                 "snapshot_cold": {**summary(cold), "first_ms": benchlib.ms(cold[0])},
                 "cells_bbox": summary(timed(lambda: get(cells_url), args.repeats)),
                 "stats_month": summary(timed(lambda: get(stats_url), max(5, args.repeats // 2))),
-                "search": bench_search.search_figures(engine, base, get, timed, summary,
-                                                      args.repeats),
+                "search": bench_search.search_figures(
+                    engine, base, get, timed, summary, args.repeats
+                ),
             }
             usage = sampler.stop()
             http.close()
