@@ -11,7 +11,11 @@ few days are still open. Then, against a `gridflow serve` process, one request a
   decoded as a browser would (see `snapshot_once`);
 * cells in bbox — GET /api/v1/grid/cells for the whole district at city zoom (12), one page of
   the maximum 2,000 cells;
-* month KPIs — GET /api/v1/stats/departments for the last full calendar month.
+* month KPIs — GET /api/v1/stats/departments for the last full calendar month;
+* case search — GET /api/v1/operator/cases/search per query kind (bench_search.py).
+
+`--small` runs it all on 2,000 cells and 20,000 cases (a few minutes) and writes its result
+to a temporary file unless `--out` says where.
 
 Figures: p50/p99 of each, the database size, and how long loading took.
 """
@@ -21,10 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
+import bench_search
 import benchlib
 import requests
 import socketio
@@ -255,7 +261,11 @@ def main(argv: list[str] | None = None) -> dict:
         "--reuse-db", action="store_true", help="measure a kept database again (implies --keep-db)"
     )
     parser.add_argument("--out", default=None)
+    parser.add_argument("--small", action="store_true", help="2,000 cells, 20,000 cases")
     args = parser.parse_args(argv)
+    if args.small:
+        args.cells, args.cases, args.repeats, args.warmup = 2_000, 20_000, 20, 2
+        args.out = args.out or str(benchlib.Path(tempfile.gettempdir()) / "scale-small.json")
     info = benchlib.machine()
     keep = args.keep_db or args.reuse_db
     with benchlib.bench_database("scale", keep=keep, reuse=args.reuse_db) as db:
@@ -276,6 +286,7 @@ def main(argv: list[str] | None = None) -> dict:
                 reporter = benchlib.make_grid_workers(engine, config, [cells[0][0]], 1,
                                                       "bench-scale")  # fmt: skip
                 history = load_history(engine, args.cases, reporter[0][0], args.open_days)
+                bench_search.vary_reports(engine)
                 remember(engine, grid, history)
             with engine.connect() as conn:
                 size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
@@ -316,6 +327,9 @@ def main(argv: list[str] | None = None) -> dict:
                 "snapshot_cold": {**summary(cold), "first_ms": benchlib.ms(cold[0])},
                 "cells_bbox": summary(timed(lambda: get(cells_url), args.repeats)),
                 "stats_month": summary(timed(lambda: get(stats_url), max(5, args.repeats // 2))),
+                "search": bench_search.search_figures(
+                    engine, base, get, timed, summary, args.repeats
+                ),
             }
             usage = sampler.stop()
             http.close()
@@ -345,6 +359,7 @@ def main(argv: list[str] | None = None) -> dict:
             "snapshot_p99_ms": figures["snapshot"]["p99_ms"],
             "cells_bbox_p99_ms": figures["cells_bbox"]["p99_ms"],
             "stats_p99_ms": figures["stats_month"]["p99_ms"],
+            "search_p99_ms": {k: v["p99_ms"] for k, v in figures["search"].items()},
             "database_size_mb": round(size / 1024 / 1024, 1),
             "detail": figures,
             "cpu_s": usage["cpu_s"],
@@ -355,6 +370,7 @@ def main(argv: list[str] | None = None) -> dict:
             "snapshot_p99_ms": "<= 200",
             "cells_bbox_p99_ms": "<= 200",
             "stats_p99_ms": "<= 500",
+            "search_p99_ms": "<= 300 each; list_first_page <= 200",
         },  # fmt: skip
     }
     path = benchlib.write_result("scale", doc, benchlib.Path(args.out) if args.out else None)

@@ -17,9 +17,11 @@ from services.api import (
     admin_routing,
     audit,
     auth,
+    case_search,
     department,
     grid,
     health,
+    hotline,
     ledgers,
     mobile,
     notices,
@@ -33,6 +35,7 @@ from services.api import (
     reports,
     revisits,
     stats,
+    supervision,
     tracking,
     verification,
 )
@@ -86,8 +89,8 @@ def create_app(config: Config | None = None) -> Flask:
                accounts.bp, admin_routing.bp, admin_calendar.bp, admin_catalog.bp,
                admin_grid.bp, admin_grid_edit.bp):  # fmt: skip
         app.register_blueprint(bp)
-    for bp in (department.bp, operator.bp, revisits.bp, verification.bp, stats.bp, audit.bp,
-               open311_openapi.bp):  # fmt: skip
+    for bp in (department.bp, operator.bp, supervision.bp, case_search.bp, hotline.bp,
+               revisits.bp, verification.bp, stats.bp, audit.bp, open311_openapi.bp):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(rankings.bp)
     app.register_blueprint(ledgers.bp)

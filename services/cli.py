@@ -11,6 +11,7 @@ from services.config import Config
 from services.demo import demo
 from services.ledger.commands import ledger
 from services.notify.receiver import notify
+from services.places.commands import places
 from services.simulate.command import simulate
 
 
@@ -71,4 +72,4 @@ def serve(host: str, port: int, log_level: str, server: str) -> None:
         live.close()
 
 
-COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo, ledger, notify]
+COMMANDS = [db, serve, user, catalog, open311, grid, simulate, demo, ledger, notify, places]

@@ -9,7 +9,7 @@ import uuid
 from uuid import UUID
 
 from flask import Blueprint, jsonify
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.api.casework import (
     case_detail,
@@ -32,7 +32,6 @@ from services.api.handling_schemas import (
     ModerateIn,
     ModerationOut,
     OperatorCasesQuery,
-    Reason,
     ReasonIn,
     RegisterIn,
 )
@@ -45,7 +44,6 @@ from services.cases.commands import (
     ModerateReport,
     RegisterCase,
     RejectCase,
-    SuperviseCase,
 )
 from services.cases.operator import (
     decide_case_extension,
@@ -54,7 +52,6 @@ from services.cases.operator import (
     redispatch_case,
     register_case,
     reject_case,
-    supervise_case,
 )
 from services.http.errors import NotFound, Unprocessable
 from services.http.validation import json_body, query_args
@@ -226,31 +223,6 @@ def reject_extension(case_id: UUID):
     _case(case_id)
     cmd = DecideExtension(case_id, _actor(), approve=False, reason=body.reason.strip())
     run(lambda uow: decide_case_extension(uow, cmd, now=now()))
-    return _answer(case_id)
-
-
-class SuperviseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: Reason = Field(description="what the department is pressed to do")
-    respond_by: AwareDatetime | None = Field(
-        default=None, description="when the department is to answer; later than now"
-    )
-
-
-@bp.post("/cases/<uuid:case_id>/supervise")
-@operation(
-    "Supervise (督办) a case a department holds: press it by hand, with a note",
-    description="Recorded as a CaseSupervised event: in the case's timeline, the live feed "
-    "and the audit trail. Refused (409) unless the case is dispatched or acknowledged.",
-    tags=TAGS, body=SuperviseIn, responses={200: CaseOut}, errors=ACTION_ERRORS,
-)  # fmt: skip
-@requires(OPERATOR, ADMIN)
-def supervise(case_id: UUID):
-    body = json_body(SuperviseIn)
-    _case(case_id)
-    cmd = SuperviseCase(case_id, _actor(), body.note.strip(), body.respond_by)
-    run(lambda uow: supervise_case(uow, cmd, now=now()))
     return _answer(case_id)
 
 

@@ -76,6 +76,8 @@ class KpisOut(BaseModel):
     satisfaction_after_revisit_rate: float | None = Field(
         description="回访后满意率: (满意 + 基本满意 + 不满意 satisfied after the revisit) / rated"
     )
+    supervisions: int = Field(description="督办数: supervisions by hand of these cases")
+    urgings: int = Field(description="催办数: urgings of these cases")
 
 
 class StatsRow(BaseModel):

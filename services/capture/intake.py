@@ -63,6 +63,8 @@ class CaptureReport:
     address: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     photos: tuple[PhotoUpload, ...] = ()
+    # A hotline call about a case already open: the router merges the report into it.
+    attach_to: uuid.UUID | None = None
 
     def body_hash(self) -> str:
         doc = {
@@ -105,7 +107,7 @@ def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureR
     written: list[str] = []
     try:
         photos = _store_photos(media_dir, cmd.id, clean, written)
-        event = _event(values)
+        event = _event(values, cmd.attach_to)
         result = retry_on_disconnect(lambda: _write(engine, values, photos, event))
     except BaseException:
         media.remove_files(media_dir, written)
@@ -149,9 +151,12 @@ def _store_photos(media_dir, report_id, clean, written: list[str]) -> list[dict]
     return rows
 
 
-def _event(values: dict) -> dict[str, Any]:
+def _event(values: dict, attach_to: uuid.UUID | None = None) -> dict[str, Any]:
     # The payload's case_no and priority are filled in by the statement that writes the report.
-    event = envelope("ReportCaptured", _payload(values, priority=None))
+    body = _payload(values, priority=None)
+    if attach_to is not None:
+        body["attach_to"] = str(attach_to)
+    event = envelope("ReportCaptured", body)
     return {
         "event_id": event["event_id"],
         "topic": REPORTS,

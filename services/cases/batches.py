@@ -2,7 +2,8 @@
 (the router's registration; each case decided by `services.cases.registration.register`).
 
 Each report is decided in the order given (claimed once per event and per report; handled on
-the spot → closed; a duplicate of an open case → merged; no rule places it → held for the
+the spot → closed; a call the operator attached to an open case, or a duplicate of an open
+case → merged; no rule places it → held for the
 operators' intake; else registered and dispatched), with a constant number of statements per
 batch: the events are claimed together, the reports read together, the reference data taken
 from a `ReferenceCache`, the duplicate search done for the whole batch (reports of the same
@@ -140,7 +141,7 @@ def _decide(
                 CaseOutcome(True, case_id, closing.new_state.value, reason="handled on the spot")
             )
             continue
-        duplicate = _nearest_open(found.get(i, ()), ids, outcomes)
+        duplicate = cmd.attach_to or _nearest_open(found.get(i, ()), ids, outcomes)
         if duplicate is not None:
             merge = apply(facts, CaseAction.merge, actor=None, at=now, duplicate_of=str(duplicate))
             row.update(state=merge.new_state.value, merged_into=duplicate)

@@ -42,6 +42,7 @@ class RegisterReport:
     community_code: str | None = None
     street_code: str | None = None
     district_code: str | None = None
+    attach_to: uuid.UUID | None = None  # the open case a hotline call was attached to
 
     @classmethod
     def from_payload(cls, event_id: uuid.UUID, body: dict[str, Any]) -> RegisterReport:
@@ -62,6 +63,7 @@ class RegisterReport:
             community_code=payload.code(body, "community_code", 12),
             street_code=payload.code(body, "street_code", 9),
             district_code=payload.code(body, "district_code", 6),
+            attach_to=payload.optional_uuid(body, "attach_to"),
         )
 
 
@@ -178,6 +180,15 @@ class SuperviseCase:
     actor: str
     note: str
     respond_by: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UrgeCase:
+    """Urge the department holding a case to get on with it (催办), with a note."""
+
+    case_id: uuid.UUID
+    actor: str
+    note: str
 
 
 @dataclass(frozen=True)

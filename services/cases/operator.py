@@ -1,6 +1,6 @@
 """The command center's handlers: register (立案) or reject (不予立案) a report waiting for an
 operator, dispatch and re-dispatch by hand, merge a duplicate, decide an extension request,
-supervise a case by hand (督办), moderate a report.
+supervise (督办) or urge (催办) a case by hand, moderate a report.
 
 Same pattern as every handler: a unit of work in, the domain decides, the outcome and its
 events written, the caller commits. Whether the operator's jurisdiction covers the case is
@@ -22,6 +22,7 @@ from services.cases.commands import (
     RegisterCase,
     RejectCase,
     SuperviseCase,
+    UrgeCase,
 )
 from services.cases.dispatching import category_terms, dispatch_case
 from services.cases.errors import InvalidCommand, UnknownCase, UnknownReport
@@ -155,6 +156,17 @@ def supervise_case(uow: UnitOfWork, cmd: SuperviseCase, *, now: datetime) -> Han
         event = flags.supervise(
             flag_facts(case), actor=cmd.actor, at=now, note=cmd.note, respond_by=cmd.respond_by
         )
+    uow.record(case.id, [event])
+    return Handled(case.id, case.state, (event.type,))
+
+
+def urge_case(uow: UnitOfWork, cmd: UrgeCase, *, now: datetime) -> Handled:
+    """Records the operator's urging (催办) of a case a department holds: a `CaseUrged`
+    event in the case's history and the outbox, counted among its department's 催办数; the
+    case row is unchanged."""
+    case = locked_case(uow, cmd.case_id)
+    with domain_refusals(case, "urge"):
+        event = flags.urge(flag_facts(case), actor=cmd.actor, at=now, note=cmd.note)
     uow.record(case.id, [event])
     return Handled(case.id, case.state, (event.type,))
 

@@ -29,6 +29,11 @@ def uuid_value(payload: dict[str, Any], name: str) -> uuid.UUID:
         raise InvalidCommand(name, f"not a UUID: {value!r}") from None
 
 
+def optional_uuid(payload: dict[str, Any], name: str) -> uuid.UUID | None:
+    """The UUID under `name`, or None when it is absent."""
+    return None if payload.get(name) is None else uuid_value(payload, name)
+
+
 def instant(payload: dict[str, Any], name: str) -> datetime:
     value = text_value(payload, name, required=True)
     try:

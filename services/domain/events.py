@@ -199,6 +199,15 @@ class CaseSupervised(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CaseUrged(DomainEvent):
+    """An operator urged the department holding the case to get on with it (催办), with a
+    note; lighter than supervision, it sets no time to answer."""
+
+    department_code: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class ExtensionRequested(DomainEvent):
     """The department asks for more time (延期申请)."""
 

@@ -9,6 +9,7 @@ When each is raised:
 - `escalate`: by the sweeper or a shift leader (值班长) on an open case.
 - `request_extension` / `decide_extension`: by the department while it holds the case, then by
   an operator; only one request may be pending.
+- `supervise` / `urge`: by an operator or shift leader while a department holds the case.
 - `rate`: by the reporter, once, after the case is closed by verification or on the spot.
 """
 
@@ -22,6 +23,7 @@ from services.domain.events import (
     CaseOverdue,
     CaseRated,
     CaseSupervised,
+    CaseUrged,
     CaseWarned,
     DomainEvent,
     ExtensionApproved,
@@ -154,6 +156,21 @@ def supervise(
     return CaseSupervised(
         case_id=case.case_id, actor=actor, at=at, department_code=case.department_code,
         note=note.strip(), respond_by=respond_by,
+    )  # fmt: skip
+
+
+def urge(case: FlagFacts, *, actor: str, at: datetime, note: str) -> CaseUrged:
+    """Urging (催办) of a case a department holds: the operator's note to get on with it.
+    Called by the operator's handler; the event is the record. Raises `FlagNotAllowed` when
+    no department holds the case, `InvalidDetail` without a note."""
+    if not is_with_department(case.state):
+        raise FlagNotAllowed("urge", case.state, "no department holds the case")
+    _aware(at)
+    if not note.strip():
+        raise InvalidDetail("note", "required")
+    return CaseUrged(
+        case_id=case.case_id, actor=actor, at=at, department_code=case.department_code,
+        note=note.strip(),
     )  # fmt: skip
 
 

@@ -18,6 +18,8 @@ Definitions (a ratio whose denominator is zero is None, never an exception):
   even count) and p90 (nearest rank: the ⌈0.9·n⌉-th smallest);
 - 满意率 satisfaction rate = (满意 + 基本满意) / rated cases; `full_satisfaction_rate` is
   满意 alone / rated cases;
+- 督办数 supervisions and 催办数 urgings: how many times the cases were supervised or urged by
+  hand (a case pressed twice counts twice);
 - 回访后满意率 satisfaction after revisit = (满意 + 基本满意 + 不满意 ratings whose revisit
   (回访) left the reporter satisfied or basically satisfied) / rated cases; `revisited` counts
   the 不满意 ratings whose revisit recorded the reporter's satisfaction after the call.
@@ -38,6 +40,8 @@ from services.domain.events import (
     CaseDispatched,
     CaseResolved,
     CaseReworked,
+    CaseSupervised,
+    CaseUrged,
     DomainEvent,
     ExtensionApproved,
     Satisfaction,
@@ -75,6 +79,8 @@ FACT_RULES: tuple[FactRule, ...] = (
     FactRule("postponed", ExtensionApproved, Fold.seen),
     FactRule("resolutions", CaseResolved, Fold.count),
     FactRule("failed_verifications", CaseReworked, Fold.count),
+    FactRule("supervisions", CaseSupervised, Fold.count),
+    FactRule("urgings", CaseUrged, Fold.count),
 )
 
 
@@ -115,6 +121,8 @@ class KpiFacts:
     postponed: bool = False  # an extension was approved
     resolutions: int = 0
     failed_verifications: int = 0
+    supervisions: int = 0  # supervisions by hand (督办)
+    urgings: int = 0  # urgings (催办)
     rating: Satisfaction | None = None
     revisit_rating: Satisfaction | None = None  # the reporter's, after a revisit (回访)
 
@@ -151,6 +159,8 @@ class Kpis:
     revisited: int
     satisfied_after_revisit: int
     satisfaction_after_revisit_rate: float | None
+    supervisions: int = 0
+    urgings: int = 0
 
     def as_dict(self) -> dict[str, int | float | None]:
         """Every figure, JSON-ready: durations as seconds (float), rates as fractions."""
@@ -223,6 +233,8 @@ def compute_kpis(
     postponed = [f for f in dispatched if f.postponed]
     resolutions = sum(f.resolutions for f in cases)
     failed = sum(f.failed_verifications for f in cases)
+    supervisions = sum(f.supervisions for f in cases)
+    urgings = sum(f.urgings for f in cases)
 
     def spans(pairs: Iterable[tuple[datetime | None, datetime | None]]) -> list[timedelta]:
         return [d for d in (span(a, b) for a, b in pairs) if d is not None]
@@ -264,6 +276,8 @@ def compute_kpis(
         revisited=len(revisited),
         satisfied_after_revisit=len(better),
         satisfaction_after_revisit_rate=ratio(sat + basic + len(better), len(ratings)),
+        supervisions=supervisions,
+        urgings=urgings,
     )
 
 

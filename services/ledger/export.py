@@ -36,6 +36,7 @@ SUMMARY = [
     ("close_median", "结案用时中位数(小时)", "Median time to close (h)", "h"),
     ("close_p90", "结案用时P90(小时)", "P90 time to close (h)", "h"),
     ("satisfaction_rate", "满意率", "Satisfaction rate", "%"),
+    ("supervisions", "督办数", "Supervisions", None), ("urgings", "催办数", "Urgings", None),
 ]  # fmt: skip
 
 

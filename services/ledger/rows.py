@@ -35,7 +35,8 @@ COLUMNS = [
     ("派遣时间", "Dispatched"), ("签收时间", "Acknowledged"), ("处置时间", "Resolved"),
     ("结案时间", "Closed"), ("处置时限", "Resolve due"), ("是否按期", "On time"),
     ("是否超期", "Overdue"), ("延期次数", "Extensions"), ("返工次数", "Reworks"),
-    ("督办", "Escalation"), ("满意度", "Rating"),
+    ("督办", "Escalation"), ("督办数", "Supervisions"), ("催办数", "Urgings"),
+    ("满意度", "Rating"),
 ]  # fmt: skip
 
 
@@ -93,7 +94,7 @@ def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
             when(fact.closed_at), when(fact.resolve_due), on_time,
             "是" if row["ack_overdue"] or row["resolve_overdue"] else "否",
             row["extension_count"], row["rework_count"], LEVELS_ZH.get(row["escalation_level"], ""),
-            RATINGS_ZH.get(row["rating"] or "", ""),
+            fact.supervisions, fact.urgings, RATINGS_ZH.get(row["rating"] or "", ""),
         ])  # fmt: skip
     name = store.community_name(conn, community_code)
     kpis = compute_kpis(list(facts.values()), as_of=as_of)

@@ -70,6 +70,8 @@ def _kpis(row: Any) -> Kpis:
         revisited=row.revisited,
         satisfied_after_revisit=row.better,
         satisfaction_after_revisit_rate=ratio(sat + basic + row.better, rated),
+        supervisions=int(row.supervisions),
+        urgings=int(row.urgings),
     )
 
 
@@ -77,7 +79,7 @@ OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
-    "revisited", "better",
+    "revisited", "better", "supervisions", "urgings",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
@@ -93,6 +95,8 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
     into["on_time"] += row.on_time
     into["resolutions"] += int(row.resolutions or 0)
     into["failed"] += int(row.failed or 0)
+    into["supervisions"] += int(row.supervisions or 0)
+    into["urgings"] += int(row.urgings or 0)
     into["dispatched"] += row.dispatched
     if row.postponed:
         into["postponed_due"] += row.due

@@ -3,9 +3,9 @@
 A period is a range of local dates [first, last] in the working-time zone; the population is
 the cases whose report was received in it. Each case's figures come from its history: first
 dispatch, first acknowledgement, last resolution, closure, resolutions, failed verifications
-(reworks), an approved extension — kept per case in `case_fact` by the database as the events
-are written; its resolve due time is the current one (after any extension or rework) and its
-rating the reporter's.
+(reworks), an approved extension, supervisions (督办) and urgings (催办) — kept per case in
+`case_fact` by the database as the events are written; its resolve due time is the current
+one (after any extension or rework) and its rating the reporter's.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def _figures(row: Any) -> CaseFigures:
         postponed=bool(row["postponed"]),
         resolutions=row["resolutions"],
         failed_verifications=row["failed_verifications"],
+        supervisions=row["supervisions"],
+        urgings=row["urgings"],
         rating=Satisfaction(row["rating"]) if row["rating"] else None,
         revisit_rating=Satisfaction(row["revisit_rating"]) if row["revisit_rating"] else None,
     )

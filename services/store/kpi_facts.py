@@ -21,7 +21,7 @@ FACTS_SQL = """
 SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code,
   c.community_code, c.street_code, c.district_code, c.resolve_due, c.rating,
   c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed,
-  c.resolutions, c.failed_verifications, c.revisit_rating
+  c.resolutions, c.failed_verifications, c.supervisions, c.urgings, c.revisit_rating
 FROM case_fact c
 WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
 ORDER BY c.created_at, c.case_id
@@ -53,6 +53,8 @@ SELECT {key} AS key, x.in_loop,
     AS on_time,
   CASE WHEN x.in_loop THEN c.resolutions END AS resolutions,
   CASE WHEN x.in_loop THEN c.failed_verifications END AS failed,
+  CASE WHEN x.in_loop THEN c.supervisions END AS supervisions,
+  CASE WHEN x.in_loop THEN c.urgings END AS urgings,
   x.in_loop AND c.dispatched_at IS NOT NULL AS dispatched,
   CASE WHEN x.in_loop THEN date_part('epoch', c.acknowledged_at - c.dispatched_at) END AS ack,
   CASE WHEN x.in_loop THEN date_part('epoch', c.resolved_at - c.dispatched_at) END AS resolve,
@@ -83,6 +85,8 @@ SELECT key, GROUPING(key) AS whole,
   count(*) FILTER (WHERE on_time) AS on_time,
   coalesce(sum(resolutions), 0) AS resolutions,
   coalesce(sum(failed), 0) AS failed,
+  coalesce(sum(supervisions), 0) AS supervisions,
+  coalesce(sum(urgings), 0) AS urgings,
   count(*) FILTER (WHERE dispatched) AS dispatched,
   count(*) FILTER (WHERE dispatched AND postponed) AS postponed_dispatched,
   {_durations("ack")}, {_durations("resolve")}, {_durations("close")},
@@ -116,6 +120,7 @@ SELECT {key} AS key, c.state, c.postponed, c.rating, c.revisit_rating, count(*) 
     AND (c.resolve_due IS NULL OR coalesce(c.resolved_at, c.closed_at) <= c.resolve_due))
     AS on_time,
   sum(c.resolutions) AS resolutions, sum(c.failed_verifications) AS failed,
+  sum(c.supervisions) AS supervisions, sum(c.urgings) AS urgings,
   count(c.dispatched_at) AS dispatched
 FROM case_fact c
 WHERE ({population}) AND ({where})

@@ -39,13 +39,19 @@ def _tile_url() -> str:
 
 
 def tile_origin(tile_url: str) -> str | None:
-    """The CSP source for a tile URL template (`{s}` subdomains become a wildcard)."""
+    """The CSP source for a tile URL template. A first host label holding the `{s}`
+    subdomain (`{s}.tile.example.org`, AMap's `webrd0{s}.is.autonavi.com`) becomes the
+    wildcard CSP allows there (`*.is.autonavi.com`); any other placeholder in the host, or
+    `{s}` deeper in it, gives no source (the browser then blocks the tiles)."""
     if not tile_url:
         return None
     parts = urlsplit(tile_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    host = parts.netloc.replace("{s}.", "*.")
+    first, _, rest = parts.netloc.partition(".")
+    if "{s}" in first and rest:
+        first = "*"
+    host = f"{first}.{rest}" if rest else first
     if "{" in host:
         return None
     return f"{parts.scheme}://{host}"

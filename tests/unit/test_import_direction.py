@@ -17,7 +17,7 @@ LAYERS = (
     ("domain",),
     ("config", "envelopes", "runtime", "http", "vendor"),
     ("store",),
-    ("calendars", "catalog", "stats", "locator", "probes", "auth"),
+    ("calendars", "catalog", "places", "stats", "locator", "probes", "auth"),
     ("capture", "ledger", "simulate", "live", "patrol"),
     ("cases", "notify"),
     ("routing", "observability", "demo"),

@@ -50,6 +50,8 @@ DETAIL_FIELDS = (
     "passed",
     "duplicate_of",
     "level",
+    "note",
+    "respond_by",
 )
 
 

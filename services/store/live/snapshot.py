@@ -13,7 +13,8 @@ draws; anything else about a case comes with `case_detail` when it is clicked:
              "categories": {category_code: {"zh", "en"}}}   # the names of those categories
 
 Department staff (the department console: a card per case with its countdown) also get
-`department_code`, `ack_due`, `resolve_due`, `summary` and `address`; grid workers (the phone's
+`department_code`, `ack_due`, `resolve_due`, `summary`, `address` and `pressed` (the latest
+supervision or urging by hand: type, at, note, respond_by; null if none); grid workers (the phone's
 list of the open cases in their cells, "case number · cell") also get `cell_code`. Row i of
 every column is one case, most recent first; each value is what `case_view` gives for that
 case.
@@ -31,6 +32,14 @@ from services.store import direct
 from services.store.live.cases import OPEN_SQL, OVERDUE_SQL, iso_sql, serial
 from services.store.scopes import Scope, scope_sql
 
+# The latest supervision (督办) or urging (催办) of the case by hand while its department holds
+# it: what the department console puts on top, with its note (a case of a few per department).
+PRESSED_SQL = (
+    "(SELECT json_build_object('type', e.type, 'at', " + iso_sql("e.at") + ", "
+    "'note', e.payload->>'note', 'respond_by', e.payload->>'respond_by') FROM case_event e "
+    "WHERE e.case_id = c.id AND e.type IN ('CaseSupervised', 'CaseUrged') "
+    "AND e.payload->>'department_code' = c.department_code ORDER BY e.id DESC LIMIT 1)"
+)
 # Field → SQL over case_file `c` (and report `r`, console columns only). The position falls
 # back to the report's only for a case without one (COALESCE reads the report then alone).
 MAP_COLUMNS = {
@@ -54,6 +63,7 @@ CONSOLE_COLUMNS = {
     "resolve_due": iso_sql("c.resolve_due"),
     "summary": "left(r.description, 200)",
     "address": "r.address",
+    "pressed": PRESSED_SQL,
 }
 
 

@@ -51,6 +51,7 @@ OWN_PLACE = frozenset({"admin", "op_street", "op_district"})
 LEADERS = frozenset({"leader_street", "leader_other"})
 SEES_CASE = OWN_PLACE | {"staff_own", "gw_own", "leader_street"}
 TODAY = date.today()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATS = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
 
 
@@ -92,16 +93,36 @@ def _pings(world: World, thing: Thing | None, who: str) -> dict:
     return {"batch_id": str(uuid.uuid4()), "pings": [ping]}
 
 
-def _supervised(world: World, thing: Thing | None, resp) -> bool:
+PRESS = {"note": "请尽快处置"}
+
+
+def _call_body(world: World, thing: Thing | None, who: str) -> dict:
+    """A hotline call in street A attached to the thing's open case."""
+    body = _report_body(world, thing, who)
+    del body["occurred_at"]
+    return {**body, "caller_phone": "13800000000", "attach_to": thing.case_id}
+
+
+def _attached(world: World, thing: Thing | None, resp) -> bool:
+    """The answer is the new hotline report, a report of its own (the case comes later)."""
+    report = resp.get_json()
+    return report["channel"] == "hotline" and report["id"] != thing.report_id
+
+
+def _pressed(event: str) -> Callable[[World, Thing | None, object], bool]:
     """The answer is the case, still with its department, and its history ends with the
-    supervision."""
-    case = resp.get_json()
-    detail = world.api.get(
-        f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"]
-    ).get_json()
-    last = detail["timeline"][-1]
-    return (case["id"], case["state"]) == (thing.case_id, "dispatched") and (
-        last["type"], last["payload"]["note"]) == ("CaseSupervised", "请尽快处置")  # fmt: skip
+    supervision or urging (`event`) and its note."""
+
+    def check(world: World, thing: Thing | None, resp) -> bool:
+        case = resp.get_json()
+        detail = world.api.get(
+            f"/api/v1/operator/cases/{thing.case_id}", headers=world.headers["admin"]
+        ).get_json()
+        last = detail["timeline"][-1]
+        return (case["id"], case["state"]) == (thing.case_id, "dispatched") and (
+            last["type"], last["payload"]["note"]) == (event, "请尽快处置")  # fmt: skip
+
+    return check
 
 
 def _reworked(world: World, thing: Thing | None, resp) -> bool:
@@ -256,8 +277,37 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("operator.reject_extension", "POST"): Rule(
         OWN_PLACE, make=World.with_extension_request, body=_const({"reason": "理由不充分"})
     ),
-    ("operator.supervise", "POST"): Rule(
-        OWN_PLACE, make=World.report, body=_const({"note": "请尽快处置"}), check=_supervised
+    # Pressing a department by hand (督办, 催办), in the operator's place.
+    ("supervision.supervise", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const(PRESS), check=_pressed("CaseSupervised")
+    ),
+    ("supervision.urge", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_const(PRESS), check=_pressed("CaseUrged")
+    ),
+    # Case search and its export: operators (the search keeps to their place: a phone or a
+    # number finds nothing outside it, test_case_search).
+    ("case_search.search", "GET"): Rule(
+        OPERATORS,
+        query={"state": "dispatched", "limit": 5},
+        check=lambda w, t, r: set(r.get_json()) == {"items", "next"},
+    ),
+    ("case_search.export", "GET"): Rule(
+        OPERATORS,
+        query={"q": "招宝山"},
+        check=lambda w, t, r: r.headers["Content-Type"] == XLSX and r.get_data()[:2] == b"PK",
+    ),
+    # Hotline intake: the open cases near a place (within the operator's place), a call filed
+    # as a report in street A or attached to an open case there.
+    ("hotline.nearby", "GET"): Rule(
+        OPERATORS,
+        query={"category": "201001", "lat": 29.95, "lng": 121.71},
+        check=lambda w, t, r: "items" in r.get_json(),
+    ),
+    ("hotline.places", "GET"): Rule(
+        OPERATORS, query={"q": "zh"}, check=lambda w, t, r: "items" in r.get_json()
+    ),
+    ("hotline.call", "POST"): Rule(
+        OWN_PLACE, make=World.report, body=_call_body, ok=201, check=_attached
     ),
     # Revisits (回访): the queue and the call-back, in the operator's place.
     ("revisits.revisits", "GET"): Rule(OPERATORS, check=lambda w, t, r: "items" in r.get_json()),

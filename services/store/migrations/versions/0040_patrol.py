@@ -12,7 +12,7 @@ Revises: 0021
 from alembic import op
 
 revision = "0040"
-down_revision = "0021"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 

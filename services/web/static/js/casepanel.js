@@ -1,6 +1,7 @@
 // The case panel of the command center: the case, its timeline, its photos and the operator
 // actions (dispatch, re-dispatch, approve or reject an extension, merge, and the revisit —
-// 回访 — of a case its reporter rated 不满意: close it with a note, or send it back as rework).
+// 回访 — of a case its reporter rated 不满意: close it with a note, or send it back as rework;
+// supervise — 督办 — or urge — 催办 — the department holding it, with a note).
 "use strict";
 
 window.gf = window.gf || {};
@@ -23,6 +24,10 @@ gf.OPERATOR_ACTIONS = {
     body: { outcome: "closed" } },
   revisit_rework: { path: (c) => `cases/${c.id}/revisit`, revisit: true, field: "note",
     body: { outcome: "rework" } },
+  supervise: { path: (c) => `cases/${c.id}/supervise`, states: ["dispatched", "acknowledged"],
+    field: "note", hint: "action.press_note" },
+  urge: { path: (c) => `cases/${c.id}/urge`, states: ["dispatched", "acknowledged"],
+    field: "note", hint: "action.press_note" },
 };
 const FIELD_HINTS = { department_code: "action.department", duplicate_of: "action.duplicate_of",
   reason: "console.reason", note: "action.revisit_note" };
@@ -48,7 +53,8 @@ gf.renderCasePanel = function renderCasePanel(panel, detail) {
       gf.el("time", { text: gf.fmtDateTime(e.at) }),
       gf.el("span", { class: "type", text: gf.t("event." + e.type) }),
       gf.el("span", { class: "actor", text: e.actor || "" }),
-      gf.el("span", { class: "note", text: e.detail.reason || e.note || "" }))));
+      gf.el("span", { class: "note",
+        text: e.detail.reason || e.detail.note || e.note || "" }))));
   const photos = gf.el("div", { class: "photos" });
   const actions = gf.el("div", { class: "actions" });
   gf.clear(panel).append(
@@ -98,7 +104,7 @@ function renderActions(container, c, open, isOperator) {
     if (!applies) continue;
     const input = action.field ? gf.el("input", {
       name: action.field, list: action.field === "department_code" ? "department-codes" : null,
-      placeholder: gf.t(FIELD_HINTS[action.field]),
+      placeholder: gf.t(action.hint || FIELD_HINTS[action.field]),
     }) : null;
     const status = gf.el("span", { class: "status" });
     const form = gf.el("form", { class: `action action-${name}` }, input,

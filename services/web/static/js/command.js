@@ -1,5 +1,5 @@
-// The command-center page: map, KPI tiles, hourly chart, department table, live ticker, and
-// the case panel with its operator actions.
+// The command-center page: map, KPI tiles, hourly chart, department table, case search and
+// list, live ticker, and the case panel with its operator actions.
 "use strict";
 
 (function commandCenter() {
@@ -150,6 +150,8 @@
     gf.attachPatrolLayer(map, live);
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
+    gf.caseList(openCase);
+    gf.hotlineForm(map.map, openCase);
     map.loadCells();
   }
 

@@ -1,10 +1,12 @@
 // The department console: the department's open cases with live countdowns to their due
 // times, and the department's actions: acknowledge, resolve (with a photo), return, request an
-// extension. A new case arriving shows a notification.
+// extension. A new case arriving shows a notification. A case the command center supervised
+// (督办) or urged (催办) by hand goes to the top, marked, with the operator's note.
 "use strict";
 
 (function departmentConsole() {
   const ACTIVE = ["dispatched", "acknowledged"];
+  const PRESSING = { CaseSupervised: "console.supervised", CaseUrged: "console.urged" };
   const cases = new Map();   // case id → newest case view (by seq)
   let department = null;
 
@@ -39,6 +41,15 @@
     status.className = resp.ok ? "status ok" : "status failed";
   }
 
+  function pressedNote(p) {
+    if (!p) return null;
+    const by = p.respond_by
+      ? ` · ${gf.t("console.respond_by")} ${new Date(p.respond_by).toLocaleString(gf.lang)}` : "";
+    return gf.el("p", { class: `pressed pressed-${p.type}` },
+      gf.el("strong", { class: "pressed-kind", text: gf.t(PRESSING[p.type]) }), " ",
+      gf.el("span", { class: "pressed-note", text: p.note || "" }), by);
+  }
+
   function card(c) {
     const count = countdownOf(c);
     const status = gf.el("span", { class: "status" });
@@ -70,10 +81,11 @@
         onclick: toggle("extension") }),
       status);
     return gf.el("article", {
-      class: `case-card state-${c.state}${c.overdue ? " overdue" : ""}`,
+      class: `case-card state-${c.state}${c.overdue ? " overdue" : ""}${c.pressed ? " pressed" : ""}`,
       "data-case-id": c.id, "data-state": c.state },
       gf.el("h3", {}, gf.el("span", { class: "case-no", text: c.case_no || "" }), " · ",
         gf.el("span", { class: "state", text: gf.t("state." + c.state) })),
+      pressedNote(c.pressed),
       gf.el("div", { class: "meta",
         text: [(c.category || {})[gf.lang], c.address].filter(Boolean).join(" · ") }),
       gf.el("p", { class: "description", text: c.summary || "" }),
@@ -84,8 +96,11 @@
 
   function render() {
     const list = gf.clear(gf.$("#cases"));
+    // Pressed cases first, the latest pressed on top; then the nearest due time.
+    const pressedAt = (c) => (c.pressed ? new Date(c.pressed.at).getTime() : -Infinity);
     const active = [...cases.values()].filter((c) => ACTIVE.includes(c.state))
-      .sort((a, b) => (countdownOf(a).due || Infinity) - (countdownOf(b).due || Infinity));
+      .sort((a, b) => (pressedAt(b) - pressedAt(a))  // NaN (neither pressed) is falsy
+        || (countdownOf(a).due || Infinity) - (countdownOf(b).due || Infinity));
     for (const c of active) list.append(card(c));
     gf.$("#empty").hidden = active.length > 0;
     tick();
@@ -118,9 +133,20 @@
     return true;
   }
 
+  // What a message says of the case's pressing: the event's own, else the one known while
+  // the same department holds it.
+  function pressingOf(m, c) {
+    if (PRESSING[m.type]) {
+      return { type: m.type, at: m.at, note: m.detail.note, respond_by: m.detail.respond_by };
+    }
+    const known = cases.get(c.id);
+    return known && known.department_code === c.department_code ? known.pressed : null;
+  }
+
   function onEvent(m) {
     const c = m.case;
     if (!c) return;
+    c.pressed = pressingOf(m, c);
     const mine = c.department_code === department;
     const wasActive = cases.has(c.id) && ACTIVE.includes(cases.get(c.id).state);
     if (!keepNewest(c)) return;

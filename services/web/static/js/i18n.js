@@ -58,6 +58,9 @@ const GF_TEXT = {
     "action.revisit_close": "回访办结",
     "action.revisit_rework": "回访返工",
     "action.revisit_note": "回访记录",
+    "action.supervise": "督办",
+    "action.urge": "催办",
+    "action.press_note": "督办/催办意见",
     "console.cases": "本部门案件",
     "console.empty": "暂无待办案件",
     "console.ack_in": "签收剩余",
@@ -72,6 +75,9 @@ const GF_TEXT = {
     "console.requested_due": "申请延至",
     "console.submit": "提交",
     "console.new_case": "新案件到达",
+    "console.supervised": "督办",
+    "console.urged": "催办",
+    "console.respond_by": "请于此前答复",
     "worker": "网格员",
     "patrol.coverage": "今日巡查覆盖",
     "patrol.idle": "多日未巡查",
@@ -102,6 +108,8 @@ const GF_TEXT = {
     "event.CaseWarned": "预警",
     "event.CaseOverdue": "超期",
     "event.CaseEscalated": "督办",
+    "event.CaseSupervised": "人工督办",
+    "event.CaseUrged": "催办",
     "event.ExtensionRequested": "延期申请",
     "event.ExtensionApproved": "延期批准",
     "event.ExtensionRejected": "延期驳回",
@@ -162,6 +170,9 @@ const GF_TEXT = {
     "action.revisit_close": "Revisit done: keep closed",
     "action.revisit_rework": "Revisit: send back as rework",
     "action.revisit_note": "What the reporter was told",
+    "action.supervise": "Supervise",
+    "action.urge": "Urge",
+    "action.press_note": "Note to the department",
     "console.cases": "Our cases",
     "console.empty": "No open cases",
     "console.ack_in": "Acknowledge within",
@@ -176,6 +187,9 @@ const GF_TEXT = {
     "console.requested_due": "Extend until",
     "console.submit": "Submit",
     "console.new_case": "New case arrived",
+    "console.supervised": "Supervised",
+    "console.urged": "Urged",
+    "console.respond_by": "answer by",
     "worker": "Grid worker",
     "patrol.coverage": "Patrol coverage today",
     "patrol.idle": "Not patrolled for days",
@@ -206,6 +220,8 @@ const GF_TEXT = {
     "event.CaseWarned": "Warning",
     "event.CaseOverdue": "Overdue",
     "event.CaseEscalated": "Escalated",
+    "event.CaseSupervised": "Supervised",
+    "event.CaseUrged": "Urged",
     "event.ExtensionRequested": "Extension requested",
     "event.ExtensionApproved": "Extension approved",
     "event.ExtensionRejected": "Extension rejected",
@@ -216,6 +232,12 @@ const GF_TEXT = {
 };
 
 gf.lang = localStorage.getItem("gridflow.lang") === "en" ? "en" : "zh";
+
+// More texts of one page, from a file of its own (`zh` and `en`: key → text).
+gf.addText = function addText(zh, en) {
+  Object.assign(GF_TEXT.zh, zh);
+  Object.assign(GF_TEXT.en, en);
+};
 
 gf.t = function t(key) {
   const table = GF_TEXT[gf.lang];

@@ -17,7 +17,16 @@ from tests.integration.services.accounts import make_user
 TAGS = {"department", "operator", "feedback", "stats"}
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
 # The blueprints of the handling: every route they have is documented and fuzzed.
-BLUEPRINTS = {"department", "operator", "revisits", "verification", "stats"}
+BLUEPRINTS = {
+    "department",
+    "operator",
+    "supervision",
+    "case_search",
+    "hotline",
+    "revisits",
+    "verification",
+    "stats",
+}
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 

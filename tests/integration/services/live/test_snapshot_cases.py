@@ -29,6 +29,8 @@ MAP_FIELDS = {
     "seq",
 }
 CONSOLE_FIELDS = MAP_FIELDS | {"department_code", "ack_due", "resolve_due", "summary", "address"}
+# The console's cards also show the latest supervision or urging by hand (none here).
+PRESSED = "pressed"
 
 
 def _python_views(engine, case_ids: list[str]) -> dict[str, dict]:
@@ -89,8 +91,8 @@ def test_department_staff_get_the_fields_of_their_consoles_cards(
     shown = {c["id"]: c for c in snapshot_cases(message)}
     assert elsewhere not in shown, "another department's case"
     expected = _python_views(engine, [odd])[odd]
-    assert set(shown[odd]) == CONSOLE_FIELDS
-    assert shown[odd] == {k: expected[k] for k in CONSOLE_FIELDS}
+    assert set(shown[odd]) == CONSOLE_FIELDS | {PRESSED}
+    assert shown[odd] == {**{k: expected[k] for k in CONSOLE_FIELDS}, PRESSED: None}
     assert shown[odd]["ack_due"] == whole_second.isoformat()
     assert len(shown[odd]["summary"]) == 200
     assert shown[odd]["summary"].startswith('引号 "quoted" \\ back\nslash\t and \x01 control 长')

@@ -70,3 +70,12 @@ def test_a_malformed_field_is_named(changes, field):
     with pytest.raises(InvalidCommand) as caught:
         RegisterReport.from_payload(EVENT, payload(**changes))
     assert caught.value.field == field
+
+
+def test_a_hotline_call_attached_to_a_case_names_it():
+    target = uuid.uuid4()
+    assert RegisterReport.from_payload(EVENT, payload()).attach_to is None
+    assert RegisterReport.from_payload(EVENT, payload(attach_to=str(target))).attach_to == target
+    with pytest.raises(InvalidCommand) as info:
+        RegisterReport.from_payload(EVENT, payload(attach_to="case 12"))
+    assert info.value.field == "attach_to"

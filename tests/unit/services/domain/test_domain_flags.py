@@ -14,6 +14,7 @@ from services.domain.flags import (
     rate,
     request_extension,
     supervise,
+    urge,
     warn,
 )
 from services.domain.states import CaseState, InvalidDetail
@@ -143,3 +144,23 @@ def test_supervision_needs_a_note_and_a_later_answer_time():
     with pytest.raises(InvalidDetail) as too_early:
         supervise(case, actor="op", at=AT, note="请尽快", respond_by=AT)
     assert (no_note.value.field, too_early.value.field) == ("note", "respond_by")
+
+
+@pytest.mark.parametrize("state", [S.dispatched, S.acknowledged])
+def test_a_case_a_department_holds_is_urged_with_a_note(state):
+    event = urge(FlagFacts("C", state, department_code="SAN-1"), actor="op", at=AT, note=" 催 ")
+    assert (event.type, event.actor, event.department_code, event.note) == (
+        "CaseUrged", "op", "SAN-1", "催")  # fmt: skip
+    assert event.as_payload()["note"] == "催"
+
+
+@pytest.mark.parametrize("state", [s for s in S if s not in (S.dispatched, S.acknowledged)])
+def test_no_department_holds_the_case_nothing_to_urge(state):
+    with pytest.raises(FlagNotAllowed):
+        urge(FlagFacts("C", state), actor="op", at=AT, note="请尽快")
+
+
+def test_urging_needs_a_note():
+    with pytest.raises(InvalidDetail) as no_note:
+        urge(FlagFacts("C", S.acknowledged), actor="op", at=AT, note=" ")
+    assert no_note.value.field == "note"

@@ -105,3 +105,20 @@ def test_median_and_nearest_rank_percentile():
     assert percentile([M], 90) == M and percentile([], 90) is None and median([]) is None
     with pytest.raises(ValueError):
         percentile(values, 0)
+
+
+def test_supervisions_and_urgings_are_counted_per_department_in_the_loop_only():
+    pressed = [
+        facts("P", S.acknowledged, department_code="ROAD", dispatched_at=T0, supervisions=2,
+              urgings=1),
+        facts("Q", S.dispatched, department_code="ROAD", dispatched_at=T0, urgings=3),
+        facts("R", S.closed, department_code="SAN", dispatched_at=T0, closed_at=T0 + H,
+              supervisions=1),
+        facts("S", S.merged, department_code="SAN", supervisions=4, urgings=4),
+    ]  # fmt: skip
+    whole = compute_kpis(pressed, as_of=AS_OF)
+    assert (whole.supervisions, whole.urgings) == (3, 4)
+    by = kpis_by(pressed, lambda f: f.department_code, as_of=AS_OF)
+    assert {k: (v.supervisions, v.urgings) for k, v in by.items()} == {
+        "ROAD": (2, 4), "SAN": (1, 0)}  # fmt: skip
+    assert whole.as_dict()["supervisions"] == 3

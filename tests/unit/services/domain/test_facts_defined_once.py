@@ -17,6 +17,8 @@ from services.domain.events import (
     CaseDispatched,
     CaseResolved,
     CaseReworked,
+    CaseSupervised,
+    CaseUrged,
     CaseWarned,
     ExtensionApproved,
 )
@@ -141,19 +143,24 @@ def test_fold_events_keeps_first_last_seen_and_counts():
         CaseResolved(**base, at=at(90)),
         CaseDispatched(**base, at=at(5), department_code="d"),
         CaseWarned(**base, at=at(1)),
+        CaseSupervised(**base, at=at(30), note="督办"),
+        CaseUrged(**base, at=at(40), note="催办"),
+        CaseUrged(**base, at=at(45), note="再催"),
     ]
     facts = fold_events(events)
     assert facts == {
         "dispatched_at": at(5), "acknowledged_at": None, "resolved_at": at(90),
         "closed_at": None, "postponed": False, "resolutions": 2, "failed_verifications": 1,
+        "supervisions": 1, "urgings": 2,
     }  # fmt: skip
     later = fold_events(
         [CaseAcknowledged(**base, at=at(20), department_code="d"),
          CaseDispatched(**base, at=at(100), department_code="d"),
          ExtensionApproved(**base, at=at(95)),
-         CaseClosed(**base, at=at(120))],
+         CaseClosed(**base, at=at(120)), CaseSupervised(**base, at=at(110), note="再督")],
         facts,
     )  # fmt: skip
     assert later["dispatched_at"] == at(5) and later["acknowledged_at"] == at(20)
     assert later["postponed"] is True and later["closed_at"] == at(120)
     assert later["resolutions"] == 2 and later["failed_verifications"] == 1
+    assert (later["supervisions"], later["urgings"]) == (2, 2)

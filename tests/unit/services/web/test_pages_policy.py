@@ -13,6 +13,20 @@ def test_tile_origin_of_templates():
     assert tile_origin("https://{sub}.example.org/{z}") is None
 
 
+def test_a_subdomain_inside_the_first_label_becomes_its_wildcard():
+    amap = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&x={x}&y={y}&z={z}"
+    assert tile_origin(amap) == "https://*.is.autonavi.com"
+    assert (
+        tile_origin("https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=k") == "https://*.tianditu.gov.cn"
+    )
+    assert tile_origin("https://tiles.{s}.example.org/{z}") is None
+    assert tile_origin("https://{s}/{z}") is None
+    policy = content_security_policy(amap)
+    assert (
+        "https://*.is.autonavi.com" in dict(d.split(" ", 1) for d in policy.split("; "))["img-src"]
+    )
+
+
 def test_policy_allows_scripts_only_from_gridflow():
     policy = content_security_policy("https://tiles.example.cn/{z}/{x}/{y}.png")
     directives = dict(d.split(" ", 1) for d in policy.split("; "))

@@ -1,0 +1,1 @@
+"""The gazetteer: places searched by name or pinyin initials, offline."""
