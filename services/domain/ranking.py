@@ -4,7 +4,7 @@ Pure: the caller passes each group's `Kpis` and a `Scheme` (loaded from configur
 `METRICS` is the one list of what a ranking shows: a rate is a count over a denominator (an
 expression of counts that a scheme may change, e.g. 应结案 = 立案 − 按时待处置 in one city,
 应结案 − 缓办 in another), a count or a duration is read off the `Kpis`. A metric that a new
-KPI fact brings (a per-department count of supervisions, say) is one more row here.
+KPI fact brings (督办数 and 催办数, the supervisions and urgings) is one more row here.
 
 The composite score of a group is Σ weight × value over the scheme's terms, where value is the
 metric's rate, or 1 − rate for a term marked `invert` (rework, extension, overdue: less is
@@ -71,6 +71,8 @@ METRICS: tuple[Metric, ...] = (
            "overdue_pending", "registered"),
     Metric("satisfaction_rate", "满意率", "satisfaction", "rate", True,
            "satisfied_or_basic", "rated"),
+    Metric("supervisions", "督办数", "supervisions", "count", False),
+    Metric("urgings", "催办数", "urgings", "count", False),
     Metric("acknowledge_median", "签收用时中位数", "acknowledge median", "duration", False),
     Metric("resolve_median", "处置用时中位数", "resolve median", "duration", False),
     Metric("resolve_p90", "处置用时P90", "resolve p90", "duration", False),

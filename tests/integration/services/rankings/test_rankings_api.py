@@ -37,6 +37,9 @@ def test_every_rate_and_the_composite_match_the_hand_worked_figures(api, login, 
     assert a["satisfaction_rate"] == 2 / 3
     assert (a["resolve_median"], a["resolve_p90"]) == (2.5 * 3600, 5 * 3600)
     assert (a["close_median"], a["close_p90"]) == (6 * 3600, 11 * 3600)
+    # 督办数 and 催办数: the overdue case was supervised once and urged twice.
+    assert (a["supervisions"], a["urgings"]) == (1, 2)
+    assert (rows["rk-b"]["values"]["supervisions"], rows["rk-b"]["values"]["urgings"]) == (0, 0)
     assert rows["rk-a"]["score"] == pytest.approx(63.0, rel=1e-12, abs=0)
     # 90 points: the scheme's supervision 10 are not counted yet.
     assert rows["rk-b"]["score"] == pytest.approx(90.0, rel=1e-12, abs=0)
