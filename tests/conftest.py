@@ -85,6 +85,8 @@ def config(app_database_url, stack_urls) -> Config:
         topic_partitions=3,
         env="test",
         secret_key="test-secret-" + RUN_ID,
+        # Session-wide accounts sign in once; a worker's run outlasts the 15-minute default.
+        access_token_ttl_s=3600,
     ).checked()
 
 

@@ -7,41 +7,14 @@ from __future__ import annotations
 import io
 import uuid
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.cases import CaseWriter
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import serving
 
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own: its cases stay out of other searches."""
-    with own_stack(config, "e2esearch") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-search-serve", stack) as url:
-        yield url
-
-
-@pytest.fixture()
-def writer(stack, engine):
-    w = CaseWriter(stack, engine)
-    yield w
-    w.close()
+stack, engine, live_server, writer = own_module("search")
 
 
 def _search(page, **fields) -> list[str]:

@@ -8,42 +8,16 @@ import time
 import pytest
 from sqlalchemy import text
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in, ticker_ids
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.cases import CaseWriter
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import serving
 
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own: its cases stay out of other tests."""
-    with own_stack(config, "e2ecc") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-cc-serve", stack) as url:
-        yield url
+stack, engine, live_server, writer = own_module("cc")
 
 
 @pytest.fixture(scope="module")
 def cells(engine):
     return cell_points(engine)
-
-
-@pytest.fixture()
-def writer(stack, engine):
-    w = CaseWriter(stack, engine)
-    yield w
-    w.close()
 
 
 @pytest.fixture()

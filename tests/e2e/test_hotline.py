@@ -12,31 +12,15 @@ import time
 import pytest
 from sqlalchemy import text
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.cases import CATEGORY, CaseWriter
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import GridflowProcess, serving
+from tests.integration.services.live.cases import CATEGORY
+from tests.processes import GridflowProcess
+
+stack, engine, live_server, writer = own_module("hotline")
 
 TYPICAL_CALL = 6
-
-
-@pytest.fixture(scope="module")
-def stack(config):
-    with own_stack(config, "e2ehotline") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-hotline-serve", stack) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +38,6 @@ def pipeline(stack, engine, live_server):
     finally:
         router.stop()
         relay.stop()
-
-
-@pytest.fixture()
-def writer(stack, engine):
-    w = CaseWriter(stack, engine)
-    yield w
-    w.close()
 
 
 class Operator:

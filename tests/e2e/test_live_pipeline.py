@@ -10,33 +10,15 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, fresh_point, sign_in
 from tests.integration.services.accounts import tokens_over_http
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import GridflowProcess, serving
+from tests.processes import GridflowProcess
+
+stack, engine, live_server, writer = own_module("pipeline")
 
 CATEGORY = "206002"  # 飞线充电: a small duplicate radius keeps test reports apart
-
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own: its reports and the simulated city stay
-    out of other tests' listings and duplicate checks."""
-    with own_stack(config, "e2epipe") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-pipeline-serve", stack) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -16,31 +16,14 @@ from sqlalchemy import text
 from services.calendars import calendars_from_config
 from services.config import Config
 from streams.router import make_router
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, fresh_point, sign_in
 from tests.integration.services.accounts import tokens_over_http
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.handling.loop import captured_event, jpeg
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import GridflowProcess, serving
+from tests.processes import GridflowProcess
 
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own."""
-    with own_stack(config, "e2erevisit") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-revisit-serve", stack) as url:
-        yield url
+stack, engine, live_server, writer = own_module("revisit")
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.cases import CaseWriter
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import serving
+
+stack, engine, live_server, writer = own_module("screen")
 
 FITS = """() => ({
   width: document.documentElement.scrollWidth <= window.innerWidth,
@@ -17,32 +17,6 @@ FITS = """() => ({
   title: parseFloat(getComputedStyle(document.querySelector('.topbar h1')).fontSize),
   tile: parseFloat(getComputedStyle(document.querySelector('.tile .value')).fontSize),
 })"""
-
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own: its cases stay out of other tests."""
-    with own_stack(config, "e2escreen") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-screen-serve", stack) as url:
-        yield url
-
-
-@pytest.fixture()
-def writer(stack, engine):
-    w = CaseWriter(stack, engine)
-    yield w
-    w.close()
 
 
 @pytest.mark.parametrize(("width", "height"), [(3840, 2160), (1920, 1080)])

@@ -7,32 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.cases import CaseWriter
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import GridflowProcess, serving
+from tests.processes import GridflowProcess
+
+stack, engine, live_server, writer = own_module("press")
 
 DEPARTMENT = "e2e-press"
-
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own."""
-    with own_stack(config, "e2epress") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-press-serve", stack) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +26,6 @@ def relay(stack, live_server):
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture()
-def writer(stack, engine):
-    w = CaseWriter(stack, engine)
-    yield w
-    w.close()
 
 
 def _cards(console) -> list[str]:
