@@ -1,8 +1,8 @@
 """What a reporter is told, and through which channel: each milestone of a case (dispatched,
 resolved, reworked, closed, rejected, merged) goes to an Open311 request's client webhook, and
 to a hotline caller's phone by SMS when a gateway is configured (the case's district's own,
-else the global one). Built once, when the event is
-first seen; replays find the notification queued and build nothing again."""
+else the global one). Built once, when the event is first seen; replays find the notification
+queued and build nothing again."""
 
 from __future__ import annotations
 
