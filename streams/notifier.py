@@ -117,7 +117,10 @@ class Sender:
 
     def _send(self, row: dict[str, Any]) -> None:
         if row["channel"] == "sms":
-            send_sms(self.config, row["body"])
+            gateway = self.config.sms_gateway(row["body"].get("district_code"))
+            if gateway is None:
+                raise DeliveryFailed("no SMS gateway is configured")
+            send_sms(gateway, row["body"], timeout_s=self.config.notify_timeout_s)
             return
         with self.engine.connect() as conn:
             secret = conn.execute(

@@ -24,6 +24,7 @@ from services.capture.status_notes import pick_language, status_note
 from services.domain.states import is_handled
 from services.http.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.http.validation import check_size, parse_json, validate
+from services.places.gazetteer import point_named
 from services.store import report_rows
 from services.store.catalog import get_category, list_categories
 
@@ -153,15 +154,22 @@ def create_request(fmt: str):
     for extra in ("media_url", "device_id", "account_id", "address_id"):
         if getattr(params, extra):
             attributes[extra] = getattr(params, extra)
+    lat, lng, crs = params.lat, params.long, client.datum
+    if lat is None and params.address_string:
+        # Placed where the gazetteer has the address, else `outside` for an operator to place.
+        with gf.engine.connect() as conn:
+            point = point_named(conn, params.address_string)
+        if point is not None:
+            (lat, lng), crs = point, "wgs84"
     report_id = uuid.uuid4()
     cmd = CaptureReport(
         id=report_id,
         channel="open311",
         category_code=params.service_code,
         description=params.description or "",
-        lat=params.lat,
-        lng=params.long,
-        crs=client.datum,
+        lat=lat,
+        lng=lng,
+        crs=crs,
         accuracy_m=None,
         occurred_at=datetime.now(UTC),
         canonical=params.model_dump(mode="json", exclude={"api_key"}),

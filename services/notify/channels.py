@@ -4,9 +4,9 @@
   HMAC-SHA256 of the body with the client's secret>`, `X-Gridflow-Event` and
   `X-Gridflow-Delivery` (the same on every attempt of one notification, so a receiver can
   drop the duplicate a crash between its answer and our record of it may cause);
-- the district's SMS gateway (政务短信 platforms differ): its URL, JSON or form body and field
-  names are settings (`GRIDFLOW_SMS_GATEWAY_*`): each field a template over {phone}, {text}
-  and {case_no}.
+- the SMS gateway of the case's district (政务短信 platforms differ): its URL, JSON or form
+  body and field names are settings (`GRIDFLOW_SMS_GATEWAYS` per district, else
+  `GRIDFLOW_SMS_GATEWAY_*`): each field a template over {phone}, {text} and {case_no}.
 
 A delivery is done when the receiver answers 2xx; anything else raises `DeliveryFailed`.
 """
@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from services.config import Config
+from services.config import SmsGateway
 
 
 class DeliveryFailed(Exception):
@@ -66,17 +66,17 @@ def gateway_fields(setting: str) -> dict[str, str]:
     return fields
 
 
-def send_sms(config: Config, body: dict[str, Any]) -> None:
-    """Sends one text through the configured SMS gateway, in its shape."""
+def send_sms(gateway: SmsGateway, body: dict[str, Any], *, timeout_s: float) -> None:
+    """Sends one text through an SMS gateway (`Config.sms_gateway`), in its shape."""
     values = {name: template.format(**body) for name, template in
-              gateway_fields(config.sms_gateway_fields).items()}  # fmt: skip
+              gateway_fields(gateway.fields).items()}  # fmt: skip
     headers = {}
-    if config.sms_gateway_token:
-        headers["Authorization"] = f"Bearer {config.sms_gateway_token}"
-    if config.sms_gateway_format == "form":
+    if gateway.token:
+        headers["Authorization"] = f"Bearer {gateway.token}"
+    if gateway.format == "form":
         raw = urllib.parse.urlencode(values).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     else:
         raw = json.dumps(values, ensure_ascii=False).encode()
         headers["Content-Type"] = "application/json; charset=utf-8"
-    _post(config.sms_gateway_url, raw, headers, config.notify_timeout_s)
+    _post(gateway.url, raw, headers, timeout_s)

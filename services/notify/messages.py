@@ -1,7 +1,8 @@
 """What a reporter is told, and through which channel: each milestone of a case (dispatched,
 resolved, reworked, closed, rejected, merged) goes to an Open311 request's client webhook, and
-to a hotline caller's phone by SMS when a gateway is configured. Built once, when the event is
-first seen; replays find the notification queued and build nothing again."""
+to a hotline caller's phone by SMS when a gateway is configured (the case's district's own,
+else the global one). Built once, when the event is first seen; replays find the notification
+queued and build nothing again."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def notifications_for(
         rows.append({**base, "recipient": f"webhook:{reporter['client_id']}", "channel": "webhook",
                      "target": reporter["webhook_url"], "body": body})  # fmt: skip
     phone = reporter["reporter_phone"]
-    if reporter["channel"] in SMS_CHANNELS and phone and config.sms_gateway_url:
+    gateway = config.sms_gateway(reporter.get("district_code"))
+    if reporter["channel"] in SMS_CHANNELS and phone and gateway is not None:
         link = (
             f"{config.public_url.rstrip('/')}/t/{reporter['report_id']}"
             if config.public_url
@@ -68,7 +70,8 @@ def notifications_for(
         text = f"您反映的问题（{reporter['case_no']}）{note}。" + (
             f"查询进度：{link}" if link else ""
         )
-        body = {"phone": phone, "text": text, "case_no": reporter["case_no"]}
+        body = {"phone": phone, "text": text, "case_no": reporter["case_no"],
+                "district_code": reporter.get("district_code")}  # fmt: skip
         rows.append({**base, "recipient": f"sms:{phone}", "channel": "sms",
-                     "target": config.sms_gateway_url, "body": body})  # fmt: skip
+                     "target": gateway.url, "body": body})  # fmt: skip
     return rows

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from services.store import places as store
 
 KINDS = ("road", "poi", "compound")
+# The places an address is placed at by name: a jurisdiction's point is somewhere in a
+# district, street or community, no location of a problem.
+PLACEABLE = (*KINDS, "cell")
 
 
 class PlacesFileError(ValueError):
@@ -130,3 +133,13 @@ def import_places(engine: Engine, path: Path) -> dict[str, int]:
                 for r in store.grid_places(conn)]  # fmt: skip
         copied = store.replace_source(conn, "grid", grid)
     return {"imported": imported, "grid": copied}
+
+
+def point_named(conn: Connection, address: str) -> tuple[float, float] | None:
+    """The WGS84 (lat, lng) of the one place named exactly `address` (surrounding spaces
+    aside): a road, POI, compound or grid cell. None when no place has that name, or places
+    of that name lie at different points (which one is meant is for an operator to say)."""
+    points = store.named_points(conn, address.strip(), PLACEABLE)
+    if len(points) != 1:
+        return None
+    return points[0]["lat"], points[0]["lng"]

@@ -16,14 +16,16 @@ from services.store.jsonrows import json_rows
 
 def reporter_of_case(conn: Connection, case_id: uuid.UUID) -> dict[str, Any] | None:
     """What notifying a case's reporter needs: the report's channel, id (the tracking token),
-    case number, phone, moderation flags, the Open311 client's webhook and secret, and the
-    case's state, department and due time (for the status line)."""
+    case number, phone, moderation flags, the Open311 client's webhook and secret, the
+    case's state, department and due time (for the status line) and its district (whose SMS
+    gateway texts it)."""
     row = conn.execute(
         text(
             "SELECT r.id AS report_id, r.case_no, r.channel, r.reporter_phone, r.hidden, "
             "o.id AS client_id, o.webhook_url, o.webhook_secret, k.state AS status, "
             "d.name_zh AS agency_responsible, d.name_en AS agency_responsible_en, "
-            "k.resolve_due, k.rework_count FROM case_file k JOIN report r ON r.id = k.report_id "
+            "k.resolve_due, k.rework_count, coalesce(k.district_code, r.district_code) "
+            "AS district_code FROM case_file k JOIN report r ON r.id = k.report_id "
             "LEFT JOIN open311_client o ON o.id = r.open311_client_id AND o.revoked_at IS NULL "
             "LEFT JOIN department d ON d.code = k.department_code WHERE k.id = :c"
         ),

@@ -1,5 +1,5 @@
 """The gazetteer's SQL (services.places): replacing one source's places, the grid's named
-places, and the search by pinyin initials, spelling or name."""
+places, the search by pinyin initials, spelling or name, and the exact-name lookup."""
 
 from __future__ import annotations
 
@@ -60,6 +60,18 @@ def search_places(conn: Connection, query: str, limit: int = 10) -> list[dict[st
             "code": f"{_escaped(q)}%",
             "limit": limit,
         },  # fmt: skip
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def named_points(conn: Connection, name: str, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The distinct points (lat, lng) of the places of these kinds named exactly `name`."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT lat, lng FROM place WHERE name = :name "
+            "AND kind = ANY(:kinds) ORDER BY lat, lng"
+        ),
+        {"name": name, "kinds": list(kinds)},
     ).mappings()
     return [dict(r) for r in rows]
 

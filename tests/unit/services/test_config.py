@@ -70,3 +70,28 @@ def test_by_default_a_process_connects_as_the_application_role_not_the_owner():
 
     for url in (Config.from_env({"GRIDFLOW_ENV": "development"}).database_url, DEFAULT_URL):
         assert make_url(url).username == "gridflow_api", url
+
+
+def test_a_districts_own_sms_gateway_is_checked_and_picked_before_the_global_one():
+    own = '{"330212": {"url": "https://sms.example.cn/send", "format": "form", "token": "t"}}'
+    config = Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_SMS_GATEWAYS": own,
+                              "GRIDFLOW_SMS_GATEWAY_URL": "http://all.example.cn/sms"})  # fmt: skip
+    district = config.sms_gateway("330212")
+    assert (district.url, district.format, district.fields, district.token) == (
+        "https://sms.example.cn/send", "form", "phone={phone},text={text}", "t")  # fmt: skip
+    assert config.sms_gateway("330211").url == "http://all.example.cn/sms"
+    assert config.sms_gateway(None).format == "json"
+    assert Config().sms_gateway("330212") is None
+    for bad, named in [
+        ("[1]", "JSON object"),
+        ("{", "not JSON"),
+        ('{"3302": {"url": "http://x"}}', "'3302'"),
+        ('{"330212": {"url": "ftp://x"}}', "330212 needs an http"),
+        ('{"330212": {"url": "http://x", "format": "xml"}}', "330212 format"),
+        ('{"330212": {"url": "http://x", "shape": "y"}}', "unknown keys"),
+        ('{"330212": "http://x"}', "object of strings"),
+    ]:
+        with pytest.raises(ConfigError, match=f"GRIDFLOW_SMS_GATEWAYS.*{named}"):
+            Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_SMS_GATEWAYS": bad})
+    with pytest.raises(ConfigError, match="GRIDFLOW_SMS_GATEWAY_FORMAT"):
+        Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_SMS_GATEWAY_FORMAT": "xml"})

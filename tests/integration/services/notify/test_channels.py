@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from services.config import Config
+from services.config import Config, SmsGateway
 from services.notify.channels import DeliveryFailed, send_sms, send_webhook
 from tests.processes import free_port
 
@@ -41,20 +41,19 @@ def gateway():
 def test_the_sms_gateway_gets_its_own_shape(gateway):
     url, got, status = gateway
     body = {"phone": "13912345678", "text": "您反映的问题已办结", "case_no": "330211001"}
-    form = Config(sms_gateway_url=url, sms_gateway_format="form", sms_gateway_token="tok",
-                  sms_gateway_fields="mobile={phone},content=【12345】{text}")  # fmt: skip
-    send_sms(form, body)
+    form = SmsGateway(url, "form", "mobile={phone},content=【12345】{text}", "tok")
+    send_sms(form, body, timeout_s=2)
     headers, raw = got[-1]
     assert headers["Authorization"] == "Bearer tok"
     assert parse_qs(raw.decode()) == {"mobile": ["13912345678"],
                                       "content": ["【12345】您反映的问题已办结"]}  # fmt: skip
-    send_sms(Config(sms_gateway_url=url), body)
+    send_sms(Config(sms_gateway_url=url).sms_gateway(None), body, timeout_s=2)
     headers, raw = got[-1]
     assert headers["Content-Type"].startswith("application/json")
     assert json.loads(raw) == {"phone": "13912345678", "text": "您反映的问题已办结"}
     status["code"] = 500
     with pytest.raises(DeliveryFailed, match="HTTP 500"):
-        send_sms(form, body)
+        send_sms(form, body, timeout_s=2)
 
 
 def test_a_webhook_is_signed_with_the_clients_secret(gateway):

@@ -49,3 +49,21 @@ def test_nothing_for_a_non_milestone_a_hidden_report_or_no_reporter():
     assert notifications_for(_event("CaseAcknowledged"), _reporter(), CONFIG) == []
     assert notifications_for(_event(), _reporter(hidden=True), CONFIG) == []
     assert notifications_for(_event(), None, CONFIG) == []
+
+
+def test_a_district_with_its_own_gateway_texts_through_it_the_others_through_the_global_one():
+    own = '{"330212": {"url": "http://sms.yinzhou.local/api", "format": "form"}}'
+    config = CONFIG.with_(sms_gateways=own)
+    hotline = _reporter(channel="hotline", district_code="330212")
+    [row] = notifications_for(_event(), hotline, config)
+    assert row["target"] == "http://sms.yinzhou.local/api"
+    assert row["body"]["district_code"] == "330212"
+    [row] = notifications_for(_event(), {**hotline, "district_code": "330211"}, config)
+    assert row["target"] == "http://sms.local/send"
+    [row] = notifications_for(_event(), {**hotline, "district_code": None}, config)
+    assert row["target"] == "http://sms.local/send"
+    # a district's own gateway is enough, with no global one
+    [row] = notifications_for(_event(), hotline, Config(sms_gateways=own))
+    assert row["target"] == "http://sms.yinzhou.local/api"
+    assert notifications_for(_event(), {**hotline, "district_code": "330211"},
+                             Config(sms_gateways=own)) == []  # fmt: skip
