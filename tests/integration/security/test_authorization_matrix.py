@@ -427,6 +427,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
         params=lambda t: {"code": "102007"},
         check=lambda w, t, r: r.get_json()["code"] == "102007",
     ),  # fmt: skip
+    ("admin_catalog.put_questions", "PUT"): Rule(
+        ADMIN,
+        body=_const({"questions": [{"code": "note", "text_zh": "补充说明", "kind": "text"}]}),
+        params=lambda t: {"code": "102007"},
+        check=lambda w, t, r: [q["code"] for q in r.get_json()["questions"]] == ["note"],
+    ),  # fmt: skip
     ("admin_catalog.export", "GET"): Rule(
         ADMIN, check=lambda w, t, r: r.get_data(as_text=True).count("zh:") > 50
     ),
