@@ -12,7 +12,8 @@ from services.api.openapi import operation
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
 from services.catalog import yamlfile
-from services.catalog.schemas import CategoryList, CategoryOut
+from services.catalog.schemas import CategoryList, CategoryOut, QuestionsIn
+from services.domain.questions import QuestionError, check_questions
 from services.http.errors import InvalidInput, NotFound, Unprocessable
 from services.http.validation import json_body
 from services.store import catalog as store
@@ -71,6 +72,25 @@ def put_terms(code: str):
                 field="community_admissible",
             )
         if store.update_terms(conn, code, body) is None:
+            raise NotFound(f"no category {code}", field="code")
+        row = store.get_category(conn, code)
+    return jsonify(CategoryOut(**row.__dict__).model_dump())
+
+
+@bp.put("/<code>/questions")
+@operation("Set a category's extra questions (text or a choice list, required or not), asked on "
+           "the phone's report form and in its Open311 service definition", tags=TAGS,
+           body=QuestionsIn, responses={200: CategoryOut}, errors=(400, 404, 422))  # fmt: skip
+@requires(ADMIN)
+def put_questions(code: str):
+    body = json_body(QuestionsIn)
+    try:
+        questions = check_questions([q.model_dump() for q in body.questions])
+    except QuestionError as exc:
+        raise Unprocessable(exc.message, field=exc.field) from exc
+    with _engine().begin() as conn:
+        acting_as(conn, current_principal().username)  # the table's trigger audits the change
+        if not store.set_questions(conn, code, questions):
             raise NotFound(f"no category {code}", field="code")
         row = store.get_category(conn, code)
     return jsonify(CategoryOut(**row.__dict__).model_dump())

@@ -10,6 +10,7 @@ from services.api.evidence_upload import photo_error
 from services.api.openapi import operation
 from services.auth import GRID_WORKER, current_principal, rate_limited, requires
 from services.auth.principal import Principal
+from services.capture.answers import checked_answers
 from services.capture.forms import report_request
 from services.capture.intake import (
     CaptureConflict,
@@ -34,6 +35,7 @@ from services.capture.schemas import (
     ResolutionOut,
     TaskList,
 )
+from services.domain.questions import QuestionError
 from services.http.errors import Conflict, Unavailable, Unprocessable
 from services.http.validation import check_size, json_body, query_args
 from services.locator import GridUnavailable, InvalidAccuracy
@@ -113,6 +115,11 @@ def file_report():
     report, uploads = report_request()
     me = current_principal()
     loc = report.location
+    try:
+        answers = checked_answers(current_app.extensions["gridflow"].engine, report.category,
+                                  report.answers)  # fmt: skip
+    except QuestionError as exc:
+        raise Unprocessable(exc.message, field=f"answers.{exc.field}") from exc
     cmd = CaptureReport(
         id=report.id,
         channel="grid",
@@ -127,6 +134,7 @@ def file_report():
         handled_on_spot=report.handled_on_spot,
         reporter_id=me.user_id,
         photos=tuple(uploads),
+        attributes=answers,
     )
     result = accept(cmd)
     body = show_report(result, me).model_dump(mode="json")

@@ -21,12 +21,13 @@ from services.capture import georeport
 from services.capture.intake import CaptureReport
 from services.capture.open311_schemas import RequestIn, RequestsQuery
 from services.capture.status_notes import pick_language, status_note
+from services.domain.questions import QuestionError, check_answers
 from services.domain.states import is_handled
 from services.http.errors import ApiError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.http.validation import check_size, parse_json, validate
 from services.places.gazetteer import point_named
 from services.store import report_rows
-from services.store.catalog import get_category, list_categories
+from services.store.catalog import Category, get_category, list_categories
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"
@@ -128,14 +129,20 @@ def _request_params(data: dict) -> RequestIn:
     return params
 
 
-def _check_attributes(attributes: dict[str, str]) -> None:
-    for code, value in attributes.items():
-        definition = georeport.ATTRIBUTE_CODES.get(code)
-        if definition is None:
-            raise InvalidInput(f"unknown attribute {code!r}", field=f"attribute[{code}]")
-        keys = {v["key"] for v in definition["values"]}
+def _check_attributes(category: Category, attributes: dict[str, str]) -> dict[str, str]:
+    """The request's attributes checked against the service definition (the category's extra
+    questions answered, the required ones among them); returns those to keep."""
+    common = {c: v for c, v in attributes.items() if c in georeport.ATTRIBUTE_CODES}
+    for code, value in common.items():
+        keys = {v["key"] for v in georeport.ATTRIBUTE_CODES[code]["values"]}
         if keys and value not in keys:
             raise InvalidInput(f"must be one of {sorted(keys)}", field=f"attribute[{code}]")
+    own = {c: v for c, v in attributes.items() if c not in common}
+    try:
+        answers = check_answers(list(category.questions), own)
+    except QuestionError as exc:
+        raise InvalidInput(exc.message, field=f"attribute[{exc.field}]") from exc
+    return {**common, **answers}
 
 
 @bp.post(f"/requests.{FORMAT}")
@@ -145,12 +152,12 @@ def create_request(fmt: str):
     gf = _gf()
     check_rate("open311", client.id, gf.config.rate_limit_per_minute)
     params = _request_params(data)
-    _check_attributes(params.attribute)
     with gf.engine.connect() as conn:
-        if get_category(conn, params.service_code) is None:
-            raise InvalidInput(f"no service {params.service_code!r}", field="service_code")
+        category = get_category(conn, params.service_code)
+    if category is None:
+        raise InvalidInput(f"no service {params.service_code!r}", field="service_code")
+    attributes = _check_attributes(category, params.attribute)
     name = " ".join(p for p in (params.first_name, params.last_name) if p) or None
-    attributes = dict(params.attribute)
     for extra in ("media_url", "device_id", "account_id", "address_id"):
         if getattr(params, extra):
             attributes[extra] = getattr(params, extra)

@@ -31,6 +31,15 @@ class TooManyRequests(ApiError):
     status, code = 429, "rate_limited"
 
 
+class PasswordChangeRequired(ApiError):
+    status, code = 403, "password_change_required"
+
+
+# All an account that must replace its one-time password may do: sign out, read who it is,
+# replace the password (the views of services.api.auth).
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.logout", "auth.me", "auth.change_password"})
+
+
 def bearer_token() -> str | None:
     """The token of an `Authorization: Bearer …` header, if any."""
     header = request.environ.get("HTTP_AUTHORIZATION", "")
@@ -53,6 +62,10 @@ def authenticate() -> Principal:
         principal = decode_access(gf.config, gf.engine, token)
     except InvalidToken as exc:
         raise Unauthorized(str(exc), headers=_CHALLENGE) from exc
+    if principal.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        raise PasswordChangeRequired(
+            "this account must change its password first (POST /api/v1/auth/password)"
+        )
     g.gridflow_principal = principal
     return principal
 

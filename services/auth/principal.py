@@ -32,6 +32,9 @@ class Principal:
     cell_codes: frozenset[str] = frozenset()
     jurisdiction_code: str | None = None
     department_code: str | None = None
+    # A one-time password not yet replaced: the account may do nothing but replace it
+    # (services.auth.decorators.PASSWORD_CHANGE_ENDPOINTS).
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:

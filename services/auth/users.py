@@ -136,7 +136,7 @@ def _principal(row) -> Principal | None:
     tuple), or None."""
     if row is None:
         return None
-    user_id, username, role, jurisdiction_code, department_code, cells = row
+    user_id, username, role, jurisdiction_code, department_code, cells, must_change = row
     return Principal(
         user_id=user_id,
         username=username,
@@ -144,4 +144,5 @@ def _principal(row) -> Principal | None:
         cell_codes=frozenset(cells),
         jurisdiction_code=jurisdiction_code,
         department_code=department_code,
+        must_change_password=bool(must_change),
     )

@@ -70,8 +70,27 @@ def service(category: Category) -> dict[str, Any]:
 
 
 def service_definition(category: Category) -> dict[str, Any]:
-    """GET services/{code}: the attributes a request for this service may carry."""
-    return {"service_code": category.code, "attributes": [dict(a) for a in ATTRIBUTES]}
+    """GET services/{code}: the attributes a request for this service may carry: those of
+    every service, then the category's own extra questions."""
+    return {"service_code": category.code, "attributes": attributes_of(category)}
+
+
+def attributes_of(category: Category) -> list[dict[str, Any]]:
+    """Every attribute a request for this category may carry, in order (ATTRIBUTES first)."""
+    own = [
+        {
+            "variable": True,
+            "code": q["code"],
+            "datatype": "singlevaluelist" if q["kind"] == "choice" else "string",
+            "required": q["required"],
+            "datatype_description": None if q["kind"] == "choice" else "text",
+            "order": len(ATTRIBUTES) + i,
+            "description": " ".join(t for t in (q["text_zh"], q["text_en"]) if t),
+            "values": [{"key": c, "name": c} for c in q["choices"]],
+        }
+        for i, q in enumerate(category.questions, start=1)
+    ]
+    return [dict(a) for a in ATTRIBUTES] + own
 
 
 def status_of(state: str) -> str:

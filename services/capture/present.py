@@ -56,6 +56,7 @@ def report_out(row: dict[str, Any], photos: list[dict], photo_url: PhotoUrl) -> 
         received_at=row["received_at"],
         handled_on_spot=row["handled_on_spot"],
         reporter_id=row["reporter_id"],
+        attributes=row.get("attributes") or {},
         photos=[
             PhotoOut(
                 id=p["id"],

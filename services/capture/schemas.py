@@ -4,7 +4,7 @@ generate the OpenAPI document)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -34,6 +34,11 @@ class ReportIn(BaseModel):
     occurred_at: AwareDatetime
     handled_on_spot: bool = Field(
         default=False, description="fixed on the spot (needs an after photo, multipart only)"
+    )
+    answers: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="answers to the category's extra questions, by question code",
     )
 
 
@@ -118,6 +123,11 @@ class ReportOut(BaseModel):
     received_at: datetime
     handled_on_spot: bool
     reporter_id: int | None
+    attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="answers to the category's extra questions by code (and an Open311 "
+        "request's own attributes)",
+    )
     photos: list[PhotoOut]
     case: CaseRef | None = Field(None, description="absent until the case is registered")
     resolution: ResolutionOut | None = Field(

@@ -178,6 +178,8 @@ def authenticate(
     principal = retry_on_disconnect(lambda: sessions.get(claims.session_id))
     if principal is None or principal.user_id != claims.user_id:
         raise refusal("unauthorized", "session revoked or account disabled")
+    if principal.must_change_password:
+        raise refusal("password_change_required", "this account must change its password first")
     return principal, token, claims
 
 

@@ -1,6 +1,6 @@
 """Accounts in `app_user` (+ `user_cell`) and their sessions' principals: the statements of
 services.auth.users (which validates accounts and builds the `Principal`). A principal row is
-(id, username, role, jurisdiction_code, department_code, cells)."""
+(id, username, role, jurisdiction_code, department_code, cells, must_change_password)."""
 
 from __future__ import annotations
 
@@ -70,8 +70,8 @@ def login_record(conn: Connection, username: str) -> tuple[int, str, bool] | Non
 
 _PRINCIPAL = (
     "SELECT u.id, u.username, u.role, u.jurisdiction_code, u.department_code, "
-    "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells "
-    "FROM app_user u WHERE u.id = :id AND u.active"
+    "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells, "
+    "u.must_change_password FROM app_user u WHERE u.id = :id AND u.active"
 )
 # Sent by `services.store.direct` (psycopg placeholders).
 _SESSION_PRINCIPAL = direct.placeholders(_PRINCIPAL, ["id"]) + (
@@ -94,8 +94,8 @@ def session_principal_row(engine: Engine, session_id: object, user_id: int) -> t
 
 _SESSIONS_PRINCIPALS = (
     "SELECT s.id, u.id, u.username, u.role, u.jurisdiction_code, u.department_code, "
-    "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells "
-    "FROM auth_session s JOIN app_user u ON u.id = s.user_id "
+    "ARRAY(SELECT c.cell_code FROM user_cell c WHERE c.user_id = u.id) AS cells, "
+    "u.must_change_password FROM auth_session s JOIN app_user u ON u.id = s.user_id "
     "WHERE s.id = ANY(:ids) AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active"
 )
 

@@ -5,6 +5,7 @@ by migration 0004 (first seed) and by `gridflow catalog load` (upsert after edit
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,22 +101,29 @@ class Category:
     community_admissible: bool
     duplicate_radius_m: int
     duplicate_window_minutes: int
+    # Extra questions a report answers (services.domain.questions), in order.
+    questions: tuple[dict[str, Any], ...] = ()
 
 
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM category WHERE active"
+# The YAML file's COLUMNS and the admin's extra questions (kept when the file is loaded).
+_SELECT = f"SELECT {', '.join(COLUMNS)}, questions FROM category WHERE active"
 
 
 def list_categories(conn: Connection, family: str | None = None) -> list[Category]:
     """Active categories ordered by code, optionally of one family."""
     sql = _SELECT + (" AND family = :family" if family else "") + " ORDER BY code"
     rows = conn.execute(text(sql), {"family": family}).mappings()
-    return [Category(**row) for row in rows]
+    return [_category(row) for row in rows]
+
+
+def _category(row) -> Category:
+    return Category(**{**row, "questions": tuple(row["questions"])})
 
 
 def get_category(conn: Connection, code: str) -> Category | None:
     """The active category with this code, or None."""
     row = conn.execute(text(_SELECT + " AND code = :code"), {"code": code}).mappings().first()
-    return Category(**row) if row else None
+    return _category(row) if row else None
 
 
 def community_admissibility(conn: Connection) -> dict[str, bool]:
@@ -152,6 +160,15 @@ def update_terms(conn: Connection, code: str, values: dict[str, Any]) -> dict[st
     sets = ", ".join(f"{c} = :{c}" for c in TERMS)
     conn.execute(text(f"UPDATE category SET {sets} WHERE code = :code"), {**values, "code": code})
     return dict(before)
+
+
+def set_questions(conn: Connection, code: str, questions: list[dict[str, Any]]) -> bool:
+    """Replaces an active category's extra questions; False when there is no such category."""
+    done = conn.execute(
+        text("UPDATE category SET questions = CAST(:q AS jsonb) WHERE code = :code AND active"),
+        {"q": json.dumps(questions, ensure_ascii=False), "code": code},
+    )
+    return done.rowcount == 1
 
 
 def upsert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -78,6 +78,11 @@ def test_a_worker_given_two_cells_on_the_map_sees_them_and_is_cut_when_disabled(
         screen.fill("#username", name)
         screen.fill("#password", "first-password-1")
         screen.click("#login-form button[type=submit]")
+        # A new account's password is one-time: the phone asks for the worker's own first.
+        screen.wait_for_selector("#password-view:not([hidden])")
+        screen.fill("#old-password", "first-password-1")
+        screen.fill("#new-password", "my-own-passphrase")
+        screen.click("#password-form button[type=submit]")
         screen.wait_for_selector("#app:not([hidden])")
         screen.click("#settings-link")
         shown = screen.wait_for_selector("#my-cells:has-text('负责网格')").inner_text()

@@ -40,7 +40,7 @@ from tests.integration.security.world import (
     jpeg,
 )
 from tests.integration.security.world import routes as _routes
-from tests.integration.services.accounts import PASSWORD
+from tests.integration.services.accounts import PASSWORD, bearer, login, make_user
 
 ALL = frozenset(PRINCIPALS)
 ADMIN = frozenset({"admin"})
@@ -427,6 +427,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
         params=lambda t: {"code": "102007"},
         check=lambda w, t, r: r.get_json()["code"] == "102007",
     ),  # fmt: skip
+    ("admin_catalog.put_questions", "PUT"): Rule(
+        ADMIN,
+        body=_const({"questions": [{"code": "note", "text_zh": "补充说明", "kind": "text"}]}),
+        params=lambda t: {"code": "102007"},
+        check=lambda w, t, r: [q["code"] for q in r.get_json()["questions"]] == ["note"],
+    ),  # fmt: skip
     ("admin_catalog.export", "GET"): Rule(
         ADMIN, check=lambda w, t, r: r.get_data(as_text=True).count("zh:") > 50
     ),
@@ -613,6 +619,32 @@ def test_matrix(security_app, world, endpoint, method):
         )
         assert resp.status_code == rule.ok, (who, resp.status_code, resp.get_json(silent=True))
         assert rule.check is None or rule.check(world, thing, resp), (who, resp.get_json())
+
+
+def test_a_one_time_password_opens_nothing_but_its_change(security_app, world):
+    """An admin (whom every route admits) signed in with a one-time password: every route that
+    takes a token refuses it with 403 `password_change_required`, but reading who it is,
+    replacing the password and signing out (SEPARATE); its live socket is refused too."""
+    from services.auth.administration import reset_password
+
+    user_id, username = make_user(world.engine, "admin")
+    with world.engine.begin() as conn:
+        one_time = reset_password(conn, user_id)
+    token = login(world.api, username, one_time)["access_token"]
+    answers = {}
+    for endpoint, method, template in _routes(security_app):
+        if (endpoint, method) in MATRIX:
+            path = _path(template, _ghost_values(template))
+            resp = world.api.open(path, method=method, headers=bearer(token))
+            answers[(endpoint, method)] = (resp.status_code, _shape(resp, [])[1])
+    assert len(answers) == len(MATRIX)
+    allowed = {
+        ("auth.me", "GET"): (200, None),
+        ("auth.change_password", "POST"): (400, "invalid_input"),
+    }
+    assert {e: a for e, a in answers.items() if a != (403, "password_change_required")} == allowed
+    live = security_app.extensions["gridflow.live"]
+    assert not live.socketio.test_client(security_app, auth={"token": token}).is_connected()
 
 
 def _ids(resp, key: str = "id") -> set[str]:

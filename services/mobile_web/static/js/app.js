@@ -17,6 +17,7 @@ import * as tasks from './tasks.js';
 import * as casemap from './casemap.js';
 import * as patrol from './patrol.js';
 import * as live from './live.js';
+import * as password from './password.js';
 import { on } from './bus.js';
 
 const VIEWS = { capture, queue, reports, tasks, map: casemap, settings: null };
@@ -144,7 +145,8 @@ async function onLogin(event) {
       await reports.reset();
       await tasks.reset();
     }
-    await enterApp();
+    if (s.must_change) password.show();
+    else await enterApp();
   } catch (err) {
     let key = 'login.failed';
     if (err instanceof session.NetworkError) key = 'login.offline';
@@ -177,6 +179,7 @@ function wire() {
   window.addEventListener('offline', showNetwork);
   on('outbox', updateBadge);
   on('patrol', showPatrol);
+  on('password-required', () => password.show());
   on('session', (s) => {
     if (s && s.expired) {
       $('#username').value = s.username || '';
@@ -209,6 +212,7 @@ async function boot() {
   wire();
   capture.init();
   picker.init();
+  password.init(enterApp);
   casemap.init();
   await reports.init();
   await tasks.init();
@@ -218,7 +222,8 @@ async function boot() {
   registerServiceWorker();
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   const s = await session.current();
-  if (s && s.access_token) await enterApp();
+  if (s && s.access_token && s.must_change) password.show();
+  else if (s && s.access_token) await enterApp();
   else showLogin(s && s.expired ? 'login.expired' : null);
   document.body.dataset.ready = 'true';
 }

@@ -11,6 +11,7 @@ import { openPicker } from './picker.js';
 import { downscale, MAX_PHOTOS } from './photos.js';
 import { enqueue, pendingCount } from './outbox.js';
 import { current } from './session.js';
+import * as questions from './questions.js';
 
 const form = {
   category: null,
@@ -128,6 +129,8 @@ async function submit(event) {
   const fix = position.latestFix();
   const onSpot = $('#on-spot').checked;
   if (!form.category) return fail('capture.need_category');
+  const unanswered = questions.unanswered();
+  if (unanswered) return fail('capture.need_answer', { q: unanswered });
   if (!description) return fail('capture.need_description');
   if (!fix) return fail('capture.need_position');
   if (onSpot && !form.after) return fail('capture.need_after_photo');
@@ -153,6 +156,7 @@ async function submit(event) {
       },
       occurred_at: new Date().toISOString(),
       handled_on_spot: onSpot,
+      answers: questions.answers(),
     },
     files,
     cell_code: form.cell?.code || null,
@@ -163,6 +167,7 @@ async function submit(event) {
   form.after = null;
   $('#capture-form').reset();
   $('#after-block').hidden = true;
+  questions.show(null);
   showCategory();
   showPhotos();
   toast(t('capture.saved', { n: await pendingCount() }));
@@ -172,6 +177,7 @@ export function init() {
   $('#category-button').addEventListener('click', () => openPicker((code) => {
     form.category = code;
     showCategory();
+    questions.show(categories.byCode(code));
   }));
   $('#photo-input').addEventListener('change', async (e) => {
     await addPhotos([...e.target.files]);
@@ -187,7 +193,7 @@ export function init() {
     submit(e).catch((err) => fail('capture.save_failed', { reason: err.message || err }));
   });
   position.onPosition(onFix);
-  onLangChange(() => { showCategory(); showPhotos(); showPosition(); });
+  onLangChange(() => { showCategory(); showPhotos(); showPosition(); questions.redraw(); });
   showCategory();
   showPhotos();
   showPosition();

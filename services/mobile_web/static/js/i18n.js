@@ -1,6 +1,8 @@
 // Every word the app shows, in Chinese (the default) and English. Elements carry
 // data-i18n="key" (text) or data-i18n-attr="attr:key" (an attribute); code calls t(key, params).
 
+import { ACCOUNT } from './i18n_account.js';
+
 const DICT = {
   zh: {
     'app.title': '网格通',
@@ -8,14 +10,6 @@ const DICT = {
     'lang.switch.label': 'Switch to English',
     'net.online': '在线',
     'net.offline': '离线',
-    'login.title': '网格员登录',
-    'login.username': '用户名',
-    'login.password': '密码',
-    'login.submit': '登录',
-    'login.failed': '用户名或密码错误',
-    'login.offline': '无网络，联网后再登录',
-    'login.expired': '登录已过期，请重新登录；未发送的上报会保留',
-    'login.throttled': '尝试过多，请稍后再试',
     'tab.capture': '采集',
     'tab.queue': '待发',
     'tab.reports': '我的上报',
@@ -42,6 +36,8 @@ const DICT = {
     'capture.submit': '保存并上报',
     'capture.saved': '已保存，{n} 条等待发送',
     'capture.need_category': '请选择问题类别',
+    'capture.need_answer': '请回答：{q}',
+    'capture.question_choose': '请选择',
     'capture.need_description': '请填写问题描述',
     'capture.need_position': '还没有位置，请等待定位或重新定位',
     'capture.need_after_photo': '当场处置需要处置后照片',
@@ -126,14 +122,6 @@ const DICT = {
     'lang.switch.label': '切换到中文',
     'net.online': 'Online',
     'net.offline': 'Offline',
-    'login.title': 'Grid worker sign-in',
-    'login.username': 'Username',
-    'login.password': 'Password',
-    'login.submit': 'Sign in',
-    'login.failed': 'Wrong username or password',
-    'login.offline': 'No network: sign in once you are online',
-    'login.expired': 'Your session ended: sign in again; unsent reports are kept',
-    'login.throttled': 'Too many attempts, try again later',
     'tab.capture': 'Capture',
     'tab.queue': 'Outbox',
     'tab.reports': 'My reports',
@@ -160,6 +148,8 @@ const DICT = {
     'capture.submit': 'Save and send',
     'capture.saved': 'Saved; {n} waiting to be sent',
     'capture.need_category': 'Choose a category',
+    'capture.need_answer': 'Please answer: {q}',
+    'capture.question_choose': 'Choose',
     'capture.need_description': 'Describe the problem',
     'capture.need_position': 'No position yet: wait or locate again',
     'capture.need_after_photo': 'Handled on the spot needs a photo after the fix',
@@ -239,6 +229,8 @@ const DICT = {
     'status.closed': 'Closed',
   },
 };
+
+for (const [code, texts] of Object.entries(ACCOUNT)) Object.assign(DICT[code], texts);
 
 export const LANGS = Object.keys(DICT);
 let lang = 'zh';

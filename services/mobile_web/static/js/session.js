@@ -27,12 +27,13 @@ async function post(path, body, token) {
   }
 }
 
-function stored(pair, username) {
+function stored(pair, username, mustChange = false) {
   return {
     username,
     access_token: pair.access_token,
     refresh_token: pair.refresh_token,
     expires_at: Date.now() + pair.expires_in * 1000,
+    must_change: mustChange,
   };
 }
 
@@ -43,7 +44,7 @@ export async function login(username, password) {
   const res = await post('/api/v1/auth/login', { username, password });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw Object.assign(new Error('login failed'), { status: res.status, error: body.error });
-  const session = stored(body, username);
+  const session = stored(body, username, Boolean(body.must_change_password));
   await store.setValue(KEY, session);
   emit('session', { username });
   return session;
@@ -74,7 +75,7 @@ async function refresh(stale) {
       throw new AuthRequired('session ended');
     }
     if (!res.ok) throw new NetworkError(`refresh answered ${res.status}`);
-    const next = stored(await res.json(), session.username);
+    const next = stored(await res.json(), session.username, Boolean(session.must_change));
     await store.setValue(KEY, next);
     emit('token', { access_token: next.access_token });
     return next;
@@ -112,10 +113,33 @@ export async function apiFetch(path, init = {}) {
     }
   };
   const token = await accessToken();
-  const res = await attempt(token);
-  if (res.status !== 401) return res;
-  const next = await refresh(token);
-  return attempt(next.access_token);
+  let res = await attempt(token);
+  if (res.status === 401) res = await attempt((await refresh(token)).access_token);
+  if (res.status === 403) await noticePasswordChange(res);
+  return res;
+}
+
+// A one-time password not yet replaced: the server refuses everything else with 403
+// `password_change_required`, and the app shows its password-change screen.
+async function noticePasswordChange(res) {
+  const body = await res.clone().json().catch(() => ({}));
+  if (!body.error || body.error.code !== 'password_change_required') return;
+  const session = await current();
+  if (session && !session.must_change) await store.setValue(KEY, { ...session, must_change: true });
+  emit('password-required', {});
+}
+
+// Replaces the one-time password; resolves with null, or the server's error ({code, field}).
+export async function changePassword(oldPassword, newPassword) {
+  const res = await apiFetch('/api/v1/auth/password', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ old_password: oldPassword, new_password: newPassword }),
+  });
+  if (!res.ok) return (await res.json().catch(() => ({}))).error || { code: String(res.status) };
+  const session = await current();
+  if (session) await store.setValue(KEY, { ...session, must_change: false });
+  return null;
 }
 
 // GET a JSON document; throws NetworkError, AuthRequired, or an Error with .status.

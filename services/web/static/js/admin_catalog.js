@@ -27,6 +27,7 @@ gf.catalog = {
         gf.el("td", { class: "limits", text: `${c.ack_limit_minutes} / ${c.resolve_limit_minutes}${c.around_the_clock ? " ⏱" : ""}` }),
         gf.el("td", { text: `${c.duplicate_radius_m} m · ${c.duplicate_window_minutes} min` }),
         gf.el("td", { text: c.community_admissible ? "✓" : "" }),
+        gf.el("td", { class: "asked", text: (c.questions || []).length || "" }),
         gf.el("td", {}, gf.el("button", { type: "button", text: gf.t("accounts.edit"), onclick: () => gf.catalog.edit(c) }))));
     }
   },
@@ -43,6 +44,7 @@ gf.catalog = {
     gf.$("#c-dup-window").value = c.duplicate_window_minutes;
     gf.$("#c-clock").checked = c.around_the_clock;
     gf.$("#c-community").checked = c.community_admissible;
+    gf.questions.show(c.questions || []);
     gf.$("#cat-error").hidden = true;
     gf.$("#cat-form").hidden = false;
     gf.$("#cat-form").scrollIntoView();
@@ -59,8 +61,9 @@ gf.catalog = {
       duplicate_window_minutes: Number(gf.$("#c-dup-window").value),
       around_the_clock: gf.$("#c-clock").checked, community_admissible: gf.$("#c-community").checked,
     } });
-    if (!resp.ok) {
-      gf.$("#cat-error").textContent = gf.errorText(resp.data);
+    const asked = resp.ok ? await gf.questions.save(c.code) : resp;
+    if (!asked.ok) {
+      gf.$("#cat-error").textContent = gf.errorText(asked.data);
       gf.$("#cat-error").hidden = false;
       return;
     }
@@ -97,6 +100,7 @@ gf.catalog = {
     gf.$("#cat-cancel").addEventListener("click", () => { gf.$("#cat-form").hidden = true; });
     gf.$("#cat-export").addEventListener("click", gf.catalog.exportFile);
     gf.$("#cat-import").addEventListener("click", gf.catalog.importFile);
+    gf.questions.start();
     gf.onLanguage.push(gf.catalog.render);
     await gf.catalog.load();
   },

@@ -251,6 +251,7 @@ gf.tf = function tf(key, values) {
 // An API error as a sentence naming its field: "网格：no current cell 3302…".
 gf.errorText = function errorText(data) {
   const error = (data && data.error) || {};
-  const field = error.field ? `${gf.t("field." + error.field)}：` : "";
+  const key = "field." + error.field;  // a field with no name of its own is shown as sent
+  const field = error.field ? `${gf.t(key) === key ? error.field : gf.t(key)}：` : "";
   return field + (error.message || gf.t("action.failed"));
 };

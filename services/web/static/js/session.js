@@ -85,6 +85,10 @@ gf.api = async function api(path, options) {
   if (resp.status === 401 && (await gf.refresh())) resp = await call();
   const type = resp.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await resp.json() : await resp.blob();
+  if (resp.status === 403 && data.error && data.error.code === "password_change_required") {
+    gf.session.mustChange = true;  // the server refuses all else until the password is replaced
+    if (location.pathname !== "/password") location.assign("/password");
+  }
   return { ok: resp.ok, status: resp.status, data };
 };
 

@@ -7,14 +7,20 @@ import re
 
 from services.mobile_web import assets
 
-I18N = (assets.STATIC / "js" / "i18n.js").read_text(encoding="utf-8")
+# The dictionary, and the account screens' words it takes in.
+I18N = [(assets.STATIC / "js" / name).read_text(encoding="utf-8")
+        for name in ("i18n.js", "i18n_account.js")]  # fmt: skip
 INDEX = (assets.HERE / "templates" / "mobile" / "index.html").read_text(encoding="utf-8")
 KEY = re.compile(r"^\s+'([a-z0-9_.]+)': '", re.M)
 
 
 def dictionaries() -> dict[str, set[str]]:
-    zh_part, _, en_part = I18N.partition("\n  en: {")
-    return {"zh": set(KEY.findall(zh_part)), "en": set(KEY.findall(en_part))}
+    found: dict[str, set[str]] = {"zh": set(), "en": set()}
+    for source in I18N:
+        zh_part, _, en_part = source.partition("\n  en: {")
+        found["zh"] |= set(KEY.findall(zh_part))
+        found["en"] |= set(KEY.findall(en_part))
+    return found
 
 
 def used_keys() -> set[str]:

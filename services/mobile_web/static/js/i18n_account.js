@@ -1,0 +1,41 @@
+// The words of the account screens (signing in, replacing a one-time password), in Chinese and
+// English: merged into the app's dictionary by i18n.js.
+
+export const ACCOUNT = {
+  zh: {
+    'login.title': '网格员登录',
+    'login.username': '用户名',
+    'login.password': '密码',
+    'login.submit': '登录',
+    'login.failed': '用户名或密码错误',
+    'login.offline': '无网络，联网后再登录',
+    'login.expired': '登录已过期，请重新登录；未发送的上报会保留',
+    'login.throttled': '尝试过多，请稍后再试',
+    'password.title': '修改密码',
+    'password.required': '这是一次性密码，请先设置新密码',
+    'password.old': '当前密码',
+    'password.new': '新密码',
+    'password.submit': '保存新密码',
+    'password.wrong_old': '当前密码不正确',
+    'password.weak': '新密码不符合要求',
+    'password.failed': '修改失败',
+  },
+  en: {
+    'login.title': 'Grid worker sign-in',
+    'login.username': 'Username',
+    'login.password': 'Password',
+    'login.submit': 'Sign in',
+    'login.failed': 'Wrong username or password',
+    'login.offline': 'No network: sign in once you are online',
+    'login.expired': 'Your session ended: sign in again; unsent reports are kept',
+    'login.throttled': 'Too many attempts, try again later',
+    'password.title': 'Change password',
+    'password.required': 'This is a one-time password: choose a new one first',
+    'password.old': 'Current password',
+    'password.new': 'New password',
+    'password.submit': 'Save new password',
+    'password.wrong_old': 'The current password is wrong',
+    'password.weak': 'The new password does not meet the rules',
+    'password.failed': 'The change failed',
+  },
+};
