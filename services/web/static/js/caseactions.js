@@ -1,7 +1,7 @@
 // The case panel's helpers for the operator's actions: the outcome of an action in the
 // user's language (a refusal — 409 with the actions `allowed` now — named in Chinese, never
 // the API's English message), the duplicate suggestions beside the merge form (open cases of
-// the same category nearby), and the moderation form (hide the report, redact its text, hide
+// the same category nearby), the departments a dispatch may name, and the moderation form (hide the report, redact its text, hide
 // its photos, with the reason).
 "use strict";
 
@@ -12,13 +12,14 @@ window.gf = window.gf || {};
 gf.showOutcome = function showOutcome(status, resp) {
   status.className = resp.ok ? "status ok" : "status failed";
   if (resp.ok) {
-    status.textContent = gf.t("action.done");
+    const state = resp.data && resp.data.state;
+    status.textContent = gf.t("action.done") + (state ? ` · ${gf.t("state." + state)}` : "");
     return;
   }
   const err = (resp.data && resp.data.error) || {};
   const details = err.details || {};
   if (resp.status === 409 && Array.isArray(details.allowed)) {
-    const allowed = details.allowed.map(gf.allowedName).join("、") || gf.t("refusal.nothing");
+    const allowed = details.allowed.map(gf.allowedName).join(gf.t("refusal.sep")) || gf.t("refusal.nothing");
     status.textContent = `${gf.t("refusal.not_now")}${gf.t("state." + details.state)}`
       + `${gf.t("refusal.allowed")}${allowed}`;
     status.classList.add("refused");
@@ -57,6 +58,24 @@ gf.mergeSuggestions = async function mergeSuggestions(form, handling) {
   }
 };
 
+// Lists the departments the case may go to by hand under a dispatch form (the routing rules'
+// choice and the one holding it marked); a click puts the code in the form.
+gf.departmentChoices = async function departmentChoices(form, caseId) {
+  const box = gf.el("ul", { class: "department-choices" });
+  form.after(box);
+  const resp = await gf.api(`/api/v1/operator/cases/${caseId}/departments`);
+  if (!resp.ok) return;
+  const input = form.querySelector("input[name=department_code]");
+  for (const d of resp.data.items) {
+    const marks = [d.routed && gf.t("dispatch.routed"), d.current && gf.t("dispatch.current")]
+      .filter(Boolean).join(" · ");
+    box.append(gf.el("li", { "data-code": d.code, class: d.current ? "current" : null },
+      gf.el("button", { type: "button", class: "pick", text: d.name[gf.lang] || d.code,
+        onclick: () => { input.value = d.code; } }),
+      gf.el("span", { text: ` ${d.code}${marks ? " · " + marks : ""}` })));
+  }
+};
+
 const MODERATION_FLAGS = ["hidden", "redacted", "photos_hidden"];
 
 // The moderation form of the case's report, its boxes as the report is moderated now.
@@ -84,6 +103,7 @@ gf.addText({
   "refusal.not_now": "当前不能执行此操作：案件状态为「",
   "refusal.allowed": "」，现在可执行：",
   "refusal.nothing": "无",
+  "refusal.sep": "、",
   "refusal.check": "，请检查：",
   "allowed.register": "立案", "allowed.reject": "不予立案", "allowed.merge": "合并",
   "allowed.dispatch": "派遣", "allowed.acknowledge": "签收", "allowed.return": "退回",
@@ -94,6 +114,8 @@ gf.addText({
   "field.reason": "理由", "field.department_code": "部门编码", "field.duplicate_of": "主案件编号",
   "field.note": "意见", "field.new_due": "新期限",
   "merge.none_nearby": "附近没有同类未结案件",
+  "dispatch.routed": "路由建议",
+  "dispatch.current": "当前承办",
   "moderate.title": "内容审核：",
   "moderate.hidden": "对公众隐藏",
   "moderate.redacted": "隐去描述",
@@ -104,6 +126,7 @@ gf.addText({
   "refusal.not_now": "Not possible now: the case is “",
   "refusal.allowed": "”; allowed now: ",
   "refusal.nothing": "nothing",
+  "refusal.sep": ", ",
   "refusal.check": "; check: ",
   "allowed.register": "register", "allowed.reject": "reject", "allowed.merge": "merge",
   "allowed.dispatch": "dispatch", "allowed.acknowledge": "acknowledge", "allowed.return": "return",
@@ -115,6 +138,8 @@ gf.addText({
   "field.reason": "reason", "field.department_code": "department code",
   "field.duplicate_of": "main case number", "field.note": "note", "field.new_due": "new due time",
   "merge.none_nearby": "No open case of this category nearby",
+  "dispatch.routed": "routing rules' choice",
+  "dispatch.current": "holds it now",
   "moderate.title": "Moderation:",
   "moderate.hidden": "hide from the public",
   "moderate.redacted": "redact the text",

@@ -90,6 +90,9 @@ async function enrich(panel, c, photos, actions) {
   if (!handling) return;
   const merge = actions.querySelector("form.action-merge");
   if (merge) gf.mergeSuggestions(merge, handling);
+  for (const form of actions.querySelectorAll("form")) {
+    if (form.querySelector("input[name=department_code]")) gf.departmentChoices(form, c.id);
+  }
   actions.append(gf.moderationForm(handling));
 }
 
