@@ -112,7 +112,15 @@ def test_a_waiting_report_is_registered_or_rejected(operator_page, engine, write
     cells = _cells(engine)
     kept = _waiting(engine, writer, cells[1].code, "人行道地砖破损")
     panel = _open(operator_page, engine, kept)
-    assert _submit(panel, "register", department_code=DEPARTMENT) == "已提交 · 已派遣"
+    choice = panel.locator(
+        f"form.action-register + ul.department-choices li[data-code='{DEPARTMENT}'] button.pick"
+    )
+    choice.wait_for(timeout=10_000)
+    assert choice.inner_text() == DEPARTMENT  # its name (the writer names it by its code)
+    choice.click()
+    form = panel.locator("form.action-register")
+    assert form.locator("input[name=department_code]").input_value() == DEPARTMENT
+    assert _submit(panel, "register") == "已提交 · 已派遣"
     assert _state(engine, kept) == "dispatched"
 
     refused = _waiting(engine, writer, cells[2].code, "不属于城市管理范围")
@@ -170,6 +178,7 @@ def test_a_waiting_report_is_merged_into_the_duplicate_the_panel_suggests(
                  "WHERE d.id = :d AND m.id = :m"), {"d": duplicate, "m": main},
         ).one()  # fmt: skip
     assert (str(merged_into), count) == (main, 1)
+    writer.case_ids.remove(duplicate)  # merged: it ends as it is, not closed by the writer
 
 
 def _pending_extension(engine, writer, cell: str) -> str:
@@ -209,6 +218,11 @@ def test_a_pending_extension_is_approved_or_rejected(operator_page, engine, writ
     ordinary = writer.new_case(cells[7].code, department=DEPARTMENT)
     panel = _open(operator_page, engine, ordinary)
     assert panel.locator("form.action-approve_extension").count() == 0
+    # Re-dispatch lists the departments the case may go to, the one holding it marked.
+    holder = panel.locator("form.action-redispatch + ul.department-choices li.current")
+    holder.wait_for(timeout=10_000)
+    assert holder.get_attribute("data-code") == DEPARTMENT
+    assert holder.inner_text() == f"{DEPARTMENT} {DEPARTMENT} · 当前承办"
 
 
 def test_a_report_is_moderated_from_the_panel(operator_page, engine, writer):
