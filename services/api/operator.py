@@ -24,11 +24,11 @@ from services.api.casework import (
 )
 from services.api.handling_schemas import (
     ApproveIn,
-    EligibleDepartments,
     CaseDetail,
     CaseOut,
     CasePage,
     DispatchIn,
+    EligibleDepartments,
     MergeIn,
     ModerateIn,
     ModerationOut,

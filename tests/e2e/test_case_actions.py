@@ -140,7 +140,9 @@ def test_a_refusal_is_named_in_chinese_and_in_english_under_the_switch(
         conn.execute(text("UPDATE case_file SET state = 'dispatched' WHERE id = :id"),
                      {"id": case_id})  # fmt: skip
     shown = _submit(panel, "reject", reason="重复上报")
-    assert shown == "当前不能执行此操作：案件状态为「已派遣」，现在可执行：派遣、签收、退回、申请延期"
+    assert shown == (
+        "当前不能执行此操作：案件状态为「已派遣」，现在可执行：派遣、签收、退回、申请延期"
+    )
     assert panel.locator("form.action-reject .status.refused").count() == 1
 
     operator_page.click("#lang")
