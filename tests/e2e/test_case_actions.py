@@ -227,6 +227,34 @@ def test_a_pending_extension_is_approved_or_rejected(operator_page, engine, writ
     assert holder.inner_text() == f"{DEPARTMENT} {DEPARTMENT} · 当前承办"
 
 
+def test_a_follow_up_rating_is_recorded_once(operator_page, engine, writer):
+    case_id = writer.new_case(_cells(engine)[2].code, department=DEPARTMENT)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE case_file SET state = 'closed', closed_at = now() "
+                          "WHERE id = :id"), {"id": case_id})  # fmt: skip
+    panel = _open(operator_page, engine, case_id)
+    form = panel.locator("form.action-rate")
+    assert form.locator("option").all_inner_texts() == ["满意", "基本满意", "不满意"]
+    form.locator("select[name=rating]").select_option("basically_satisfied")
+    assert _submit(panel, "rate", comment="电话回访，基本满意") == "已提交 · 已结案"
+    with engine.connect() as conn:
+        rating = conn.execute(
+            text("SELECT rating, comment FROM case_rating WHERE case_id = :id"), {"id": case_id}
+        ).one()  # fmt: skip
+    assert tuple(rating) == ("basically_satisfied", "电话回访，基本满意")
+    # Rated once: a second try is refused in Chinese; opened again, the form is gone.
+    form.locator("button[type=submit]").click()
+    operator_page.wait_for_function(
+        "el => el.classList.contains('refused')",
+        arg=form.locator(".status").element_handle(), timeout=10_000,
+    )  # fmt: skip
+    assert form.locator(".status").inner_text() == (
+        "当前不能执行此操作：案件状态为「已结案」，现在可执行：无"
+    )
+    panel = _open(operator_page, engine, case_id)
+    assert panel.locator("form.action-rate").count() == 0
+
+
 def test_a_report_is_moderated_from_the_panel(operator_page, engine, writer):
     case_id = writer.new_case(_cells(engine)[8].code, department=DEPARTMENT,
                               description="张三家门口乱堆放")  # fmt: skip

@@ -1,8 +1,9 @@
 // The case panel's helpers for the operator's actions: the outcome of an action in the
 // user's language (a refusal — 409 with the actions `allowed` now — named in Chinese, never
 // the API's English message), the duplicate suggestions beside the merge form (open cases of
-// the same category nearby), the departments a dispatch may name, and the moderation form (hide the report, redact its text, hide
-// its photos, with the reason).
+// the same category nearby), the departments a dispatch may name, the follow-up call's rating
+// and the moderation form (hide the report, redact its text, hide its photos, with the
+// reason).
 "use strict";
 
 window.gf = window.gf || {};
@@ -19,7 +20,8 @@ gf.showOutcome = function showOutcome(status, resp) {
   const err = (resp.data && resp.data.error) || {};
   const details = err.details || {};
   if (resp.status === 409 && Array.isArray(details.allowed)) {
-    const allowed = details.allowed.map(gf.allowedName).join(gf.t("refusal.sep")) || gf.t("refusal.nothing");
+    const allowed = details.allowed.map(gf.allowedName).join(gf.t("refusal.sep"))
+      || gf.t("refusal.nothing");
     status.textContent = `${gf.t("refusal.not_now")}${gf.t("state." + details.state)}`
       + `${gf.t("refusal.allowed")}${allowed}`;
     status.classList.add("refused");
@@ -76,6 +78,26 @@ gf.departmentChoices = async function departmentChoices(form, caseId) {
   }
 };
 
+const RATINGS = ["satisfied", "basically_satisfied", "dissatisfied"];
+
+// The follow-up call's rating (回访评价) of a closed case not rated yet, as the resident gave
+// it on the phone; a 不满意 opens a revisit.
+gf.ratingForm = function ratingForm(handling) {
+  const choice = gf.el("select", { name: "rating" }, RATINGS.map((r) =>
+    gf.el("option", { value: r, text: gf.t("rating." + r) })));
+  const comment = gf.el("input", { name: "comment", placeholder: gf.t("rating.comment") });
+  const status = gf.el("span", { class: "status" });
+  const form = gf.el("form", { class: "action action-rate" }, choice, comment,
+    gf.el("button", { type: "submit", text: gf.t("action.rate") }), status);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const json = { rating: choice.value, comment: comment.value.trim() };
+    const resp = await gf.api(`/api/v1/cases/${handling.id}/rating`, { method: "POST", json });
+    gf.showOutcome(status, resp);
+  });
+  return form;
+};
+
 const MODERATION_FLAGS = ["hidden", "redacted", "photos_hidden"];
 
 // The moderation form of the case's report, its boxes as the report is moderated now.
@@ -122,6 +144,12 @@ gf.addText({
   "moderate.photos_hidden": "隐藏照片",
   "moderate.reason": "审核理由",
   "action.moderate": "保存审核",
+  "action.rate": "记录回访评价",
+  "rating.satisfied": "满意",
+  "rating.basically_satisfied": "基本满意",
+  "rating.dissatisfied": "不满意",
+  "rating.comment": "评价意见（可选）",
+  "field.rating": "评价", "field.comment": "评价意见",
 }, {
   "refusal.not_now": "Not possible now: the case is “",
   "refusal.allowed": "”; allowed now: ",
@@ -146,4 +174,10 @@ gf.addText({
   "moderate.photos_hidden": "hide the photos",
   "moderate.reason": "Reason",
   "action.moderate": "Save moderation",
+  "action.rate": "Record the follow-up rating",
+  "rating.satisfied": "satisfied",
+  "rating.basically_satisfied": "basically satisfied",
+  "rating.dissatisfied": "dissatisfied",
+  "rating.comment": "Comment (optional)",
+  "field.rating": "rating", "field.comment": "comment",
 });

@@ -93,6 +93,7 @@ async function enrich(panel, c, photos, actions) {
   for (const form of actions.querySelectorAll("form")) {
     if (form.querySelector("input[name=department_code]")) gf.departmentChoices(form, c.id);
   }
+  if (handling.state === "closed" && !handling.rating) actions.append(gf.ratingForm(handling));
   actions.append(gf.moderationForm(handling));
 }
 
