@@ -227,6 +227,19 @@ class CasePhotoOut(BaseModel):
     thumbnail_url: str
 
 
+class EligibleDepartment(BaseModel):
+    code: str
+    name: Names
+    kind: str
+    jurisdiction_code: str
+    current: bool = Field(description="the department holding the case now")
+    routed: bool = Field(description="the department the routing rules choose")
+
+
+class EligibleDepartments(BaseModel):
+    items: list[EligibleDepartment]
+
+
 class CaseDetail(CaseOut):
     timeline: list[CaseEventOut]
     photos: list[CasePhotoOut]

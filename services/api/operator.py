@@ -28,6 +28,7 @@ from services.api.handling_schemas import (
     CaseOut,
     CasePage,
     DispatchIn,
+    EligibleDepartments,
     MergeIn,
     ModerateIn,
     ModerationOut,
@@ -53,10 +54,12 @@ from services.cases.operator import (
     register_case,
     reject_case,
 )
+from services.domain.routing import eligible_departments
 from services.http.errors import NotFound, Unprocessable
 from services.http.validation import json_body, query_args
 from services.store.cases import intake, rows
 from services.store.cases import views as case_views
+from services.store.departments import department_rows
 from services.store.report_rows import reporter_contact
 
 bp = Blueprint("operator", __name__, url_prefix="/api/v1/operator")
@@ -188,6 +191,33 @@ def dispatch(case_id: UUID):
     cmd = DispatchCase(case_id, body.department_code or None, _actor())
     run(lambda uow: redispatch_case(uow, cmd, reference=reference(), now=now()))
     return _answer(case_id)
+
+
+@bp.get("/cases/<uuid:case_id>/departments")
+@operation(
+    "The departments a case may be dispatched or re-dispatched to by hand",
+    description="Active, serving the case's place, a community committee only with the "
+    "category on its admission list; the most local first. `routed` marks the routing "
+    "rules' choice, `current` the department holding the case.",
+    tags=TAGS, responses={200: EligibleDepartments}, errors=(404,),
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def departments(case_id: UUID):
+    row = _case(case_id)
+    category, cell, district = row["category_code"], row["cell_code"], row["district_code"]
+    with gridflow().engine.connect() as conn:
+        data = reference().current(conn)
+        picked = eligible_departments(data.departments.values(), category, cell or district)
+        names = {r["code"]: r for r in department_rows(conn, [d.code for d in picked])}
+    routed = data.route(category, cell, district)
+    items = [
+        {"code": d.code, "kind": d.kind, "jurisdiction_code": d.jurisdiction_code,
+         "name": {"zh": names[d.code]["name_zh"], "en": names[d.code]["name_en"]},
+         "current": d.code == row["department_code"],
+         "routed": not routed.fallback and d.code == routed.department_code}
+        for d in picked
+    ]  # fmt: skip
+    return jsonify(EligibleDepartments(items=items).model_dump(mode="json"))
 
 
 @bp.post("/cases/<uuid:case_id>/merge")

@@ -126,6 +126,28 @@ def serves(department: Department, place_code: str | None) -> bool:
     return place_code is not None and place_code.startswith(department.jurisdiction_code)
 
 
+def eligible_departments(
+    departments: Iterable[Department], category_code: str, place_code: str | None
+) -> list[Department]:
+    """The departments an operator may dispatch a case of `category_code` placed at
+    `place_code` to by hand (what `checked_department` accepts): active, not an operator queue,
+    serving the place, and a community committee only with the category on its admission list.
+    The most local first, then by code."""
+    chosen = []
+    for department in departments:
+        if not department.active or department.kind == OPERATOR_QUEUE:
+            continue
+        if not serves(department, place_code):
+            continue
+        try:
+            check_rule_admissible(RoutingRule(category_code, department.jurisdiction_code,
+                                              department.code), department)  # fmt: skip
+        except NotAdmitted:
+            continue
+        chosen.append(department)
+    return sorted(chosen, key=lambda d: (-len(d.jurisdiction_code), d.code))
+
+
 def _specificity(rule: RoutingRule) -> tuple:
     # Sorted ascending: longest jurisdiction, then category-specific, then highest priority,
     # then department code and jurisdiction code as the deterministic tie-break.

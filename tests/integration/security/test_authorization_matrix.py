@@ -96,6 +96,13 @@ def _pings(world: World, thing: Thing | None, who: str) -> dict:
 PRESS = {"note": "请尽快处置"}
 
 
+def _eligible(world: World, thing: Thing | None, resp) -> bool:
+    """The departments listed include the one a re-dispatch may name; one holds the case."""
+    items = resp.get_json()["items"]
+    codes = [i["code"] for i in items]
+    return OTHER_DEPARTMENT in codes and [i["current"] for i in items].count(True) == 1
+
+
 def _call_body(world: World, thing: Thing | None, who: str) -> dict:
     """A hotline call in street A attached to the thing's open case."""
     body = _report_body(world, thing, who)
@@ -268,6 +275,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("operator.dispatch", "POST"): Rule(
         OWN_PLACE, make=World.report, body=_const({"department_code": OTHER_DEPARTMENT})
     ),
+    ("operator.departments", "GET"): Rule(OWN_PLACE, make=World.report, check=_eligible),
     ("operator.merge", "POST"): Rule(
         OWN_PLACE, make=_merge, body=lambda w, t, who: {"duplicate_of": t.extra["duplicate_of"]}
     ),

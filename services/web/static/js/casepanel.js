@@ -1,7 +1,8 @@
 // The case panel of the command center: the case, its timeline, its photos and the operator
 // actions (dispatch, re-dispatch, approve or reject an extension, merge, and the revisit —
 // 回访 — of a case its reporter rated 不满意: close it with a note, or send it back as rework;
-// supervise — 督办 — or urge — 催办 — the department holding it, with a note).
+// supervise — 督办 — or urge — 催办 — the department holding it, with a note; moderate the
+// report). Outcomes, duplicate suggestions and moderation: caseactions.js.
 "use strict";
 
 window.gf = window.gf || {};
@@ -86,6 +87,14 @@ async function enrich(panel, c, photos, actions) {
   const revisit = Boolean(handling && handling.state === "closed" && handling.rating
     && handling.rating.rating === "dissatisfied");
   renderActions(actions, c, { extension: pending, revisit }, Boolean(handling));
+  if (!handling) return;
+  const merge = actions.querySelector("form.action-merge");
+  if (merge) gf.mergeSuggestions(merge, handling);
+  for (const form of actions.querySelectorAll("form")) {
+    if (form.querySelector("input[name=department_code]")) gf.departmentChoices(form, c.id);
+  }
+  if (handling.state === "closed" && !handling.rating) actions.append(gf.ratingForm(handling));
+  actions.append(gf.moderationForm(handling));
 }
 
 async function loadPhoto(container, url, kind) {
@@ -114,10 +123,7 @@ function renderActions(container, c, open, isOperator) {
       const json = { ...(action.body || {}) };
       if (input && input.value.trim()) json[action.field] = input.value.trim();
       const resp = await gf.api(`/api/v1/operator/${action.path(c)}`, { method: "POST", json });
-      const err = resp.data && resp.data.error;
-      status.textContent = resp.ok ? gf.t("action.done")
-        : `${gf.t("action.failed")}${err ? ": " + err.message : ""}`;
-      status.className = resp.ok ? "status ok" : "status failed";
+      gf.showOutcome(status, resp);
     });
     container.append(form);
   }

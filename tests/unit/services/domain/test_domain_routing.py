@@ -10,6 +10,7 @@ from services.domain.routing import (
     NotAdmitted,
     RoutingRule,
     check_rule_admissible,
+    eligible_departments,
     resolve_route,
 )
 
@@ -159,3 +160,17 @@ def test_malformed_rules_are_refused(args, field):
     with pytest.raises(InvalidRule) as info:
         RoutingRule(*args)
     assert info.value.field == field
+
+
+def test_the_departments_a_case_may_be_dispatched_to_by_hand():
+    def codes(category, place):
+        return [d.code for d in eligible_departments(DEPARTMENTS.values(), category, place)]
+
+    # Most local first; no operator queue, no inactive department; the committee only for a
+    # category on its admission list.
+    assert codes("litter", CELL) == ["SAN-S", "STREET-OFFICE", "ROAD", "SAN-D"]
+    assert codes("neighbour_dispute", CELL) == [
+        "COMM-2", "SAN-S", "STREET-OFFICE", "ROAD", "SAN-D"
+    ]  # fmt: skip
+    assert codes("neighbour_dispute", OTHER_CELL) == ["ROAD", "SAN-D"]  # another street
+    assert codes("litter", None) == []  # a case with no place
