@@ -11,39 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
-from tests.integration.services.live.cases import CaseWriter
-from tests.integration.services.live.isolated import own_engine, own_stack
-from tests.processes import serving
+
+stack, engine, live_server, writer = own_module("acts")
 
 DEPARTMENT = "e2e-acts"
-
-
-@pytest.fixture(scope="module")
-def stack(config):
-    """A database and topics of this module's own."""
-    with own_stack(config, "e2eacts") as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def engine(stack):
-    with own_engine(stack) as own:
-        yield own
-
-
-@pytest.fixture(scope="module")
-def live_server(stack):
-    with serving("e2e-acts-serve", stack) as url:
-        yield url
-
-
-@pytest.fixture()
-def writer(stack, engine):
-    w = CaseWriter(stack, engine)
-    yield w
-    w.close()
 
 
 @pytest.fixture()
