@@ -105,9 +105,7 @@ def register(
         True, None, transition.new_state.value, department, ack_due=ack_due,
         resolve_due=resolve_due, reason=reason,
     )  # fmt: skip
-    return Registration(
-        changes, [*registration.events, *transition.events], outcome, shown
-    )
+    return Registration(changes, [*registration.events, *transition.events], outcome, shown)
 
 
 def placement(

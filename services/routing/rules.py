@@ -73,8 +73,7 @@ def save_ruleset(
     by_code.update(extra_departments or {})
     known_categories = _category_codes(uow)
     domain_rules = [
-        domain_rule(spec, f"rules[{i}].", by_code, known_categories)
-        for i, spec in enumerate(rules)
+        domain_rule(spec, f"rules[{i}].", by_code, known_categories) for i, spec in enumerate(rules)
     ]
     _check_admission(uow, domain_rules, by_code, actor=actor, action="ruleset.save")
     before = {"version": store.current_version(conn),

@@ -100,6 +100,7 @@ def spec_of(rule: RoutingRule) -> RuleSpec:
 def check_department(spec: DepartmentSpec, categories: dict[str, bool], where: str) -> None:
     """Raises `InvalidCommand` naming the field (under `where`) of `spec` that is malformed or
     names an unknown category (`categories`: code → may go to a community committee)."""
+
     def bad(name: str, message: str) -> InvalidCommand:
         return InvalidCommand(f"{where}.{name}" if where else name, message)
 

@@ -61,9 +61,7 @@ def test_errors_are_sqlalchemy_errors_with_the_original(small_engine):
     assert direct.fetch_one(small_engine, "SELECT 2", {}) == (2,)  # the connection still works
 
 
-def test_a_dropped_connection_is_replaced_and_the_statement_tried_again(
-    small_engine, owner_engine
-):
+def test_a_dropped_connection_is_replaced_and_the_statement_tried_again(small_engine, owner_engine):
     # small_engine is the owner's (it made the probe table): only the owner ends its sessions.
     pid = direct.fetch_one(small_engine, "SELECT pg_backend_pid()", {})[0]
     with owner_engine.connect() as conn:
