@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
-from kafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 
 from services.config import Config
 from services.envelopes import ALL_TOPICS, topic_name
@@ -78,14 +84,20 @@ class Replication:
 
 
 def replication(config: Config) -> Replication:
-    """The replication state of this installation's topics (those that exist). The admin asks
-    one broker; when that one is down, it asks again (another) up to once per broker."""
+    """The replication state of this installation's topics (those that exist), asked of each
+    broker alone in turn until one answers: a broker that is down (and still in the others'
+    metadata until it is fenced) refuses, and the next is asked; three rounds, half a second
+    apart, before the last refusal is raised."""
     last: Exception | None = None
-    for _ in range(len(bootstrap(config)) + 1):
-        try:
-            return _replication(config)
-        except KafkaConnectionError as exc:
-            last = exc
+    servers = bootstrap(config)
+    for round_ in range(3):
+        if round_:
+            time.sleep(0.5)
+        for server in servers:
+            try:
+                return _replication(config.with_(kafka_bootstrap_servers=server))
+            except (KafkaConnectionError, KafkaTimeoutError) as exc:  # that one is down
+                last = exc
     assert last is not None
     raise last
 
