@@ -31,6 +31,9 @@ bp = Blueprint("case_search", __name__, url_prefix="/api/v1/operator")
 TAGS = ["operator"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# The days a search may name (a day far outside them overflows in local time).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
 
 def _listed(value: object) -> object:
     return [v for v in value.split(",") if v] if isinstance(value, str) else value
@@ -102,6 +105,9 @@ def _search(q: CaseSearchQuery) -> CaseSearch:
     def start(day: date | None) -> datetime | None:
         return None if day is None else datetime.combine(day, time(), zone).astimezone(UTC)
 
+    for day, field in ((q.first, "from"), (q.last, "to")):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise Unprocessable(f"a day from {FIRST_DAY} to {LAST_DAY}", field=field)
     if q.first and q.last and q.last < q.first:
         raise Unprocessable("'to' is before 'from'", field="to")
     return CaseSearch(

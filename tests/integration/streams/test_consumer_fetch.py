@@ -20,9 +20,14 @@ def _polls_of(config: Config, fetch_wait_ms: int, count: int, spacing_s: float) 
     producer = make_producer(config, client_id="fetch-test")
     try:
         deadline = time.monotonic() + 30
-        while not consumer.assignment() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             consumer.poll(timeout_ms=100)
-        consumer.seek_to_end()
+            if consumer.assignment():
+                try:
+                    consumer.seek_to_end()
+                    break
+                except ValueError:  # a rebalance took the partitions back meanwhile
+                    continue
         for partition in consumer.assignment():
             consumer.position(partition)  # the end is looked up now, before anything is sent
         consumer.poll(timeout_ms=0)  # the next fetch on its way

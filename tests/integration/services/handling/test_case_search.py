@@ -120,6 +120,7 @@ def test_keyset_pages_cover_the_result_once(found, api):
      ({"number": "12"}, "number"), ({"after": "not-a-cursor"}, "after"),
      ({"within": "33"}, "within"),
      ({"from": "2025-02-01", "to": "2025-01-01"}, "to"), ({"limit": "0"}, "limit"),
+     ({"from": "0001-01-01"}, "from"), ({"to": "9999-12-31"}, "to"),
      ({"colour": "red"}, "colour")],
 )  # fmt: skip
 def test_bad_input_names_the_parameter(api, login, query, field):
