@@ -28,12 +28,13 @@ Protocol (namespace "/"):
                   cases, events (recent, first connect only), workers}; `cases` and `cells`
                   in columns (services.live.snapshot); a grid worker's phone gets
                   {last_event_id, principal, cases} alone
-    ← replay     {after, events, more, cut}: case events with id > after that the client may
-                 have missed, oldest first, in packets of at most REPLAY_PACKET events (`more`:
-                 another packet follows). On a reconnect the window reaches back REPLAY_OVERLAP
-                 ids below the client's cursor, because ids are handed out before commit
-                 (clients drop ids they have already seen); on a first connect it starts at
-                 the snapshot's last_event_id, below which everything is the page's history.
+    ← replay     {after, events, more, cut}: case events the client may have missed, oldest
+                 first, in packets of at most REPLAY_PACKET events (`more`: another packet
+                 follows). `after` is the client's cursor: on a reconnect the events above it
+                 and, because ids are handed out before commit, those below it written up to
+                 REPLAY_REACH_S before the cursor's event (clients drop ids they have already
+                 seen); on a first connect those above the snapshot's last_event_id, below
+                 which everything is the page's history.
                  `cut`: the cursor was older than the process's replay log holds (50,000
                  events), so the oldest of the missed events are not in it (the snapshot still
                  gives the whole current state)

@@ -58,12 +58,14 @@ def event_messages(engine: Engine, event_ids: list[str]) -> list[EventMessage]:
 
 
 def messages_between(
-    engine: Engine, after: int, upto: int
-) -> list[tuple[int, tuple[str, ...], orjson.Fragment]]:
-    """(case_event id, rooms, message) of every committed event with an id in (after, upto],
-    oldest first, whatever its scope."""
-    rows = store.between(engine, after, upto)
-    return [(seq, _rooms(*place), orjson.Fragment(body)) for seq, *place, body in rows]
+    engine: Engine, after: int, upto: int, also: list[int] | None = None
+) -> list[tuple[int, float, tuple[str, ...], orjson.Fragment]]:
+    """(case_event id, its time in epoch seconds, rooms, message) of every committed event with
+    an id in (after, upto] or among `also`, oldest first, whatever its scope."""
+    rows = store.between(engine, after, upto) if upto > after else []
+    if also:
+        rows = sorted(rows + store.among(engine, also), key=lambda row: row[0])
+    return [(seq, at, _rooms(*place), orjson.Fragment(body)) for seq, at, *place, body in rows]
 
 
 def recent_messages(engine: Engine, principal: Principal, limit: int = 30) -> orjson.Fragment:

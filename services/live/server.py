@@ -41,7 +41,7 @@ from services.live.coalesce import Coalesced
 from services.live.fanout import NAMESPACE, Fanout
 from services.live.feed import LiveFeed
 from services.live.positions import WorkerPosition, WorkerPositions
-from services.live.replay import REPLAY_OVERLAP, ReplayLog, packets
+from services.live.replay import ReplayLog, packets
 from services.live.rooms import rooms_for_principal, worker_rooms
 from services.live.wire import OrjsonCodec, WirePacket
 from services.runtime import bounded_semaphore, cooperative
@@ -163,12 +163,11 @@ class LiveServer:
         self.clients.add(sid, client)
         self.socketio.emit("snapshot", message, to=sid)
         # A first connect's page drops every event at or below its snapshot's cursor (its
-        # recent ones come in `events`): replaying the overlap below it cost as much as the
-        # snapshot itself (a hundred events with their cases), for nothing.
-        after = message["last_event_id"] if last_seen is None else last_seen - REPLAY_OVERLAP
-        # After the snapshot, outside the connect handler: the client gets its snapshot as soon
-        # as the connect is accepted, and the replay right after it.
-        self.socketio.start_background_task(self._replay, sid, max(0, after))
+        # recent ones come in `events`); a reconnect's replay reaches below its cursor
+        # (services.live.replay). It goes out after the snapshot, outside this handler.
+        first = last_seen is None
+        after = message["last_event_id"] if first else last_seen
+        self.socketio.start_background_task(self._replay, sid, max(0, after), not first)
 
     def on_disconnect(self, *_: Any) -> None:
         self.clients.remove(request.sid)  # type: ignore[attr-defined]
@@ -253,11 +252,11 @@ class LiveServer:
     def _workers_seen(self, principal: Principal) -> list[dict[str, Any]]:
         return [p.as_message() for p in self.positions.fresh() if _sees(principal, p)]
 
-    def _replay(self, sid: str, after: int) -> None:
+    def _replay(self, sid: str, after: int, reach: bool) -> None:
         client = self.clients.get(sid)
         if client is None:
             return
-        events, cut = self.replay_log.since(client.rooms, after)
+        events, cut = self.replay_log.since(client.rooms, after, reach)
         for message in packets(events, after, cut):
             self.socketio.emit("replay", message, to=sid)
 

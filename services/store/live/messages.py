@@ -1,5 +1,5 @@
 """The live feed's messages about case events, as PostgreSQL encodes them: by envelope id (what
-the feed reads from Kafka), by id range (the replay log) and the latest in a scope (a page's
+the feed reads from Kafka), by id range or ids (the replay log) and the latest in a scope (a page's
 ticker when it opens).
 
 PostgreSQL writes each message's JSON and the feed passes the text on as it is: building ~600
@@ -47,13 +47,14 @@ _BY_EVENT_ID = f"""
     ) m
     ORDER BY m.id
 """
-# Every event with an id in (after, upto], oldest first: the replay log's reads (replay.py).
-_BY_ID_RANGE = f"""
-    SELECT e.id, c.cell_code, c.street_code, c.district_code, c.department_code,
-           e.payload->>'department_code', e.payload->>'previous_department_code',
-           {_MESSAGE}::text
+# Every event with an id in (after, upto] or among `ids`, oldest first, each with its time (the
+# replay log's reads, replay.py).
+_BY_ID = f"""
+    SELECT e.id, extract(epoch FROM e.at)::float8, c.cell_code, c.street_code, c.district_code,
+           c.department_code, e.payload->>'department_code',
+           e.payload->>'previous_department_code', {_MESSAGE}::text
     FROM case_event e JOIN {CASE_FROM} ON c.id = e.case_id
-    WHERE e.id > %(after)s AND e.id <= %(upto)s
+    WHERE {{where}}
     ORDER BY e.id
 """
 # The latest events in a scope, oldest first, as one JSON array (a page's ticker when it
@@ -75,10 +76,24 @@ def by_event_id(engine: Engine, ids: list[str]) -> list[tuple[Any, ...]]:
 
 
 def between(engine: Engine, after: int, upto: int) -> list[tuple[Any, ...]]:
-    """(case_event id, cell, street, district, department, new department, old department,
-    message text) of every committed event with an id in (after, upto], oldest first."""
+    """(case_event id, its time in epoch seconds, cell, street, district, department, new
+    department, old department, message text) of every committed event with an id in
+    (after, upto], oldest first."""
+    where = "e.id > %(after)s AND e.id <= %(upto)s"
     return direct.fetch_all(
-        engine, _BY_ID_RANGE, {"after": after, "upto": upto, "fields": list(DETAIL_FIELDS)}
+        engine,
+        _BY_ID.replace("{where}", where),
+        {"after": after, "upto": upto, "fields": list(DETAIL_FIELDS)},
+    )
+
+
+def among(engine: Engine, ids: list[int]) -> list[tuple[Any, ...]]:
+    """The rows `between` gives, of the committed events among these ids."""
+    if not ids:
+        return []
+    where = "e.id = ANY(CAST(%(ids)s AS bigint[]))"
+    return direct.fetch_all(
+        engine, _BY_ID.replace("{where}", where), {"ids": ids, "fields": list(DETAIL_FIELDS)}
     )
 
 

@@ -1,7 +1,7 @@
 // The live connection: Socket.IO over WebSocket, snapshot first, then events, with no gap and
 // no duplicate. The page keeps the id of every case event it has shown; on reconnect it sends
-// the highest one and the server replays what came after (reaching back a little, because ids
-// are handed out before commit). Anything already shown, or older than the first snapshot
+// the highest one and the server replays what came after (reaching back up to 20,000 ids,
+// the events written in the 10 s before it, because ids are handed out before commit). Anything already shown, or older than the first snapshot
 // (the `floor`), is dropped. Events that arrive before a connection's snapshot wait for it.
 "use strict";
 
@@ -20,7 +20,7 @@ gf.live = function live(handlers) {
     state.seen.add(id);
     state.order.push(id);
     if (id > state.lastId) state.lastId = id;
-    if (state.order.length > 20000) state.seen.delete(state.order.shift());
+    if (state.order.length > 50000) state.seen.delete(state.order.shift());
   };
   const deliver = (message, replayed) => {
     if (state.floor !== null && message.id <= state.floor) return;
