@@ -16,7 +16,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Connection, Engine
 
 from services.store import places as store
@@ -51,11 +50,17 @@ def _kept(chars: str) -> list[str]:
 def initials(name: str) -> str:
     """The first letters of the name's pinyin, lower case (招宝山路 → zbsl); letters and
     digits of the name are kept as they are (明海花园3期 → mhhy3q)."""
+    # Imported here: pypinyin's dictionaries take ~2 s and ~50 MB to load, and only an
+    # import of places needs them (not every process that imports this module).
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors=_kept)).lower()
 
 
 def spelled(name: str) -> str:
     """The name's pinyin run together, lower case (招宝山 → zhaobaoshan)."""
+    from pypinyin import lazy_pinyin
+
     return "".join(lazy_pinyin(name, errors=_kept)).lower()
 
 
