@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.api.openapi import operation
 from services.auth import current_principal, requires
 from services.auth.principal import ADMIN
+from services.capture.answers import forget_questions
 from services.catalog import yamlfile
 from services.catalog.schemas import CategoryList, CategoryOut, QuestionsIn
 from services.domain.questions import QuestionError, check_questions
@@ -74,6 +75,7 @@ def put_terms(code: str):
         if store.update_terms(conn, code, body) is None:
             raise NotFound(f"no category {code}", field="code")
         row = store.get_category(conn, code)
+    forget_questions(_engine())
     return jsonify(CategoryOut(**row.__dict__).model_dump())
 
 
@@ -93,6 +95,7 @@ def put_questions(code: str):
         if not store.set_questions(conn, code, questions):
             raise NotFound(f"no category {code}", field="code")
         row = store.get_category(conn, code)
+    forget_questions(_engine())
     return jsonify(CategoryOut(**row.__dict__).model_dump())
 
 

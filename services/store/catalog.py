@@ -126,6 +126,12 @@ def get_category(conn: Connection, code: str) -> Category | None:
     return _category(row) if row else None
 
 
+def questions_by_category(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every active category's code → its extra questions, in order."""
+    rows = conn.execute(text("SELECT code, questions FROM category WHERE active"))
+    return {code: list(questions) for code, questions in rows}
+
+
 def community_admissibility(conn: Connection) -> dict[str, bool]:
     """Every category's code (deactivated ones included) → whether a community committee may
     receive it."""
