@@ -54,7 +54,8 @@ class GridflowProcess:
             cwd=ROOT,
         )
 
-    def wait_for_port(self, port: int, timeout_s: float = 20.0) -> None:
+    def wait_for_port(self, port: int, timeout_s: float = 60.0) -> None:
+        # A deadline only: a quiet host starts a serve in ~2 s, a loaded one took over 20.
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
