@@ -125,14 +125,17 @@ def run(args) -> dict:
             trusted_proxies="127.0.0.1", access_token_ttl_s=3 * 3600,
         )  # fmt: skip
         engine = make_engine(db.owner)
+        procs: dict[str, benchlib.Process] = {}
         try:
-            return _run(args, config, engine)
+            return _run(args, config, engine, procs)
         finally:
+            for proc in procs.values():  # a failed run leaves no process behind
+                proc.stop()
             engine.dispose()
             benchlib.drop_topics(config)
 
 
-def _run(args, config, engine) -> dict:
+def _run(args, config, engine, procs: dict) -> dict:
     categories = benchlib.load_demo_data(engine)
     cells = benchlib.current_cells(engine, DISTRICT)
     clients, principals = plan_clients(
@@ -140,10 +143,8 @@ def _run(args, config, engine) -> dict:
     )
     reporters = benchlib.make_grid_workers(engine, config, [c[0] for c in cells], 200, "live-rep")
     plan = benchlib.ReportPlan(cells, categories)
-    procs: dict[str, benchlib.Process] = {
-        "relay": benchlib.Process(args.name, "relay", ["relay"], config),
-        "router": benchlib.Process(args.name, "router", ["router"], config),
-    }
+    procs["relay"] = benchlib.Process(args.name, "relay", ["relay"], config)
+    procs["router"] = benchlib.Process(args.name, "router", ["router"], config)
     ports = [benchlib.free_port() for _ in range(args.processes)]
 
     starts = [0] * args.processes

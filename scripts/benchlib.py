@@ -250,8 +250,12 @@ class Process:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
 
-        if not wait_for_port(port, timeout_s, alive):
-            raise TimeoutError(f"{self.name} did not listen on {port}; see {self.log_path}")
+        try:
+            if not wait_for_port(port, timeout_s, alive):
+                raise TimeoutError(f"{self.name} did not listen on {port}; see {self.log_path}")
+        except BaseException:
+            self.stop()  # not left running: its caller never got it
+            raise
 
     def stop(self, timeout_s: float = 15.0) -> int:
         if self.proc.poll() is None:
