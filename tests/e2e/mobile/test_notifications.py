@@ -50,23 +50,23 @@ def test_a_worker_sees_dispatched_and_resolved_for_their_report(
     wait_until(page, "document.querySelector('#notice-badge').textContent === '2'")
 
     page.click("#notices-link")
-    page.wait_for_selector("#view-notices:not([hidden]) #notice-list li.notice")
-    texts = page.locator("#notice-list li.notice .text").all_inner_texts()
+    page.wait_for_selector("#view-notices:not([hidden]) #notice-list li.notification")
+    texts = page.locator("#notice-list li.notification .text").all_inner_texts()
     assert len(texts) == 2 and "已处置" in texts[0] and texts[1].startswith("已派遣至"), texts
     page.wait_for_selector("#notice-badge", state="hidden")
-    assert page.locator("#notice-list li.notice.unread").count() == 0
+    assert page.locator("#notice-list li.notification.unread").count() == 0
     phone_shot(page, "mobile-notification-list")
 
     page.click("#lang")
-    page.wait_for_selector("#notice-list li.notice .text:has-text('Dispatched to')")
+    page.wait_for_selector("#notice-list li.notification .text:has-text('Dispatched to')")
     page.click("#lang")
 
     page.reload()  # each milestone once, read, whatever the socket and the list both brought
     page.wait_for_selector("body[data-ready=true]")
     page.click("#notices-link")
-    page.wait_for_selector("#notice-list li.notice")
-    wait_until(page, "document.querySelectorAll('#notice-list li.notice').length === 2")
-    events = page.locator("#notice-list li.notice").evaluate_all(
+    page.wait_for_selector("#notice-list li.notification")
+    wait_until(page, "document.querySelectorAll('#notice-list li.notification').length === 2")
+    events = page.locator("#notice-list li.notification").evaluate_all(
         "rows => rows.map(r => r.dataset.event)")  # fmt: skip
     assert events == ["CaseResolved", "CaseDispatched"]
     assert page.is_hidden("#notice-badge")

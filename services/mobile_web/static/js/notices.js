@@ -39,7 +39,7 @@ export async function refresh() {
 }
 
 function row(n) {
-  return h('li', { class: n.read ? 'notice' : 'notice unread', dataset: { id: n.id, event: n.event_type } },
+  return h('li', { class: n.read ? 'notification' : 'notification unread', dataset: { id: n.id, event: n.event_type } },
     h('div', { class: 'line' },
       h('strong', {}, t('notices.case', { no: n.case_no })),
       h('span', { class: 'muted' }, formatTime(n.occurred_at))),
