@@ -114,21 +114,21 @@ def app_recipient(account_id: int) -> str:
 
 
 def app_notifications(conn: Connection, account_id: int, limit: int = 50) -> dict[str, Any]:
-    """An account's notifications in the phone app, newest first, delivered or still on their
-    way, and how many of all of them are unread."""
+    """An account's notifications in the phone app, newest first, and how many of all of them
+    are unread: every one queued, whether its live push has gone out yet or not (a push that
+    failed until dead-lettered is still listed here)."""
     recipient = app_recipient(account_id)
     rows = conn.execute(
         text(
             "SELECT id, event_type, case_id, body, created_at, read_at FROM notification "
-            "WHERE channel = 'app' AND recipient = :r AND status <> 'dead' "
-            "ORDER BY id DESC LIMIT :limit"
+            "WHERE channel = 'app' AND recipient = :r ORDER BY id DESC LIMIT :limit"
         ),
         {"r": recipient, "limit": limit},
     ).mappings()
     unread = conn.execute(
         text(
             "SELECT count(*) FROM notification WHERE channel = 'app' AND recipient = :r "
-            "AND status <> 'dead' AND read_at IS NULL"
+            "AND read_at IS NULL"
         ),
         {"r": recipient},
     ).scalar_one()
