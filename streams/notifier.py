@@ -18,7 +18,8 @@ A grid worker's notification (channel `app`) is delivered by handing it to Kafka
 sockets, and the phone reads what it missed from the queue.
 
 The one duplicate left possible is a crash between a receiver's 2xx and the record of it:
-the notification is sent again with the same `X-Gridflow-Delivery` id for the receiver to drop.
+the notification is sent again with the same `X-Gridflow-Delivery` id for the receiver to drop
+(a phone drops a repeated notification id the same way).
 """
 
 from __future__ import annotations
