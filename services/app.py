@@ -24,6 +24,7 @@ from services.api import (
     hotline,
     ledgers,
     mobile,
+    my_notifications,
     notices,
     notifications,
     open311,
@@ -97,6 +98,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(my_notifications.bp)
     app.register_blueprint(patrol.bp)
     init_security_headers(app)
     init_live(app, config)

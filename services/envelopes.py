@@ -24,7 +24,11 @@ PATROL_POSITIONS = "patrol-positions.v1"
 # whose track grew, for the live map (absolute figures: a lost one is made good by the next).
 PATROL_COVERAGE = "patrol-coverage.v1"
 DEAD_LETTER = "dead-letter.v1"
-ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, PATROL_POSITIONS, PATROL_COVERAGE, DEAD_LETTER)
+# A milestone of a grid worker's own report, for the phone app (`gridflow notifier` sends each
+# once it is queued; every `serve` pushes it to that account's sockets).
+APP_NOTIFICATIONS = "app-notifications.v1"
+ALL_TOPICS = (REPORTS, CASE_EVENTS, PATROL_PINGS, PATROL_POSITIONS, PATROL_COVERAGE, DEAD_LETTER,
+              APP_NOTIFICATIONS)  # fmt: skip
 
 
 def topic_name(prefix: str, logical: str) -> str:

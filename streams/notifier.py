@@ -13,8 +13,13 @@ Two halves in one process:
   the notification is dead (dead-lettered: on the dead-letter topic, and listed to admins by
   `GET /api/v1/admin/notifications?status=dead`) and the next one goes.
 
+A grid worker's notification (channel `app`) is delivered by handing it to Kafka
+(app-notifications.v1, acknowledged by the broker): every `serve` pushes it to that account's
+sockets, and the phone reads what it missed from the queue.
+
 The one duplicate left possible is a crash between a receiver's 2xx and the record of it:
-the notification is sent again with the same `X-Gridflow-Delivery` id for the receiver to drop.
+the notification is sent again with the same `X-Gridflow-Delivery` id for the receiver to drop
+(a phone drops a repeated notification id the same way).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from services.config import Config
-from services.envelopes import CASE_EVENTS, DEAD_LETTER, envelope, topic_name
+from services.envelopes import APP_NOTIFICATIONS, CASE_EVENTS, DEAD_LETTER, envelope, topic_name
 from services.notify.channels import DeliveryFailed, send_sms, send_webhook
 from services.notify.messages import MILESTONES, notifications_for
 from services.store.db import make_engine
@@ -116,6 +121,9 @@ class Sender:
             return True
 
     def _send(self, row: dict[str, Any]) -> None:
+        if row["channel"] == "app":
+            self._send_to_app(row)
+            return
         if row["channel"] == "sms":
             gateway = self.config.sms_gateway(row["body"].get("district_code"))
             if gateway is None:
@@ -129,6 +137,24 @@ class Sender:
             ).scalar()
         send_webhook(row["target"], secret, row["body"], delivery_id=f"{row['event_id']}:"
                      f"{row['recipient']}", timeout_s=self.config.notify_timeout_s)  # fmt: skip
+
+    def _send_to_app(self, row: dict[str, Any]) -> None:
+        """Hands a phone app notification to Kafka (acknowledged by the broker): every `serve`
+        pushes it to the account's sockets; a phone that is not connected reads it from the
+        queue when it is (GET /api/v1/me/notifications)."""
+        if self.producer is None:
+            raise DeliveryFailed("no Kafka producer")
+        account = row["recipient"].split(":", 1)[1]
+        payload = {"id": row["id"], "account_id": int(account), "case_id": str(row["case_id"]),
+                   **row["body"]}  # fmt: skip
+        message = envelope("ReporterNotified", payload)
+        topic = topic_name(self.config.topic_prefix, APP_NOTIFICATIONS)
+        try:
+            self.producer.send(topic, key=account, value=message).get(
+                timeout=self.config.notify_timeout_s
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure of the broker is a failed delivery
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
     def _dead_letter(self, row: dict[str, Any], reason: str) -> None:
         if self.producer is None:

@@ -41,6 +41,10 @@ Protocol (namespace "/"):
     ← case_events [{id, event_id, type, at, actor, detail, case}, …]   live, by room: what one
                  read of the feed brought for the client's rooms, oldest first, in one packet
     ← worker_position {worker_id, lat, lng, t, cell_codes}       live, by room
+    ← notification {id, account_id, case_id, case_no, report_id, event_type, occurred_at,
+                 status, text_zh, text_en}   a milestone of a grid worker's own report, to
+                 that account's sockets alone (room account:<id>); missed ones are read from
+                 GET /api/v1/me/notifications
     ← auth_expired {}   then the server disconnects
     → summary → ack {kpis, hourly, departments, cells (in columns)}
     → case_detail {case_id} → ack {case, timeline, photos} or {error}

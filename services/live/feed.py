@@ -1,5 +1,6 @@
-"""The per-process fan-out: a Kafka reader that sends case events, worker positions and the
-patrol's coverage changes to the Socket.IO clients connected to *this* process.
+"""The per-process fan-out: a Kafka reader that sends case events, worker positions, the
+patrol's coverage changes and the grid workers' own notifications (app-notifications.v1, to
+the account's room alone) to the Socket.IO clients connected to *this* process.
 
 Every API process runs one `LiveFeed` thread. It reads every partition of the case-events and
 patrol-positions topics itself (the small latest-point event of each patrol batch, not the
@@ -31,12 +32,18 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.config import Config
-from services.envelopes import CASE_EVENTS, PATROL_COVERAGE, PATROL_POSITIONS, topic_name
+from services.envelopes import (
+    APP_NOTIFICATIONS,
+    CASE_EVENTS,
+    PATROL_COVERAGE,
+    PATROL_POSITIONS,
+    topic_name,
+)
 from services.live import queries
 from services.live.messages import EventMessage, canonical_event_id, event_messages
 from services.live.patrol import patrol_messages
 from services.live.positions import WorkerPosition, WorkerPositions
-from services.live.rooms import worker_rooms
+from services.live.rooms import account_room, worker_rooms
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +87,9 @@ class LiveFeed(threading.Thread):
         self.case_topic = topic_name(config.topic_prefix, CASE_EVENTS)
         self.position_topic = topic_name(config.topic_prefix, PATROL_POSITIONS)
         self.coverage_topic = topic_name(config.topic_prefix, PATROL_COVERAGE)
-        self.topics = (self.case_topic, self.position_topic, self.coverage_topic)
+        self.notice_topic = topic_name(config.topic_prefix, APP_NOTIFICATIONS)
+        self.topics = (self.case_topic, self.position_topic, self.coverage_topic,
+                       self.notice_topic)  # fmt: skip
         self.ready = threading.Event()  # set once every topic is assigned
         self._consumer: KafkaConsumer | None = None
         self._offsets: dict[TopicPartition, int] = {}
@@ -135,6 +144,8 @@ class LiveFeed(threading.Thread):
                     cases.append(body)
                 elif tp.topic == self.coverage_topic:
                     patrol.append(body)
+                elif tp.topic == self.notice_topic:
+                    self._notification(body)
                 else:
                     positions.append(body)
         if positions:
@@ -206,6 +217,13 @@ class LiveFeed(threading.Thread):
             batch.append((message.body, message.rooms))
         if batch:
             self.publish_batch("case_events", batch)
+
+    def _notification(self, body: dict[str, Any]) -> None:
+        """A notification for one account's phone app, to that account's sockets alone."""
+        payload = body.get("payload")
+        account = payload.get("account_id") if isinstance(payload, dict) else None
+        if isinstance(account, int) and isinstance(payload.get("id"), int):
+            self.publish("notification", payload, [account_room(account)])
 
     def _positions(self, bodies: list[dict[str, Any]]) -> None:
         """Publishes each worker's new position to the rooms of its cells (looked up once per

@@ -8,7 +8,8 @@ street B goes to `street:B`, `district:<B's district>` and `all` — never to `s
     admin             all
     operator, leader  district:<6 digits>, street:<9 digits> or community:<12 digits>
     department_staff  dept:<department code>
-    grid_worker       cell:<15 digits> for each of its cells
+    grid_worker       cell:<15 digits> for each of its cells, and account:<its id> (the
+                      notifications of its own reports, `account_room`)
 """
 
 from __future__ import annotations
@@ -49,9 +50,16 @@ def rooms_for_principal(principal: Principal) -> list[str]:
         return []
     if principal.role == DEPARTMENT_STAFF and principal.department_code:
         return [f"dept:{principal.department_code}"]
-    if principal.role == GRID_WORKER:
-        return [f"cell:{c}" for c in sorted(principal.cell_codes)]
+    if principal.role == GRID_WORKER and principal.cell_codes:
+        return [f"cell:{c}" for c in sorted(principal.cell_codes)] + [
+            account_room(principal.user_id)
+        ]
     return []
+
+
+def account_room(account_id: int) -> str:
+    """The room of one account's sockets: what is meant for that account alone."""
+    return f"account:{account_id}"
 
 
 def rooms_for_place(place: Place, *, departments: bool = True) -> list[str]:

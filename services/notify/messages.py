@@ -1,8 +1,9 @@
 """What a reporter is told, and through which channel: each milestone of a case (dispatched,
-resolved, reworked, closed, rejected, merged) goes to an Open311 request's client webhook, and
-to a hotline caller's phone by SMS when a gateway is configured (the case's district's own,
-else the global one). Built once, when the event is first seen; replays find the notification
-queued and build nothing again."""
+resolved, reworked, closed, rejected, merged) goes to an Open311 request's client webhook, to
+a hotline caller's phone by SMS when a gateway is configured (the case's district's own, else
+the global one), and to the grid worker who filed the report, in the phone app (its status
+line in Chinese and English). Built once, when the event is first seen; replays find the
+notification queued and build nothing again."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from services.capture.georeport import status_of
 from services.capture.status_notes import status_note
 from services.config import Config
+from services.store.notifications import app_recipient
 
 # event type → the report's status at that milestone
 MILESTONES = {
@@ -43,7 +45,8 @@ def notifications_for(
         "resolve_due": datetime.fromisoformat(due) if due else None,
         "rework_count": payload.get("rework_count", 0),
     }
-    note = status_note(at_milestone, lang="zh", zone=ZoneInfo(config.timezone))
+    zone = ZoneInfo(config.timezone)
+    note = status_note(at_milestone, lang="zh", zone=zone)
     base = {"event_id": event["event_id"], "case_id": event["case_id"],
             "event_type": event["type"]}  # fmt: skip
     rows = []
@@ -59,6 +62,13 @@ def notifications_for(
         }
         rows.append({**base, "recipient": f"webhook:{reporter['client_id']}", "channel": "webhook",
                      "target": reporter["webhook_url"], "body": body})  # fmt: skip
+    if reporter["channel"] == "grid" and reporter.get("reporter_id"):
+        body = {"event_type": event["type"], "occurred_at": event["occurred_at"].isoformat(),
+                "case_no": reporter["case_no"], "report_id": str(reporter["report_id"]),
+                "status": status, "text_zh": note,
+                "text_en": status_note(at_milestone, lang="en", zone=zone)}  # fmt: skip
+        rows.append({**base, "recipient": app_recipient(reporter["reporter_id"]),
+                     "channel": "app", "target": "app", "body": body})  # fmt: skip
     phone = reporter["reporter_phone"]
     gateway = config.sms_gateway(reporter.get("district_code"))
     if reporter["channel"] in SMS_CHANNELS and phone and gateway is not None:

@@ -16,12 +16,13 @@ from services.store.jsonrows import json_rows
 
 def reporter_of_case(conn: Connection, case_id: uuid.UUID) -> dict[str, Any] | None:
     """What notifying a case's reporter needs: the report's channel, id (the tracking token),
-    case number, phone, moderation flags, the Open311 client's webhook and secret, the
-    case's state, department and due time (for the status line) and its district (whose SMS
-    gateway texts it)."""
+    case number, phone, reporting account (a grid worker's), moderation flags, the Open311
+    client's webhook and secret, the case's state, department and due time (for the status
+    line) and its district (whose SMS gateway texts it)."""
     row = conn.execute(
         text(
             "SELECT r.id AS report_id, r.case_no, r.channel, r.reporter_phone, r.hidden, "
+            "r.reporter_id, "
             "o.id AS client_id, o.webhook_url, o.webhook_secret, k.state AS status, "
             "d.name_zh AS agency_responsible, d.name_en AS agency_responsible_en, "
             "k.resolve_due, k.rework_count, coalesce(k.district_code, r.district_code) "
@@ -105,3 +106,42 @@ def list_notifications(conn: Connection, status: str, limit: int = 200) -> list[
         {"status": status, "limit": limit},
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def app_recipient(account_id: int) -> str:
+    """The recipient of an account's notifications in the phone app."""
+    return f"app:{account_id}"
+
+
+def app_notifications(conn: Connection, account_id: int, limit: int = 50) -> dict[str, Any]:
+    """An account's notifications in the phone app, newest first, and how many of all of them
+    are unread: every one queued, whether its live push has gone out yet or not (a push that
+    failed until dead-lettered is still listed here)."""
+    recipient = app_recipient(account_id)
+    rows = conn.execute(
+        text(
+            "SELECT id, event_type, case_id, body, created_at, read_at FROM notification "
+            "WHERE channel = 'app' AND recipient = :r ORDER BY id DESC LIMIT :limit"
+        ),
+        {"r": recipient, "limit": limit},
+    ).mappings()
+    unread = conn.execute(
+        text(
+            "SELECT count(*) FROM notification WHERE channel = 'app' AND recipient = :r "
+            "AND read_at IS NULL"
+        ),
+        {"r": recipient},
+    ).scalar_one()
+    return {"items": [dict(r) for r in rows], "unread": unread}
+
+
+def mark_app_read(conn: Connection, account_id: int, up_to: int, at: datetime) -> int:
+    """Marks an account's app notifications up to id `up_to` read; returns how many were
+    unread."""
+    return conn.execute(
+        text(
+            "UPDATE notification SET read_at = :at WHERE channel = 'app' AND recipient = :r "
+            "AND id <= :up_to AND read_at IS NULL"
+        ),
+        {"r": app_recipient(account_id), "up_to": up_to, "at": at},
+    ).rowcount

@@ -329,6 +329,14 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("notifications.notifications", "GET"): Rule(
         ADMIN, query={"status": "dead"}, check=lambda w, t, r: "items" in r.get_json()
     ),
+    # A grid worker's own notifications in the phone app (the milestones of their reports).
+    ("my_notifications.my_notifications", "GET"): Rule(
+        GRID, check=lambda w, t, r: set(r.get_json()) == {"items", "unread"}
+    ),
+    ("my_notifications.read_notifications", "POST"): Rule(
+        GRID, body=_const({"up_to": 1}), check=lambda w, t, r: set(r.get_json()) == {
+            "marked", "unread"}  # fmt: skip
+    ),
     # Statistics: scoped inside the query; refused to grid workers.
     ("stats.departments", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
     ("stats.jurisdictions", "GET"): Rule(OPERATORS | STAFF | LEADERS, query=STATS),
@@ -737,6 +745,45 @@ def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, worl
                 assert answer.get("case", {}).get("id") == thing.case_id, who
             else:
                 assert answer == missing == {"error": "not_found", "field": "case_id"}, who
+    finally:
+        for client in clients.values():
+            if client.is_connected():
+                client.disconnect()
+
+
+def test_notifications_reach_only_the_worker_who_reported(security_app, world):
+    """A milestone of a worker's report is listed to that worker alone, only that worker can
+    mark it read, and its live push reaches that worker's socket alone."""
+    from services.live.rooms import account_room
+    from tests.integration.services.notify_queue import queue_app_notifications
+
+    thing = world.report()
+    [queued] = queue_app_notifications(world.engine, thing.case_id)
+    reporter_id = world.api.get("/api/v1/auth/me", headers=thing.reporter).get_json()["user_id"]
+    api = world.api
+    mine = api.get("/api/v1/me/notifications", headers=thing.reporter).get_json()
+    theirs = api.get("/api/v1/me/notifications", headers=world.headers["gw_other"]).get_json()
+    assert [(n["id"], n["case_no"]) for n in mine["items"]] == [(queued, thing.case_no)]
+    assert mine["unread"] == 1 and queued not in {n["id"] for n in theirs["items"]}
+    other = api.post("/api/v1/me/notifications/read", json={"up_to": queued},
+                     headers=world.headers["gw_other"])  # fmt: skip
+    assert other.get_json()["marked"] == 0
+    assert api.get("/api/v1/me/notifications", headers=thing.reporter).get_json()["unread"] == 1
+
+    live = security_app.extensions["gridflow.live"]
+    clients = {
+        who: live.socketio.test_client(security_app, auth={"token": _token(world.as_(who, thing))})
+        for who in ALL
+    }
+    try:
+        assert all(c.is_connected() for c in clients.values())
+        for client in clients.values():
+            client.get_received()
+        live.publish("notification", {"id": queued, "account_id": reporter_id},
+                     [account_room(reporter_id)])  # fmt: skip
+        got = {who for who, c in clients.items()
+               if any(m["name"] == "notification" for m in c.get_received())}  # fmt: skip
+        assert got == {"gw_own"}
     finally:
         for client in clients.values():
             if client.is_connected():

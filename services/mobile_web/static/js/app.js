@@ -13,6 +13,7 @@ import * as capture from './capture.js';
 import * as picker from './picker.js';
 import * as queue from './queue.js';
 import * as reports from './reports.js';
+import * as notices from './notices.js';
 import * as tasks from './tasks.js';
 import * as casemap from './casemap.js';
 import * as patrol from './patrol.js';
@@ -20,7 +21,7 @@ import * as live from './live.js';
 import * as password from './password.js';
 import { on } from './bus.js';
 
-const VIEWS = { capture, queue, reports, tasks, map: casemap, settings: null };
+const VIEWS = { capture, queue, reports, tasks, map: casemap, notices, settings: null };
 let entered = false;
 
 function route() {
@@ -99,6 +100,8 @@ function showLogin(note = null) {
   $('#tabs').hidden = true;
   $('#patrol-toggle').hidden = true;
   $('#settings-link').hidden = true;
+  $('#notices-link').hidden = true;
+  $('#banner').hidden = true;
   const el = $('#login-note');
   el.hidden = !note;
   if (note) el.textContent = i18n.t(note);
@@ -110,6 +113,7 @@ async function enterApp() {
   $('#tabs').hidden = false;
   $('#patrol-toggle').hidden = false;
   $('#settings-link').hidden = false;
+  $('#notices-link').hidden = false;
   route();
   updateBadge();
   if (!entered) {
@@ -143,6 +147,7 @@ async function onLogin(event) {
     if (before && before.username !== s.username) {
       await store.deleteValue('me');
       await reports.reset();
+      await notices.reset();
       await tasks.reset();
     }
     if (s.must_change) password.show();
@@ -192,6 +197,7 @@ function wire() {
     showSettings(await store.getValue('me'));
     queue.render();
     reports.render();
+    notices.render();
     tasks.render();
   });
 }
@@ -215,6 +221,7 @@ async function boot() {
   password.init(enterApp);
   casemap.init();
   await reports.init();
+  await notices.init();
   await tasks.init();
   showNetwork();
   updateBadge();

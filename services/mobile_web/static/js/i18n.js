@@ -2,6 +2,7 @@
 // data-i18n="key" (text) or data-i18n-attr="attr:key" (an attribute); code calls t(key, params).
 
 import { ACCOUNT } from './i18n_account.js';
+import { NOTICES } from './i18n_notices.js';
 
 const DICT = {
   zh: {
@@ -230,7 +231,9 @@ const DICT = {
   },
 };
 
-for (const [code, texts] of Object.entries(ACCOUNT)) Object.assign(DICT[code], texts);
+for (const extra of [ACCOUNT, NOTICES]) {
+  for (const [code, texts] of Object.entries(extra)) Object.assign(DICT[code], texts);
+}
 
 export const LANGS = Object.keys(DICT);
 let lang = 'zh';

@@ -1,6 +1,7 @@
 // The live feed while online: Socket.IO with the worker's access token. The server sends a
 // snapshot of the open cases in the worker's cells, then every case event there (in batches);
-// they are passed on as 'cases' and 'case_event' notices, one per event.
+// they are passed on as 'cases' and 'case_event' notices, one per event; the milestones of the
+// worker's own reports as 'notification' notices.
 
 import { io } from '/m/vendor/socket.io.js';
 import { accessToken, AuthRequired, renew } from './session.js';
@@ -45,6 +46,8 @@ export function start() {
   // The patrol of the worker's cells changed today (coverage, or the worker's own track).
   socket.on('patrol_coverage', () => emit('patrol_changed', null, LOCAL));
   socket.on('patrol_track', () => emit('patrol_changed', null, LOCAL));
+  // A milestone of one of the worker's own reports (to this account's sockets alone).
+  socket.on('notification', (n) => emit('notification', n, LOCAL));
   socket.on('disconnect', (reason) => {
     emit('live', { connected: false }, LOCAL);
     // The server hung up (token expired or revoked): refresh quietly and connect again.

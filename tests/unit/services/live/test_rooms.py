@@ -34,7 +34,7 @@ def test_each_role_joins_its_scope():
         "dept:water"
     ]
     worker = principal("grid_worker", cell_codes=frozenset({CELL_B, CELL_A}))
-    assert rooms_for_principal(worker) == [f"cell:{CELL_A}", f"cell:{CELL_B}"]
+    assert rooms_for_principal(worker) == [f"cell:{CELL_A}", f"cell:{CELL_B}", "account:1"]
 
 
 def test_a_principal_without_scope_joins_nothing():

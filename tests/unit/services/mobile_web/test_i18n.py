@@ -7,9 +7,9 @@ import re
 
 from services.mobile_web import assets
 
-# The dictionary, and the account screens' words it takes in.
-I18N = [(assets.STATIC / "js" / name).read_text(encoding="utf-8")
-        for name in ("i18n.js", "i18n_account.js")]  # fmt: skip
+# The dictionary, and the words of the account screens and the notifications it takes in.
+I18N = [path.read_text(encoding="utf-8")
+        for path in sorted((assets.STATIC / "js").glob("i18n*.js"))]  # fmt: skip
 INDEX = (assets.HERE / "templates" / "mobile" / "index.html").read_text(encoding="utf-8")
 KEY = re.compile(r"^\s+'([a-z0-9_.]+)': '", re.M)
 

@@ -67,3 +67,20 @@ def test_a_district_with_its_own_gateway_texts_through_it_the_others_through_the
     assert row["target"] == "http://sms.yinzhou.local/api"
     assert notifications_for(_event(), {**hotline, "district_code": "330211"},
                              Config(sms_gateways=own)) == []  # fmt: skip
+
+
+def test_the_grid_worker_who_reported_is_told_in_the_phone_app_in_both_languages():
+    worker = _reporter(channel="grid", reporter_id=42, webhook_url=None, reporter_phone=None)
+    [row] = notifications_for(_event(), worker, CONFIG)
+    assert (row["recipient"], row["channel"]) == ("app:42", "app")
+    body = row["body"]
+    assert (body["case_no"], body["report_id"], body["status"]) == (
+        "330211202612070001", str(REPORT_ID), "dispatched")  # fmt: skip
+    assert body["text_zh"] == "已派遣至镇海区环境卫生管理处，应于 12月8日 11:30 前处置"
+    assert body["text_en"] == "Dispatched to 镇海区环境卫生管理处; due by 8 Dec 11:30"
+    [resolved] = notifications_for(_event("CaseResolved"), worker, CONFIG)
+    assert resolved["body"]["text_zh"] == "镇海区环境卫生管理处已处置完毕，等待现场核查"
+    # a worker's report is never texted or posted to a webhook, whatever its row holds
+    assert [r["channel"] for r in notifications_for(_event(), {**worker, "reporter_phone":
+            "13912345678", "webhook_url": "https://x"}, CONFIG)] == ["app"]  # fmt: skip
+    assert notifications_for(_event(), {**worker, "reporter_id": None}, CONFIG) == []
