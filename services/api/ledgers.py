@@ -1,10 +1,11 @@
 """The monthly electronic ledgers (电子台账) over HTTP: which communities of the caller's place
 have a ledger for a month, and each ledger as XLSX or CSV, written on demand when the
-scheduler has not written it yet, and streamed from its file. Operators and leaders see the
+scheduler has not written it yet. Operators and leaders see the
 communities of their district, street or community; admins all."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -112,5 +113,7 @@ def ledger_file():
         zone = str(calendars().working.timezone)
         export_ledgers(gridflow().engine, month, config.ledger_dir, now=now(),
                        community_codes=[q.community], formats=[q.format], zone=zone)  # fmt: skip
-    return send_file(path.resolve(), mimetype=MEDIA[q.format], as_attachment=True,
-                     download_name=path.name, conditional=True)  # fmt: skip
+    # Sent from memory (a community's month is a few hundred KB at most): a file handle left
+    # to the WSGI server to close was left open by clients that never read the body.
+    return send_file(io.BytesIO(path.read_bytes()), mimetype=MEDIA[q.format], as_attachment=True,
+                     download_name=path.name, etag=False)  # fmt: skip
