@@ -54,6 +54,20 @@ def current_versions(conn: Connection) -> dict[str, dict]:
     return {r["district_code"]: dict(r) for r in rows}
 
 
+def cell_codes_ever(conn: Connection, district_code: str) -> set[str]:
+    """Every cell code any version of the district's grid used (current and retired)."""
+    return {
+        code.strip()
+        for code in conn.execute(
+            text(
+                "SELECT DISTINCT c.code FROM grid_cell c "
+                "JOIN grid_version v ON v.id = c.version_id WHERE v.district_code = :d"
+            ),
+            {"d": district_code},
+        ).scalars()
+    }
+
+
 def grid_token(conn: Connection) -> int:
     """Changes whenever a grid version is created: the newest version id (0 for no grid)."""
     return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM grid_version")).scalar_one())

@@ -90,12 +90,13 @@ class GridflowProcess:
         return self.proc.returncode
 
 
-def start_server(name: str, config: Config) -> tuple[GridflowProcess, str]:
-    """A `gridflow serve` process on a free port with `config`, listening: (process, base URL)."""
+def start_server(name: str, config: Config, timeout_s: float = 20.0) -> tuple[GridflowProcess, str]:
+    """A `gridflow serve` process on a free port with `config`, listening within `timeout_s`:
+    (process, base URL)."""
     port = free_port()
     server = GridflowProcess(name, ["serve", "--port", str(port)], config)
     try:
-        server.wait_for_port(port)
+        server.wait_for_port(port, timeout_s)
     except BaseException:
         server.stop()
         raise
@@ -103,9 +104,9 @@ def start_server(name: str, config: Config) -> tuple[GridflowProcess, str]:
 
 
 @contextmanager
-def serving(name: str, config: Config) -> Iterator[str]:
+def serving(name: str, config: Config, timeout_s: float = 20.0) -> Iterator[str]:
     """`gridflow serve` with `config` for the duration of the block; yields its base URL."""
-    server, url = start_server(name, config)
+    server, url = start_server(name, config, timeout_s)
     try:
         yield url
     finally:

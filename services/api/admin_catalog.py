@@ -113,7 +113,9 @@ def export():
 
 @bp.post("/import")
 @operation("Create or replace categories from a catalog YAML file (multipart `file`), all or "
-           "nothing", tags=TAGS, responses={200: CatalogImportOut}, errors=(400, 422))  # fmt: skip
+           "nothing; a class's `questions` replace its extra questions (a bad one is named as "
+           "`file.<code>.questions[i].<key>`)", tags=TAGS, responses={200: CatalogImportOut},
+           errors=(400, 422))  # fmt: skip
 @requires(ADMIN)
 def import_file():
     upload = request.files.get("file")
@@ -124,7 +126,10 @@ def import_file():
         raise Unprocessable("the file is larger than 2 MB", field="file")
     try:
         rows = yamlfile.parse(data.decode("utf-8"))
-    except (UnicodeDecodeError, yamlfile.CatalogFileError) as exc:
+    except yamlfile.CatalogFileError as exc:
+        field = f"file.{exc.field}" if exc.field else "file"
+        raise Unprocessable(f"not a catalog file: {exc}", field=field) from exc
+    except UnicodeDecodeError as exc:
         raise Unprocessable(f"not a catalog file: {exc}", field="file") from exc
     with _engine().begin() as conn:
         acting_as(conn, current_principal().username)  # the table's trigger audits each row

@@ -45,6 +45,7 @@ from services.cases.refusals import (
     available_actions,
 )
 from services.cases.uow import UnitOfWork
+from services.domain.questions import answered
 from services.domain.routing import NotAdmitted
 from services.http.errors import Conflict, NotFound, Unprocessable
 from services.store.case_photos import photos_of_case
@@ -164,8 +165,9 @@ def visible_case(case_id: uuid.UUID, allowed: Callable[[dict[str, Any]], bool]) 
 
 def case_out(row: dict[str, Any], viewer: Principal) -> CaseOut:
     """A case row of `services.store.cases.views` as the API shows it to `viewer` (its
-    report's text withheld when moderation says so)."""
-    row = as_seen_by(viewer, row)
+    report's text and answers withheld when moderation says so)."""
+    answers = answered(row["questions"] or [], row["attributes"] or {})
+    row = as_seen_by(viewer, {**row, "answers": answers})
     extension = None
     if row["extension_id"] is not None:
         extension = ExtensionOut(

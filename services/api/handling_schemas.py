@@ -160,6 +160,13 @@ class Moderation(BaseModel):
     photos_hidden: bool
 
 
+class AnswerOut(BaseModel):
+    code: str
+    text_zh: str = Field(description="the question")
+    text_en: str
+    answer: str
+
+
 class CaseOut(BaseModel):
     id: UUID
     case_no: str
@@ -176,6 +183,10 @@ class CaseOut(BaseModel):
     lng: float | None
     address: str | None
     description: str | None = Field(description="withheld (null) when a moderator redacted it")
+    answers: list[AnswerOut] = Field(
+        description="the report's answers to its category's extra questions (withheld, empty, "
+        "when a moderator redacted its text)"
+    )
     channel: str
     created_at: datetime
     registered_at: datetime | None

@@ -5,7 +5,9 @@ tasks, the live map and Open311.
 The flags (set by `services.cases.operator.moderate_report`):
 - `hidden`: the report is kept from the public altogether (Open311 answers as if it did not
   exist); from staff who are not moderators, its text and photos are withheld;
-- `redacted`: its text (description and address) is withheld;
+- `redacted`: its text (description and address) is withheld, and with it the answers to
+  the category's extra questions (kept in the report's `attributes`, beside Open311's own
+  attributes such as a landmark: all of them are what the reporter typed or chose);
 - `photos_hidden`: its photos are withheld.
 
 Moderators (operators and admins) see everything, so that a flag can be reviewed and undone.
@@ -22,6 +24,8 @@ from services.auth.principal import ADMIN, OPERATOR, Principal
 
 MODERATORS = frozenset({OPERATOR, ADMIN})
 TEXT_FIELDS = ("description", "address", "summary")
+# Withheld with the text, as empty: a report's `attributes` (its answers), a case's `answers`.
+ANSWER_FIELDS = {"attributes": dict, "answers": list}
 # The same rule for SQL over a report alias `r`: services.store.moderation.
 
 
@@ -56,10 +60,12 @@ def withheld(viewer: Principal | None, report: Mapping[str, Any]) -> Withheld:
 
 
 def as_seen_by(viewer: Principal | None, report: dict[str, Any]) -> dict[str, Any]:
-    """`report` with its withheld text (description, address, summary) set to None."""
+    """`report` with its withheld text (description, address, summary) set to None and its
+    answers (attributes, answers) emptied."""
     if not withheld(viewer, report).text:
         return report
-    return {**report, **{name: None for name in TEXT_FIELDS if name in report}}
+    emptied = {name: empty() for name, empty in ANSWER_FIELDS.items() if name in report}
+    return {**report, **{name: None for name in TEXT_FIELDS if name in report}, **emptied}
 
 
 def photos_seen_by(viewer: Principal | None, report: Mapping[str, Any], photos: list) -> list:

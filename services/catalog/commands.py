@@ -15,19 +15,25 @@ def catalog() -> None:
 @catalog.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
 def catalog_load(path):
-    """Upsert the catalog from PATH (default: the catalog shipped with gridflow)."""
+    """Upsert the catalog from PATH (default: the catalog shipped with gridflow), extra
+    questions included; a bad file changes nothing."""
     from pathlib import Path
 
-    from services.store.catalog import SEED_FILE, load_catalog
+    from services.catalog.yamlfile import CatalogFileError, parse
+    from services.store.catalog import SEED_FILE, upsert_rows
     from services.store.db import make_engine
 
+    try:
+        rows = parse(Path(path or SEED_FILE).read_text(encoding="utf-8"))
+    except CatalogFileError as exc:
+        raise click.ClickException(str(exc)) from exc
     engine = make_engine(Config.from_env().database_url)
     try:
         with engine.begin() as conn:
-            count = load_catalog(conn, Path(path) if path else SEED_FILE)
+            upsert_rows(conn, rows)
     finally:
         engine.dispose()
-    click.echo(f"{count} categories loaded")
+    click.echo(f"{len(rows)} categories loaded")
 
 
 @catalog.command("list")

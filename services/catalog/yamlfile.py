@@ -1,13 +1,22 @@
 """The catalog as the YAML file `gridflow catalog load` reads (services/store/categories.yaml):
-family → big class → small class with its names, priority, limits, admission flag and
-duplicate radius/window. Read into `category` rows, and written back from them."""
+family → big class → small class with its names, priority, limits, admission flag,
+duplicate radius/window and extra questions. Read into `category` rows, and written back from
+them: what `dump` writes, `parse` reads back the same.
+
+A small class's `questions` is a list of {code, text_zh, text_en, kind, choices, required}, as
+the admin API takes them (services.catalog.schemas.QuestionIn) and checked by the same rule
+(services.domain.questions); `questions: []` removes them, a class without the key keeps its
+own."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from services.catalog.schemas import QuestionIn
+from services.domain.questions import QuestionError, check_questions
 from services.store.catalog import FAMILY_DIGIT, catalog_rows_of
 
 FAMILY_OF_DIGIT = {digit: family for family, digit in FAMILY_DIGIT.items()}
@@ -15,12 +24,18 @@ PRIORITIES = ("urgent", "normal")
 HEADER = (
     "# The category catalog (部件 components and 事件 events): big class → small class, as\n"
     "# `gridflow catalog load` reads it. ack/resolve: working minutes; clock: around the clock;\n"
-    "# community: on the admission list (准入); dup: duplicate radius (m) and window (minutes).\n"
+    "# community: on the admission list (准入); dup: duplicate radius (m) and window (minutes);\n"
+    "# questions: extra questions a report answers (kind text or choice; [] removes them).\n"
 )
 
 
 class CatalogFileError(ValueError):
-    """The file is no catalog; the message says where."""
+    """The file is no catalog; the message says where, `field` (when known) names the entry at
+    fault as `<category code>.questions[<i>].<key>`."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse(text: str) -> list[dict[str, Any]]:
@@ -39,7 +54,30 @@ def parse(text: str) -> list[dict[str, Any]]:
         problem = _problem(row)
         if problem:
             raise CatalogFileError(f"category {row['code']}: {problem}")
+        if "questions" in row:
+            row["questions"] = _questions(row["code"], row["questions"])
     return rows
+
+
+def _questions(code: str, questions: Any) -> list[dict[str, Any]]:
+    """A class's `questions` as stored. Raises CatalogFileError naming the question's key."""
+    if not isinstance(questions, list):
+        raise CatalogFileError(f"category {code}: questions must be a list", f"{code}.questions")
+    checked = []
+    for i, question in enumerate(questions):
+        try:
+            checked.append(QuestionIn.model_validate(question).model_dump())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            at = f"questions[{i}]" + (f".{key}" if key else "")
+            message = f"category {code}: {at}: {first['msg']}"
+            raise CatalogFileError(message, f"{code}.{at}") from exc
+    try:
+        return check_questions(checked)
+    except QuestionError as exc:
+        raise CatalogFileError(f"category {code}: {exc.field}: {exc.message}",
+                               f"{code}.{exc.field}") from exc  # fmt: skip
 
 
 def _problem(row: dict[str, Any]) -> str | None:
@@ -73,5 +111,15 @@ def dump(rows: list[dict[str, Any]]) -> str:
         if row["community_admissible"]:
             entry["community"] = True
         entry["dup"] = [row["duplicate_radius_m"], row["duplicate_window_minutes"]]
+        if row.get("questions"):
+            entry["questions"] = [_question_entry(q) for q in row["questions"]]
         big["classes"][row["code"][3:]] = entry
     return HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def _question_entry(question: dict[str, Any]) -> dict[str, Any]:
+    entry = {k: question[k] for k in ("code", "text_zh", "text_en", "kind")}
+    if question["kind"] == "choice":
+        entry["choices"] = list(question["choices"])
+    entry["required"] = bool(question["required"])
+    return entry

@@ -82,3 +82,20 @@ def check_answers(questions: list[dict[str, Any]], answers: dict[str, Any]) -> d
         if q["required"] and q["code"] not in kept:
             raise QuestionError(q["code"], f"required: {q['text_zh']}")
     return kept
+
+
+def answered(questions: list[dict[str, Any]], attributes: dict[str, Any]) -> list[dict[str, str]]:
+    """The answers a report's `attributes` hold, as shown beside its case: one
+    {code, text_zh, text_en, answer} per answered question in the category's order, then
+    answers to questions the category no longer asks (worded by their code). Open311's own
+    attributes (`RESERVED`) are no answers."""
+    asked = {q["code"]: q for q in questions}
+    shown = [
+        {"code": q["code"], "text_zh": q["text_zh"], "text_en": q.get("text_en") or q["text_zh"],
+         "answer": str(attributes[q["code"]])}
+        for q in questions if attributes.get(q["code"]) not in (None, "")
+    ]  # fmt: skip
+    for code, value in sorted(attributes.items()):
+        if code not in asked and code not in RESERVED and value not in (None, ""):
+            shown.append({"code": code, "text_zh": code, "text_en": code, "answer": str(value)})
+    return shown

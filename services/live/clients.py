@@ -110,6 +110,16 @@ class Clients:
                 heapq.heappush(self._due, (now, sid))
         return len(mine)
 
+    def check_everyone_now(self) -> int:
+        """Makes every client due for its check at once (account changes may have been
+        missed); returns how many there are."""
+        now = time.time()
+        with self._lock:
+            for sid, client in self._clients.items():
+                client.next_check = now
+                heapq.heappush(self._due, (now, sid))
+            return len(self._clients)
+
     def allow(self, client: Client) -> bool:
         """Takes one event from the client's allowance; False when it has none left."""
         now = time.monotonic()

@@ -1,5 +1,6 @@
-"""One case as the command center shows it when clicked: the case, its report's text, its
-timeline and its photos (ids; the page loads them through the photo endpoint)."""
+"""One case as the command center shows it when clicked: the case, its report's text and its
+answers to the category's extra questions, its timeline and its photos (ids; the page loads
+them through the photo endpoint)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 
 from services.auth.principal import Principal
 from services.capture.moderation import as_seen_by, photos_seen_by
+from services.domain.questions import answered
 from services.live.queries import case_view, event_detail, scope_of
 from services.store.live.details import case_with_history
 
@@ -27,13 +29,16 @@ def case_detail(engine: Engine, principal: Principal, case_id: str) -> dict[str,
     row, timeline, photos = found
     flags = {"hidden": row.hidden, "redacted": row.redacted, "photos_hidden": row.photos_hidden}
     text_of = as_seen_by(principal, {**flags, "description": row.description,
-                                     "address": row.report_address})  # fmt: skip
+                                     "address": row.report_address,
+                                     "answers": answered(row.questions or [],
+                                                         row.attributes or {})})  # fmt: skip
     return {
         "case": case_view(row),
         "report": {
             "id": row.report_id,
             "description": text_of["description"],
             "address": text_of["address"],
+            "answers": text_of["answers"],
             "channel": row.channel,
             "received_at": row.received_at.isoformat() if row.received_at else None,
         },

@@ -1,15 +1,14 @@
 """The Socket.IO server of an API process: authorization on connect, rooms, snapshot + replay,
 and the watch that disconnects clients whose token expired or was revoked.
 
-The protocol (events, their payloads, rate limits) is in the package docstring
-(services.live).
+The protocol (events, their payloads, rate limits) is in the package docstring.
 
 Admission (services.live.admission): a handshake beyond the process's or the address's cap is
 refused with 503/429 and Retry-After; a transport that has not signed in within
 `live_connect_timeout_s`, or whose CONNECT was refused, is closed. Scopes follow the account
-(services.live.clients): rooms change, or the socket is cut, within `live_auth_check_s`.
-What goes out to the clients, and what happens to a client that reads too slowly, is in
-services.live.fanout.
+(services.live.clients): rooms change, or the socket is cut, within `live_auth_check_s`, or
+at once when the account changed anywhere (services.live.accounts). What goes out to the
+clients, and what happens to a client that reads too slowly, is in services.live.fanout.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from services.auth.principal import GRID_WORKER, Principal
 from services.auth.users import sessions_principals
 from services.config import Config
 from services.live import details, kpis, snapshot
+from services.live.accounts import AccountChanges
 from services.live.admission import Admission
 from services.live.clients import (
     Client,
@@ -116,17 +116,16 @@ class LiveServer:
             self.config, self.engine, self.publish, self.publish_batch, self.positions, self.stop
         )
         self.feed.start()
+        self.account_changes = AccountChanges(self.engine, self.clients)
         threading.Thread(target=self._watch, name="gridflow-live-watch", daemon=True).start()
 
     def close(self) -> None:
         self.stop.set()
         if self.feed is not None:
             self.feed.join(timeout=5)
+            self.account_changes.close()
         self._readers.shutdown(wait=False)
         self.engine.dispose()
-
-    def client_count(self) -> int:
-        return self.clients.count()
 
     # --- handlers --------------------------------------------------------------------------
 
@@ -267,12 +266,13 @@ class LiveServer:
         self.socketio.emit("snapshot", message, to=sid)
 
     def _watch(self) -> None:
-        """Every 0.2 s: closes transports that did not sign in in time, and checks the clients
-        due for it (services.live.clients): cut, or moved to their account's current rooms."""
+        """Every 0.2 s: closes transports that did not sign in in time, checks the clients due
+        for it (accounts changed anywhere: at once): cut, or moved to their account's rooms."""
         server = self.socketio.server
         while not self.stop.wait(0.2):
             self.admission.sweep()
             try:
+                self.account_changes.apply()
                 changes = self.clients.check_due(self.engine)
             except SQLAlchemyError as exc:  # the database is briefly away: check again soon
                 log.warning("live: account check failed: %s", exc)

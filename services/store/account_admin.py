@@ -90,6 +90,15 @@ def set_password(conn: Connection, user_id: int, password_hash: str, *, must_cha
     )
 
 
+def move_cell_bindings(conn: Connection, old_code: str, new_code: str) -> int:
+    """The grid workers bound to cell `old_code` are bound to `new_code` instead (a cell was
+    renumbered); how many."""
+    return conn.execute(
+        text("UPDATE user_cell SET cell_code = :new WHERE cell_code = :old"),
+        {"old": old_code, "new": new_code},
+    ).rowcount
+
+
 def revoke_sessions(conn: Connection, user_id: int) -> int:
     """Revokes every open session of the account; how many there were."""
     return conn.execute(

@@ -63,6 +63,9 @@ def catalog_rows_of(data: dict[str, Any]) -> list[dict[str, Any]]:
                         "duplicate_radius_m": int(radius),
                         "duplicate_window_minutes": int(window),
                     }
+                    # Extra questions as written (checked by services.catalog.yamlfile); a class
+                    # without the key keeps the questions it has.
+                    | ({"questions": entry["questions"]} if "questions" in entry else {})
                 )
     return rows
 
@@ -178,9 +181,13 @@ def set_questions(conn: Connection, code: str, questions: list[dict[str, Any]]) 
 
 
 def upsert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Creates or replaces these categories (rows of COLUMNS), active."""
+    """Creates or replaces these categories (rows of COLUMNS), active; a row that carries
+    `questions` (checked) replaces the category's extra questions, one without keeps them."""
     if rows:
-        conn.execute(UPSERT, rows)
+        conn.execute(UPSERT, [{c: row[c] for c in COLUMNS} for row in rows])
+    for row in rows:
+        if "questions" in row:
+            set_questions(conn, row["code"], row["questions"])
 
 
 def committees_admitting(conn: Connection, code: str) -> list[str]:

@@ -22,7 +22,7 @@ SELECT c.id, c.case_no, c.report_id, c.state, c.category_code, cat.name_zh, cat.
   cat.priority, c.department_code, d.name_zh AS department_zh, d.name_en AS department_en,
   c.cell_code, c.community_code, c.street_code, c.district_code,
   ST_Y(c.geom) AS lat, ST_X(c.geom) AS lng, r.address, r.description, r.channel,
-  r.hidden, r.redacted, r.photos_hidden, c.route_reason,
+  r.hidden, r.redacted, r.photos_hidden, r.attributes, cat.questions, c.route_reason,
   c.created_at, c.registered_at, c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at,
   c.ack_due, c.resolve_due, c.ack_overdue, c.resolve_overdue, {OVERDUE_SQL} AS overdue,
   {DUE_SQL} AS due, c.escalation_level, c.extension_count, c.rework_count, c.duplicate_count,

@@ -16,14 +16,16 @@ def case_with_history(
     engine: Engine, scope: Scope, case_id: uuid.UUID
 ) -> tuple[Row, list[Row], list[Row]] | None:
     """The case in CASE_COLUMNS with its report's description, report_address, channel,
-    received_at and moderation flags; its events (id, type, at, actor, payload) oldest first;
-    its report's photos (id, kind, position). None if no such case is in `scope`."""
+    received_at, moderation flags and attributes (its answers), its category's questions; its
+    events (id, type, at, actor, payload) oldest first; its report's photos (id, kind,
+    position). None if no such case is in `scope`."""
     where, params = scope_sql(scope)
     with engine.connect() as conn:
         row = conn.execute(
             text(
                 f"SELECT {CASE_COLUMNS}, r.description, r.address AS report_address, "
-                f"r.channel, r.received_at, r.hidden, r.redacted, r.photos_hidden "
+                f"r.channel, r.received_at, r.hidden, r.redacted, r.photos_hidden, "
+                f"r.attributes, cat.questions "
                 f"FROM {CASE_FROM} WHERE c.id = :case_id AND {where}"
             ),
             {"case_id": case_id, **params},

@@ -68,7 +68,10 @@ def small_grid(world: World) -> Thing:
     import_grid(world.engine, two_by_two(district, origin=(lat0, lng0)))
     middle = lng0 + STEP / 2
     line = [[middle, lat0 - 0.001], [middle, lat0 + STEP + 0.001]]
-    return Thing(report_id="", cell=f"{district}001001001", reporter={}, extra={"line": line})
+    edge = lng0 + STEP * 1.25  # the first cell's east edge, moved into its neighbour
+    edge_line = [[edge, lat0 - 0.001], [edge, lat0 + STEP + 0.001]]
+    return Thing(report_id="", cell=f"{district}001001001", reporter={},
+                 extra={"line": line, "edge": edge_line})  # fmt: skip
 
 
 def is_account(**expected) -> Callable[[World, Thing | None, object], bool]:

@@ -484,6 +484,21 @@ MATRIX: dict[tuple[str, str], Rule] = {
         body=lambda w, t, who: {"cell_codes": [t.cell, t.cell[:-1] + "2"]},
         check=lambda w, t, r: r.get_json()["cells"] == [t.cell] and r.get_json()["report"]["ok"],
     ),  # fmt: skip
+    ("admin_grid_edit.edge", "POST"): Rule(
+        ADMIN,
+        make=small_grid,
+        body=lambda w, t, who: {"cell_codes": [t.cell, t.cell[:-1] + "2"],
+                                "line": t.extra["edge"]},
+        check=lambda w, t, r: r.get_json()["cells"] == [t.cell, t.cell[:-1] + "2"]
+        and r.get_json()["report"]["ok"] and not r.get_json()["committed"],
+    ),  # fmt: skip
+    ("admin_grid_edit.renumber", "POST"): Rule(
+        ADMIN,
+        make=small_grid,
+        body=lambda w, t, who: {"cell_code": t.cell, "new_code": t.cell[:-1] + "9"},
+        check=lambda w, t, r: r.get_json()["cells"] == [t.cell[:-1] + "9"]
+        and r.get_json()["report"]["ok"] and not r.get_json()["committed"],
+    ),  # fmt: skip
     ("admin.calendar", "GET"): Rule(ADMIN),
     ("admin_calendar.year_view", "GET"): Rule(
         ADMIN,

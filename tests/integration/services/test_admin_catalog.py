@@ -1,7 +1,7 @@
 """The catalog for admins: a category's terms changed (audited, used by registration at once),
 its admission flag kept while a committee admits it, the YAML exported as the CLI reads it and
-imported back all or nothing. On a database of its own: changed time limits would move every
-other test's."""
+imported back all or nothing, extra questions included (by the CLI too). On a database of its
+own: changed time limits would move every other test's."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import io
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from services.routing.rulefile import load_demo_rules
 from services.store.catalog import catalog_rows
+from streams.cli import main
 from tests.integration.apps import media_app
 from tests.integration.services.accounts import signed_in
 from tests.integration.services.live.isolated import own_engine, own_stack
+from tests.processes import config_env
 
 CATEGORIES = "/api/v1/admin/categories"
 
@@ -25,7 +28,7 @@ def own(config, tmp_path_factory):
         load_demo_rules(engine, actor="test")
         for app in media_app(stack, tmp_path_factory, rate_limit_per_minute=10_000):
             client = app.test_client()
-            yield client, engine, signed_in(client, engine, "admin")[1]
+            yield client, engine, signed_in(client, engine, "admin")[1], stack
 
 
 def _terms(row: dict) -> dict:
@@ -41,7 +44,7 @@ def _category(client, admin, code: str) -> dict:
 
 
 def test_terms_change_is_audited_and_used(own):
-    client, engine, admin = own
+    client, engine, admin, _ = own
     body = _terms(_category(client, admin, "102007")) | {"resolve_limit_minutes": 999,
                                                          "duplicate_radius_m": 75}  # fmt: skip
     resp = client.put(f"{CATEGORIES}/102007", json=body, headers=admin)
@@ -71,7 +74,7 @@ def _upload(client, admin, text: str):
 
 
 def test_export_reads_back_as_the_cli_file_and_import_is_all_or_nothing(own, tmp_path):
-    client, engine, admin = own
+    client, engine, admin, _ = own
     exported = client.get(f"{CATEGORIES}/export", headers=admin)
     assert exported.status_code == 200 and exported.mimetype == "application/yaml"
     path = tmp_path / "categories.yaml"
@@ -91,3 +94,64 @@ def test_export_reads_back_as_the_cli_file_and_import_is_all_or_nothing(own, tmp
     assert "201001" in bad.get_json()["error"]["message"]
     assert _category(client, admin, "102007")["ack_limit_minutes"] == 45
     assert _upload(client, admin, "- just\n- a list\n").status_code == 422
+
+
+QUESTIONS = [
+    {"code": "depth", "text_zh": "坑洼深度", "text_en": "How deep?", "kind": "choice",
+     "choices": ["浅", "深"], "required": True},
+    {"code": "lane", "text_zh": "所在车道", "text_en": "Which lane", "kind": "text",
+     "choices": [], "required": False},
+]  # fmt: skip
+
+
+def _questions(client, admin, code: str) -> list[dict]:
+    return _category(client, admin, code)["questions"]
+
+
+def test_questions_round_trip_through_export_import_and_the_cli(own, tmp_path):
+    client, _, admin, stack = own
+    put = client.put(f"{CATEGORIES}/102007/questions", json={"questions": QUESTIONS},
+                     headers=admin)  # fmt: skip
+    assert put.status_code == 200, put.get_json()
+    exported = client.get(f"{CATEGORIES}/export", headers=admin).get_data(as_text=True)
+    assert yaml.safe_load(exported)["component"]["02"]["classes"]["007"]["questions"][0][
+        "code"] == "depth"  # fmt: skip
+
+    cleared = client.put(f"{CATEGORIES}/102007/questions", json={"questions": []}, headers=admin)
+    assert cleared.status_code == 200 and _questions(client, admin, "102007") == []
+    assert _upload(client, admin, exported).status_code == 200
+    assert _questions(client, admin, "102007") == QUESTIONS
+    again = client.get(f"{CATEGORIES}/export", headers=admin).get_data(as_text=True)
+    assert again == exported
+
+    client.put(f"{CATEGORIES}/102007/questions", json={"questions": []}, headers=admin)
+    path = tmp_path / "categories.yaml"
+    path.write_text(exported, encoding="utf-8")
+    loaded = CliRunner().invoke(main, ["catalog", "load", str(path)], env=config_env(stack))
+    assert loaded.exit_code == 0, loaded.output
+    assert _questions(client, admin, "102007") == QUESTIONS
+
+
+def test_bad_question_definitions_in_the_file_are_refused_naming_the_field(own, tmp_path):
+    client, _, admin, stack = own
+    client.put(f"{CATEGORIES}/102007/questions", json={"questions": []}, headers=admin)
+    document = yaml.safe_load(client.get(f"{CATEGORIES}/export", headers=admin).get_data(
+        as_text=True))  # fmt: skip
+    classes = document["component"]["02"]["classes"]
+    classes["007"]["questions"] = [QUESTIONS[0], QUESTIONS[1] | {"kind": "number"}]
+    text = yaml.safe_dump(document, allow_unicode=True)
+    bad = _upload(client, admin, text)
+    assert (bad.status_code, bad.get_json()["error"]["field"]) == (
+        422, "file.102007.questions[1].kind")  # fmt: skip
+    assert _questions(client, admin, "102007") == []  # all or nothing
+
+    classes["007"]["questions"] = [QUESTIONS[0], QUESTIONS[0]]
+    dup = _upload(client, admin, yaml.safe_dump(document, allow_unicode=True))
+    assert (dup.status_code, dup.get_json()["error"]["field"]) == (
+        422, "file.102007.questions[1].code")  # fmt: skip
+
+    path = tmp_path / "categories.yaml"
+    path.write_text(text, encoding="utf-8")
+    refused = CliRunner().invoke(main, ["catalog", "load", str(path)], env=config_env(stack))
+    assert refused.exit_code != 0 and "questions[1].kind" in refused.output
+    assert _questions(client, admin, "102007") == []

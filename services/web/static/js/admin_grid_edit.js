@@ -1,6 +1,7 @@
-// Editing the grid on the map (Leaflet-Geoman): one chosen cell is split along a drawn line,
-// several chosen neighbours are merged. Each edit is first checked (the importer's report),
-// then committed as a new grid version; open cases keep the cell version they were given.
+// Editing the grid on the map (Leaflet-Geoman): one chosen cell is split along a drawn line or
+// given a new code, two chosen neighbours get a drawn line as their shared edge, several chosen
+// neighbours are merged. Each edit is first checked (the importer's report), then committed as
+// a new grid version; open cases keep the cell version they were given.
 "use strict";
 
 window.gf = window.gf || {};
@@ -8,11 +9,14 @@ window.gf = window.gf || {};
 gf.gridEdit = {
   picker: null,
   pending: null, // {path, body} of the edit checked last
+  drawing: null, // what a drawn line is for: "split" or "edge"
 
   chosen(codes) {
     gf.$("#grid-chosen").textContent = codes.length ? gf.tf("grid.chosen", { cells: codes.join(", ") }) : "";
     gf.$("#grid-split").disabled = codes.length !== 1;
     gf.$("#grid-merge").disabled = codes.length < 2;
+    gf.$("#grid-edge").disabled = codes.length !== 2;
+    gf.$("#grid-renumber").disabled = codes.length !== 1;
   },
 
   async check(path, body) {
@@ -49,23 +53,35 @@ gf.gridEdit = {
     }
   },
 
-  split() {
-    const map = gf.gridEdit.picker.map;
-    map.pm.enableDraw("Line", { snappable: false, finishOn: "dblclick" });
+  draw(purpose) {
+    gf.gridEdit.drawing = purpose;
+    gf.gridEdit.picker.map.pm.enableDraw("Line", { snappable: false, finishOn: "dblclick" });
   },
 
   async drawn(event) {
     const line = event.layer.getLatLngs().map((p) => [p.lng, p.lat]);
     event.layer.remove();
+    const chosen = [...gf.gridEdit.picker.chosen];
+    if (gf.gridEdit.drawing === "edge") {
+      await gf.gridEdit.check("/api/v1/admin/grid/edge", { cell_codes: chosen, line });
+    } else {
+      await gf.gridEdit.check("/api/v1/admin/grid/split", { cell_code: chosen[0], line });
+    }
+  },
+
+  renumber() {
     const [cell] = [...gf.gridEdit.picker.chosen];
-    await gf.gridEdit.check("/api/v1/admin/grid/split", { cell_code: cell, line });
+    return gf.gridEdit.check("/api/v1/admin/grid/renumber",
+      { cell_code: cell, new_code: gf.$("#grid-new-code").value.trim() });
   },
 
   start(picker) {
     gf.gridEdit.picker = picker;
     picker.map.on("pm:create", gf.gridEdit.drawn);
     gf.$("#grid-go").addEventListener("click", () => picker.find(gf.$("#grid-find").value.trim()));
-    gf.$("#grid-split").addEventListener("click", gf.gridEdit.split);
+    gf.$("#grid-split").addEventListener("click", () => gf.gridEdit.draw("split"));
+    gf.$("#grid-edge").addEventListener("click", () => gf.gridEdit.draw("edge"));
+    gf.$("#grid-renumber").addEventListener("click", gf.gridEdit.renumber);
     gf.$("#grid-merge").addEventListener("click", () => gf.gridEdit.check("/api/v1/admin/grid/merge",
       { cell_codes: [...picker.chosen].sort() }));
     gf.$("#grid-edit-commit").addEventListener("click", gf.gridEdit.commit);

@@ -47,8 +47,12 @@ gf.renderCasePanel = function renderCasePanel(panel, detail) {
     ["case.address", r.address || "—"],
     ["case.description", r.description || ""],
   ];
+  // The answers to the category's extra questions (none when moderation withholds the text).
+  const answers = (r.answers || []).map((a) => [
+    gf.el("dt", { class: "answer", text: gf.lang === "en" ? a.text_en : a.text_zh }),
+    gf.el("dd", { class: "answer", "data-code": a.code, text: a.answer })]);
   const dl = gf.el("dl", {}, fields.map(([k, v]) => [gf.el("dt", { text: gf.t(k) }),
-    gf.el("dd", { text: v })]));
+    gf.el("dd", { text: v })]), answers);
   const timeline = gf.el("ol", { class: "timeline" }, detail.timeline.map((e) =>
     gf.el("li", { class: `event-${e.type}` },
       gf.el("time", { text: gf.fmtDateTime(e.at) }),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.domain.questions import QuestionError, check_answers, check_questions
+from services.domain.questions import QuestionError, answered, check_answers, check_questions
 
 DEPTH = {"code": "depth", "text_zh": " 积水深度 ", "kind": "choice",
          "choices": ["没过脚踝", "没过膝盖"], "required": True}  # fmt: skip
@@ -54,3 +54,20 @@ def test_answers_are_trimmed_checked_and_the_required_enforced():
             check_answers(questions, answers)
         assert caught.value.field == field, answers
     assert check_answers([], {}) == {}
+
+
+def test_answers_are_shown_in_the_questions_order_worded_by_them():
+    questions = [
+        {"code": "bins", "text_zh": "垃圾桶是否满溢", "text_en": "Are the bins full?",
+         "kind": "choice", "choices": ["满溢", "未满"], "required": True},
+        {"code": "shop", "text_zh": "附近商铺名称", "text_en": "", "kind": "text", "choices": [],
+         "required": False},
+    ]  # fmt: skip
+    attributes = {"landmark": "菜场", "shop": "好又多", "old": "旧问题的回答", "bins": "满溢"}
+    assert answered(questions, attributes) == [
+        {"code": "bins", "text_zh": "垃圾桶是否满溢", "text_en": "Are the bins full?",
+         "answer": "满溢"},
+        {"code": "shop", "text_zh": "附近商铺名称", "text_en": "附近商铺名称", "answer": "好又多"},
+        {"code": "old", "text_zh": "old", "text_en": "old", "answer": "旧问题的回答"},
+    ]  # fmt: skip
+    assert answered(questions, {"landmark": "菜场"}) == []
