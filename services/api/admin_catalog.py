@@ -75,7 +75,6 @@ def put_terms(code: str):
         if store.update_terms(conn, code, body) is None:
             raise NotFound(f"no category {code}", field="code")
         row = store.get_category(conn, code)
-    forget_questions(_engine())
     return jsonify(CategoryOut(**row.__dict__).model_dump())
 
 
@@ -142,4 +141,5 @@ def import_file():
                     field="file",
                 )
         store.upsert_rows(conn, rows)
+    forget_questions(_engine())  # a file's questions apply to the next report
     return jsonify(CatalogImportOut(categories=len(rows)).model_dump())

@@ -6,13 +6,13 @@ account's sockets in its next round (services.live.accounts) instead of at their
 check.
 
 Revision ID: 0105
-Revises: 0075
+Revises: 0095
 """
 
 from alembic import op
 
 revision = "0105"
-down_revision = "0075"
+down_revision = "0095"
 branch_labels = None
 depends_on = None
 
