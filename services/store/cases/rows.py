@@ -18,6 +18,13 @@ from sqlalchemy import Connection, text
 from services.store.cases.groups import state_in
 from services.store.jsonrows import json_rows, uuid_array
 
+# When a merged case was merged: the instant of its last CaseMerged (read only while it is
+# merged, by the case's history index).
+MERGED_AT_SQL = (
+    "CASE WHEN c.merged_into IS NOT NULL THEN (SELECT max(e.at) FROM case_event e "
+    "WHERE e.case_id = c.id AND e.type = 'CaseMerged') END"
+)
+
 # Columns a handler may change with `save_case`.
 SETTABLE = frozenset(
     {
@@ -78,6 +85,7 @@ class Case:
     merged_into: uuid.UUID | None
     extension_pending: bool
     rated: bool
+    merged_at: datetime | None  # a merged case: when (its last CaseMerged)
 
 
 _COLUMNS = (
@@ -89,7 +97,8 @@ _COLUMNS = (
     "c.rework_count, c.duplicate_count, c.merged_into, "
     "EXISTS (SELECT 1 FROM case_extension x WHERE x.case_id = c.id AND x.status = 'pending') "
     "AS extension_pending, "
-    "EXISTS (SELECT 1 FROM case_rating g WHERE g.case_id = c.id) AS rated"
+    "EXISTS (SELECT 1 FROM case_rating g WHERE g.case_id = c.id) AS rated, "
+    f"{MERGED_AT_SQL} AS merged_at"
 )
 
 
@@ -174,8 +183,8 @@ def insert_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def add_duplicates(conn: Connection, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
-    """Counts more reports merged into stored cases (case id → how many more); returns each
-    case's new duplicate count."""
+    """Counts more reports merged into stored cases (case id → how many more; -1 for a
+    report un-merged from it); returns each case's new duplicate count."""
     if not counts:
         return {}
     ids = sorted(counts)
