@@ -148,6 +148,25 @@ def case_id_of(conn: Connection, *, report_id: uuid.UUID | None = None, case_no:
     ).scalar_one_or_none()
 
 
+def any_case_before(conn: Connection, instant: datetime) -> bool:
+    """Whether any case was created before `instant` (the demo's history is loaded once)."""
+    return conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM case_file WHERE created_at < :t)"), {"t": instant}
+    ).scalar_one()
+
+
+def count_by_state(conn: Connection, case_ids: Sequence[uuid.UUID]) -> dict[str, int]:
+    """How many of these cases are in each state."""
+    found = conn.execute(
+        text(
+            "SELECT state, count(*) FROM case_file WHERE id = ANY(CAST(:ids AS uuid[])) "
+            "GROUP BY state ORDER BY state"
+        ),
+        {"ids": uuid_array(list(case_ids))},
+    )
+    return {state: count for state, count in found}
+
+
 def save_case(conn: Connection, case_id: uuid.UUID, **changes: Any) -> None:
     """Sets the given columns (see SETTABLE) and `updated_at`."""
     unknown = set(changes) - SETTABLE
