@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_SEED = 2024
 DEFAULT_DAYS = 90
-PER_DAY = 16  # reports on an ordinary working day (fewer at weekends)
+PER_DAY = 12  # reports on an ordinary working day (fewer at weekends)
 PATHS = (
     ("on_time", 52), ("late", 12), ("extended", 6), ("returned", 6), ("reworked", 6),
     ("merged", 6), ("on_spot", 12),
