@@ -45,6 +45,7 @@ from services.cases.refusals import (
     available_actions,
 )
 from services.cases.uow import UnitOfWork
+from services.domain.merging import may_unmerge
 from services.domain.questions import answered
 from services.domain.routing import NotAdmitted
 from services.http.errors import Conflict, NotFound, Unprocessable
@@ -90,6 +91,8 @@ def command_errors() -> Iterator[None]:
         yield
     except ActionNotAllowed as exc:
         details = {"state": exc.state, "action": exc.action, "allowed": exc.allowed}
+        if exc.why:
+            details["why"] = exc.why
         raise Conflict(str(exc).split(": ", 1)[-1], field="state", details=details) from exc
     except TaskAnswered as exc:
         raise Conflict(str(exc).split(": ", 1)[-1], field=exc.field) from exc
@@ -199,7 +202,10 @@ def case_out(row: dict[str, Any], viewer: Principal) -> CaseOut:
             hidden=row["hidden"], redacted=row["redacted"], photos_hidden=row["photos_hidden"]
         ),  # fmt: skip
         actions=available_actions(
-            row["state"], extension_pending=pending, rated=row["rating"] is not None
+            row["state"],
+            extension_pending=pending,
+            rated=row["rating"] is not None,
+            unmergeable=may_unmerge(row["state"], row.get("merged_at"), now()),
         ),
     )
 

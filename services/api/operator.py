@@ -1,6 +1,7 @@
 """The command center's API (受理员, 派遣员, 值班长), scoped to the operator's district or
 street: the queues, register (立案) or reject (不予立案) waiting reports, dispatch and
-re-dispatch by hand, merge duplicates, decide extension requests, moderate reports. A case or
+re-dispatch by hand, merge duplicates (and un-merge them within a day), decide extension
+requests, moderate reports. A case or
 report outside the operator's jurisdiction is a 404, as if it did not exist."""
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from services.cases.commands import (
     ModerateReport,
     RegisterCase,
     RejectCase,
+    UnmergeCase,
 )
 from services.cases.operator import (
     decide_case_extension,
@@ -53,6 +55,7 @@ from services.cases.operator import (
     redispatch_case,
     register_case,
     reject_case,
+    unmerge_case,
 )
 from services.domain.routing import eligible_departments
 from services.http.errors import NotFound, Unprocessable
@@ -229,6 +232,23 @@ def merge(case_id: UUID):
     _case(case_id)
     target = _duplicate_of(body.duplicate_of.strip())
     run(lambda uow: merge_case(uow, MergeCase(case_id, _actor(), target), now=now()))
+    return _answer(case_id)
+
+
+@bp.post("/cases/<uuid:case_id>/unmerge")
+@operation(
+    "Un-merge (撤销合并) a merged report within a day of its merge, with the reason",
+    description="Its case waits for registration again as its own case (state `reported`, "
+    "its history kept); the case it was merged into counts one duplicate less. Later than a "
+    "day after the merge: 409 with `allowed` empty and `why` `unmerge_window`.",
+    tags=TAGS, body=ReasonIn, responses={200: CaseOut}, errors=ACTION_ERRORS,
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def unmerge(case_id: UUID):
+    body = json_body(ReasonIn)
+    _case(case_id)
+    cmd = UnmergeCase(case_id, _actor(), body.reason.strip())
+    run(lambda uow: unmerge_case(uow, cmd, now=now()))
     return _answer(case_id)
 
 

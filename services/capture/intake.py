@@ -121,6 +121,14 @@ def capture_report(engine: Engine, media_dir: str, locate: Locate, cmd: CaptureR
     return Captured(cmd.id, created=True, report=_written_report(values, result, photos))
 
 
+def report_of(cmd: CaptureReport, placement: Any, received_at: datetime) -> report_writes.NewReport:
+    """The report row and `ReportCaptured` event `capture_report` writes for `cmd` (no
+    photos) as if it had been received at `received_at`: for a writer of many past reports
+    at once (the demo's history, `report_writes.write_reports`)."""
+    values = _row(cmd, placement, received_at, cmd.body_hash())
+    return report_writes.NewReport(values, [], _event(values, cmd.attach_to, received_at))
+
+
 def _write(engine: Engine, values: dict, photos: list[dict], event: dict) -> report_writes.Written:
     try:
         return writer_for(engine).write(report_writes.NewReport(values, photos, event))
@@ -151,12 +159,14 @@ def _store_photos(media_dir, report_id, clean, written: list[str]) -> list[dict]
     return rows
 
 
-def _event(values: dict, attach_to: uuid.UUID | None = None) -> dict[str, Any]:
+def _event(
+    values: dict, attach_to: uuid.UUID | None = None, occurred_at: datetime | None = None
+) -> dict[str, Any]:
     # The payload's case_no and priority are filled in by the statement that writes the report.
     body = _payload(values, priority=None)
     if attach_to is not None:
         body["attach_to"] = str(attach_to)
-    event = envelope("ReportCaptured", body)
+    event = envelope("ReportCaptured", body, occurred_at=occurred_at)
     return {
         "event_id": event["event_id"],
         "topic": REPORTS,

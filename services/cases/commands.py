@@ -172,6 +172,16 @@ class MergeCase:
 
 
 @dataclass(frozen=True)
+class UnmergeCase:
+    """Take a merged report back out of the case it was merged into (within a day), with
+    the reason; it waits for registration again as its own case."""
+
+    case_id: uuid.UUID
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SuperviseCase:
     """Press the department holding a case by hand (督办): a note, and optionally the time by
     which it is to answer."""

@@ -1,5 +1,6 @@
 """The command center's handlers: register (立案) or reject (不予立案) a report waiting for an
-operator, dispatch and re-dispatch by hand, merge a duplicate, decide an extension request,
+operator, dispatch and re-dispatch by hand, merge a duplicate (and un-merge it within a day),
+decide an extension request,
 supervise (督办) or urge (催办) a case by hand, moderate a report.
 
 Same pattern as every handler: a unit of work in, the domain decides, the outcome and its
@@ -22,6 +23,7 @@ from services.cases.commands import (
     RegisterCase,
     RejectCase,
     SuperviseCase,
+    UnmergeCase,
     UrgeCase,
 )
 from services.cases.dispatching import category_terms, dispatch_case
@@ -115,6 +117,25 @@ def merge_case(uow: UnitOfWork, cmd: MergeCase, *, now: datetime) -> Handled:
                      duplicate_of=str(target.id))  # fmt: skip
     rows.save_case(uow.conn, case.id, state=done.new_state.value, merged_into=target.id)
     rows.add_duplicates(uow.conn, {target.id: 1})
+    uow.record(case.id, done.events)
+    return Handled(case.id, done.new_state.value, tuple(e.type for e in done.events))
+
+
+def unmerge_case(uow: UnitOfWork, cmd: UnmergeCase, *, now: datetime) -> Handled:
+    """Takes a merged report back out of the case it was merged into, within a day of the
+    merge (`services.domain.merging`): its case waits `reported` for registration again,
+    with its own number and history; the case it was merged into counts one duplicate less.
+    Both are locked in id order, as `merge_case` locks them."""
+    seen = rows.load_case(uow.conn, cmd.case_id)
+    if seen is None:
+        raise UnknownCase("case_id", f"no case {cmd.case_id}")
+    locked = rows.load_cases(uow.conn, {seen.id, seen.merged_into} - {None}, for_update=True)
+    case = locked[seen.id]
+    with domain_refusals(case, CaseAction.unmerge.value):
+        done = apply(facts(case), CaseAction.unmerge, actor=cmd.actor, at=now, reason=cmd.reason)
+    rows.save_case(uow.conn, case.id, state=done.new_state.value, merged_into=None)
+    if case.merged_into is not None:
+        rows.add_duplicates(uow.conn, {case.merged_into: -1})
     uow.record(case.id, done.events)
     return Handled(case.id, done.new_state.value, tuple(e.type for e in done.events))
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from services.cases.errors import CaseError, InvalidCommand, UnknownCase
 from services.cases.uow import UnitOfWork
 from services.domain.flags import FlagFacts, FlagNotAllowed
+from services.domain.merging import UnmergeTooLate, may_unmerge
 from services.domain.states import (
     CaseAction,
     CaseFacts,
@@ -33,19 +34,23 @@ REQUEST_EXTENSION = "request_extension"
 APPROVE_EXTENSION = "approve_extension"
 REJECT_EXTENSION = "reject_extension"
 RATE = "rate"
+UNMERGE = "unmerge"
 
 
 class ActionNotAllowed(CaseError):
-    """The action does not apply to the case as it is now; `.allowed` lists what does."""
+    """The action does not apply to the case as it is now; `.allowed` lists what does (at the
+    moment of the refusal), `.why` names a rule beyond the state when one refused it."""
 
-    def __init__(self, case: Case, action: str, message: str) -> None:
+    def __init__(self, case: Case, action: str, message: str, why: str | None = None) -> None:
         super().__init__("state", message)
         self.case_id = case.id
         self.state = case.state
         self.action = action
+        self.why = why
         self.allowed = available_actions(
-            case.state, extension_pending=case.extension_pending, rated=case.rated
-        )
+            case.state, extension_pending=case.extension_pending, rated=case.rated,
+            unmergeable=may_unmerge(case.state, case.merged_at, datetime.now(UTC)),
+        )  # fmt: skip
 
 
 class TaskAnswered(CaseError):
@@ -76,6 +81,8 @@ def case_facts(case: Case) -> CaseFacts:
         state=CaseState(case.state),
         department_code=case.department_code,
         rework_count=case.rework_count,
+        merged_into=str(case.merged_into) if case.merged_into else None,
+        merged_at=case.merged_at,
     )
 
 
@@ -91,12 +98,16 @@ def flag_facts(case: Case) -> FlagFacts:
     )
 
 
-def available_actions(state: str, *, extension_pending: bool, rated: bool) -> list[str]:
+def available_actions(
+    state: str, *, extension_pending: bool, rated: bool, unmergeable: bool = False
+) -> list[str]:
     """Every action a case in `state` allows now: the state table's moves (in `CaseAction`
-    order), then the flags that apply (extension request or decision, rating). A revisit's
-    re-opening of a closed case is offered in the revisit queue, not here."""
+    order; an un-merge only while `unmergeable`, within a day of the merge), then the flags
+    that apply (extension request or decision, rating). A revisit's re-opening of a closed
+    case is offered in the revisit queue, not here."""
     state = CaseState(state)
-    actions = [a.value for a in allowed_actions(state) if a is not CaseAction.revisit_rework]
+    hidden = {CaseAction.revisit_rework} | (set() if unmergeable else {CaseAction.unmerge})
+    actions = [a.value for a in allowed_actions(state) if a not in hidden]
     if is_with_department(state):
         if extension_pending:
             actions += [APPROVE_EXTENSION, REJECT_EXTENSION]
@@ -112,6 +123,8 @@ def domain_refusals(case: Case, action: str) -> Iterator[None]:
     """Translates the domain's refusals of `action` on `case` into dispatch errors."""
     try:
         yield
+    except UnmergeTooLate as exc:
+        raise ActionNotAllowed(case, action, str(exc), why=exc.why) from None
     except (IllegalTransition, FlagNotAllowed) as exc:
         raise ActionNotAllowed(case, action, str(exc)) from None
     except InvalidDetail as exc:

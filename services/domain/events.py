@@ -90,6 +90,16 @@ class CaseMerged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CaseUnmerged(DomainEvent):
+    """An operator took a merged report back out of the case it had been merged into, within
+    a day of the merge: it waits for registration again as its own case (`reported`)."""
+
+    merged_into: str = ""
+    merged_at: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class CaseDispatched(DomainEvent):
     """A case was sent to a department (派遣), possibly again (re-dispatch after a return or an
     operator moving it to another department)."""

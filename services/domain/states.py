@@ -5,8 +5,11 @@ checks a requested action against it and returns the new state with the events i
 commits nothing. Overdue, extension, escalation and rating are flags and events, not states
 (see `flags.py`). Standard library only.
 
-Beyond DOMAIN.md the table allows one more move: an operator may re-dispatch a case that is
-still `dispatched` (not yet acknowledged) to another department — dispatched → dispatched.
+Beyond DOMAIN.md the table allows two more moves: an operator may re-dispatch a case that is
+still `dispatched` (not yet acknowledged) to another department — dispatched → dispatched;
+and an operator may un-merge a merged report within `UNMERGE_WINDOW` of its merge — merged →
+reported, the state it was merged from, so it is registered (or rejected) as its own case
+(see `merging.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from services.domain.events import (
     CaseVerified,
     DomainEvent,
 )
+from services.domain.merging import unmerged
 
 
 class CaseState(StrEnum):
@@ -59,6 +63,7 @@ class CaseAction(StrEnum):
     verify_fail = "verify_fail"
     close_on_spot = "close_on_spot"
     revisit_rework = "revisit_rework"
+    unmerge = "unmerge"
 
 
 S, A = CaseState, CaseAction
@@ -77,6 +82,7 @@ TRANSITIONS: dict[tuple[CaseState, CaseAction], CaseState] = {
     (S.resolved, A.verify_pass): S.closed,
     (S.resolved, A.verify_fail): S.dispatched,  # rework +1, same department
     (S.closed, A.revisit_rework): S.dispatched,  # a revisit (回访) re-opens it: rework +1
+    (S.merged, A.unmerge): S.reported,  # within a day of the merge (merging.UNMERGE_WINDOW)
 }
 del S, A
 
@@ -101,7 +107,8 @@ STATE_GROUPS: dict[str, frozenset[CaseState]] = {
 
 
 def is_closed(state: CaseState) -> bool:
-    """True for terminal states (closed, rejected, merged): no action leaves them."""
+    """True for the closed states (closed, rejected, merged): only a revisit's rework (of a
+    closed case) or an un-merge within a day (of a merged one) leaves them."""
     return CaseState(state) in CLOSED_STATES
 
 
@@ -169,6 +176,8 @@ class CaseFacts:
     state: CaseState
     department_code: str | None = None
     rework_count: int = 0
+    merged_into: str | None = None  # a merged case: the case it was merged into
+    merged_at: datetime | None = None  # and when
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,7 @@ _DETAILS: dict[CaseAction, tuple[frozenset[str], frozenset[str]]] = {
     CaseAction.verify_fail: (frozenset(), frozenset({"note", "ack_due", "resolve_due"})),
     CaseAction.close_on_spot: (frozenset(), frozenset({"note"})),
     CaseAction.revisit_rework: (frozenset(), frozenset({"ack_due", "resolve_due"})),
+    CaseAction.unmerge: (frozenset({"reason"}), frozenset()),
 }
 
 
@@ -220,7 +230,8 @@ def apply(
     reject(reason), merge(duplicate_of), dispatch(department_code, ack_due?, resolve_due?),
     return(reason),
     resolve(note?, evidence?), verify_pass(note?), verify_fail(note?, ack_due?, resolve_due?),
-    close_on_spot(note?), revisit_rework(ack_due?, resolve_due?).
+    close_on_spot(note?), revisit_rework(ack_due?, resolve_due?), unmerge(reason): refused
+    with `merging.UnmergeTooLate` more than a day after `case.merged_at`.
     """
     action, state = CaseAction(action), CaseState(case.state)
     new_state = next_state(state, action)
@@ -278,6 +289,9 @@ def apply(
         ]
         if action is CaseAction.verify_fail:
             events.insert(0, CaseVerified(**base, passed=False, note=details.get("note") or ""))
+    elif action is CaseAction.unmerge:
+        events = [unmerged(**base, merged_into=case.merged_into, merged_at=case.merged_at,
+                           reason=details["reason"])]  # fmt: skip
     else:  # close_on_spot
         events = [CaseClosed(**base, how="on_spot", note=details.get("note") or "")]
     return Transition(new_state, events, rework_count=rework, department_code=department)

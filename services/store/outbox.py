@@ -46,3 +46,18 @@ def enqueue(
         },
     )
     return event
+
+
+def mark_sent(conn: Connection, event_ids: list[str]) -> int:
+    """Marks these events sent without relaying them (a replay of the past, the demo's
+    history: its events are history, not news for the live feed or the notifiers); in the
+    caller's transaction. Returns how many were marked."""
+    if not event_ids:
+        return 0
+    return conn.execute(
+        text(
+            "UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL "
+            "AND event_id = ANY(CAST(:ids AS uuid[]))"
+        ),
+        {"ids": event_ids},
+    ).rowcount

@@ -1,16 +1,19 @@
-"""The operator's actions in the command center's case panel, in Chromium: register or reject
-a waiting report, merge it into a nearby duplicate the panel suggests, approve or reject a
-pending extension request, moderate the report (hide it, redact it, hide its photos); and a
-refusal (409 with the actions allowed now) named in Chinese, or in English under the switch,
-never in the API's English message."""
+"""The operator's actions in the command center's case panel, in Chromium: register, reject,
+merge into a suggested duplicate and un-merge within a day (later refused, and why), approve or
+reject an extension, moderate the report (hide, redact, hide photos); a refusal (409 with the
+actions allowed now) named in Chinese, or in English under the switch, never the API's words."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
+from services.cases.commands import MergeCase
+from services.cases.operator import merge_case
+from services.cases.uow import UnitOfWork
 from tests.e2e.isolated import own_module
 from tests.e2e.live_pages import account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
@@ -148,13 +151,18 @@ def test_a_waiting_report_is_merged_into_the_duplicate_the_panel_suggests(
     form = panel.locator("form.action-merge")
     assert form.locator("input[name=duplicate_of]").input_value() == _case_no(engine, main)
     assert _submit(panel, "merge") == "已提交 · 已合并"
+    assert _merge_of(engine, duplicate, main) == ("merged", main, 1)
+    writer.case_ids.remove(duplicate)  # merged: it ends as it is, not closed by the writer
+
+
+def _merge_of(engine, duplicate: str, main: str) -> tuple:
+    """(state, merged into, main's duplicate count) of a duplicate and its main case."""
     with engine.connect() as conn:
-        merged_into, count = conn.execute(
-            text("SELECT d.merged_into, m.duplicate_count FROM case_file d, case_file m "
+        state, into, count = conn.execute(
+            text("SELECT d.state, d.merged_into, m.duplicate_count FROM case_file d, case_file m "
                  "WHERE d.id = :d AND m.id = :m"), {"d": duplicate, "m": main},
         ).one()  # fmt: skip
-    assert (str(merged_into), count) == (main, 1)
-    writer.case_ids.remove(duplicate)  # merged: it ends as it is, not closed by the writer
+    return state, str(into) if into else None, count
 
 
 def _pending_extension(engine, writer, cell: str) -> str:
@@ -254,3 +262,39 @@ def test_a_report_is_moderated_from_the_panel(operator_page, engine, writer):
     assert form.locator("input[name=hidden]").is_checked()
     assert not form.locator("input[name=redacted]").is_checked()
     assert form.locator("input[name=photos_hidden]").is_checked()
+
+
+def _merged(engine, writer, cell: str, *, ago: timedelta) -> tuple[str, str]:
+    """A waiting report merged `ago` into an open case of the same cell: (duplicate, main)."""
+    main = writer.new_case(cell, department=DEPARTMENT, description="井盖缺失")
+    duplicate = _waiting(engine, writer, cell, "这里井盖没了")
+    with UnitOfWork(engine) as uow:
+        merge_case(uow, MergeCase(uuid.UUID(duplicate), "operator-e2e", uuid.UUID(main)),
+                   now=datetime.now(UTC) - ago)  # fmt: skip
+        uow.commit()
+    writer.case_ids.remove(duplicate)  # it ends as the test leaves it
+    return duplicate, main
+
+
+def test_a_merged_report_is_unmerged_within_a_day_and_refused_later(operator_page, engine, writer):
+    duplicate, main = _merged(engine, writer, _cells(engine)[0].code, ago=timedelta(hours=3))
+    panel = _open(operator_page, engine, duplicate)
+    form = panel.locator("form.action-unmerge")
+    assert form.locator("input[name=reason]").get_attribute("placeholder") == "撤销合并的理由"
+    assert form.locator("button[type=submit]").inner_text() == "撤销合并"
+    assert _submit(panel, "unmerge", reason="不是同一个井盖") == "已提交 · 上报"
+    assert _merge_of(engine, duplicate, main) == ("reported", None, 0)
+    panel = _open(operator_page, engine, duplicate)  # opened again: its own case, waiting
+    assert panel.locator("form.action-register").count() == 1
+    assert panel.locator("form.action-unmerge").count() == 0
+    last = panel.locator("ol.timeline li").last
+    assert last.locator(".type").inner_text() == "撤销合并"
+    assert last.locator(".note").inner_text() == "不是同一个井盖"
+
+    late, _ = _merged(engine, writer, _cells(engine)[1].code, ago=timedelta(days=1, minutes=5))
+    panel = _open(operator_page, engine, late)
+    assert _submit(panel, "unmerge", reason="发现不是同一处") == (
+        "当前不能执行此操作：案件状态为「已合并」，现在可执行：无（合并已超过一天，不能撤销）"
+    )
+    assert panel.locator("form.action-unmerge .status.refused").count() == 1
+    assert _state(engine, late) == "merged"

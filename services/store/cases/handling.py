@@ -110,6 +110,17 @@ def get_task(conn: Connection, task_id: int, *, for_update: bool = False) -> dic
     return dict(row) if row else None
 
 
+def open_task_of(conn: Connection, case_id: uuid.UUID) -> int | None:
+    """The id of the case's open verification task, or None."""
+    return conn.execute(
+        text(
+            "SELECT id FROM verification_task WHERE case_id = :c AND status = 'open' "
+            "ORDER BY id DESC LIMIT 1"
+        ),
+        {"c": case_id},
+    ).scalar_one_or_none()
+
+
 def finish_task(
     conn: Connection, task_id: int, *, passed: bool, note: str, by: int, at: datetime
 ) -> None:

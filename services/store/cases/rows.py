@@ -18,6 +18,13 @@ from sqlalchemy import Connection, text
 from services.store.cases.groups import state_in
 from services.store.jsonrows import json_rows, uuid_array
 
+# When a merged case was merged: the instant of its last CaseMerged (read only while it is
+# merged, by the case's history index).
+MERGED_AT_SQL = (
+    "CASE WHEN c.merged_into IS NOT NULL THEN (SELECT max(e.at) FROM case_event e "
+    "WHERE e.case_id = c.id AND e.type = 'CaseMerged') END"
+)
+
 # Columns a handler may change with `save_case`.
 SETTABLE = frozenset(
     {
@@ -78,6 +85,7 @@ class Case:
     merged_into: uuid.UUID | None
     extension_pending: bool
     rated: bool
+    merged_at: datetime | None  # a merged case: when (its last CaseMerged)
 
 
 _COLUMNS = (
@@ -89,7 +97,8 @@ _COLUMNS = (
     "c.rework_count, c.duplicate_count, c.merged_into, "
     "EXISTS (SELECT 1 FROM case_extension x WHERE x.case_id = c.id AND x.status = 'pending') "
     "AS extension_pending, "
-    "EXISTS (SELECT 1 FROM case_rating g WHERE g.case_id = c.id) AS rated"
+    "EXISTS (SELECT 1 FROM case_rating g WHERE g.case_id = c.id) AS rated, "
+    f"{MERGED_AT_SQL} AS merged_at"
 )
 
 
@@ -139,6 +148,25 @@ def case_id_of(conn: Connection, *, report_id: uuid.UUID | None = None, case_no:
     ).scalar_one_or_none()
 
 
+def any_case_before(conn: Connection, instant: datetime) -> bool:
+    """Whether any case was created before `instant` (the demo's history is loaded once)."""
+    return conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM case_file WHERE created_at < :t)"), {"t": instant}
+    ).scalar_one()
+
+
+def count_by_state(conn: Connection, case_ids: Sequence[uuid.UUID]) -> dict[str, int]:
+    """How many of these cases are in each state."""
+    found = conn.execute(
+        text(
+            "SELECT state, count(*) FROM case_file WHERE id = ANY(CAST(:ids AS uuid[])) "
+            "GROUP BY state ORDER BY state"
+        ),
+        {"ids": uuid_array(list(case_ids))},
+    )
+    return {state: count for state, count in found}
+
+
 def save_case(conn: Connection, case_id: uuid.UUID, **changes: Any) -> None:
     """Sets the given columns (see SETTABLE) and `updated_at`."""
     unknown = set(changes) - SETTABLE
@@ -174,8 +202,8 @@ def insert_cases(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def add_duplicates(conn: Connection, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
-    """Counts more reports merged into stored cases (case id → how many more); returns each
-    case's new duplicate count."""
+    """Counts more reports merged into stored cases (case id → how many more; -1 for a
+    report un-merged from it); returns each case's new duplicate count."""
     if not counts:
         return {}
     ids = sorted(counts)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from services.store.cases.groups import due_sql, open_sql, overdue_sql
+from services.store.cases.rows import MERGED_AT_SQL
 from services.store.scopes import ALL, Scope, scope_sql
 
 OVERDUE_SQL = overdue_sql()
@@ -31,7 +32,7 @@ SELECT c.id, c.case_no, c.report_id, c.state, c.category_code, cat.name_zh, cat.
   x.requested_due AS extension_requested_due, x.reason AS extension_reason,
   x.decided_by AS extension_decided_by, x.decided_at AS extension_decided_at,
   x.decision_reason AS extension_decision_reason, x.new_due AS extension_new_due,
-  g.rating, g.comment AS rating_comment, g.rated_at, g.rated_by,
+  g.rating, g.comment AS rating_comment, g.rated_at, g.rated_by, {MERGED_AT_SQL} AS merged_at,
   (SELECT max(e.id) FROM case_event e WHERE e.case_id = c.id) AS seq
 """
 _FROM = """

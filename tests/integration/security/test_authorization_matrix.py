@@ -162,6 +162,21 @@ def _merge(world: World) -> Thing:
     return waiting
 
 
+def _merged(world: World) -> Thing:
+    """A waiting report merged (by the admin) into an open case a moment ago."""
+    thing = _merge(world)
+    resp = world.api.post(f"/api/v1/operator/cases/{thing.case_id}/merge", headers=world.headers[
+        "admin"], json={"duplicate_of": thing.extra["duplicate_of"]})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    return thing
+
+
+def _unmerged(world: World, thing: Thing | None, resp) -> bool:
+    """The answer is the case, its own again and waiting for registration."""
+    case = resp.get_json()
+    return (case["id"], case["state"], case["merged_into"]) == (thing.case_id, "reported", None)
+
+
 def _department_body(world: World, thing: Thing | None, who: str) -> dict:
     rows = world.api.get("/api/v1/admin/departments", headers=world.headers["admin"]).get_json()
     greening = next(d for d in rows["items"] if d["code"] == OTHER_DEPARTMENT)
@@ -278,6 +293,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("operator.departments", "GET"): Rule(OWN_PLACE, make=World.report, check=_eligible),
     ("operator.merge", "POST"): Rule(
         OWN_PLACE, make=_merge, body=lambda w, t, who: {"duplicate_of": t.extra["duplicate_of"]}
+    ),
+    ("operator.unmerge", "POST"): Rule(
+        OWN_PLACE, make=_merged, body=_const({"reason": "不是同一处"}), check=_unmerged
     ),
     ("operator.approve_extension", "POST"): Rule(
         OWN_PLACE, make=World.with_extension_request, body=_const({})

@@ -22,8 +22,9 @@ gf.showOutcome = function showOutcome(status, resp) {
   if (resp.status === 409 && Array.isArray(details.allowed)) {
     const allowed = details.allowed.map(gf.allowedName).join(gf.t("refusal.sep"))
       || gf.t("refusal.nothing");
+    const why = details.why ? gf.t("refusal.why." + details.why) : "";
     status.textContent = `${gf.t("refusal.not_now")}${gf.t("state." + details.state)}`
-      + `${gf.t("refusal.allowed")}${allowed}`;
+      + `${gf.t("refusal.allowed")}${allowed}${why}`;
     status.classList.add("refused");
     return;
   }
@@ -132,7 +133,10 @@ gf.addText({
   "allowed.resolve": "处置", "allowed.verify_pass": "核查通过", "allowed.verify_fail": "核查不通过",
   "allowed.close_on_spot": "现场处置结案", "allowed.request_extension": "申请延期",
   "allowed.approve_extension": "批准延期", "allowed.reject_extension": "驳回延期",
-  "allowed.rate": "评价",
+  "allowed.rate": "评价", "allowed.unmerge": "撤销合并",
+  "action.unmerge": "撤销合并", "action.unmerge_reason": "撤销合并的理由",
+  "event.CaseUnmerged": "撤销合并",
+  "refusal.why.unmerge_window": "（合并已超过一天，不能撤销）",
   "field.reason": "理由", "field.department_code": "部门编码", "field.duplicate_of": "主案件编号",
   "field.note": "意见", "field.new_due": "新期限",
   "merge.none_nearby": "附近没有同类未结案件",
@@ -163,6 +167,10 @@ gf.addText({
   "allowed.request_extension": "request an extension",
   "allowed.approve_extension": "approve the extension",
   "allowed.reject_extension": "reject the extension", "allowed.rate": "rate",
+  "allowed.unmerge": "un-merge",
+  "action.unmerge": "Un-merge", "action.unmerge_reason": "Why it is un-merged",
+  "event.CaseUnmerged": "Un-merged",
+  "refusal.why.unmerge_window": " (merged more than a day ago: it can no longer be un-merged)",
   "field.reason": "reason", "field.department_code": "department code",
   "field.duplicate_of": "main case number", "field.note": "note", "field.new_due": "new due time",
   "merge.none_nearby": "No open case of this category nearby",

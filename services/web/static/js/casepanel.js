@@ -1,5 +1,6 @@
 // The case panel of the command center: the case, its timeline, its photos and the operator
-// actions (dispatch, re-dispatch, approve or reject an extension, merge, and the revisit —
+// actions (dispatch, re-dispatch, approve or reject an extension, merge or un-merge, and the
+// revisit —
 // 回访 — of a case its reporter rated 不满意: close it with a note, or send it back as rework;
 // supervise — 督办 — or urge — 催办 — the department holding it, with a note; moderate the
 // report). Outcomes, duplicate suggestions and moderation: caseactions.js.
@@ -21,6 +22,9 @@ gf.OPERATOR_ACTIONS = {
   reject_extension: { path: (c) => `cases/${c.id}/extension/reject`, extension: true,
     field: "reason" },
   merge: { path: (c) => `cases/${c.id}/merge`, states: ["reported"], field: "duplicate_of" },
+  // Within a day of the merge; later the server refuses it (409) and the panel says why.
+  unmerge: { path: (c) => `cases/${c.id}/unmerge`, states: ["merged"], field: "reason",
+    hint: "action.unmerge_reason" },
   revisit_close: { path: (c) => `cases/${c.id}/revisit`, revisit: true, field: "note",
     body: { outcome: "closed" } },
   revisit_rework: { path: (c) => `cases/${c.id}/revisit`, revisit: true, field: "note",

@@ -28,6 +28,7 @@ DETAILS = {
     A.merge: {"duplicate_of": "C-0001"},
     A.dispatch: {"department_code": "SAN-2"},
     A.return_: {"reason": "not ours"},
+    A.unmerge: {"reason": "not the same place"},
 }
 
 EXPECTED = [
@@ -45,6 +46,7 @@ EXPECTED = [
     (S.resolved, A.verify_pass, S.closed, ["CaseVerified", "CaseClosed"]),
     (S.resolved, A.verify_fail, S.dispatched, ["CaseVerified", "CaseReworked"]),
     (S.closed, A.revisit_rework, S.dispatched, ["CaseReworked"]),
+    (S.merged, A.unmerge, S.reported, ["CaseUnmerged"]),
 ]
 
 
@@ -54,7 +56,7 @@ def test_table_holds_exactly_the_documented_moves():
 
 @pytest.mark.parametrize(("state", "action", "target", "types"), EXPECTED)
 def test_every_allowed_transition_returns_new_state_and_events(state, action, target, types):
-    case = CaseFacts("C-0002", state, department_code="SAN-1")
+    case = CaseFacts("C-0002", state, department_code="SAN-1", merged_at=AT - timedelta(hours=2))
     result = apply(case, action, actor="op-7", at=AT, **DETAILS.get(action, {}))
     assert result.new_state is target
     assert [e.type for e in result.events] == types
@@ -74,7 +76,7 @@ def test_every_allowed_transition_returns_new_state_and_events(state, action, ta
         (S.resolved, A.resolve, [A.verify_pass, A.verify_fail]),
         (S.closed, A.dispatch, [A.revisit_rework]),
         (S.rejected, A.register, []),
-        (S.merged, A.register, []),
+        (S.merged, A.register, [A.unmerge]),
     ],
 )
 def test_illegal_transition_lists_what_is_allowed(state, action, allowed):
@@ -106,9 +108,10 @@ def test_every_pair_outside_the_table_is_illegal():
 def test_open_and_closed_groups_partition_the_states():
     assert {s for s in CaseState if is_closed(s)} == {S.closed, S.rejected, S.merged}
     assert all(is_open(s) != is_closed(s) for s in CaseState)
-    # a closed case is re-opened only by a revisit (回访) after a dissatisfied rating
+    # a closed case is re-opened only by a revisit (回访) after a dissatisfied rating, a merged
+    # one only by an un-merge within a day
     assert {s: allowed_actions(s) for s in CaseState if is_closed(s)} == {
-        S.closed: [A.revisit_rework], S.rejected: [], S.merged: []}  # fmt: skip
+        S.closed: [A.revisit_rework], S.rejected: [], S.merged: [A.unmerge]}  # fmt: skip
     assert all(allowed_actions(s) for s in CaseState if is_open(s))
 
 
