@@ -25,6 +25,15 @@ _INSERT = text(
     """
 )
 
+_INSERT_WALKED = text(
+    """
+    INSERT INTO patrol_point (worker_id, day, t, lat, lng, accuracy_m, flagged)
+    SELECT * FROM unnest(CAST(:w AS bigint[]), CAST(:d AS date[]), CAST(:t AS timestamptz[]),
+                         CAST(:lat AS float8[]), CAST(:lng AS float8[]), CAST(:acc AS real[]),
+                         CAST(:f AS boolean[]))
+    """
+)
+
 _DAY_POINTS = text(
     """
     SELECT p.worker_id, p.day, p.t AS at, p.lat, p.lng, p.accuracy_m, p.flagged,
@@ -82,6 +91,15 @@ def insert_points(conn: Connection, rows: Sequence[PointRow]) -> set[WorkerDay]:
     w, d, t, lat, lng, acc = (list(c) for c in zip(*rows, strict=True))
     fresh = conn.execute(_INSERT, {"w": w, "d": d, "t": t, "lat": lat, "lng": lng, "acc": acc})
     return {(r.worker_id, r.day) for r in fresh}
+
+
+def insert_walked(conn: Connection, rows: Sequence[PointRow], flags: Sequence[bool]) -> None:
+    """Inserts points later than any stored of their worker-day (so none is stored yet: the
+    caller holds the worker-day's lock) with their flags as walked."""
+    if rows:
+        w, d, t, lat, lng, acc = (list(c) for c in zip(*rows, strict=True))
+        conn.execute(_INSERT_WALKED, {"w": w, "d": d, "t": t, "lat": lat, "lng": lng, "acc": acc,
+                                      "f": list(flags)})  # fmt: skip
 
 
 def lock(conn: Connection, keys: Iterable[str]) -> None:
