@@ -96,8 +96,8 @@ class Aggregator:
             owned = days.own_cells(conn, sorted({w for w, _ in later}))
             walked = {key: _walk_on(stored.get(key), found, owned.get(key[0]))
                       for key, found in later.items()}  # fmt: skip
-            for key, (_, flags) in walked.items():
-                points.insert_walked(conn, later[key], flags)
+            points.insert_walked(conn, [r for key in walked for r in later[key]],
+                                 [f for _, flags in walked.values() for f in flags])  # fmt: skip
             # Points at or before a day's last stored point: new ones change walked stretches.
             whole = points.insert_points(conn, [r for found in earlier.values() for r in found])
             whole |= {k for k in walked if k in stored and stored[k].open_points is None}

@@ -1,7 +1,8 @@
 """Coverage of cells by day (`patrol_coverage`): the share of a cell's area within the reach
 (GRIDFLOW_PATROL_REACH_M) of the day's counted tracks of anyone, and of the tracks of the
 cell's own workers. Measured in the cell's UTM zone, each track clipped to the cell's box
-widened by the reach, the tracks buffered together (one buffer, no union of buffers).
+widened by the reach, by `patrol_reach_of` (migration 0085: the tracks buffered a window of
+segments at a time, windows adding nothing passed over).
 
 Each cell-day with coverage keeps the covered part of the cell (`patrol_coverage_area`:
 anyone's and its own workers'), so a new stretch of track is *merged*: its buffer, cut to the
@@ -24,8 +25,10 @@ _UTM = (
     "CASE WHEN ST_Y(ST_Centroid({g})) < 0 THEN 32700 ELSE 32600 END"
     " + floor((ST_X(ST_Centroid({g})) + 180) / 6)::int + 1"
 )
-# Round ends and corners drawn with 16 segments a quarter circle (shapely's default).
-_BUFFER = "ST_Intersection({m}, ST_Buffer({lines}, :reach, 'quad_segs=16'))"
+# The part of the cell within reach of the lines (0085); the own workers' part is the same
+# when every line near the cell is theirs. The CTEs holding a measure are MATERIALIZED: an
+# inlined one would measure again at each mention.
+_REACH = "patrol_reach_of({m}, {lines}, :reach)"
 _CLIP = "ST_ClipByBox2D(ST_Transform({g}, {srid}), ST_Expand(ST_Envelope({m}), :reach + 1))"
 
 _RECOMPUTE = text(
@@ -40,10 +43,10 @@ _RECOMPUTE = text(
       JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
     ), metric AS (
       SELECT code, day, srid, geom, ST_Transform(geom, srid) AS m FROM cell
-    ), reached AS (
-      SELECT m.code, m.day, ST_Area(m.m) AS area,
-             {_BUFFER.format(m="m.m", lines="ST_Collect(r.near)")} AS anyone,
-             {_BUFFER.format(m="m.m", lines="ST_Collect(r.near) FILTER (WHERE r.own)")} AS own
+    ), gathered AS MATERIALIZED (
+      SELECT m.code, m.day, m.m, ST_Area(m.m) AS area, bool_and(r.own) AS all_own,
+             {_REACH.format(m="m.m", lines="ST_Collect(r.near)")} AS anyone,
+             ST_Collect(r.near) FILTER (WHERE r.own) AS own_lines
       FROM metric m
       LEFT JOIN LATERAL (
         SELECT {_CLIP.format(g="d.track", srid="m.srid", m="m.m")} AS near,
@@ -53,6 +56,11 @@ _RECOMPUTE = text(
         WHERE d.day = m.day AND d.track && ST_Expand(m.geom, :margin)
       ) r ON true
       GROUP BY m.code, m.day, m.m
+    ), reached AS MATERIALIZED (
+      SELECT code, day, area, anyone,
+             CASE WHEN all_own THEN anyone ELSE {_REACH.format(m="m", lines="own_lines")} END
+               AS own
+      FROM gathered
     ), computed AS (
       SELECT code, day, area, anyone, own,
              LEAST(1, COALESCE(ST_Area(anyone), 0) / area) AS share,
@@ -109,19 +117,22 @@ _MERGE = text(
              EXISTS (SELECT 1 FROM user_cell uc
                      WHERE uc.user_id = n.w AND uc.cell_code = n.code) AS own
       FROM (SELECT near.*, ST_Transform(geom, srid) AS m FROM near) n
-    ), fresh AS (
-      SELECT code, day, m,
-             {_BUFFER.format(m="m", lines="ST_Collect(near)")} AS anyone,
-             {_BUFFER.format(m="m", lines="ST_Collect(near) FILTER (WHERE own)")} AS own
+    ), gathered AS MATERIALIZED (
+      SELECT code, day, m, bool_and(own) AS all_own,
+             {_REACH.format(m="m", lines="ST_Collect(near)")} AS anyone,
+             ST_Collect(near) FILTER (WHERE own) AS own_lines
       FROM clipped GROUP BY code, day, m
-    ), merged AS (
+    ), reached AS MATERIALIZED (
+      SELECT code, day, m, anyone,
+             CASE WHEN all_own THEN anyone ELSE {_REACH.format(m="m", lines="own_lines")} END
+               AS own
+      FROM gathered
+    ), merged AS MATERIALIZED (
       SELECT f.code, f.day, ST_Area(f.m) AS area, p.share AS was, p.own_share AS own_was,
              a.cell_code IS NULL AND p.cell_code IS NOT NULL AS stale,
-             CASE WHEN a.anyone IS NULL THEN f.anyone ELSE ST_Union(a.anyone, f.anyone) END
-               AS anyone,
-             CASE WHEN a.own IS NULL THEN f.own WHEN f.own IS NULL THEN a.own
-                  ELSE ST_Union(a.own, f.own) END AS own
-      FROM fresh f
+             COALESCE(ST_Union(a.anyone, f.anyone), a.anyone, f.anyone) AS anyone,
+             COALESCE(ST_Union(a.own, f.own), a.own, f.own) AS own
+      FROM reached f
       LEFT JOIN patrol_coverage_area a ON a.cell_code = f.code AND a.day = f.day
       LEFT JOIN patrol_coverage p ON p.cell_code = f.code AND p.day = f.day
     ), computed AS (
