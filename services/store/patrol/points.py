@@ -25,14 +25,7 @@ _INSERT = text(
     """
 )
 
-_INSERT_WALKED = text(
-    """
-    INSERT INTO patrol_point (worker_id, day, t, lat, lng, accuracy_m, flagged)
-    SELECT * FROM unnest(CAST(:w AS bigint[]), CAST(:d AS date[]), CAST(:t AS timestamptz[]),
-                         CAST(:lat AS float8[]), CAST(:lng AS float8[]), CAST(:acc AS real[]),
-                         CAST(:f AS boolean[]))
-    """
-)
+_COPY_WALKED = "COPY patrol_point (worker_id, day, t, lat, lng, accuracy_m, flagged) FROM STDIN"
 
 _DAY_POINTS = text(
     """
@@ -95,11 +88,13 @@ def insert_points(conn: Connection, rows: Sequence[PointRow]) -> set[WorkerDay]:
 
 def insert_walked(conn: Connection, rows: Sequence[PointRow], flags: Sequence[bool]) -> None:
     """Inserts points later than any stored of their worker-day (so none is stored yet: the
-    caller holds the worker-day's lock) with their flags as walked."""
-    if rows:
-        w, d, t, lat, lng, acc = (list(c) for c in zip(*rows, strict=True))
-        conn.execute(_INSERT_WALKED, {"w": w, "d": d, "t": t, "lat": lat, "lng": lng, "acc": acc,
-                                      "f": list(flags)})  # fmt: skip
+    caller holds the worker-day's lock) with their flags as walked, by COPY."""
+    if not rows:
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(_COPY_WALKED) as copy:
+        for row, flagged in zip(rows, flags, strict=True):
+            copy.write_row((*row, flagged))
 
 
 def lock(conn: Connection, keys: Iterable[str]) -> None:
