@@ -217,3 +217,10 @@ def merge(
         return [], set()
     rows = conn.execute(_MERGE, _stretch_params(stretches, skip, reach_m)).all()
     return [r for r in rows if not r.stale], {(r.code, r.day) for r in rows if r.stale}
+
+
+def drop_areas_before(conn: Connection, day: date) -> int:
+    """Deletes the covered parts of cell-days before `day` (their shares stay); returns how
+    many."""
+    sql = text("DELETE FROM patrol_coverage_area WHERE day < :d")
+    return conn.execute(sql, {"d": day}).rowcount
