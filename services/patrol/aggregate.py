@@ -1,13 +1,17 @@
 """Folds batches of patrol pings into the worker-day figures and the cell-day coverage.
 
 Called by `gridflow patrol` with the payloads of a poll's `PatrolPingsReceived` events, in one
-transaction per call. Why a retry or a replay changes nothing: a raw point is stored once per
-(worker, day, device time) — a point seen before is skipped by the insert — and every figure of
-a worker-day (flags, segments, distance, times, track) and of a cell-day (coverage) is computed
-again from the stored points and tracks, never added to. The same set of points gives the same
-figures whatever the order or the number of deliveries; a call that stores no new point
-changes nothing at all. Late points (a phone offline for hours) land on their own day, whose
-figures alone are computed again.
+transaction per call, under the locks of the worker-days and then of the cell-days it changes.
+Incremental: a worker-day's points later than its last stored point are new for sure; they
+are walked on from the day's stored walk state (`domain.patrol.walk_on`, which gives what a
+walk of the whole day gives), their pieces of track appended, their distance and times added,
+and the pieces' buffers merged into the covered parts of the cells within reach. A point at or
+before the day's last stored point is inserted only if new (a point is stored once per
+worker, day and device time); a new one (late, out of order: it may split a stretch already
+walked and take back coverage) walks the whole day again from its stored points, and the cells
+near its old and new track are measured again whole from the stored tracks. So a retry or a
+replay from offset 0 stores nothing and changes nothing; late points (a phone offline for
+hours) land on their own day, whose figures alone change.
 """
 
 from __future__ import annotations
