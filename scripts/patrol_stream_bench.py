@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import benchlib
-from patrol_stream_setup import full_recomputation, make_workers, storage
+from patrol_stream_setup import engines_compared, full_recomputation, make_workers, storage
 
 from services.envelopes import PATROL_PINGS, envelope, topic_name
 from services.simulate.streets import StreetWalk
@@ -249,5 +249,6 @@ def run(
             "layer_update_p99_ms": benchlib.ms(benchlib.percentile(chunks, 99)),
         },
         "full_recomputation_of_the_day": full_recomputation(engine, config, day),
+        "coverage_postgis_against_shapely": engines_compared(engine, config, day),
         "storage": storage(engine, day),
     }

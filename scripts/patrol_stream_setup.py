@@ -1,12 +1,14 @@
 """Setting up and measuring the patrol processor's half of `./scripts/bench patrol`: the bench's
 walkers (grid workers bound to the district's cells, rows only), a full recomputation of a
-day's coverage, and the storage of a worker-day."""
+day's coverage, PostGIS against shapely on the same coverage, and the storage of a worker-day
+and of a cell-day's covered parts."""
 
 from __future__ import annotations
 
 import json
 import time
 
+import shapely
 from sqlalchemy import text
 
 from services.store.patrol import coverage
@@ -53,11 +55,12 @@ def make_workers(engine, count: int, prefix: str) -> list[tuple[int, str, list]]
     return out
 
 
-def full_recomputation(engine, config, day) -> dict:
-    """Every cell-day of `day` near a track measured again from the stored tracks."""
+def full_recomputation(engine, config, day, per_statement: int = 40) -> dict:
+    """Every cell-day of `day` near a track measured again from the stored tracks,
+    `per_statement` cell-days a statement (the app's statement timeout is 30 s)."""
     started = time.monotonic()
     with engine.begin() as conn:
-        pairs = {
+        pairs = sorted(
             (r.code, day)
             for r in conn.execute(
                 text(
@@ -67,9 +70,16 @@ def full_recomputation(engine, config, day) -> dict:
                 ),
                 {"d": day},
             )
-        }
-        rows = coverage.recompute(conn, pairs, config.patrol_reach_m)
-    return {"cell_days": len(rows), "seconds": round(time.monotonic() - started, 3)}
+        )
+    rows = []
+    for i in range(0, len(pairs), per_statement):
+        with engine.begin() as conn:
+            rows += coverage.recompute(conn, pairs[i : i + per_statement], config.patrol_reach_m)
+    return {
+        "cell_days": len(rows),
+        "seconds": round(time.monotonic() - started, 3),
+        "cell_days_per_statement": per_statement,
+    }
 
 
 def storage(engine, day) -> dict:
@@ -91,6 +101,10 @@ def storage(engine, day) -> dict:
             ),
             {"d": day},
         ).one()
+        area_bytes = conn.execute(
+            text("SELECT round(avg(pg_column_size(a.*))) FROM patrol_coverage_area a "
+                 "WHERE day = :d"), {"d": day}
+        ).scalar()  # fmt: skip
     n = max(1, row.n)
     return {
         "worker_days": row.n,
@@ -99,4 +113,60 @@ def storage(engine, day) -> dict:
         "simplified_track_bytes_per_worker_day": round(float(row.track or 0)),
         "kept_row_bytes_per_worker_day": round(float(row.whole or 0)),
         "simplified_vertices_per_worker_day": round(float(row.vertices or 0), 1),
+        "coverage_area_bytes_per_cell_day": int(area_bytes or 0),
+    }
+
+
+_INPUTS = """
+    SELECT rtrim(c.code) AS code, ST_AsBinary(ST_Transform(c.geom, :srid)) AS cell,
+           ST_AsBinary(ST_Collect(ST_ClipByBox2D(ST_Transform(d.track, :srid),
+                                                 ST_Expand(ST_Envelope(ST_Transform(c.geom, :srid)),
+                                                           :reach + 1)))) AS lines
+    FROM grid_cell c
+    JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
+    JOIN patrol_day d ON d.day = :d AND d.track && ST_Expand(c.geom, 0.0011)
+    WHERE rtrim(c.code) = ANY(:codes)
+    GROUP BY c.code, c.geom
+"""
+
+
+def engines_compared(engine, config, day, cells: int = 40) -> dict:
+    """The coverage (anyone's share) of up to `cells` cell-days of `day` measured whole by
+    PostGIS in one set-wise statement (what the processor runs) and by shapely 2's vectorised
+    functions over the same clipped tracks in the same UTM zone (windows of 32 segments
+    buffered, the buffers united), with the seconds each took and their largest difference."""
+    reach = config.patrol_reach_m
+    with engine.begin() as conn:
+        codes = conn.execute(text("SELECT cell_code FROM patrol_coverage WHERE day = :d "
+                                  "ORDER BY cell_code LIMIT :n"), {"d": day, "n": cells}
+                             ).scalars().all()  # fmt: skip
+        started = time.monotonic()
+        rows = coverage.recompute(conn, [(c, day) for c in codes], reach)
+        postgis_s = time.monotonic() - started
+        started = time.monotonic()
+        srid = 32651  # the bench's district lies in UTM zone 51 N
+        inputs = conn.execute(text(_INPUTS), {"srid": srid, "reach": reach, "d": day,
+                                              "codes": list(codes)}).all()  # fmt: skip
+        fetch_s = time.monotonic() - started
+    started = time.monotonic()
+    shares = {}
+    for row in inputs:
+        cell, lines = shapely.from_wkb(bytes(row.cell)), shapely.from_wkb(bytes(row.lines))
+        windows = []
+        for part in shapely.get_parts(shapely.get_parts(lines)):
+            xy = shapely.get_coordinates(part)
+            windows += [xy[i : i + 33] for i in range(0, max(1, len(xy) - 1), 32)]
+        windows = [w for w in windows if len(w) >= 2]
+        buffers = shapely.buffer([shapely.LineString(w) for w in windows], reach, quad_segs=16)
+        shares[row.code] = shapely.intersection(cell, shapely.union_all(buffers)).area / cell.area
+    shapely_s = time.monotonic() - started
+    measured = {r.code: r.share for r in rows}
+    return {
+        "cell_days": len(codes),
+        "postgis_set_wise_s": round(postgis_s, 3),
+        "shapely_vectorised_s": round(shapely_s, 3),
+        "shapely_inputs_fetch_s": round(fetch_s, 3),
+        "largest_share_difference": max(
+            (abs(shares[c] - measured[c]) for c in shares if c in measured), default=None
+        ),
     }

@@ -29,6 +29,7 @@ from services.config import Config
 from services.ledger.export import export_ledgers
 from services.store.db import make_engine
 from services.store.housekeeping import Pruned, prune
+from services.store.patrol.coverage import drop_areas_before
 from services.store.patrol.points import drop_partitions_before
 
 log = logging.getLogger(__name__)
@@ -109,12 +110,15 @@ def housekeeping_job(engine: Engine, config: Config, clock: Clock = system_clock
 
 
 def patrol_retention_job(engine: Engine, config: Config, clock: Clock = system_clock) -> int:
-    """Drops the raw patrol points of days past GRIDFLOW_PATROL_KEEP_DAYS (whole partitions;
-    the worker-day figures and simplified tracks stay); returns how many days were dropped."""
+    """Drops the raw patrol points of days past GRIDFLOW_PATROL_KEEP_DAYS (whole partitions)
+    and the covered parts of their cell-days (no point of theirs is applied any more); the
+    worker-day figures, simplified tracks and coverage shares stay. Returns how many days of
+    points were dropped."""
     zone = ZoneInfo(config.timezone)
     oldest = clock().astimezone(zone).date() - timedelta(days=config.patrol_keep_days - 1)
     with engine.begin() as conn:
         dropped = drop_partitions_before(conn, oldest)
+        drop_areas_before(conn, oldest)
     if dropped:
         log.info("housekeeping: raw patrol points of %s days before %s dropped", dropped, oldest)
     return dropped

@@ -25,6 +25,8 @@ _INSERT = text(
     """
 )
 
+_COPY_WALKED = "COPY patrol_point (worker_id, day, t, lat, lng, accuracy_m, flagged) FROM STDIN"
+
 _DAY_POINTS = text(
     """
     SELECT p.worker_id, p.day, p.t AS at, p.lat, p.lng, p.accuracy_m, p.flagged,
@@ -82,6 +84,17 @@ def insert_points(conn: Connection, rows: Sequence[PointRow]) -> set[WorkerDay]:
     w, d, t, lat, lng, acc = (list(c) for c in zip(*rows, strict=True))
     fresh = conn.execute(_INSERT, {"w": w, "d": d, "t": t, "lat": lat, "lng": lng, "acc": acc})
     return {(r.worker_id, r.day) for r in fresh}
+
+
+def insert_walked(conn: Connection, rows: Sequence[PointRow], flags: Sequence[bool]) -> None:
+    """Inserts points later than any stored of their worker-day (so none is stored yet: the
+    caller holds the worker-day's lock) with their flags as walked, by COPY."""
+    if not rows:
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(_COPY_WALKED) as copy:
+        for row, flagged in zip(rows, flags, strict=True):
+            copy.write_row((*row, flagged))
 
 
 def lock(conn: Connection, keys: Iterable[str]) -> None:

@@ -215,11 +215,21 @@ def test_raw_points_past_the_retention_are_dropped_and_never_applied_again(engin
         ensure_partition(conn, old)
         ensure_partition(conn, kept)
     name = lambda day: f"patrol_point_{day:%Y%m%d}"  # noqa: E731
+    area = ("INSERT INTO patrol_coverage_area (cell_code, day, cell_area, anyone) VALUES "
+            "(:c, :d, 1, ST_MakeEnvelope(0, 0, 1, 1))")  # fmt: skip
+    code = f"retention-{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        for day in (old, kept):
+            conn.execute(text(area), {"c": code, "d": day})
     assert patrol_retention_job(engine, config) >= 1
     with engine.connect() as conn:
         found = conn.execute(text("SELECT to_regclass(:a), to_regclass(:b)"),
                              {"a": name(old), "b": name(kept)}).one()  # fmt: skip
     assert found == (None, name(kept))
+    with engine.connect() as conn:
+        days = conn.execute(text("SELECT day FROM patrol_coverage_area WHERE cell_code = :c"),
+                            {"c": code}).scalars().all()  # fmt: skip
+    assert days == [kept]  # the covered parts of a day whose points are gone go with them
     # a replay bringing the dropped day's points back applies none of them
     at = datetime.combine(old, datetime.min.time(), ZONE) + timedelta(hours=10)
     folded = Aggregator(engine, config).apply([(1, old, at, 29.9, 121.7, 5.0)])

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.domain.patrol import Ping, ground_distance_m, multilinestring_wkt, walk
+from services.domain.patrol import (
+    Ping,
+    WalkState,
+    ground_distance_m,
+    multilinestring_wkt,
+    walk,
+    walk_on,
+)
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 LAT, LNG = 29.95, 121.70
@@ -73,3 +80,46 @@ def test_wkt_lists_every_segment():
 
 def test_ground_distance_of_a_degree_of_latitude():
     assert abs(ground_distance_m(north(0, 0), north(M_PER_DEG_LAT, 0)) - M_PER_DEG_LAT) < 0.5
+
+
+def _mixed_day() -> list[Ping]:
+    """A day with everything a walk decides: steady steps, a bad fix, a 5 km jump, a gap,
+    steps outside the own cells and a lone point after a second gap."""
+    pings = [north(12 * i, 10 * i, own=i % 7 != 3) for i in range(12)]
+    pings.insert(4, north(40, 35, acc=80.0))
+    pings.insert(8, north(5000, 65))
+    pings += [north(200 + 12 * i, 500 + 10 * i) for i in range(6)]
+    pings.append(north(400, 1200))
+    return pings
+
+
+def test_a_day_walked_in_stretches_is_the_day_walked_at_once():
+    pings = _mixed_day()
+    whole = walk(pings)
+    for cuts in ([1], [4, 5], [8, 9, 10], [12, 13], list(range(1, len(pings)))):
+        state, patrol_s, own_s, flags, lines = WalkState(), 0.0, 0.0, [], []
+        for a, b in zip([0, *cuts], [*cuts, len(pings)], strict=True):
+            stretch = walk_on(state, pings[a:b], patrol_s, own_s)
+            state, patrol_s, own_s = stretch.state, stretch.patrol_s, stretch.own_cells_s
+            flags += stretch.flags
+            for coords, extends in stretch.pieces:
+                if extends:
+                    assert lines[-1][-1] == coords[0]
+                    lines[-1] = lines[-1] + coords[1:]
+                else:
+                    lines.append(coords)
+        assert flags == whole.flags
+        assert lines == whole.segments
+        assert (patrol_s, own_s) == (whole.patrol_s, whole.own_cells_s)
+        assert state == whole.state
+
+
+def test_a_stretch_counts_only_the_segments_it_starts():
+    first = walk_on(WalkState(), [north(0, 0)])
+    assert first.pieces == [] and first.state.open_points == 1
+    second = walk_on(first.state, [north(12, 10)])
+    assert second.new_segments == 1 and second.pieces[0][1] is False
+    third = walk_on(second.state, [north(24, 20), north(36, 30)])
+    assert third.new_segments == 0 and len(third.pieces[0][0]) == 3
+    after_gap = walk_on(third.state, [north(48, 400), north(60, 410)])
+    assert after_gap.new_segments == 1 and after_gap.patrol_s == 10
