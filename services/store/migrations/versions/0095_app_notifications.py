@@ -4,13 +4,13 @@ other notification (0020's `notification_once`); the phone reads them newest fir
 them read (`read_at`).
 
 Revision ID: 0095
-Revises: 0075
+Revises: 0085
 """
 
 from alembic import op
 
 revision = "0095"
-down_revision = "0075"
+down_revision = "0085"
 branch_labels = None
 depends_on = None
 
