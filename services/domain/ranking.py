@@ -38,6 +38,9 @@ def counts_of(k: Kpis) -> dict[str, int]:
         "extended": k.extended,  # dispatched cases with an approved extension
         "rated": k.rated,
         "satisfied_or_basic": k.satisfied + k.basically_satisfied,
+        "filed": k.filed,  # 上报数: every report that became a case, valid or not
+        "on_spot": k.on_spot,  # 自行处置
+        "patrol_found": k.patrol_found,  # 巡查发现: filed by a grid worker
     }
 
 
@@ -71,6 +74,14 @@ METRICS: tuple[Metric, ...] = (
            "overdue_pending", "registered"),
     Metric("satisfaction_rate", "满意率", "satisfaction", "rate", True,
            "satisfied_or_basic", "rated"),
+    # The grid worker's assessment (网格员考核: 网格巡查、问题办结): what they filed, how much
+    # of it was a valid case, how much they fixed themselves; by area, the patrol's share.
+    Metric("filed", "上报数", "reports filed", "count", True),
+    Metric("valid_rate", "有效上报率", "valid reports", "rate", True, "registered", "filed"),
+    Metric("on_spot_rate", "自行处置率", "handled on the spot", "rate", True,
+           "on_spot", "registered"),
+    Metric("patrol_share", "巡查发现率", "found on patrol", "rate", True,
+           "patrol_found", "registered"),
     Metric("supervisions", "督办数", "supervisions", "count", False),
     Metric("urgings", "催办数", "urgings", "count", False),
     Metric("acknowledge_median", "签收用时中位数", "acknowledge median", "duration", False),

@@ -72,6 +72,9 @@ def _kpis(row: Any) -> Kpis:
         satisfaction_after_revisit_rate=ratio(sat + basic + row.better, rated),
         supervisions=int(row.supervisions),
         urgings=int(row.urgings),
+        filed=row.filed,
+        on_spot=row.on_spot,
+        patrol_found=row.patrol_found,
     )
 
 
@@ -79,14 +82,15 @@ OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
-    "revisited", "better", "supervisions", "urgings",
+    "revisited", "better", "supervisions", "urgings", "filed", "on_spot", "patrol_found",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
 
 def _add_counts(into: dict[str, int], row: Any) -> None:
     """Adds one (group, state, postponed, rating) row of kpi_facts.COUNTS_SQL to a group's
-    counts, as kpi_facts.AGGREGATE_SQL counts them: only cases in the loop."""
+    counts, as kpi_facts.AGGREGATE_SQL counts them: only cases in the loop, but for `filed`."""
+    into["filed"] += row.n
     if row.state in OUTSIDE_LOOP:
         return
     into["cases"] += row.n
@@ -98,6 +102,8 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
     into["supervisions"] += int(row.supervisions or 0)
     into["urgings"] += int(row.urgings or 0)
     into["dispatched"] += row.dispatched
+    into["on_spot"] += row.on_spot
+    into["patrol_found"] += row.patrol_found
     if row.postponed:
         into["postponed_due"] += row.due
         into["postponed_dispatched"] += row.dispatched

@@ -16,12 +16,13 @@ Counts: 立案 registered 8, closed 4, 应结案 due 6 (closed + 4, 6), postpone
 dispatched 7, extended 2 (3, 6), rated 3 of which 2 satisfied or basically.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.domain.events import Satisfaction
-from services.domain.kpi import KpiFacts, compute_kpis
+from services.domain.kpi import KpiFacts, compute_kpis, kpis_by
 from services.domain.ranking import (
     Scheme,
     SchemeError,
@@ -85,8 +86,23 @@ def test_counts_by_hand():
         "registered": 8, "closed": 4, "due": 6, "postponed": 2, "on_time": 2,
         "pending_on_time": 2, "overdue_pending": 2, "resolutions": 5,
         "failed_verifications": 1, "dispatched": 7, "extended": 2, "rated": 3,
-        "satisfied_or_basic": 2,
+        "satisfied_or_basic": 2, "filed": 9, "on_spot": 0, "patrol_found": 0,
     }  # fmt: skip
+
+
+def test_a_grid_workers_filed_valid_and_on_the_spot_counts():
+    # Cases 1, 8 (rejected) and 9 (fixed on the spot) filed by worker 7, the rest by nobody.
+    mine = {"1": 7, "8": 7, "9": 7}
+    facts = [replace(f, worker_id=mine.get(f.case_id), on_spot=f.case_id == "9")
+             for f in FIXTURE]  # fmt: skip
+    by_worker = kpis_by(facts, lambda f: f.worker_id, as_of=AS_OF)
+    plain = Scheme.from_dict("plain", {"terms": [{"metric": "closure_rate", "weight": 100}]})
+    worker = metric_values(by_worker[7], plain)
+    assert (worker["filed"], worker["cases"], worker["valid_rate"]) == (3, 2, 2 / 3)
+    assert (worker["on_spot_rate"], worker["patrol_share"]) == (1 / 2, 1.0)
+    whole = metric_values(compute_kpis(facts, as_of=AS_OF), plain)
+    assert (whole["filed"], whole["valid_rate"], whole["patrol_share"]) == (9, 8 / 9, 2 / 8)
+    assert whole["on_spot_rate"] == 1 / 8
 
 
 def test_every_rate_with_the_metrics_own_denominators():
