@@ -22,7 +22,8 @@ Definitions (a ratio whose denominator is zero is None, never an exception):
   patrol: cases in the loop handled on the spot by the grid worker who filed them, and filed
   by a grid worker at all (the hotline's and Open311's have no worker);
 - 督办数 supervisions and 催办数 urgings: how many times the cases were supervised or urged by
-  hand (a case pressed twice counts twice);
+  hand (a case pressed twice counts twice); 督办未办结 supervised unhandled: the cases
+  supervised at least once that are not handled (resolved or closed) as of the report;
 - 回访后满意率 satisfaction after revisit = (满意 + 基本满意 + 不满意 ratings whose revisit
   (回访) left the reporter satisfied or basically satisfied) / rated cases; `revisited` counts
   the 不满意 ratings whose revisit recorded the reporter's satisfaction after the call.
@@ -49,7 +50,7 @@ from services.domain.events import (
     Satisfaction,
 )
 from services.domain.order_stats import median, percentile, ratio
-from services.domain.states import CaseState
+from services.domain.states import CaseState, is_handled
 
 OUTSIDE_LOOP = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
 
@@ -169,6 +170,7 @@ class Kpis:
     filed: int = 0  # every case, in the loop or not (上报数)
     on_spot: int = 0  # in the loop, handled on the spot by the worker
     patrol_found: int = 0  # in the loop, filed by a grid worker (巡查发现)
+    supervised_unhandled: int = 0  # supervised cases the department has not handled yet
 
     def as_dict(self) -> dict[str, int | float | None]:
         """Every figure, JSON-ready: durations as seconds (float), rates as fractions."""
@@ -263,6 +265,7 @@ def compute_kpis(
         filed=len(facts),
         on_spot=sum(1 for f in cases if f.on_spot),
         patrol_found=sum(1 for f in cases if f.worker_id is not None),
+        supervised_unhandled=sum(1 for f in cases if f.supervisions and not is_handled(f.state)),
     )
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from services.domain.kpi import Kpis, ratio
-from services.domain.states import OUTSIDE_LOOP_STATES
+from services.domain.states import HANDLED_STATES, OUTSIDE_LOOP_STATES
 from services.stats.facts import Period
 from services.store import kpi_facts
 
@@ -75,14 +75,17 @@ def _kpis(row: Any) -> Kpis:
         filed=row.filed,
         on_spot=row.on_spot,
         patrol_found=row.patrol_found,
+        supervised_unhandled=row.supervised_unhandled,
     )
 
 
 OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
+HANDLED = frozenset(s.value for s in HANDLED_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
     "revisited", "better", "supervisions", "urgings", "filed", "on_spot", "patrol_found",
+    "supervised_unhandled",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
@@ -104,6 +107,8 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
     into["dispatched"] += row.dispatched
     into["on_spot"] += row.on_spot
     into["patrol_found"] += row.patrol_found
+    if row.state not in HANDLED:
+        into["supervised_unhandled"] += row.supervised
     if row.postponed:
         into["postponed_due"] += row.due
         into["postponed_dispatched"] += row.dispatched

@@ -63,11 +63,12 @@ SELECT {key} AS key, x.in_loop,
        THEN date_part('epoch', c.closed_at - c.created_at) END AS close,
   CASE WHEN x.in_loop THEN c.rating END AS rating,
   CASE WHEN x.in_loop AND c.rating = 'dissatisfied' THEN c.revisit_rating END AS revisit,
-  x.in_loop AND c.on_spot AS on_spot, x.in_loop AND c.worker_id IS NOT NULL AS patrol_found
+  x.in_loop AND c.on_spot AS on_spot, x.in_loop AND c.worker_id IS NOT NULL AS patrol_found,
+  x.in_loop AND c.supervisions > 0 AND UNHANDLED AS supervised_unhandled
 FROM case_fact c
 CROSS JOIN LATERAL (SELECT IN_LOOP AS in_loop) x
 WHERE ({population}) AND ({where})
-""".replace("IN_LOOP", state_not_in("outside_loop"))
+""".replace("IN_LOOP", state_not_in("outside_loop")).replace("UNHANDLED", state_not_in("handled"))
 
 
 def _durations(name: str) -> str:
@@ -99,7 +100,8 @@ SELECT key, GROUPING(key) AS whole,
   count(revisit) AS revisited,
   count(*) FILTER (WHERE revisit IN ('satisfied', 'basically_satisfied')) AS better,
   count(*) AS filed, count(*) FILTER (WHERE on_spot) AS on_spot,
-  count(*) FILTER (WHERE patrol_found) AS patrol_found
+  count(*) FILTER (WHERE patrol_found) AS patrol_found,
+  count(*) FILTER (WHERE supervised_unhandled) AS supervised_unhandled
 FROM k
 GROUP BY GROUPING SETS ((key), ())
 """
@@ -129,7 +131,8 @@ SELECT {key} AS key, c.state, c.postponed, c.rating, c.revisit_rating, count(*) 
   sum(c.resolutions) AS resolutions, sum(c.failed_verifications) AS failed,
   sum(c.supervisions) AS supervisions, sum(c.urgings) AS urgings,
   count(c.dispatched_at) AS dispatched,
-  count(*) FILTER (WHERE c.on_spot) AS on_spot, count(c.worker_id) AS patrol_found
+  count(*) FILTER (WHERE c.on_spot) AS on_spot, count(c.worker_id) AS patrol_found,
+  count(*) FILTER (WHERE c.supervisions > 0) AS supervised
 FROM case_fact c
 WHERE ({population}) AND ({where})
 GROUP BY 1, 2, 3, 4, 5
