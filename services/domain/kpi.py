@@ -188,6 +188,16 @@ def _on_time(fact: KpiFacts) -> bool:
     return finished is not None and finished <= fact.resolve_due
 
 
+def verdict(fact: KpiFacts, as_of: datetime) -> tuple[bool, bool]:
+    """(due for closure as of `as_of`, closed on time) of one case, as the KPIs count it (a
+    case outside the loop is neither); a ledger line shows them."""
+    if CaseState(fact.state) in OUTSIDE_LOOP:
+        return False, False
+    closed = CaseState(fact.state) is CaseState.closed
+    due = closed or (fact.resolve_due is not None and fact.resolve_due <= as_of)
+    return due, closed and not fact.postponed and _on_time(fact)
+
+
 def compute_kpis(
     facts: Iterable[KpiFacts], *, as_of: datetime, calendar: TimeCalendar | None = None
 ) -> Kpis:
@@ -206,13 +216,11 @@ def compute_kpis(
     def is_closed(f: KpiFacts) -> bool:
         return CaseState(f.state) is CaseState.closed
 
-    def is_due(f: KpiFacts) -> bool:
-        return is_closed(f) or (f.resolve_due is not None and f.resolve_due <= as_of)
-
+    verdicts = [(f, *verdict(f, as_of)) for f in cases]
     closed = [f for f in cases if is_closed(f)]
-    due = [f for f in cases if is_due(f)]
+    due = [f for f, is_due, _ in verdicts if is_due]
     postponed_due = [f for f in due if f.postponed]
-    on_time = [f for f in closed if not f.postponed and _on_time(f)]
+    on_time = [f for f, _, in_time in verdicts if in_time]
     dispatched = [f for f in cases if f.dispatched_at is not None]
     postponed = [f for f in dispatched if f.postponed]
     resolutions = sum(f.resolutions for f in cases)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from services.domain.calendar import DEFAULT_TIMEZONE
-from services.domain.kpi import KpiFacts, Kpis, compute_kpis
+from services.domain.kpi import KpiFacts, Kpis, compute_kpis, verdict
 from services.stats.facts import Period, load_figures
 from services.store import ledger_rows as store
 from services.store.patrol.reads import community_days
@@ -73,9 +73,9 @@ def line_writer(as_of: datetime, zone: str = DEFAULT_TIMEZONE):
         return moment.astimezone(local).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     def line(i: int, row: dict[str, Any], fact: KpiFacts) -> list[Any]:
-        verdict = compute_kpis([fact], as_of=as_of)
-        on_time = "是" if verdict.closed_on_time else ("否" if verdict.due_for_closure else "")
-        if fact.postponed and verdict.due_for_closure:
+        due, in_time = verdict(fact, as_of)
+        on_time = "是" if in_time else ("否" if due else "")
+        if fact.postponed and due:
             on_time = "延期"
         return [
             i, row["case_no"], when(row["created_at"]), CHANNELS_ZH.get(row["channel"], ""),
