@@ -135,7 +135,7 @@ def ledger_file():
     description="Every case received in the year, one line each (the monthly ledger's "
     "columns), written row by row as it is read: the server's memory does not grow with "
     "the year's size.",
-    tags=TAGS, query=YearLedgerQuery, responses={200: MEDIA["xlsx"]}, errors=(404, 422),
+    tags=TAGS, query=YearLedgerQuery, responses={200: (MEDIA["xlsx"],)}, errors=(404, 422),
 )  # fmt: skip
 @requires(OPERATOR, LEADER, ADMIN)
 def year_ledger():
