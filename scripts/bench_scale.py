@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> dict:
         "--load-only", action="store_true",
         help="load the history and stop (with --keep-db: a later --reuse-db run measures it)",
     )  # fmt: skip
+    parser.add_argument(
+        "--ledger-place", choices=("district", "street"), default="district",
+        help="whose year ledger is exported: the district's, or its busiest street's",
+    )  # fmt: skip
     parser.add_argument("--out", default=None)
     parser.add_argument("--small", action="store_true", help="2,000 cells, 20,000 cases")
     args = parser.parse_args(argv)
@@ -195,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
             }
             usage = sampler.stop()
             leaders = bench_scale_leaders.leader_figures(
-                engine, http, base, auth, DISTRICT, args.repeats, serve.pid
+                engine, http, base, auth, DISTRICT, args.repeats, serve.pid, args.ledger_place
             )
             http.close()
             for closing in CLOSING:
@@ -211,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
             "cases": args.cases,
             "open_days": args.open_days,
             "repeats": args.repeats,
+            "ledger_place": args.ledger_place,
             "warmup": args.warmup,
             "grid": grid,
             "history": history,
