@@ -23,14 +23,14 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-import bench_scale
+import bench_scale_load
 import benchlib
 import requests
 from sqlalchemy import text
 
 from services.store.db import make_engine
 
-DISTRICT = bench_scale.DISTRICT
+DISTRICT = bench_scale_load.DISTRICT
 
 
 def street_notice(engine, street: str, now: datetime) -> dict:
@@ -94,13 +94,13 @@ def main(argv: list[str] | None = None) -> dict:
         engine = make_engine(db.owner)
         serve = None
         try:
-            grid = bench_scale.load_grid(engine, args.cells)
+            grid = bench_scale_load.load_grid(engine, args.cells)
             from services.routing.rulefile import load_demo_rules
 
             load_demo_rules(engine, actor="bench")
             cells = benchlib.current_cells(engine, DISTRICT)
             reporter = benchlib.make_grid_workers(engine, config, [cells[0][0]], 1, "bench-lead")
-            history = bench_scale.load_history(engine, args.cases, reporter[0][0], 4.0)
+            history = bench_scale_load.load_history(engine, args.cases, reporter[0][0], 4.0)
             _, leader = benchlib.make_account(engine, config, "leader", jurisdiction_code=DISTRICT)
             port = benchlib.free_port()
             serve = benchlib.Process("leaders", "serve", ["serve", "--port", str(port)], config)

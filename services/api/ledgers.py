@@ -1,26 +1,30 @@
 """The monthly electronic ledgers (电子台账) over HTTP: which communities of the caller's place
 have a ledger for a month, and each ledger as XLSX or CSV, written on demand when the
-scheduler has not written it yet. Operators and leaders see the
-communities of their district, street or community; admins all."""
+scheduler has not written it yet; and a district's, street's or community's ledger of a whole
+year, written row by row and streamed. Operators and leaders see the communities of their
+district, street or community; admins all."""
 
 from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, jsonify, send_file
+from flask import Blueprint, Response, jsonify, send_file
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.api.casework import calendars, gridflow, now
 from services.api.openapi import operation
 from services.auth import ADMIN, LEADER, OPERATOR, current_principal, requires
 from services.auth.principal import Principal
-from services.http.errors import NotFound
+from services.http.errors import NotFound, Unprocessable
 from services.http.validation import query_args
 from services.ledger.export import export_ledgers, file_name
 from services.ledger.rows import communities, month_period
+from services.ledger.year import file_name as year_file_name
+from services.ledger.year import year_ledger_chunks
 from services.store.kpi_facts import jurisdiction_names
 
 bp = Blueprint("ledgers", __name__, url_prefix="/api/v1/ledgers")
@@ -46,6 +50,15 @@ class LedgerQuery(BaseModel):
 class LedgerFileQuery(LedgerQuery):
     community: str = Field(pattern=r"^[0-9]{12}$")
     format: str = Field(default="xlsx", pattern=r"^(xlsx|csv)$")
+
+
+class YearLedgerQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2099)
+    place: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}([0-9]{3}){0,2}$",
+        description="a district, street or community (default: the caller's place)",
+    )  # fmt: skip
 
 
 class LedgerItem(BaseModel):
@@ -117,3 +130,31 @@ def ledger_file():
     # to the WSGI server to close was left open by clients that never read the body.
     return send_file(io.BytesIO(path.read_bytes()), mimetype=MEDIA[q.format], as_attachment=True,
                      download_name=path.name, etag=False)  # fmt: skip
+
+
+@bp.get("/year")
+@operation(
+    "A district's, street's or community's ledger of a whole year as XLSX, streamed",
+    description="Every case received in the year, one line each (the monthly ledger's "
+    "columns), written row by row as it is read: the server's memory does not grow with "
+    "the year's size.",
+    tags=TAGS, query=YearLedgerQuery, responses={200: (MEDIA["xlsx"],)}, errors=(404, 422),
+)  # fmt: skip
+@requires(OPERATOR, LEADER, ADMIN)
+def year_ledger():
+    q = query_args(YearLedgerQuery)
+    me = current_principal()
+    place = q.place or me.place_code
+    if not place:
+        raise Unprocessable("name the district, street or community", field="place")
+    if not _covers(me, place):
+        raise NotFound(f"no ledger of {place}", field="place")
+    zone = str(calendars().working.timezone)
+    level = {6: "district", 9: "street", 12: "community"}[len(place)]
+    with gridflow().reading.connect() as conn:
+        name = jurisdiction_names(conn, level).get(place)
+    chunks = year_ledger_chunks(gridflow().reading, place, q.year, now=now(), zone=zone,
+                                name=name, pause=lambda: time.sleep(0))  # fmt: skip
+    disposition = f'attachment; filename="{year_file_name(place, q.year)}"'
+    return Response(chunks, mimetype=MEDIA["xlsx"], direct_passthrough=True,
+                    headers={"Content-Disposition": disposition})  # fmt: skip

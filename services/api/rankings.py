@@ -1,7 +1,7 @@
 """The rankings API for leaders (排名, 综合评价): departments, districts, streets,
-communities and cells over a week, month, quarter or range, with the composite score of a
-configured scheme, drill-down by place, week-over-week trends and XLSX export. Scoped like
-every reader: a leader or an operator sees their district, street or community."""
+communities, cells and grid workers over a week, month, quarter or range, with the composite
+score of a configured scheme, drill-down by place, week-over-week trends and XLSX export.
+Scoped like every reader: a leader or an operator sees their district, street or community."""
 
 from __future__ import annotations
 

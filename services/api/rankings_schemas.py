@@ -16,7 +16,7 @@ Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 class RankingQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
-    level: Literal["department", "district", "street", "community", "cell"] = Field(
+    level: Literal["department", "district", "street", "community", "cell", "worker"] = Field(
         default="street", description="what is ranked"
     )
     period: Literal["week", "month", "quarter", "range"] = "month"

@@ -18,8 +18,12 @@ Definitions (a ratio whose denominator is zero is None, never an exception):
   even count) and p90 (nearest rank: the ⌈0.9·n⌉-th smallest);
 - 满意率 satisfaction rate = (满意 + 基本满意) / rated cases; `full_satisfaction_rate` is
   满意 alone / rated cases;
+- 上报数 filed: every case, outside the loop too; 自行处置 on the spot and 巡查发现 found on
+  patrol: cases in the loop handled on the spot by the grid worker who filed them, and filed
+  by a grid worker at all (the hotline's and Open311's have no worker);
 - 督办数 supervisions and 催办数 urgings: how many times the cases were supervised or urged by
-  hand (a case pressed twice counts twice);
+  hand (a case pressed twice counts twice); 督办未办结 supervised unhandled: the cases
+  supervised at least once that are not handled (resolved or closed) as of the report;
 - 回访后满意率 satisfaction after revisit = (满意 + 基本满意 + 不满意 ratings whose revisit
   (回访) left the reporter satisfied or basically satisfied) / rated cases; `revisited` counts
   the 不满意 ratings whose revisit recorded the reporter's satisfaction after the call.
@@ -27,7 +31,6 @@ Definitions (a ratio whose denominator is zero is None, never an exception):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -46,7 +49,8 @@ from services.domain.events import (
     ExtensionApproved,
     Satisfaction,
 )
-from services.domain.states import CaseState
+from services.domain.order_stats import median, percentile, ratio
+from services.domain.states import CaseState, is_handled
 
 OUTSIDE_LOOP = frozenset({CaseState.reported, CaseState.rejected, CaseState.merged})
 
@@ -125,6 +129,8 @@ class KpiFacts:
     urgings: int = 0  # urgings (催办)
     rating: Satisfaction | None = None
     revisit_rating: Satisfaction | None = None  # the reporter's, after a revisit (回访)
+    worker_id: int | None = None  # the grid worker who filed the report (网格员)
+    on_spot: bool = False  # the worker handled it on the spot (自行处置)
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,10 @@ class Kpis:
     satisfaction_after_revisit_rate: float | None
     supervisions: int = 0
     urgings: int = 0
+    filed: int = 0  # every case, in the loop or not (上报数)
+    on_spot: int = 0  # in the loop, handled on the spot by the worker
+    patrol_found: int = 0  # in the loop, filed by a grid worker (巡查发现)
+    supervised_unhandled: int = 0  # supervised cases the department has not handled yet
 
     def as_dict(self) -> dict[str, int | float | None]:
         """Every figure, JSON-ready: durations as seconds (float), rates as fractions."""
@@ -171,38 +181,21 @@ class Kpis:
         return out
 
 
-def ratio(numerator: int, denominator: int) -> float | None:
-    """numerator / denominator, or None when the denominator is zero."""
-    return numerator / denominator if denominator else None
-
-
-def median(values: list[timedelta]) -> timedelta | None:
-    """The median duration (mean of the two middle values for an even count), None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[mid]
-    return (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def percentile(values: list[timedelta], p: float) -> timedelta | None:
-    """The nearest-rank p-th percentile (0 < p ≤ 100): the ⌈p/100·n⌉-th smallest value, so it
-    is always one of the observed durations. None if empty."""
-    if not values:
-        return None
-    if not 0 < p <= 100:
-        raise ValueError("p must be in (0, 100]")
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
-
-
 def _on_time(fact: KpiFacts) -> bool:
     if fact.resolve_due is None:
         return True
     finished = fact.resolved_at or fact.closed_at
     return finished is not None and finished <= fact.resolve_due
+
+
+def verdict(fact: KpiFacts, as_of: datetime) -> tuple[bool, bool]:
+    """(due for closure as of `as_of`, closed on time) of one case, as the KPIs count it (a
+    case outside the loop is neither); a ledger line shows them."""
+    if CaseState(fact.state) in OUTSIDE_LOOP:
+        return False, False
+    closed = CaseState(fact.state) is CaseState.closed
+    due = closed or (fact.resolve_due is not None and fact.resolve_due <= as_of)
+    return due, closed and not fact.postponed and _on_time(fact)
 
 
 def compute_kpis(
@@ -212,6 +205,7 @@ def compute_kpis(
     `calendar` is given, in absolute time otherwise. Called by reports and dashboards with the
     cases of one department, area or period. Guarantees: no exception on empty input or zero
     denominators (the rate is None); the definitions are those in this module's docstring."""
+    facts = list(facts)
     cases = [f for f in facts if CaseState(f.state) not in OUTSIDE_LOOP]
 
     def span(a: datetime | None, b: datetime | None) -> timedelta | None:
@@ -222,13 +216,11 @@ def compute_kpis(
     def is_closed(f: KpiFacts) -> bool:
         return CaseState(f.state) is CaseState.closed
 
-    def is_due(f: KpiFacts) -> bool:
-        return is_closed(f) or (f.resolve_due is not None and f.resolve_due <= as_of)
-
+    verdicts = [(f, *verdict(f, as_of)) for f in cases]
     closed = [f for f in cases if is_closed(f)]
-    due = [f for f in cases if is_due(f)]
+    due = [f for f, is_due, _ in verdicts if is_due]
     postponed_due = [f for f in due if f.postponed]
-    on_time = [f for f in closed if not f.postponed and _on_time(f)]
+    on_time = [f for f, _, in_time in verdicts if in_time]
     dispatched = [f for f in cases if f.dispatched_at is not None]
     postponed = [f for f in dispatched if f.postponed]
     resolutions = sum(f.resolutions for f in cases)
@@ -278,6 +270,10 @@ def compute_kpis(
         satisfaction_after_revisit_rate=ratio(sat + basic + len(better), len(ratings)),
         supervisions=supervisions,
         urgings=urgings,
+        filed=len(facts),
+        on_spot=sum(1 for f in cases if f.on_spot),
+        patrol_found=sum(1 for f in cases if f.worker_id is not None),
+        supervised_unhandled=sum(1 for f in cases if f.supervisions and not is_handled(f.state)),
     )
 
 

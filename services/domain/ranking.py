@@ -9,7 +9,9 @@ KPI fact brings (督办数 and 催办数, the supervisions and urgings) is one m
 The composite score of a group is Σ weight × value over the scheme's terms, where value is the
 metric's rate, or 1 − rate for a term marked `invert` (rework, extension, overdue: less is
 better). A term whose rate has no denominator earns its full weight when inverted (nothing
-went wrong) and leaves the score None otherwise (nothing to judge by).
+went wrong) and leaves the score None otherwise (nothing to judge by). A deduction term
+(`deduct`) starts from its weight and loses points per count (e.g. 10 − 0.5 × 督办数 −
+1 × 督办未办结数), never below zero.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def counts_of(k: Kpis) -> dict[str, int]:
         "extended": k.extended,  # dispatched cases with an approved extension
         "rated": k.rated,
         "satisfied_or_basic": k.satisfied + k.basically_satisfied,
+        "filed": k.filed,  # 上报数: every report that became a case, valid or not
+        "on_spot": k.on_spot,  # 自行处置
+        "patrol_found": k.patrol_found,  # 巡查发现: filed by a grid worker
+        "supervisions": k.supervisions,  # 督办数
+        "supervised_unhandled": k.supervised_unhandled,  # 督办未办结
     }
 
 
@@ -71,8 +78,17 @@ METRICS: tuple[Metric, ...] = (
            "overdue_pending", "registered"),
     Metric("satisfaction_rate", "满意率", "satisfaction", "rate", True,
            "satisfied_or_basic", "rated"),
+    # The grid worker's assessment (网格员考核: 网格巡查、问题办结): what they filed, how much
+    # of it was a valid case, how much they fixed themselves; by area, the patrol's share.
+    Metric("filed", "上报数", "reports filed", "count", True),
+    Metric("valid_rate", "有效上报率", "valid reports", "rate", True, "registered", "filed"),
+    Metric("on_spot_rate", "自行处置率", "handled on the spot", "rate", True,
+           "on_spot", "registered"),
+    Metric("patrol_share", "巡查发现率", "found on patrol", "rate", True,
+           "patrol_found", "registered"),
     Metric("supervisions", "督办数", "supervisions", "count", False),
     Metric("urgings", "催办数", "urgings", "count", False),
+    Metric("supervised_unhandled", "督办未办结数", "supervised, not handled", "count", False),
     Metric("acknowledge_median", "签收用时中位数", "acknowledge median", "duration", False),
     Metric("resolve_median", "处置用时中位数", "resolve median", "duration", False),
     Metric("resolve_p90", "处置用时P90", "resolve p90", "duration", False),
@@ -109,11 +125,14 @@ def parse_denominator(expression: str, where: str = "denominator") -> tuple[tupl
 
 @dataclass(frozen=True)
 class Term:
-    """One part of the composite: `weight` points × the metric's rate (or 1 − rate)."""
+    """One part of the composite: `weight` points × the metric's rate (or 1 − rate); or,
+    with `deduct` ((count metric, points each), …) and no metric, `weight` points less the
+    points each counted thing costs, at least 0."""
 
     metric: str
     weight: float
     invert: bool = False
+    deduct: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,9 @@ class Scheme:
         """A scheme from configuration (the YAML's mapping); raises SchemeError."""
         terms = []
         for i, t in enumerate(data.get("terms") or ()):
+            if "deduct" in t:
+                terms.append(_deduction(f"{name}.terms[{i}]", t))
+                continue
             metric = BY_KEY.get(str(t.get("metric")))
             if metric is None or metric.kind != "rate":
                 raise SchemeError(f"{name}.terms[{i}].metric", "must name a rate metric")
@@ -152,6 +174,26 @@ class Scheme:
     def denominator(self, metric: Metric) -> str:
         """The expression this scheme divides `metric`'s numerator by."""
         return self.denominators.get(metric.key, metric.denominator or "")
+
+
+def _deduction(where: str, t: Mapping) -> Term:
+    """A deduction term from configuration: `{weight: 10, deduct: {supervisions: 0.5, …}}`."""
+    try:
+        weight = float(t["weight"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemeError(f"{where}.weight", "a number is needed") from exc
+    deduct = t.get("deduct")
+    if not isinstance(deduct, Mapping) or not deduct:
+        raise SchemeError(f"{where}.deduct", "counts and the points each costs are needed")
+    pairs = []
+    for key, points in deduct.items():
+        if BY_KEY.get(str(key)) is None or BY_KEY[str(key)].kind != "count":
+            raise SchemeError(f"{where}.deduct.{key}", "not a count metric")
+        try:
+            pairs.append((str(key), float(points)))
+        except (TypeError, ValueError) as exc:
+            raise SchemeError(f"{where}.deduct.{key}", "a number is needed") from exc
+    return Term("", weight, deduct=tuple(pairs))
 
 
 def rate(counts: Mapping[str, int], numerator: str, denominator: str) -> float | None:
@@ -179,6 +221,10 @@ def composite(values: Mapping[str, float | int | None], scheme: Scheme) -> float
     """The scheme's score of one group's metric values (see the module's docstring)."""
     score = 0.0
     for term in scheme.terms:
+        if term.deduct:
+            lost = sum(points * (values.get(key) or 0) for key, points in term.deduct)
+            score += max(0.0, term.weight - lost)
+            continue
         value = values.get(term.metric)
         if value is None:
             if not term.invert:

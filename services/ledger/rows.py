@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from services.domain.calendar import DEFAULT_TIMEZONE
-from services.domain.kpi import Kpis, compute_kpis
+from services.domain.kpi import KpiFacts, Kpis, compute_kpis, verdict
 from services.stats.facts import Period, load_figures
 from services.store import ledger_rows as store
 from services.store.patrol.reads import community_days
@@ -64,28 +64,20 @@ def communities(conn: Connection, period: Period) -> list[str]:
     return store.communities(conn, period.start, period.end)
 
 
-def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
-           zone: str = DEFAULT_TIMEZONE) -> Ledger:  # fmt: skip
-    """The ledger of a community for a month, as of `now` (the month's end if earlier)."""
-    period = month_period(month, zone)
-    as_of = period.as_of(now)
-    where, params = scope_sql(Scope("community", (community_code,)))
-    figures = load_figures(conn, period, where, params)
-    facts = {f.facts.case_id: f.facts for f in figures}
-    details = store.case_lines(conn, community_code, period.start, period.end)
+def line_writer(as_of: datetime, zone: str = DEFAULT_TIMEZONE):
+    """A function making the ledger line (COLUMNS) of the `i`-th case from its details row and
+    its `KpiFacts`, with the verdicts (on time, overdue) as of `as_of`, times local to `zone`."""
     local = ZoneInfo(zone)
 
     def when(moment: datetime | None) -> str:
         return moment.astimezone(local).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    lines = []
-    for i, row in enumerate(details, start=1):
-        fact = facts[row["case_id"]]
-        verdict = compute_kpis([fact], as_of=as_of)
-        on_time = "是" if verdict.closed_on_time else ("否" if verdict.due_for_closure else "")
-        if fact.postponed and verdict.due_for_closure:
+    def line(i: int, row: dict[str, Any], fact: KpiFacts) -> list[Any]:
+        due, in_time = verdict(fact, as_of)
+        on_time = "是" if in_time else ("否" if due else "")
+        if fact.postponed and due:
             on_time = "延期"
-        lines.append([
+        return [
             i, row["case_no"], when(row["created_at"]), CHANNELS_ZH.get(row["channel"], ""),
             row["big_class_zh"], row["category_zh"],
             REDACTED if row["redacted"] else row["description"], row["cell_code"] or "",
@@ -95,7 +87,22 @@ def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
             "是" if row["ack_overdue"] or row["resolve_overdue"] else "否",
             row["extension_count"], row["rework_count"], LEVELS_ZH.get(row["escalation_level"], ""),
             fact.supervisions, fact.urgings, RATINGS_ZH.get(row["rating"] or "", ""),
-        ])  # fmt: skip
+        ]  # fmt: skip
+
+    return line
+
+
+def ledger(conn: Connection, community_code: str, month: date, *, now: datetime,
+           zone: str = DEFAULT_TIMEZONE) -> Ledger:  # fmt: skip
+    """The ledger of a community for a month, as of `now` (the month's end if earlier)."""
+    period = month_period(month, zone)
+    as_of = period.as_of(now)
+    where, params = scope_sql(Scope("community", (community_code,)))
+    figures = load_figures(conn, period, where, params)
+    facts = {f.facts.case_id: f.facts for f in figures}
+    details = store.case_lines(conn, community_code, period.start, period.end)
+    line = line_writer(as_of, zone)
+    lines = [line(i, row, facts[row["case_id"]]) for i, row in enumerate(details, start=1)]
     name = store.community_name(conn, community_code)
     kpis = compute_kpis(list(facts.values()), as_of=as_of)
     patrol = community_days(conn, community_code, period.first, period.last)

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from services.domain.kpi import Kpis, ratio
-from services.domain.states import OUTSIDE_LOOP_STATES
+from services.domain.states import HANDLED_STATES, OUTSIDE_LOOP_STATES
 from services.stats.facts import Period
 from services.store import kpi_facts
 
@@ -72,21 +72,28 @@ def _kpis(row: Any) -> Kpis:
         satisfaction_after_revisit_rate=ratio(sat + basic + row.better, rated),
         supervisions=int(row.supervisions),
         urgings=int(row.urgings),
+        filed=row.filed,
+        on_spot=row.on_spot,
+        patrol_found=row.patrol_found,
+        supervised_unhandled=row.supervised_unhandled,
     )
 
 
 OUTSIDE_LOOP = frozenset(s.value for s in OUTSIDE_LOOP_STATES)
+HANDLED = frozenset(s.value for s in HANDLED_STATES)
 COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
-    "revisited", "better", "supervisions", "urgings",
+    "revisited", "better", "supervisions", "urgings", "filed", "on_spot", "patrol_found",
+    "supervised_unhandled",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
 
 def _add_counts(into: dict[str, int], row: Any) -> None:
     """Adds one (group, state, postponed, rating) row of kpi_facts.COUNTS_SQL to a group's
-    counts, as kpi_facts.AGGREGATE_SQL counts them: only cases in the loop."""
+    counts, as kpi_facts.AGGREGATE_SQL counts them: only cases in the loop, but for `filed`."""
+    into["filed"] += row.n
     if row.state in OUTSIDE_LOOP:
         return
     into["cases"] += row.n
@@ -98,6 +105,10 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
     into["supervisions"] += int(row.supervisions or 0)
     into["urgings"] += int(row.urgings or 0)
     into["dispatched"] += row.dispatched
+    into["on_spot"] += row.on_spot
+    into["patrol_found"] += row.patrol_found
+    if row.state not in HANDLED:
+        into["supervised_unhandled"] += row.supervised
     if row.postponed:
         into["postponed_due"] += row.due
         into["postponed_dispatched"] += row.dispatched

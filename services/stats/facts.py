@@ -68,8 +68,9 @@ def load_figures(
     return [_figures(r) for r in rows]
 
 
-def _figures(row: Any) -> CaseFigures:
-    facts = KpiFacts(
+def kpi_facts_of(row: Any) -> KpiFacts:
+    """One case's `KpiFacts` from a row with kpi_facts.FACTS_SQL's columns."""
+    return KpiFacts(
         case_id=row["case_id"],
         state=CaseState(row["state"]),
         reported_at=row["created_at"],
@@ -86,7 +87,13 @@ def _figures(row: Any) -> CaseFigures:
         urgings=row["urgings"],
         rating=Satisfaction(row["rating"]) if row["rating"] else None,
         revisit_rating=Satisfaction(row["revisit_rating"]) if row["revisit_rating"] else None,
+        worker_id=row["worker_id"],
+        on_spot=bool(row["on_spot"]),
     )
+
+
+def _figures(row: Any) -> CaseFigures:
+    facts = kpi_facts_of(row)
     return CaseFigures(
         facts, row["department_code"], row["community_code"], row["street_code"],
         row["district_code"],

@@ -1,4 +1,5 @@
-"""Rankings for leaders (排名): departments, districts, streets, communities or cells over a
+"""Rankings for leaders (排名): departments, districts, streets, communities, cells or grid
+workers (by the reports they filed) over a
 week, a month, a quarter or any range, with every metric of `services.domain.ranking` and
 the composite score of a configured scheme; week-over-week trends; the table as XLSX.
 
@@ -20,9 +21,14 @@ from services.domain.ranking import METRICS, Scheme, SchemeError, composite, met
 from services.stats.aggregate import aggregate_kpis
 from services.stats.facts import Period
 from services.stats.xlsx import table_xlsx
-from services.store.kpi_facts import department_names, jurisdiction_names
+from services.store.kpi_facts import (
+    FILED_BY_WORKER,
+    department_names,
+    jurisdiction_names,
+    worker_names,
+)
 
-LEVELS = ("department", "district", "street", "community", "cell")
+LEVELS = ("department", "district", "street", "community", "cell", "worker")
 # Drill-down: a row of a place level opens the ranking of the places inside it.
 CHILD = {"district": "street", "street": "community", "community": "cell"}
 PERIODS = ("week", "month", "quarter", "range")
@@ -85,12 +91,15 @@ class Ranking:
     rows: list[dict[str, Any]]
 
 
-def _names(conn: Connection, level: str) -> dict[str, str]:
+def _labels(conn: Connection, level: str, keys: list) -> dict[str, tuple[str, str | None]]:
+    """Group key → (code shown, name): a worker's account id → username and display name."""
+    if level == "worker":
+        return {k: (user, shown or user) for k, (user, shown) in worker_names(conn, keys).items()}
     if level == "department":
-        return {code: zh for code, (zh, _en) in department_names(conn).items()}
+        return {code: (code, zh) for code, (zh, _en) in department_names(conn).items()}
     if level == "cell":
         return {}
-    return jurisdiction_names(conn, level)
+    return {code: (code, name) for code, name in jurisdiction_names(conn, level).items()}
 
 
 def ranking(
@@ -107,16 +116,21 @@ def ranking(
 ) -> Ranking:
     """The ranking of `level` groups for the cases received in `period` matching `where`
     (a scope over `case_fact` as alias `c`); rows carry `code`, `name`, `values` (every
-    metric), `score`, `rank` and `drill` (the level a row opens, or None)."""
+    metric), `score`, `rank` and `drill` (the level a row opens, or None). Grid workers are
+    ranked by the cases of the reports they filed (the hotline's and Open311's left out, the
+    total too); a worker's code is their username."""
     as_of = period.as_of(now)
+    if level == "worker":
+        where = f"({where}) AND {FILED_BY_WORKER}"
     total, groups = aggregate_kpis(conn, period, level, as_of=as_of, where=where, params=params)
-    names = _names(conn, level)
+    labels = _labels(conn, level, [k for k in groups if k])
     rows = []
-    for code, kpis in groups.items():
+    for key, kpis in groups.items():
         values = metric_values(kpis, scheme)
-        rows.append({"code": code, "name": names.get(code) if code else None, "values": values,
+        code, name = labels.get(key, (key, None)) if key else (None, None)
+        rows.append({"code": code, "name": name, "values": values,
                      "score": composite(values, scheme),
-                     "drill": CHILD.get(level) if code else None})  # fmt: skip
+                     "drill": CHILD.get(level) if key else None})  # fmt: skip
     whole = metric_values(total, scheme)
     whole_row = {"values": whole, "score": composite(whole, scheme)}
     return Ranking(period, as_of, level, scheme, whole_row, rank(rows, sort, descending=descending))
@@ -160,7 +174,7 @@ def _delta(before: dict | None, point: dict) -> dict[str, float | None] | None:
 
 LEVEL_NAMES = {"department": ("部门", "Department"), "district": ("区", "District"),
                "street": ("街道", "Street"), "community": ("社区", "Community"),
-               "cell": ("网格", "Cell")}  # fmt: skip
+               "cell": ("网格", "Cell"), "worker": ("网格员", "Grid worker")}  # fmt: skip
 
 
 def ranking_xlsx(r: Ranking) -> bytes:

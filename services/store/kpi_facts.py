@@ -21,7 +21,8 @@ FACTS_SQL = """
 SELECT c.case_id::text AS case_id, c.state, c.created_at, c.department_code,
   c.community_code, c.street_code, c.district_code, c.resolve_due, c.rating,
   c.dispatched_at, c.acknowledged_at, c.resolved_at, c.closed_at, c.postponed,
-  c.resolutions, c.failed_verifications, c.supervisions, c.urgings, c.revisit_rating
+  c.resolutions, c.failed_verifications, c.supervisions, c.urgings, c.revisit_rating,
+  c.worker_id, c.on_spot
 FROM case_fact c
 WHERE c.created_at >= :start AND c.created_at < :end AND ({where})
 ORDER BY c.created_at, c.case_id
@@ -61,11 +62,13 @@ SELECT {key} AS key, x.in_loop,
   CASE WHEN x.in_loop AND c.state = 'closed'
        THEN date_part('epoch', c.closed_at - c.created_at) END AS close,
   CASE WHEN x.in_loop THEN c.rating END AS rating,
-  CASE WHEN x.in_loop AND c.rating = 'dissatisfied' THEN c.revisit_rating END AS revisit
+  CASE WHEN x.in_loop AND c.rating = 'dissatisfied' THEN c.revisit_rating END AS revisit,
+  x.in_loop AND c.on_spot AS on_spot, x.in_loop AND c.worker_id IS NOT NULL AS patrol_found,
+  x.in_loop AND c.supervisions > 0 AND UNHANDLED AS supervised_unhandled
 FROM case_fact c
 CROSS JOIN LATERAL (SELECT IN_LOOP AS in_loop) x
 WHERE ({population}) AND ({where})
-""".replace("IN_LOOP", state_not_in("outside_loop"))
+""".replace("IN_LOOP", state_not_in("outside_loop")).replace("UNHANDLED", state_not_in("handled"))
 
 
 def _durations(name: str) -> str:
@@ -95,7 +98,10 @@ SELECT key, GROUPING(key) AS whole,
   count(*) FILTER (WHERE rating = 'basically_satisfied') AS basic,
   count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied,
   count(revisit) AS revisited,
-  count(*) FILTER (WHERE revisit IN ('satisfied', 'basically_satisfied')) AS better
+  count(*) FILTER (WHERE revisit IN ('satisfied', 'basically_satisfied')) AS better,
+  count(*) AS filed, count(*) FILTER (WHERE on_spot) AS on_spot,
+  count(*) FILTER (WHERE patrol_found) AS patrol_found,
+  count(*) FILTER (WHERE supervised_unhandled) AS supervised_unhandled
 FROM k
 GROUP BY GROUPING SETS ((key), ())
 """
@@ -105,7 +111,10 @@ KEYS = {
     "street": "c.street_code",
     "community": "c.community_code",
     "cell": "c.cell_code",
+    "worker": "c.worker_id::text",  # the grid worker who filed the report
 }
+# The cases a grid worker filed (a worker's ranking leaves the others out).
+FILED_BY_WORKER = "c.worker_id IS NOT NULL"
 
 
 # A period's report, by group, in two reads side by side (each ~half of the single aggregate
@@ -121,7 +130,9 @@ SELECT {key} AS key, c.state, c.postponed, c.rating, c.revisit_rating, count(*) 
     AS on_time,
   sum(c.resolutions) AS resolutions, sum(c.failed_verifications) AS failed,
   sum(c.supervisions) AS supervisions, sum(c.urgings) AS urgings,
-  count(c.dispatched_at) AS dispatched
+  count(c.dispatched_at) AS dispatched,
+  count(*) FILTER (WHERE c.on_spot) AS on_spot, count(c.worker_id) AS patrol_found,
+  count(*) FILTER (WHERE c.supervisions > 0) AS supervised
 FROM case_fact c
 WHERE ({population}) AND ({where})
 GROUP BY 1, 2, 3, 4, 5
@@ -185,6 +196,15 @@ def department_names(conn: Connection) -> dict[str, tuple[str, str | None]]:
     """Every department's code → (name_zh, name_en)."""
     rows = conn.execute(text("SELECT code, name_zh, name_en FROM department"))
     return {r.code: (r.name_zh, r.name_en) for r in rows}
+
+
+def worker_names(conn: Connection, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Account id (as text) → (username, display name) of the grid workers `ids`."""
+    rows = conn.execute(
+        text("SELECT id::text AS id, username, display_name FROM app_user WHERE id = ANY(:ids)"),
+        {"ids": [int(i) for i in ids if i and i.isdigit()]},
+    )
+    return {r.id: (r.username, r.display_name) for r in rows}
 
 
 def jurisdiction_names(conn: Connection, level: str) -> dict[str, str]:

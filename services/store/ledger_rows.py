@@ -1,9 +1,10 @@
 """What a community's monthly ledger (services.ledger) reads besides the KPI facts: the
 communities with cases in a period, each case's handling and report for its line, and the
-community's name."""
+community's name; and a place's lines of a whole year with their facts, streamed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -51,3 +52,33 @@ def community_name(conn: Connection, community_code: str) -> str | None:
     return conn.execute(
         text("SELECT name FROM jurisdiction WHERE code = :c"), {"c": community_code}
     ).scalar_one_or_none()
+
+
+# A place's year: each case's line with the KPI facts its verdicts need, one pass in the order
+# of the reports (the facts' columns as services.store.kpi_facts.FACTS_SQL names them).
+YEAR_SQL = DETAILS_SQL.replace(
+    "FROM case_file c JOIN report r",
+    ", f.department_code, f.resolve_due, f.dispatched_at, f.acknowledged_at, f.resolved_at,"
+    " f.closed_at, f.postponed, f.resolutions, f.failed_verifications, f.supervisions,"
+    " f.urgings, f.revisit_rating, f.worker_id, f.on_spot\n"
+    "FROM case_file c JOIN case_fact f ON f.case_id = c.id JOIN report r",
+).replace("AND c.community_code = :community", "AND ({where})")
+
+
+def year_lines(
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    where: str,
+    params: dict[str, Any],
+    batch: int = 2000,
+) -> Iterator[dict[str, Any]]:
+    """YEAR_SQL's row of each case received in [start, end) matching `where` (over case_file
+    as `c`), oldest first, fetched `batch` rows at a time from a server-side cursor: memory
+    stays the same however many cases the place had."""
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+        text(YEAR_SQL.format(where=where) + " ORDER BY c.created_at, c.case_no"),
+        {**params, "start": start, "end": end},
+    )
+    for row in result.mappings():
+        yield dict(row)

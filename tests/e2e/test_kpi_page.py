@@ -47,11 +47,11 @@ def test_the_ranking_page_sorts_and_drills_down(page, live_server, engine, confi
     assert _codes(page) == [STREET]
     page.click(f"#ranking tbody tr[data-code='{STREET}']")
     _wait_loaded(page, "community")
-    # Best score first: community B (90.00) before community A (63.00).
+    # Best score first: community B (100.00) before community A (71.50).
     assert _codes(page) == [COMMUNITY_B, COMMUNITY_A]
     scores = page.eval_on_selector_all("#ranking tbody tr[data-code] td:nth-child(3)",
                                        "cells => cells.map(c => c.textContent)")  # fmt: skip
-    assert scores == ["90.00", "63.00"]
+    assert scores == ["100.00", "71.50"]
     assert "within=" + STREET in page.url
 
     page.click("#ranking thead th[data-key='rework_rate']")  # best first: least rework
@@ -100,3 +100,53 @@ def _notices_are_listed_and_print(page, engine, config) -> None:
     printable.wait_for_load_state()
     assert "总体情况" in printable.locator("body").inner_text()
     printable.close()
+
+
+def test_grid_workers_ranked_sorted_and_exported(page, live_server, engine, tmp_path):
+    """The district leader picks 网格员: the fixture's two workers with their reports filed,
+    sorted by a click on 上报数 both ways, and the same table downloaded as XLSX."""
+    from openpyxl import load_workbook
+
+    write_fixture(engine)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _, username = account(engine, "leader", jurisdiction=DISTRICT)
+    page.goto(f"{live_server}/kpi?level=district&period=month&date=2026-03-15")
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    _wait_loaded(page, "district")
+    page.select_option("#level", "worker")
+    _wait_loaded(page, "worker")
+    assert page.locator("#level option[value=worker]").inner_text() == "网格员"
+    assert _codes(page) == ["rk-worker-1", "rk-worker-2"]
+    scores = page.eval_on_selector_all("#ranking tbody tr[data-code] td:nth-child(3)",
+                                       "cells => cells.map(c => c.textContent)")  # fmt: skip
+    assert scores == ["80.00", "73.50"]
+    names = page.eval_on_selector_all("#ranking tbody tr[data-code] td:nth-child(2)",
+                                      "cells => cells.map(c => c.textContent)")  # fmt: skip
+    assert names == ["王网格", "李网格"]
+    filed = page.locator("#ranking thead th[data-key='filed']")
+    assert filed.inner_text() == "上报数"
+    keys = page.eval_on_selector_all("#ranking thead th", "t => t.map(x => x.dataset.key)")
+    column = keys.index("filed") + 1
+    shown = page.eval_on_selector_all(f"#ranking tbody tr[data-code] td:nth-child({column})",
+                                      "cells => cells.map(c => c.textContent)")  # fmt: skip
+    assert shown == ["4", "3"]
+    filed.click()  # most reports first
+    page.wait_for_function("() => location.search.includes('sort=filed')")
+    assert _codes(page) == ["rk-worker-1", "rk-worker-2"]
+    filed.click()  # the other way round
+    page.wait_for_function(
+        "() => document.querySelector('#ranking tbody tr[data-code]').dataset.code"
+        " === 'rk-worker-2'"
+    )
+    with page.expect_download() as downloading:
+        page.click("#export")
+    path = tmp_path / "workers.xlsx"
+    downloading.value.save_as(path)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[1][:3] == ("排名", "代码", "网格员")
+    assert [row[1:3] for row in rows[3:]] == [
+        ("rk-worker-2", "李网格"), ("rk-worker-1", "王网格"), (None, "合计 Total")]  # fmt: skip
+    assert errors == []

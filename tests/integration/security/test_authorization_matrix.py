@@ -380,6 +380,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
         query={"month": f"{TODAY:%Y-%m}", "community": STREET_A + "001", "format": "csv"},
         check=lambda w, t, r: r.mimetype == "text/csv",
     ),
+    # A street's ledger of the year, streamed: callers whose place holds street A.
+    ("ledgers.year_ledger", "GET"): Rule(
+        OWN_PLACE | {"leader_street"},
+        query={"year": TODAY.year, "place": STREET_A},
+        check=lambda w, t, r: r.mimetype == XLSX and r.data[:2] == b"PK",
+    ),
     # Supervision notices: the places at or inside the caller's place.
     ("notices.notices", "GET"): Rule(
         OPERATORS | LEADERS, check=lambda w, t, r: "items" in r.get_json()

@@ -4,13 +4,13 @@ other notification (0020's `notification_once`); the phone reads them newest fir
 them read (`read_at`).
 
 Revision ID: 0095
-Revises: 0085
+Revises: 0090
 """
 
 from alembic import op
 
 revision = "0095"
-down_revision = "0085"
+down_revision = "0090"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,10 @@
 """The hand-worked ranking fixture of tests/unit/services/domain/test_ranking.py, written into
 PostGIS as real cases (report, case row, events through the history's one writer, ratings)
 in a district of its own: community A holds the nine cases of department `rk-a`, community B
-one case of department `rk-b`, closed on time."""
+one case of department `rk-b`, closed on time.
+
+Grid workers filed seven of the reports (the other three came by the hotline): `rk-worker-1`
+cases 1, 2, 8 (rejected) and 9 (handled on the spot), `rk-worker-2` cases 3, 4 and 10."""
 
 from __future__ import annotations
 
@@ -44,6 +47,14 @@ CASES = [
 ]  # fmt: skip
 
 
+WORKERS = ("rk-worker-1", "rk-worker-2")
+WORKER_NAMES = {"rk-worker-1": "王网格", "rk-worker-2": "李网格"}
+# Case index (0-based) → the worker who filed its report; the others are the hotline's.
+FILED_BY = {0: WORKERS[0], 1: WORKERS[0], 7: WORKERS[0], 8: WORKERS[0],
+            2: WORKERS[1], 3: WORKERS[1], 9: WORKERS[1]}  # fmt: skip
+ON_SPOT = {8}
+
+
 def write_fixture(engine: Engine) -> None:
     """Writes the cases once per database (a second call finds them and does nothing)."""
     with engine.begin() as conn:
@@ -57,6 +68,14 @@ def write_fixture(engine: Engine) -> None:
                      "VALUES (:c, :c, :c, 'department', :d) ON CONFLICT (code) DO NOTHING"),
                 {"c": code, "d": DISTRICT},
             )  # fmt: skip
+        workers = {
+            name: conn.execute(
+                text("INSERT INTO app_user (username, password_hash, role, display_name) "
+                     "VALUES (:u, 'not-a-hash', 'grid_worker', :n) RETURNING id"),
+                {"u": name, "n": WORKER_NAMES[name]},
+            ).scalar_one()
+            for name in WORKERS
+        }  # fmt: skip
     for n, (state, dept, community, due, events, rating) in enumerate(CASES):
         case_id, report_id = uuid.uuid4(), uuid.uuid4()
         number = f"R{n:04d}{report_id.hex[:8]}"
@@ -64,12 +83,15 @@ def write_fixture(engine: Engine) -> None:
         cell = community + "001"
         with engine.begin() as conn:
             conn.execute(
-                text("INSERT INTO report (id, case_no, channel, category_code, description, lat, "
-                     "lng, crs, placement, street_code, district_code, occurred_at, body_hash) "
-                     "VALUES (:id, :no, 'grid', :cat, '排名测试', 29.9, 121.5, 'wgs84', 'inside', "
-                     ":street, :district, :at, :hash)"),
+                text("INSERT INTO report (id, case_no, channel, reporter_id, category_code, "
+                     "description, lat, lng, crs, placement, street_code, district_code, "
+                     "occurred_at, handled_on_spot, body_hash) VALUES (:id, :no, :channel, "
+                     ":reporter, :cat, '排名测试', 29.9, 121.5, 'wgs84', 'inside', :street, "
+                     ":district, :at, :on_spot, :hash)"),
                 {"id": report_id, "no": number, "cat": category, "street": STREET,
-                 "district": DISTRICT, "at": created, "hash": report_id.hex},
+                 "district": DISTRICT, "at": created, "hash": report_id.hex,
+                 "channel": "grid" if n in FILED_BY else "hotline",
+                 "reporter": workers.get(FILED_BY.get(n, "")), "on_spot": n in ON_SPOT},
             )  # fmt: skip
             conn.execute(
                 text("INSERT INTO case_file (id, case_no, report_id, state, category_code, "

@@ -40,9 +40,12 @@ def test_every_rate_and_the_composite_match_the_hand_worked_figures(api, login, 
     # 督办数 and 催办数: the overdue case was supervised once and urged twice.
     assert (a["supervisions"], a["urgings"]) == (1, 2)
     assert (rows["rk-b"]["values"]["supervisions"], rows["rk-b"]["values"]["urgings"]) == (0, 0)
-    assert rows["rk-a"]["score"] == pytest.approx(63.0, rel=1e-12, abs=0)
-    # 90 points: the scheme's supervision 10 are not counted yet.
-    assert rows["rk-b"]["score"] == pytest.approx(90.0, rel=1e-12, abs=0)
+    # The supervised case is still dispatched (not handled): 10 − 0.5 × 1 − 1 × 1 = 8.5.
+    assert a["supervised_unhandled"] == 1
+    assert rows["rk-a"]["score"] == pytest.approx(50 * 0.5 + 30 + 10 * 0.8 + 8.5, rel=1e-12, abs=0)
+    assert rows["rk-a"]["score"] == pytest.approx(71.5, rel=1e-12, abs=0)
+    # Nothing wrong with rk-b's one case: every point of the default scheme.
+    assert rows["rk-b"]["score"] == 100.0
     assert [r["code"] for r in body["items"]] == ["rk-b", "rk-a"]
     assert [r["rank"] for r in body["items"]] == [1, 2]
     closure = next(m for m in body["metrics"] if m["key"] == "closure_rate")
@@ -90,8 +93,8 @@ def test_the_table_exports_as_xlsx(api, login, ranked):
     sheet = load_workbook(io.BytesIO(resp.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:4] == ("排名", "代码", "部门", "综合得分")
-    assert rows[3][:4] == (1, "rk-b", "rk-b", 90.0)
-    assert rows[4][1] == "rk-a" and rows[4][3] == pytest.approx(63.0)
+    assert rows[3][:4] == (1, "rk-b", "rk-b", 100.0)
+    assert rows[4][1] == "rk-a" and rows[4][3] == pytest.approx(71.5)
     assert rows[4][4:6] == (8, 1.0)  # cases, closure rate
     assert rows[-1][2] == "合计 Total"
 
@@ -126,6 +129,43 @@ def test_week_over_week_trend(api, login, ranked):
     assert [w["values"]["cases"] for w in weeks] == [0, 9, 0]
     assert weeks[0]["delta"] is None and weeks[1]["delta"]["cases"] == 9
     assert weeks[2]["delta"]["cases"] == -9
+
+
+def test_grid_workers_ranked_by_the_reports_they_filed(api, login, ranked):
+    _, admin = login("admin")
+    body = _get(api, admin, level="worker", within=DISTRICT)
+    assert [(r["code"], r["name"], r["drill"]) for r in body["items"]] == [
+        ("rk-worker-1", "王网格", None), ("rk-worker-2", "李网格", None)]  # fmt: skip
+    one, two = (r["values"] for r in body["items"])
+    # Worker 1 filed cases 1, 2, 8 (rejected) and 9 (fixed on the spot): 3 of 4 valid.
+    assert (one["filed"], one["cases"], one["valid_rate"]) == (4, 3, 3 / 4)
+    assert (one["on_spot_rate"], one["patrol_share"]) == (1 / 3, 1.0)
+    # closed 3 of 应结案 3, on time 2 (case 2 late), rework 1 of 3 resolutions.
+    assert (one["closure_rate"], one["on_time_closure_rate"], one["rework_rate"]) == (
+        1.0, 2 / 3, 1 / 3)  # fmt: skip
+    assert body["items"][0]["score"] == pytest.approx(50 * 2 / 3 + 30 + 10 * 2 / 3 + 10, abs=1e-9)
+    # Worker 2: cases 3 (postponed), 4 (overdue, supervised) and 10: 应结案 − 缓办 = 3 − 1.
+    assert (two["filed"], two["cases"], two["valid_rate"], two["on_spot_rate"]) == (3, 3, 1.0, 0)
+    assert (two["closure_rate"], two["on_time_closure_rate"]) == (1.0, 1 / 2)
+    assert (two["supervisions"], two["supervised_unhandled"]) == (1, 1)
+    assert body["items"][1]["score"] == pytest.approx(25 + 30 + 10 + 8.5, abs=1e-9)
+    # The hotline's three cases are nobody's: the total is the workers' seven reports.
+    assert body["total"]["values"]["filed"] == 7
+    district = _get(api, admin, level="district", within=DISTRICT)["items"][0]["values"]
+    assert (district["filed"], district["valid_rate"]) == (10, 9 / 10)
+    assert (district["patrol_share"], district["on_spot_rate"]) == (6 / 9, 1 / 9)
+
+
+def test_a_community_leader_ranks_the_workers_of_their_community_alone(api, login, ranked):
+    _, leader = login("leader", jurisdiction=COMMUNITY_B)
+    body = _get(api, leader, level="worker")
+    assert [(r["code"], r["values"]["filed"]) for r in body["items"]] == [("rk-worker-2", 1)]
+    resp = api.get("/api/v1/rankings", headers=leader, query_string={
+        **MARCH, "level": "worker", "format": "xlsx"})  # fmt: skip
+    assert resp.status_code == 200
+    rows = list(load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True))
+    assert rows[1][:4] == ("排名", "代码", "网格员", "综合得分")
+    assert [row[1:3] for row in rows[3:]] == [("rk-worker-2", "李网格"), (None, "合计 Total")]
 
 
 @pytest.mark.parametrize(

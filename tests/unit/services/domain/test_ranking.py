@@ -16,12 +16,13 @@ Counts: 立案 registered 8, closed 4, 应结案 due 6 (closed + 4, 6), postpone
 dispatched 7, extended 2 (3, 6), rated 3 of which 2 satisfied or basically.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.domain.events import Satisfaction
-from services.domain.kpi import KpiFacts, compute_kpis
+from services.domain.kpi import KpiFacts, compute_kpis, kpis_by
 from services.domain.ranking import (
     Scheme,
     SchemeError,
@@ -65,7 +66,8 @@ FIXTURE = [
 CLOSURE_WEIGHTED = Scheme.from_dict("closure-weighted", {
     "terms": [{"metric": "on_time_closure_rate", "weight": 50},
               {"metric": "closure_rate", "weight": 30},
-              {"metric": "rework_rate", "weight": 10, "invert": True}],
+              {"metric": "rework_rate", "weight": 10, "invert": True},
+              {"weight": 10, "deduct": {"supervisions": 0.5, "supervised_unhandled": 1}}],
     "denominators": {"on_time_closure_rate": "due - postponed",
                      "closure_rate": "due - postponed"},
 })  # fmt: skip
@@ -85,8 +87,24 @@ def test_counts_by_hand():
         "registered": 8, "closed": 4, "due": 6, "postponed": 2, "on_time": 2,
         "pending_on_time": 2, "overdue_pending": 2, "resolutions": 5,
         "failed_verifications": 1, "dispatched": 7, "extended": 2, "rated": 3,
-        "satisfied_or_basic": 2,
+        "satisfied_or_basic": 2, "filed": 9, "on_spot": 0, "patrol_found": 0,
+        "supervisions": 0, "supervised_unhandled": 0,
     }  # fmt: skip
+
+
+def test_a_grid_workers_filed_valid_and_on_the_spot_counts():
+    # Cases 1, 8 (rejected) and 9 (fixed on the spot) filed by worker 7, the rest by nobody.
+    mine = {"1": 7, "8": 7, "9": 7}
+    facts = [replace(f, worker_id=mine.get(f.case_id), on_spot=f.case_id == "9")
+             for f in FIXTURE]  # fmt: skip
+    by_worker = kpis_by(facts, lambda f: f.worker_id, as_of=AS_OF)
+    plain = Scheme.from_dict("plain", {"terms": [{"metric": "closure_rate", "weight": 100}]})
+    worker = metric_values(by_worker[7], plain)
+    assert (worker["filed"], worker["cases"], worker["valid_rate"]) == (3, 2, 2 / 3)
+    assert (worker["on_spot_rate"], worker["patrol_share"]) == (1 / 2, 1.0)
+    whole = metric_values(compute_kpis(facts, as_of=AS_OF), plain)
+    assert (whole["filed"], whole["valid_rate"], whole["patrol_share"]) == (9, 8 / 9, 2 / 8)
+    assert whole["on_spot_rate"] == 1 / 8
 
 
 def test_every_rate_with_the_metrics_own_denominators():
@@ -112,9 +130,32 @@ def test_composite_of_the_default_scheme_with_its_configured_denominators():
     # 应结案 − 缓办 = 6 − 2 = 4 for both rates: on time 2/4, closed 4/4.
     assert values["on_time_closure_rate"] == 0.5
     assert values["closure_rate"] == 1.0
-    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(50 * 0.5 + 30 * 1.0 + 10 * 0.8,
-                                                                rel=1e-12, abs=0)  # fmt: skip
+    # No case was supervised: the supervision term keeps its 10 points.
+    assert (values["supervisions"], values["supervised_unhandled"]) == (0, 0)
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(
+        50 * 0.5 + 30 * 1.0 + 10 * 0.8 + 10, rel=1e-12, abs=0)  # fmt: skip
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(73.0, rel=1e-12, abs=0)
+
+
+def test_the_supervision_deduction_of_the_default_scheme():
+    # Case 1 (closed) supervised twice, case 4 (dispatched, overdue) once, case 7 (resolved:
+    # handled) once: 督办数 4, 督办未办结 1 (case 4) → 10 − 0.5 × 4 − 1 × 1 = 7 points.
+    pressed = {"1": 2, "4": 1, "7": 1}
+    facts = [replace(f, supervisions=pressed.get(f.case_id, 0)) for f in FIXTURE]
+    values = metric_values(compute_kpis(facts, as_of=AS_OF), CLOSURE_WEIGHTED)
+    assert (values["supervisions"], values["supervised_unhandled"]) == (4, 1)
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(63.0 + 7, rel=1e-12, abs=0)
+    # 21 supervisions and 1 unhandled would cost 11.5: the term stops at 0.
+    facts = [replace(f, supervisions=21 if f.case_id == "4" else 0) for f in FIXTURE]
+    values = metric_values(compute_kpis(facts, as_of=AS_OF), CLOSURE_WEIGHTED)
     assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(63.0, rel=1e-12, abs=0)
+
+
+def test_a_perfect_department_scores_100_by_the_default_scheme():
+    perfect = [fact(1, CaseState.closed, dispatched_at=T0, resolved_at=T0 + H,
+                    closed_at=T0 + 2 * H, resolve_due=T0 + 4 * H, resolutions=1)]  # fmt: skip
+    values = metric_values(compute_kpis(perfect, as_of=AS_OF), CLOSURE_WEIGHTED)
+    assert composite(values, CLOSURE_WEIGHTED) == 100.0
 
 
 def test_a_city_counting_due_as_registered_minus_pending_on_time():
@@ -162,6 +203,12 @@ def test_ranking_orders_best_first_each_metric_its_own_way_with_ties_sharing_a_p
           "denominators": {"closure_rate": "due - nonsense"}}, "s.denominators.closure_rate"),
         ({"terms": [{"metric": "closure_rate", "weight": 1}],
           "denominators": {"closure_rate": "due postponed"}}, "s.denominators.closure_rate"),
+        ({"terms": [{"weight": 10, "deduct": {}}]}, "s.terms[0].deduct"),
+        ({"terms": [{"weight": 10, "deduct": {"closure_rate": 1}}]},
+         "s.terms[0].deduct.closure_rate"),
+        ({"terms": [{"weight": 10, "deduct": {"supervisions": "half"}}]},
+         "s.terms[0].deduct.supervisions"),
+        ({"terms": [{"deduct": {"supervisions": 0.5}}]}, "s.terms[0].weight"),
     ],
 )  # fmt: skip
 def test_a_malformed_scheme_is_refused_naming_where(data, field):

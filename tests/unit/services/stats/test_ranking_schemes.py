@@ -13,7 +13,11 @@ def test_the_built_in_schemes_load_with_the_published_default():
     default = schemes.get(None)
     assert default.name == "closure-weighted"
     assert default.terms == (Term("on_time_closure_rate", 50.0), Term("closure_rate", 30.0),
-                             Term("rework_rate", 10.0, invert=True))  # fmt: skip
+                             Term("rework_rate", 10.0, invert=True),
+                             Term("", 10.0, deduct=(("supervisions", 0.5),
+                                                    ("supervised_unhandled", 1.0))))  # fmt: skip
+    assert sum(t.weight for t in default.terms) == 100
+    assert "DOMAIN.md" in default.source and "10 − 0.5 × supervised" in default.source
     assert default.denominators == {"on_time_closure_rate": "due - postponed",
                                     "closure_rate": "due - postponed"}  # fmt: skip
     assert "https://" in default.source
