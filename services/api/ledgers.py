@@ -110,7 +110,7 @@ def ledger_file():
     path = Path(config.ledger_dir) / file_name(q.community, month, q.format)
     if not path.is_file():
         zone = str(calendars().working.timezone)
-        export_ledgers(gridflow().engine, month, config.ledger_dir, now=now(),
+        export_ledgers(gridflow().reading, month, config.ledger_dir, now=now(),
                        community_codes=[q.community], formats=[q.format], zone=zone)  # fmt: skip
     return send_file(path.resolve(), mimetype=MEDIA[q.format], as_attachment=True,
                      download_name=path.name, conditional=True)  # fmt: skip
