@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import text
@@ -27,6 +24,7 @@ from tests.integration.services.handling.loop import (
     verify_through_api,
 )
 from tests.integration.streams.stream_helpers import wait_until
+from tests.integration.webhook_receiver import Receiver
 from tests.processes import GridflowProcess, free_port
 
 SECRET = "s3cret-of-the-hotline-app"
@@ -38,46 +36,6 @@ MILESTONES = ["CaseDispatched", "CaseResolved", "CaseClosed"]
 OUTAGE_S = 3.0
 FAST_RETRIES = {"GRIDFLOW_NOTIFY_BACKOFF_FIRST_S": "0.05", "GRIDFLOW_NOTIFY_BACKOFF_CAP_S": "3",
                 "GRIDFLOW_NOTIFY_MAX_ATTEMPTS": "10"}  # fmt: skip
-
-
-class Receiver:
-    """A webhook receiver on a free port: records every request it answers 2xx; answers 503
-    while `down`."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[dict] = []
-        self.refused = 0
-        self.down = False
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if owner.down:
-                    owner.refused += 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                owner.received.append({"headers": dict(self.headers), "raw": body,
-                                       "body": json.loads(body)})  # fmt: skip
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture()
