@@ -18,6 +18,7 @@ import uuid
 from collections import Counter
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from sqlalchemy import text
 
 from services.auth.apikeys import create_client
@@ -54,26 +55,48 @@ class GroupDrills(ClusterDrills):
 
     # --- shared ---------------------------------------------------------------------------
 
-    def _members(self, kind: str) -> list[str]:
+    def _members(self, kind: str, timeout_s: float = 90.0) -> list[str]:
+        """Starts MEMBERS processes of `kind` and waits until its group holds them all."""
         names = [f"{kind}-{i}" for i in range(1, MEMBERS + 1)]
         for name in names:
             self.stage.start(kind, name)
-        time.sleep(3.0)  # the group's first rebalance
+        deadline = time.monotonic() + timeout_s
+        while self._joined(kind) != ("Stable", MEMBERS):
+            assert time.monotonic() < deadline, f"the {kind} group did not form"
+            time.sleep(0.5)
         return names
 
+    def _admin(self) -> KafkaAdminClient:
+        return KafkaAdminClient(
+            bootstrap_servers=self.stage.config.kafka_bootstrap_servers.split(",")
+        )
+
+    def _joined(self, group: str) -> tuple[str | None, int]:
+        """The group's state and how many members it has (None, 0 before it exists)."""
+        group_id = f"{self.stage.config.topic_prefix}{group}"
+        admin = self._admin()
+        try:
+            info = admin.describe_groups([group_id]).get(group_id) or {}
+        except KafkaError:
+            return None, 0
+        finally:
+            admin.close()
+        return info.get("group_state"), len(info.get("members") or ())
+
     def _lag(self, group: str, logical: str) -> int:
-        """Records of the topic the group has not committed yet."""
+        """Records of the topic the group has not committed yet (0 while it cannot be told)."""
         config = self.stage.config
-        servers = config.kafka_bootstrap_servers.split(",")
         name = topic_name(config.topic_prefix, logical)
-        consumer = KafkaConsumer(bootstrap_servers=servers)
-        admin = KafkaAdminClient(bootstrap_servers=servers)
+        consumer = KafkaConsumer(bootstrap_servers=config.kafka_bootstrap_servers.split(","))
+        admin = self._admin()
         try:
             tps = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
             ends = consumer.end_offsets(tps)
             group_id = f"{config.topic_prefix}{group}"
             done = admin.list_group_offsets({group_id: None}).get(group_id, {})
             return sum(ends[tp] - (done[tp].offset if tp in done else 0) for tp in tps)
+        except KafkaError:
+            return 0
         finally:
             consumer.close()
             admin.close()
