@@ -26,6 +26,7 @@ from tests.integration.drills.replica_marks import MARK
 from tests.integration.drills.staging import staged, with_cases
 from tests.processes import ARTIFACTS
 
+A_NAME = text("UPDATE app_user SET display_name = '网格员' || id WHERE CAST(id AS text) = :id")
 A_COMMUNITY = text("SELECT community_code FROM case_file WHERE department_code = :c LIMIT 1")
 
 
@@ -155,12 +156,13 @@ def test_search_and_exports_are_read_from_the_replica_then_from_the_primary_when
     stage, replica
 ):
     code = replica_marks.busiest_department(stage)
-    with stage.engine.connect() as conn:
+    worker_id = replica_marks.a_worker(stage)
+    with stage.engine.begin() as conn:
         community = conn.execute(A_COMMUNITY, {"c": code}).scalar_one()
+        conn.execute(A_NAME, {"id": worker_id})  # the stage's accounts have none
     department, worker = replica_marks.mark(
-        stage, ("department", "name_zh", code),
-        ("app_user", "display_name", replica_marks.a_worker(stage)),
-    )  # fmt: skip
+        stage, ("department", "name_zh", code), ("app_user", "display_name", worker_id)
+    )
     # Each shows the marker: read from the replica (a ledger file is written once, on demand:
     # its CSV now, its XLSX while the replica is down).
     seen = _read(stage, code, community, "csv")

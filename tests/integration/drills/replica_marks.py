@@ -1,8 +1,8 @@
 """Markers only the replica shows: how a test tells which server a page or an export read.
 
-A value (a department's name, a worker's name) is changed on the primary, the replica replays
-the change, its replay is paused, and the value is restored on the primary: until replay
-resumes, the replica alone shows the marker. Replay resumes with `unmark` or when the replica
+A value (a department's name, a worker's account name) is changed on the primary, the replica
+replays the change, its replay is paused, and the value is restored on the primary: until
+replay resumes, the replica alone shows the marker. Replay resumes with `unmark` or when the replica
 restarts (which replays the restore).
 """
 
