@@ -13,18 +13,19 @@ a fourth added `outage_s` later, under a steady load through the API.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 from sqlalchemy import text
 
 from services.auth.apikeys import create_client
-from services.envelopes import CASE_EVENTS, PATROL_PINGS, topic_name
+from services.envelopes import CASE_EVENTS, PATROL_PINGS
+from streams.patrol import run_patrol
 from tests.integration.drills.cluster_drills import CLUSTER_NAMES, ClusterDrills, cluster_passed
 from tests.integration.drills.group_load import Open311Fleet, PingPlan
+from tests.integration.drills.groups import joined, lag
 from tests.integration.drills.load import Fleet
 from tests.integration.webhook_receiver import Receiver
 
@@ -61,51 +62,16 @@ class GroupDrills(ClusterDrills):
         for name in names:
             self.stage.start(kind, name)
         deadline = time.monotonic() + timeout_s
-        while self._joined(kind) != ("Stable", MEMBERS):
+        while joined(self.stage.config, kind) != ("Stable", MEMBERS):
             assert time.monotonic() < deadline, f"the {kind} group did not form"
             time.sleep(0.5)
         return names
-
-    def _admin(self) -> KafkaAdminClient:
-        return KafkaAdminClient(
-            bootstrap_servers=self.stage.config.kafka_bootstrap_servers.split(",")
-        )
-
-    def _joined(self, group: str) -> tuple[str | None, int]:
-        """The group's state and how many members it has (None, 0 before it exists)."""
-        group_id = f"{self.stage.config.topic_prefix}{group}"
-        admin = self._admin()
-        try:
-            info = admin.describe_groups([group_id]).get(group_id) or {}
-        except KafkaError:
-            return None, 0
-        finally:
-            admin.close()
-        return info.get("group_state"), len(info.get("members") or ())
-
-    def _lag(self, group: str, logical: str) -> int:
-        """Records of the topic the group has not committed yet (0 while it cannot be told)."""
-        config = self.stage.config
-        name = topic_name(config.topic_prefix, logical)
-        consumer = KafkaConsumer(bootstrap_servers=config.kafka_bootstrap_servers.split(","))
-        admin = self._admin()
-        try:
-            tps = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-            ends = consumer.end_offsets(tps)
-            group_id = f"{config.topic_prefix}{group}"
-            done = admin.list_group_offsets({group_id: None}).get(group_id, {})
-            return sum(ends[tp] - (done[tp].offset if tp in done else 0) for tp in tps)
-        except KafkaError:
-            return 0
-        finally:
-            consumer.close()
-            admin.close()
 
     def _kill_one_then_add(self, kind: str, logical: str) -> float:
         """Waits until the group holds records not yet committed, SIGKILLs its second member,
         adds a fourth after outage_s; the time of the kill."""
         deadline = time.monotonic() + 20
-        while self._lag(kind, logical) < 2 and time.monotonic() < deadline:
+        while lag(self.stage.config, kind, logical) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         self.stage.procs[f"{kind}-2"].kill()
         killed = time.monotonic()
@@ -116,9 +82,12 @@ class GroupDrills(ClusterDrills):
         return killed
 
     def _stop(self, kind: str) -> None:
-        for proc in self.stage.procs.values():
-            if proc.kind == kind:
-                proc.stop()
+        """Stops every process of `kind` (SIGTERM to all first, then each awaited)."""
+        procs = [p for p in self.stage.procs.values() if p.kind == kind and p.pid is not None]
+        for proc in procs:
+            proc.popen.terminate()
+        for proc in procs:
+            proc.stop()
 
     def _until(self, done, idle_s: float = 60.0) -> float | None:
         """Polls `done()` (a count that grows, and whether it is complete) while it moves;
@@ -252,20 +221,24 @@ class GroupDrills(ClusterDrills):
             return {k: [tuple(r) for r in conn.execute(text(sql))] for k, sql in FIGURES.items()}
 
     def _ground_truth(self, expected: Counter) -> tuple[dict[str, list[tuple]], float | None]:
-        """The patrol tables emptied and the topic folded again by one processor in a fresh
-        group: its figures, and how long it took."""
+        """The patrol tables emptied and the topic folded again by one processor (the
+        processor's own loop, `run_patrol`, here in a thread) in a fresh group from offset 0:
+        its figures, and how long it took."""
         with self.stage.engine.begin() as conn:
             for table in ("patrol_coverage", "patrol_day", "patrol_point"):
                 conn.execute(text(f"DELETE FROM {table}"))
-        started = time.monotonic()
-        truth = self.stage.start("patrol", "patrol-truth",
-                                 args=("--group", f"truth-{uuid.uuid4().hex[:6]}"))  # fmt: skip
+        started, stop = time.monotonic(), threading.Event()
+        group = f"truth-{uuid.uuid4().hex[:6]}"
+        truth = threading.Thread(target=run_patrol, args=(self.stage.config, stop),
+                                 kwargs={"group": group}, daemon=True)  # fmt: skip
+        truth.start()
         try:
             # a chunk's figures are committed with its points
             done = self._until(lambda: self._stored_against(expected))
             return self._patrol_figures(), round(done - started, 2) if done else None
         finally:
-            truth.stop()
+            stop.set()
+            truth.join(timeout=60)
 
 
 GROUP_NAMES = {
