@@ -1,10 +1,11 @@
 """Processor groups beyond the routers: three notifiers and three patrol processors side by
 side in their consumer groups, one SIGKILLed while the group holds records not yet committed,
-a fourth added `outage_s` later, under a steady load through the API.
+a fourth added `outage_s` later, under a steady load through the API. Both groups are started
+with the stage's processes, as in a deployment.
 
-- `notifier-group`: an Open311 app's requests, each told its dispatch by webhook at a real
-  local receiver: every accepted request's notification arrives, and none twice (the
-  receiver counts each `X-Gridflow-Delivery` id it got);
+- `notifier-group`: requests of 16 Open311 apps, each reporter told the dispatch by webhook
+  at a real local receiver: every accepted request's notification arrives, and none twice
+  (the receiver counts each `X-Gridflow-Delivery` id it got);
 - `patrol-group`: the stage's grid workers' ping batches: every accepted ping is stored once,
   and every figure (worker-days, cell coverage, flags) equals what one processor alone folds
   from the same topic (the ground truth: the group's figures kept, the patrol tables emptied,
@@ -56,11 +57,21 @@ class GroupDrills(ClusterDrills):
 
     # --- shared ---------------------------------------------------------------------------
 
+    def start_processes(self) -> None:
+        """Every process of a deployment: serve, relay, router, and the notifier and patrol
+        groups (started now, they have formed by the time their drill comes)."""
+        super().start_processes()
+        for kind in ("notifier", "patrol"):
+            for i in range(1, MEMBERS + 1):
+                self.stage.start(kind, f"{kind}-{i}")
+
     def _members(self, kind: str, timeout_s: float = 90.0) -> list[str]:
-        """Starts MEMBERS processes of `kind` and waits until its group holds them all."""
+        """The MEMBERS processes of `kind` (started if not running), once its group holds
+        them all."""
         names = [f"{kind}-{i}" for i in range(1, MEMBERS + 1)]
         for name in names:
-            self.stage.start(kind, name)
+            if name not in self.stage.procs or self.stage.procs[name].pid is None:
+                self.stage.start(kind, name)
         deadline = time.monotonic() + timeout_s
         while joined(self.stage.config, kind) != ("Stable", MEMBERS):
             assert time.monotonic() < deadline, f"the {kind} group did not form"
