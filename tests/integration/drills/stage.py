@@ -51,7 +51,7 @@ class Proc:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 60.0) -> Proc:
+    def start(self, timeout_s: float = 180.0) -> Proc:  # a loaded machine starts slowly
         args = [GRIDFLOW, *COMMANDS[self.kind], *self.args]
         if self.port is not None:
             args += ["--port", str(self.port)]
