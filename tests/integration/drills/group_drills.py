@@ -65,18 +65,23 @@ class GroupDrills(ClusterDrills):
             for i in range(1, MEMBERS + 1):
                 self.stage.start(kind, f"{kind}-{i}")
 
-    def _members(self, kind: str, timeout_s: float = 90.0) -> list[str]:
+    def _members(self, kind: str, timeout_s: float = 300.0) -> list[str]:
         """The MEMBERS processes of `kind` (started if not running), once its group holds
         them all."""
         names = [f"{kind}-{i}" for i in range(1, MEMBERS + 1)]
         for name in names:
             if name not in self.stage.procs or self.stage.procs[name].pid is None:
                 self.stage.start(kind, name)
-        deadline = time.monotonic() + timeout_s
-        while joined(self.stage.config, kind) != ("Stable", MEMBERS):
-            assert time.monotonic() < deadline, f"the {kind} group did not form"
-            time.sleep(0.5)
+        self._formed(kind, MEMBERS, timeout_s)
         return names
+
+    def _formed(self, group: str, members: int, timeout_s: float = 300.0) -> None:
+        """Waits until `group` is stable with at least `members` members (a process's first
+        join may take minutes on a loaded machine)."""
+        deadline = time.monotonic() + timeout_s
+        while (state := joined(self.stage.config, group))[0] != "Stable" or state[1] < members:
+            assert time.monotonic() < deadline, f"the {group} group did not form"
+            time.sleep(0.5)
 
     def _kill_one_then_add(self, kind: str, logical: str) -> float:
         """Waits until the group holds records not yet committed, SIGKILLs its second member,
@@ -126,6 +131,7 @@ class GroupDrills(ClusterDrills):
                     for _ in range(APPS)]  # fmt: skip
         try:
             self._members("notifier")
+            self._formed("router", 1)  # the requests' dispatches are what is notified
             fleet = Open311Fleet([self.stage.api().url], self.plan, keys, self.scale.rate)
             stats, killed = self._load_then(
                 lambda: self._kill_one_then_add("notifier", CASE_EVENTS), fleet=fleet
