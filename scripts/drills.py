@@ -5,9 +5,10 @@ broken; the stack's own keep running), the demo grid and rules, grid workers, an
 `gridflow serve`, `relay` and `router` processes — runs the named drills on it one after the
 other (tests/integration/drills/drills.py says what each does and what passing means), and
 merges their figures into bench/results/drills.json. The cluster drills (broker-down,
-router-group, replica-down, partitions-grow: tests/integration/drills/cluster_drills.py) get a
-stage of their own with a three-broker Kafka cluster and a PostgreSQL streaming replica.
-Process logs go to .run/drills/.
+router-group, replica-down, partitions-grow: tests/integration/drills/cluster_drills.py) and
+the processor-group drills (notifier-group, patrol-group: group_drills.py there) get a stage
+of their own with a three-broker Kafka cluster and a PostgreSQL streaming replica. Every stage
+is built by tests/integration/drills/staging.py. Process logs go to .run/drills/.
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.drills.cluster_drills import (  # noqa: E402
-    CLUSTER_NAMES,
-    ClusterDrills,
-    cluster_passed,
-)
 from tests.integration.drills.drills import FULL, NAMES, SMALL, Drills, passed  # noqa: E402
-from tests.integration.drills.stage import Stage  # noqa: E402
+from tests.integration.drills.group_drills import (  # noqa: E402
+    STAGE_NAMES,
+    GroupDrills,
+    group_passed,
+)
+from tests.integration.drills.staging import staged  # noqa: E402
 
 # The drills of one stage each: one node of everything, or a three-broker cluster and a replica.
 KINDS = (
     (NAMES, Drills, passed, {}),
-    (CLUSTER_NAMES, ClusterDrills, cluster_passed, {"cluster": True, "replica": True}),
+    (STAGE_NAMES, GroupDrills, group_passed, {"cluster": True, "replica": True}),
 )
 
 RESULTS = ROOT / "bench" / "results" / "drills.json"
@@ -56,7 +57,7 @@ def machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    every = {**NAMES, **CLUSTER_NAMES}
+    every = {**NAMES, **STAGE_NAMES}
     parser.add_argument("names", nargs="+", help=f"all, or some of: {', '.join(every)}")
     parser.add_argument("--small", action="store_true", help="the suite's small scale")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -80,14 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_stage(names, table, kind, accept, options, scale, args, doc, failed) -> None:
     """Builds one stage, runs `names` on it one after the other, writes each one's figures."""
-    stage = Stage("drill", private_db=True, private_kafka=True, log_dir=ROOT / ".run" / "drills",
-                  **options)  # fmt: skip
-    try:
-        extra = ", a three-broker cluster and a replica" if options else ""
-        print(f"building the stage (private PostgreSQL and Kafka, demo grid, processes{extra})")
-        stage.open()
-        runner = kind(stage, scale, log=lambda line: print(line, flush=True))
-        runner.start_processes()
+    extra = ", a three-broker cluster and a replica" if options else ""
+    print(f"building the stage (private PostgreSQL and Kafka, demo grid, processes{extra})")
+    with staged("drill", kind, scale, ROOT / ".run" / "drills",
+                log=lambda line: print(line, flush=True), **options) as runner:  # fmt: skip
         for name in names:
             print(f"{name}: running", flush=True)
             started = time.monotonic()
@@ -107,8 +104,6 @@ def run_stage(names, table, kind, accept, options, scale, args, doc, failed) -> 
             doc["scales"] = {"full": asdict(FULL), "small": asdict(SMALL)}
             args.out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
             print(f"{name}: {'passed' if ok else 'FAILED'}", flush=True)
-    finally:
-        stage.close()
 
 
 if __name__ == "__main__":

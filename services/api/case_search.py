@@ -3,7 +3,8 @@ the reporter's phone (exact), free text (Chinese substring or fuzzy), state, cat
 department, place down to the cell, overdue, supervised, channel and the dates received;
 newest first, a page at a time by keyset (`after` = the previous page's `next`); the result
 as an XLSX workbook (up to 50,000 cases, streamed). Only cases in the operator's district or
-street are found, so a phone number finds nothing outside it."""
+street are found, so a phone number finds nothing outside it. Both read from the replica when
+one serves (services.store.reading), at most GRIDFLOW_REPLICA_MAX_LAG_S behind the primary."""
 
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def _search(q: CaseSearchQuery) -> CaseSearch:
 def search():
     q = query_args(CaseSearchQuery)
     picked, after = _search(q), _after(q.after)
-    with gridflow().engine.connect() as conn:
+    with gridflow().reading.connect() as conn:
         rows = search_page(conn, picked, limit=q.limit + 1, after=after)
     me = current_principal()
     more = len(rows) > q.limit
@@ -146,7 +147,7 @@ def search():
 @requires(OPERATOR, ADMIN)
 def export():
     picked = _search(query_args(CaseSearchQuery))
-    chunks = search_xlsx(gridflow().engine, picked, zone=str(calendars().working.timezone))
+    chunks = search_xlsx(gridflow().reading, picked, zone=str(calendars().working.timezone))
     name = f"cases-{datetime.now(UTC):%Y%m%d-%H%M%S}.xlsx"
     return Response(chunks, mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

@@ -124,7 +124,7 @@ def ledger_file():
     path = Path(config.ledger_dir) / file_name(q.community, month, q.format)
     if not path.is_file():
         zone = str(calendars().working.timezone)
-        export_ledgers(gridflow().engine, month, config.ledger_dir, now=now(),
+        export_ledgers(gridflow().reading, month, config.ledger_dir, now=now(),
                        community_codes=[q.community], formats=[q.format], zone=zone)  # fmt: skip
     # Sent from memory (a community's month is a few hundred KB at most): a file handle left
     # to the WSGI server to close was left open by clients that never read the body.

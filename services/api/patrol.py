@@ -71,7 +71,8 @@ def coverage():
 
 
 def _attendance(q: AttendanceQuery) -> list[dict]:
-    with gridflow().engine.connect() as conn:
+    """Read from the replica when one serves, like the other reports over a period."""
+    with gridflow().reading.connect() as conn:
         rows = reads.attendance(conn, scope_of(current_principal(), q.within), q.first, q.last)
     return [attendance_item(r) for r in rows]
 

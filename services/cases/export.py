@@ -16,12 +16,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlalchemy import Engine
 
 from services.domain.calendar import DEFAULT_TIMEZONE
 from services.ledger.export import inert
 from services.ledger.rows import CHANNELS_ZH, REDACTED, STATES_ZH
 from services.store.cases.search import CaseSearch, export_rows
+from services.store.reading import Connects
 
 MAX_ROWS = 50_000
 CHUNK = 64 * 1024
@@ -48,9 +48,10 @@ def _line(row, local: ZoneInfo) -> list:
 
 
 def search_xlsx(
-    engine: Engine, search: CaseSearch, *, zone: str = DEFAULT_TIMEZONE
+    source: Connects, search: CaseSearch, *, zone: str = DEFAULT_TIMEZONE
 ) -> Iterator[bytes]:
-    """The workbook of the cases `search` finds, newest first, as chunks of bytes. The rows
+    """The workbook of the cases `search` finds, newest first, as chunks of bytes, read from
+    `source` (the API passes its Reading: the replica when it serves). The rows
     are read and written before the first chunk is yielded (the zip's directory comes last);
     the temporary file is gone when the iterator is exhausted or closed."""
     local = ZoneInfo(zone)
@@ -59,7 +60,7 @@ def search_xlsx(
         sheet = wb.create_sheet("案件")
         sheet.append([zh for zh, _ in HEADER])
         sheet.append([en for _, en in HEADER])
-        with engine.connect() as conn:
+        with source.connect() as conn:
             for row in export_rows(conn, search, limit=MAX_ROWS):
                 sheet.append(_line(row, local))
         wb.save(spool)

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from sqlalchemy import Engine
 
 from services.domain.calendar import DEFAULT_TIMEZONE
 from services.domain.kpi import Kpis
 from services.ledger.rows import COLUMNS, Ledger, communities, ledger, month_period
 from services.patrol.sheets import add_patrol_sheet
 from services.stats.xlsx import inert
+from services.store.reading import Connects
 
 FORMATS = ("xlsx", "csv")
 SUMMARY = [
@@ -109,7 +109,7 @@ def _atomic(path: Path, save) -> None:
 
 
 def export_ledgers(
-    engine: Engine,
+    source: Connects,
     month: date,
     out_dir: str | Path,
     *,
@@ -119,13 +119,14 @@ def export_ledgers(
     zone: str = DEFAULT_TIMEZONE,
 ) -> list[Path]:
     """Writes the month's ledger of each community (default: every community with a case
-    that month) in each format; returns the files written."""
+    that month) in each format, read from `source` (an Engine, or the API's Reading: the
+    replica when it serves); returns the files written."""
     formats = list(formats)
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown ledger formats: {sorted(unknown)}")
     written = []
-    with engine.connect() as conn:
+    with source.connect() as conn:
         codes = list(community_codes) if community_codes is not None else communities(
             conn, month_period(month, zone))  # fmt: skip
         for code in codes:

@@ -15,8 +15,9 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -33,6 +34,13 @@ LAG = text(
     "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
     "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
 )
+
+
+class Connects(Protocol):
+    """What a reader of many rows takes (an export, a ledger file): an Engine, or a Reading
+    to read the replica when it serves."""
+
+    def connect(self) -> AbstractContextManager[Connection]: ...
 
 
 @dataclass(frozen=True)

@@ -17,23 +17,19 @@ from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from services.envelopes import REPORTS
 from streams.topics import grow_partitions, replication
+from tests.integration.drills import replica_marks
 from tests.integration.drills.drills import FULL, Drills, passed
+from tests.integration.drills.replica_marks import MARK
 from tests.integration.streams.stream_helpers import read_topic
 
-MARK = "副本标记"  # a department name the replica alone shows (see `mark_replica`)
 BROKER_OUTAGE_FULL_S = 60.0
 DISPATCHED_AT = text(
     "SELECT c.report_id, EXTRACT(EPOCH FROM min(e.at)) AS at FROM case_file c JOIN case_event e "
     "ON e.case_id = c.id AND e.type IN ('CaseDispatched', 'CaseMerged') "
     "WHERE c.report_id = ANY(CAST(:ids AS uuid[])) GROUP BY c.report_id"
-)
-HELD_CASES = text(
-    "SELECT d.code, d.name_zh FROM department d WHERE EXISTS (SELECT 1 FROM case_file c "
-    "WHERE c.department_code = d.code) ORDER BY d.code LIMIT 1"
 )
 
 
@@ -60,33 +56,15 @@ class ClusterDrills(Drills):
             return resp.status_code, set()
         return 200, {(i.get("name") or {}).get("zh") for i in resp.json()["items"]}
 
-    def mark_replica(self, timeout_s: float = 60.0) -> str:
-        """Makes the replica alone show MARK as the name of a department with cases: renamed on
-        the primary, replayed by the replica, the replica's replay paused, the name restored on
-        the primary. Returns the department's real name. Replay resumes with `unmark_replica`
-        or when the replica restarts."""
-        replica = self.stage.replica
-        assert replica is not None, "the stage has no replica"
-        with self.stage.engine.begin() as conn:
-            code, name = conn.execute(HELD_CASES).one()
-            conn.execute(text("UPDATE department SET name_zh = :m WHERE code = :c"),
-                         {"m": MARK, "c": code})  # fmt: skip
-        deadline = time.monotonic() + timeout_s
-        database = make_url(self.stage.config.database_url).database or "gridflow"
-        query = f"SELECT name_zh FROM department WHERE code = '{code}'"
-        while replica.sql(query, database) != MARK:
-            if time.monotonic() > deadline:
-                raise AssertionError("the replica did not replay the marker")
-            time.sleep(0.1)
-        replica.sql("SELECT pg_wal_replay_pause()")
-        with self.stage.engine.begin() as conn:
-            conn.execute(text("UPDATE department SET name_zh = :n WHERE code = :c"),
-                         {"n": name, "c": code})  # fmt: skip
-        return name
+    def mark_replica(self) -> str:
+        """Makes the replica alone show MARK as the name of a department with cases
+        (`replica_marks.mark`); returns the department's real name."""
+        code = replica_marks.busiest_department(self.stage)
+        [marked] = replica_marks.mark(self.stage, ("department", "name_zh", code))
+        return marked.real
 
     def unmark_replica(self) -> None:
-        assert self.stage.replica is not None
-        self.stage.replica.sql("SELECT pg_wal_replay_resume()")
+        replica_marks.unmark(self.stage)
 
     def _source(self) -> tuple[int, str | None]:
         """Where the KPI page read, told by the marker: 'replica', 'primary' or None."""

@@ -98,10 +98,11 @@ class Drills:
         self.log(f"  {figures}")
         return figures
 
-    def _load_then(self, fault: Callable[[], float], rate: float | None = None) -> tuple:
-        """Load for warm_s, `fault()` (returns when the thing is back: the repair time),
-        load for after_s, stop; (stats, repaired_at)."""
-        fleet = self._fleet(rate)
+    def _load_then(self, fault: Callable[[], float], rate: float | None = None,
+                   fleet: Fleet | None = None) -> tuple:  # fmt: skip
+        """Load (the phones' reports, or `fleet` started) for warm_s, `fault()` (returns when
+        the thing is back: the repair time), load for after_s, stop; (stats, repaired_at)."""
+        fleet = fleet.start() if fleet is not None else self._fleet(rate)
         time.sleep(self.scale.warm_s)
         repaired_at = fault()
         time.sleep(self.scale.after_s)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 RETRY = frozenset({429, 500, 502, 503, 504})
+ACCEPTED = frozenset({200, 201, 202})  # 202: a batch of patrol pings taken
 ATTEMPT_TIMEOUT_S = 15.0
 
 
@@ -51,7 +52,7 @@ class FleetStats:
 
     @property
     def errors(self) -> int:
-        return sum(1 for a in self.attempts if a.status not in (200, 201))
+        return sum(1 for a in self.attempts if a.status not in ACCEPTED)
 
 
 class ReportPlan:
@@ -100,12 +101,14 @@ class ReportPlan:
 
 class Fleet:
     """Files `rate` reports a second through `base_url` from `threads` phones until stopped;
-    `token_for(cell)` is the access token of a worker of that cell."""
+    `token_for(cell)` is the access token of a worker of that cell. `plan.next()` gives a
+    body and its cell; `path` is where it goes, `ident` the body's field that names it (a
+    batch of patrol pings: /api/v1/patrol/pings, batch_id)."""
 
-    def __init__(self, base_urls: list[str], plan: ReportPlan, token_for, rate: float,
-                 threads: int = 16) -> None:  # fmt: skip
+    def __init__(self, base_urls: list[str], plan, token_for, rate: float, threads: int = 16,
+                 path: str = "/api/v1/reports", ident: str = "id") -> None:  # fmt: skip
         self.base_urls = base_urls  # phones spread over these, as a load balancer would
-        self.plan = plan
+        self.plan, self.path, self.ident = plan, path, ident
         self.token_for = token_for
         self.rate = rate
         self.stats = FleetStats()
@@ -162,7 +165,7 @@ class Fleet:
             phone.attempts += 1
             sent = time.monotonic()
             try:
-                resp = session.post(f"{base_url}/api/v1/reports", data=payload,
+                resp = session.post(f"{base_url}{self.path}", data=payload,
                                     headers=headers, timeout=ATTEMPT_TIMEOUT_S)  # fmt: skip
                 status = resp.status_code
             except requests.RequestException:
@@ -171,11 +174,11 @@ class Fleet:
             attempt = Attempt(sent, time.monotonic() - sent, status)
             with self._lock:
                 self.stats.attempts.append(attempt)
-                if status in (200, 201):
-                    self.stats.accepted[phone.body["id"]] = time.monotonic()
+                if status in ACCEPTED:
+                    self.stats.accepted[phone.body[self.ident]] = time.monotonic()
                 elif status not in RETRY and status != -1:
-                    self.stats.refused[phone.body["id"]] = status
-                if status in (200, 201) or (status not in RETRY and status != -1):
+                    self.stats.refused[phone.body[self.ident]] = status
+                if status in ACCEPTED or (status not in RETRY and status != -1):
                     self._pending -= 1
                     return
             time.sleep(min(2.0, 0.25 * 2 ** min(phone.attempts - 1, 3)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,14 +33,16 @@ from tests.processes import config_env, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 GRIDFLOW = str(Path(sys.executable).with_name("gridflow"))
-COMMANDS = {"serve": ["serve"], "relay": ["relay"], "router": ["router"]}
+COMMANDS = {"serve": ["serve"], "relay": ["relay"], "router": ["router"],
+            "notifier": ["notifier"], "patrol": ["patrol"]}  # fmt: skip
 
 
 class Proc:
     """One gridflow process of the stage; killed and started again under the same name."""
 
-    def __init__(self, name: str, kind: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name, self.kind, self.env = name, kind, env
+    def __init__(self, name: str, kind: str, env: dict[str, str], log_dir: Path,
+                 args: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.name, self.kind, self.env, self.args = name, kind, env, args
         self.port = free_port() if kind == "serve" else None
         self.log_path = log_dir / f"{name}.log"
         self.popen: subprocess.Popen | None = None
@@ -48,8 +51,8 @@ class Proc:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 60.0) -> Proc:
-        args = [GRIDFLOW, *COMMANDS[self.kind]]
+    def start(self, timeout_s: float = 180.0) -> Proc:  # a loaded machine starts slowly
+        args = [GRIDFLOW, *COMMANDS[self.kind], *self.args]
         if self.port is not None:
             args += ["--port", str(self.port)]
         with open(self.log_path, "ab") as log:
@@ -134,6 +137,8 @@ class Stage:
         self.categories: list[tuple[str, float]] = []
         self.tokens: dict[str, str] = {}  # street code → a worker's access token
         self.admin_token = ""
+        self.password = ""  # every account's of the stage (the admin signs in to pages with it)
+        self.scratch: Path | None = None  # ledgers and media the processes write
 
     # --- building -------------------------------------------------------------------------
 
@@ -142,6 +147,7 @@ class Stage:
         from streams.topics import ensure_topics
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.scratch = Path(tempfile.mkdtemp(prefix="gridflow-stage-"))
         suffix = uuid.uuid4().hex[:8]
         if self.private_db:
             self.postgres = PrivatePostgres(free_port())
@@ -179,7 +185,8 @@ class Stage:
             database_url=url, kafka_bootstrap_servers=kafka, topic_prefix=f"drill{suffix}.",
             topic_partitions=self.partitions, relay_poll_interval_s=0.5, env="test",
             secret_key=secrets.token_urlsafe(32), access_token_ttl_s=6 * 3600,
-            rate_limit_per_minute=10_000_000, media_dir=str(self.log_dir / "media"),
+            rate_limit_per_minute=10_000_000, media_dir=str(self.scratch / "media"),
+            ledger_dir=str(self.scratch / "ledgers"),
             live_auth_check_s=30.0, topic_replication_factor=3 if self.cluster else 1,
             database_read_url=self.read_url(url), replica_max_lag_s=30.0,
         ).checked()  # fmt: skip
@@ -222,7 +229,7 @@ class Stage:
                 )
             ]
             streets = sorted({code[:9] for code, _, _ in self.cells})
-            password = secrets.token_urlsafe(16)
+            password = self.password = secrets.token_urlsafe(16)
             for street in streets:
                 cells = tuple(c for c, _, _ in self.cells if c.startswith(street))
                 account = NewAccount(f"drill-{street}", password, "grid_worker", "", None, cells)
@@ -238,13 +245,16 @@ class Stage:
 
     # --- processes ------------------------------------------------------------------------
 
-    def start(self, kind: str, name: str | None = None, **env: str) -> Proc:
-        """Starts (or starts again) process `name` (default: the kind)."""
+    def start(self, kind: str, name: str | None = None, args: tuple[str, ...] = (),
+              **env: str) -> Proc:  # fmt: skip
+        """Starts (or starts again) process `name` (default: the kind) with `args` after the
+        command (`--group G`)."""
         name = name or kind
         proc = self.procs.get(name)
         if proc is None:
             environ = config_env(self.config, **env)
-            proc = self.procs[name] = Proc(f"{self.name}-{name}", kind, environ, self.log_dir)
+            proc = self.procs[name] = Proc(f"{self.name}-{name}", kind, environ, self.log_dir,
+                                           args)  # fmt: skip
         return proc.start()
 
     def api(self, name: str = "serve") -> Proc:
@@ -271,7 +281,6 @@ class Stage:
             admin.dispose()
             if self.app_role is not None:
                 drop_role(self.owner_url, self.app_role)
-        if self.kafka_dir is not None:
-            import shutil
-
-            shutil.rmtree(self.kafka_dir, ignore_errors=True)
+        for scratch in (self.kafka_dir, self.scratch):
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)

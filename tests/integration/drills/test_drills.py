@@ -13,20 +13,14 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.databases import standing
 from tests.integration.drills.drills import NAMES, SMALL, Drills, passed
-from tests.integration.drills.stage import Stage
+from tests.integration.drills.staging import staged
 from tests.processes import ARTIFACTS
 
 
 @pytest.fixture(scope="module")
 def drills(stack_urls):
-    stage = Stage("drill", private_db=True, private_kafka=True, log_dir=ARTIFACTS / "drills")
-    try:
-        stage.open()
-        runner = Drills(stage, SMALL, log=lambda line: None)
-        runner.start_processes()
+    with staged("drill", Drills, SMALL, ARTIFACTS / "drills") as runner:
         yield runner
-    finally:
-        stage.close()
 
 
 def test_the_stages_processes_connect_as_a_member_of_gridflow_app(drills):

@@ -40,6 +40,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: list[dict] = []
+        self._lock = threading.Lock()
         self.server = self._serve(0)
         self.port = self.server.server_address[1]
         self._hold = socket.socket()
@@ -52,8 +53,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                owner.received.append({"headers": dict(self.headers), "raw": body,
-                                       "body": json.loads(body)})  # fmt: skip
+                got = {"headers": dict(self.headers), "raw": body, "body": json.loads(body)}
+                with owner._lock:  # a threading server: deliveries may come side by side
+                    owner.received.append(got)
                 self.send_response(204)
                 self.end_headers()
 
@@ -67,6 +69,11 @@ class Receiver:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
+
+    def deliveries(self) -> list[dict]:
+        """What was received so far (a copy)."""
+        with self._lock:
+            return list(self.received)
 
     @property
     def up(self) -> bool:
