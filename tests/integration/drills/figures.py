@@ -3,6 +3,7 @@ dispatched (once), lost or doubled, and when everything was settled."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -105,3 +106,41 @@ def published_twice(config: Config, report_ids: set[str], timeout_s: float = 60.
         if isinstance(value, dict) and value.get("payload", {}).get("report_id") in report_ids
     )
     return sum(1 for n in seen.values() if n > 1)
+
+
+# The patrol figures a processor group and one processor must agree on. The simplified track
+# is left out: it is simplified piece by piece as chunks come, so its vertices depend on where
+# the chunks were cut (its distance is compared).
+PATROL_FIGURES = {
+    "days": "SELECT worker_id, day, first_at, last_at, points, flagged, segments, distance_m, "
+    "patrol_s, own_cells_s FROM patrol_day ORDER BY worker_id, day",
+    "coverage": "SELECT cell_code, day, share, own_share FROM patrol_coverage "
+    "ORDER BY cell_code, day",
+    "flags": "SELECT worker_id, t, flagged FROM patrol_point ORDER BY worker_id, t",
+}
+
+
+def compare_patrol(group: dict, truth: dict) -> tuple[dict[str, int], float]:
+    """Rows of PATROL_FIGURES that differ between a processor group's run and one processor's
+    (by kind), and the largest difference of a coverage share."""
+    differing = {
+        k: sum(1 for a, b in zip(group[k], truth[k], strict=False) if not _same(a, b))
+        + abs(len(group[k]) - len(truth[k]))
+        for k in PATROL_FIGURES
+    }
+    pairs = zip(group["coverage"], truth["coverage"], strict=False)
+    largest = max((abs(x - y) for a, b in pairs for x, y in zip(a[2:], b[2:], strict=True)),
+                  default=0.0)  # fmt: skip
+    return differing, largest
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Two rows of figures alike: floats (metres, seconds, shares) to 1e-5, since the coverage
+    is merged chunk by chunk and GEOS's unions in another order differ by a few millionths of
+    a share (3.2e-6 seen)."""
+    return len(a) == len(b) and all(
+        math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-5)
+        if isinstance(x, float) and isinstance(y, float)
+        else x == y
+        for x, y in zip(a, b, strict=True)
+    )

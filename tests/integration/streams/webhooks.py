@@ -8,6 +8,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -53,7 +54,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                got = {"headers": dict(self.headers), "raw": body, "body": json.loads(body)}
+                got = {"headers": dict(self.headers), "raw": body, "body": json.loads(body),
+                       "at": time.monotonic()}  # fmt: skip
                 with owner._lock:  # a threading server: deliveries may come side by side
                     owner.received.append(got)
                 self.send_response(204)
