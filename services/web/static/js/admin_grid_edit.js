@@ -55,7 +55,7 @@ gf.gridEdit = {
   },
 
   async drawn(event) {
-    const line = event.layer.getLatLngs().map((p) => [p.lng, p.lat]);
+    const line = event.layer.getLatLngs().map((p) => gfTiles.fromMap(p.lat, p.lng).reverse());
     event.layer.remove();
     const [cell] = [...gf.gridEdit.picker.chosen];
     await gf.gridEdit.check("/api/v1/admin/grid/split", { cell_code: cell, line });

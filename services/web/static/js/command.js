@@ -3,7 +3,6 @@
 "use strict";
 
 (function commandCenter() {
-  const body = document.body;
   const cases = new Map();          // case id → newest case view (by seq)
   let summaryTimer = null;
   let map = null;
@@ -136,10 +135,7 @@
 
   async function start() {
     await gf.startPage();
-    map = new gf.CommandMap(gf.$("#map"), {
-      tileUrl: body.dataset.tileUrl,
-      onCaseClick: openCase,
-    });
+    map = new gf.CommandMap(gf.$("#map"), { onCaseClick: openCase });
     gf.onLanguage.push(() => {
       if (lastSummary) renderSummary(lastSummary);
       map.resetCases([...cases.values()]);

@@ -1,6 +1,7 @@
 // The command-center map (Leaflet): grid cells shaded by open and overdue load, case markers
 // coloured by state, live worker positions. Works without tiles: the cells and markers are
-// vectors, so a map with no reachable tile server still shows everything that matters.
+// vectors, so a map with no reachable tile server still shows everything that matters. All of
+// it is WGS84, drawn in the tiles' datum (maptiles.js).
 "use strict";
 
 window.gf = window.gf || {};
@@ -12,15 +13,14 @@ gf.STATE_COLOURS = {
 };
 
 gf.CommandMap = class CommandMap {
-  constructor(node, { tileUrl, center, onCaseClick }) {
+  constructor(node, { center, onCaseClick }) {
     this.map = L.map(node, { zoomControl: true, preferCanvas: false })
-      .setView(center || [29.95, 121.71], 14);
-    if (tileUrl) {
-      L.tileLayer(tileUrl, { maxZoom: 19, subdomains: "1234", attribution: "" }).addTo(this.map);
-    }
+      .setView(gfTiles.toMap(...(center || [29.95, 121.71])), 14);
+    for (const layer of gfTiles.layers(L)) layer.addTo(this.map);
     // Thousands of cells draw faster on a canvas; markers stay SVG (one element each).
-    this.cellLayer = L.geoJSON(null, { style: (f) => this.cellStyle(f), renderer: L.canvas() })
-      .addTo(this.map);
+    this.cellLayer = gfTiles.geoJSON(L, null, {
+      style: (f) => this.cellStyle(f), renderer: L.canvas(),
+    }).addTo(this.map);
     this.caseLayer = L.layerGroup().addTo(this.map);
     this.workerLayer = L.layerGroup().addTo(this.map);
     this.cases = new Map();     // case id → marker
@@ -98,9 +98,7 @@ gf.CommandMap = class CommandMap {
   // Loads the cells in view, page by page (the API pages by cell code); a newer move cancels.
   async loadCells() {
     const generation = (this.cellGeneration = (this.cellGeneration || 0) + 1);
-    const b = this.map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
-      .map((v) => v.toFixed(6)).join(",");
+    const bbox = gfTiles.bbox(this.map.getBounds());
     let url = `/api/v1/grid/cells?bbox=${bbox}&zoom=${this.map.getZoom()}&limit=1000`;
     const features = [];
     for (let page = 0; url && page < 10; page += 1) {
@@ -123,7 +121,7 @@ gf.CommandMap = class CommandMap {
     if (existing) { this.caseLayer.removeLayer(existing); this.cases.delete(c.id); }
     if (c.lat === null || c.lng === null || c.lat === undefined) return;
     if (["closed", "rejected", "merged"].includes(c.state)) return;
-    const marker = L.circleMarker([c.lat, c.lng], {
+    const marker = L.circleMarker(gfTiles.toMap(c.lat, c.lng), {
       radius: 7,
       color: c.overdue ? "#d50000" : "#ffffff",
       weight: c.overdue ? 3 : 1.5,
@@ -142,7 +140,7 @@ gf.CommandMap = class CommandMap {
 
   fitScope(bounds) {
     if (!bounds) return;
-    this.map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { padding: [10, 10] });
+    this.map.fitBounds(gfTiles.bounds(bounds), { padding: [10, 10] });
     this.fitted = true;
   }
 
@@ -151,7 +149,7 @@ gf.CommandMap = class CommandMap {
     this.cases.clear();
     for (const c of cases) this.upsertCase(c);
     if (!this.fitted && cases.some((c) => c.lat !== null)) {
-      const points = cases.filter((c) => c.lat !== null).map((c) => [c.lat, c.lng]);
+      const points = cases.filter((c) => c.lat !== null).map((c) => gfTiles.toMap(c.lat, c.lng));
       this.map.fitBounds(points, { maxZoom: 15, padding: [30, 30] });
       this.fitted = true;
     }
@@ -160,14 +158,14 @@ gf.CommandMap = class CommandMap {
   moveWorker(p) {
     let marker = this.workers.get(p.worker_id);
     if (!marker) {
-      marker = L.circleMarker([p.lat, p.lng], {
+      marker = L.circleMarker(gfTiles.toMap(p.lat, p.lng), {
         radius: 5, color: "#311b92", weight: 2, fillColor: "#b388ff", fillOpacity: 1,
         className: `worker-marker worker-${p.worker_id}`,
       }).addTo(this.workerLayer);
       marker.bindTooltip(() => gf.el("span", { text: `${gf.t("worker")} #${p.worker_id}` }));
       this.workers.set(p.worker_id, marker);
     }
-    marker.setLatLng([p.lat, p.lng]);
+    marker.setLatLng(gfTiles.toMap(p.lat, p.lng));
     marker.seenAt = Date.now();
   }
 };
