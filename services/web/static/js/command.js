@@ -144,6 +144,7 @@
     window.gridflowLive = live;   // for the browser tests: the connection they cut and restore
     window.gridflowMap = map.map;   // and the map they can ask for its view
     gf.attachPatrolLayer(map, live);
+    gf.attachHeatLayer(map);
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
     gf.caseList(openCase);
