@@ -177,8 +177,7 @@ gf.CommandMap = class CommandMap {
   resetCases(cases) {
     this.caseLayer.clearLayers();
     this.cases.clear();
-    const markers = cases.map((c) => this.caseMarker(c)).filter(Boolean);
-    this.caseLayer.addLayers(markers.filter((m) => this.shown.has(m.layerKey)));
+    for (const c of cases) this.upsertCase(c);   // one by one: later cases drawn on top
     if (!this.fitted && cases.some((c) => c.lat !== null)) {
       const points = cases.filter((c) => c.lat !== null).map((c) => gfTiles.toMap(c.lat, c.lng));
       this.map.fitBounds(points, { maxZoom: 15, padding: [30, 30] });
