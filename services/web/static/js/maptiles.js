@@ -10,7 +10,7 @@
   const datum = globalThis.gfDatum;
   const meta = document.querySelector('meta[name="gridflow-tiles"]');
   const settings = meta ? JSON.parse(meta.content) : {};
-  const crs = "wgs84";
+  const crs = settings.crs === "gcj02" ? "gcj02" : "wgs84";
   const escape = (text) => String(text || "").replace(/[&<>"']/g,
     (c) => `&#${c.charCodeAt(0)};`);
 
