@@ -68,7 +68,7 @@ class Config:
     # Per-account request rates (token buckets held in each API process).
     rate_limit_per_minute: int = 120
     login_rate_per_minute: int = 10
-    tile_url: str = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+    tile_url: str = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
     # The live server re-checks the token of each connected page this often (seconds).
     live_auth_check_s: float = 15.0
     # Live sockets of one API process: at most this many open transports (a new one beyond is
@@ -147,8 +147,17 @@ class Config:
     patrol_reach_m: float = 30.0
     patrol_idle_days: int = 3
     patrol_keep_days: int = 90
-    # The datum the map tiles are drawn in: gcj02 (AMap's default tiles) or wgs84.
+    # The datum the map tiles are drawn in: gcj02 (AMap's default tiles, Tencent's) or wgs84
+    # (Tianditu's CGCS2000, OSM); every page draws its overlays in it.
     tile_crs: str = "gcj02"
+    # The characters put for {s} in the tile URLs, the attribution and the map's review
+    # number (审图号) the provider asks pages to show, an annotation layer drawn over the tiles
+    # (Tianditu's `cva` over its `vec`), and the key put for {tk} in both URLs (Tianditu's).
+    tile_subdomains: str = "1234"
+    tile_attribution: str = "© 高德地图"
+    tile_approval: str = ""
+    tile_labels_url: str = ""
+    tile_key: str = ""
 
     @property
     def development(self) -> bool:
@@ -182,6 +191,7 @@ class Config:
             raise ConfigError(f"GRIDFLOW_TRUSTED_PROXIES: {exc}") from exc
         if self.tile_crs not in ("gcj02", "wgs84"):
             raise ConfigError(f"GRIDFLOW_TILE_CRS must be gcj02 or wgs84: {self.tile_crs!r}")
+        _check_tile_templates(self)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -224,6 +234,16 @@ class Config:
     def with_(self, **changes: object) -> Config:
         """A copy with some fields changed (tests use this)."""
         return replace(self, **changes)
+
+
+def _check_tile_templates(config: Config) -> None:
+    """A {s} needs subdomains and a {tk} a key: Leaflet would otherwise fail on every tile."""
+    for name in ("tile_url", "tile_labels_url"):
+        url = getattr(config, name)
+        if "{s}" in url and not config.tile_subdomains.strip():
+            raise ConfigError(f"GRIDFLOW_{name.upper()} has {{s}}: set GRIDFLOW_TILE_SUBDOMAINS")
+        if "{tk}" in url and not config.tile_key.strip():
+            raise ConfigError(f"GRIDFLOW_{name.upper()} has {{tk}}: set GRIDFLOW_TILE_KEY")
 
 
 GATEWAY_FORMATS = ("json", "form")

@@ -18,6 +18,8 @@ SERVED = (
     "socket.io-client/dist",
     "echarts/dist",
     "@geoman-io/leaflet-geoman-free/dist",
+    "leaflet.markercluster/dist",
+    "leaflet.heat/dist",
 )
 
 

@@ -2,9 +2,10 @@
 the reporter's phone (exact), free text (Chinese substring or fuzzy), state, category,
 department, place down to the cell, overdue, supervised, channel and the dates received;
 newest first, a page at a time by keyset (`after` = the previous page's `next`); the result
-as an XLSX workbook (up to 50,000 cases, streamed). Only cases in the operator's district or
-street are found, so a phone number finds nothing outside it. Both read from the replica when
-one serves (services.store.reading), at most GRIDFLOW_REPLICA_MAX_LAG_S behind the primary."""
+as an XLSX workbook (up to 50,000 cases, streamed), or counted by place for the map's heat
+layer. Only cases in the operator's district or street are found, so a phone number finds
+nothing outside it. All read from the replica when one serves (services.store.reading), at most
+GRIDFLOW_REPLICA_MAX_LAG_S behind the primary."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from services.auth import ADMIN, OPERATOR, current_principal, requires
 from services.cases.export import MAX_ROWS, search_xlsx
 from services.http.errors import Unprocessable
 from services.http.validation import query_args
-from services.store.cases.search import CaseSearch, search_page
+from services.store.cases.search import CaseSearch, heat_points, search_page
 
 bp = Blueprint("case_search", __name__, url_prefix="/api/v1/operator")
 TAGS = ["operator"]
@@ -78,6 +79,16 @@ class CaseSearchQuery(BaseModel):
     after: str | None = Field(default=None, max_length=200, description="`next` of the page before")
     limit: int = Field(default=50, ge=1, le=200)
     # fmt: skip
+
+
+class HeatMap(BaseModel):
+    points: list[tuple[float, float, int]] = Field(
+        description="[lat, lng, cases]: WGS84 centres of ~11 m squares, busiest first"
+    )
+    max: int = Field(description="the most cases in one square (0: none found)")
+
+
+HEAT_SQUARES = 20_000
 
 
 class CaseSearchPage(BaseModel):
@@ -151,3 +162,20 @@ def export():
     name = f"cases-{datetime.now(UTC):%Y%m%d-%H%M%S}.xlsx"
     return Response(chunks, mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@bp.get("/cases/heat")
+@operation(
+    "The search's cases counted by place, for the map's heat layer",
+    description=f"The cases the search finds (e.g. one category in a period), counted per "
+    f"square of about 11 m, the busiest {HEAT_SQUARES:,} squares. `after` and `limit` do not "
+    "apply.",
+    tags=TAGS, query=CaseSearchQuery, responses={200: HeatMap}, errors=(422,),
+)  # fmt: skip
+@requires(OPERATOR, ADMIN)
+def heat():
+    picked = _search(query_args(CaseSearchQuery))
+    with gridflow().reading.connect() as conn:
+        points = heat_points(conn, picked, limit=HEAT_SQUARES)
+    found = HeatMap(points=points, max=max((p[2] for p in points), default=0))
+    return jsonify(found.model_dump(mode="json"))

@@ -23,6 +23,11 @@ VENDOR = {
     "socket.io.js": vendor.folder("socket.io-client/dist") / "socket.io.esm.min.js",
 }
 PREFIX = "/m/"
+# Files of the other pages the app shares (URL → file): the datum and tile modules of every map.
+SHARED = {
+    f"/assets/js/{name}": HERE.parent / "web" / "static" / "js" / name
+    for name in ("datum.js", "maptiles.js")
+}
 
 
 @dataclass(frozen=True)
@@ -60,4 +65,6 @@ def shell(rendered: dict[str, bytes]) -> Shell:
     for name, path in sorted(VENDOR.items()):
         if path.is_file():
             parts.append((PREFIX + "vendor/" + name, path.read_bytes()))
+    for url, path in sorted(SHARED.items()):
+        parts.append((url, path.read_bytes()))
     return Shell(urls=tuple(url for url, _ in parts), version=digest(parts))

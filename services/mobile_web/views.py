@@ -12,7 +12,7 @@ import json
 from flask import Blueprint, Response, abort, current_app, render_template, send_file
 
 from services.mobile_web import assets
-from services.web.pages import content_security_policy
+from services.web.pages import tile_policy, tile_settings
 
 bp = Blueprint(
     "mobile_web",
@@ -25,16 +25,13 @@ bp = Blueprint(
 MANIFEST = "application/manifest+json"
 
 
-def _tiles() -> tuple[str, str]:
-    """The map tile URL and the datum its tiles are drawn in (AMap's default tiles: GCJ-02;
-    GRIDFLOW_TILE_CRS=wgs84 for tiles drawn in WGS84)."""
-    config = current_app.extensions["gridflow"].config
-    return config.tile_url, config.tile_crs
+def _config():
+    return current_app.extensions["gridflow"].config
 
 
 def _index_html() -> str:
-    tile_url, tile_crs = _tiles()
-    return render_template("mobile/index.html", tile_url=tile_url, tile_crs=tile_crs)
+    """The shell page; its map draws in the tiles' datum (services.web.pages.tile_settings)."""
+    return render_template("mobile/index.html", tiles=tile_settings(_config()))
 
 
 def _manifest() -> str:
@@ -53,7 +50,7 @@ def _shell() -> assets.Shell:
 @bp.after_request
 def secure_headers(response: Response) -> Response:
     """The same policy as the other pages: nothing inline, nothing from elsewhere but tiles."""
-    response.headers["Content-Security-Policy"] = content_security_policy(_tiles()[0])
+    response.headers["Content-Security-Policy"] = tile_policy(_config())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -4,16 +4,19 @@
 packages from npm (`/vendor/…`, see services.vendor; no CDN is needed or reachable).
 
 Every page response carries a Content-Security-Policy: scripts and styles only from gridflow
-itself, images also from the configured tile server, connections only back to gridflow.
+itself, images also from the configured tile servers, connections only back to gridflow. A page
+with a map reads its tiles from its `gridflow-tiles` meta (`tile_settings`).
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 from services import vendor
+from services.config import Config
 from services.http.errors import NotFound
 
 bp = Blueprint(
@@ -30,12 +33,30 @@ VENDOR = {
     "socket.io": vendor.folder("socket.io-client/dist"),
     "echarts": vendor.folder("echarts/dist"),
     "geoman": vendor.folder("@geoman-io/leaflet-geoman-free/dist"),
+    "markercluster": vendor.folder("leaflet.markercluster/dist"),
+    "heat": vendor.folder("leaflet.heat/dist"),
 }
 VENDOR_SUFFIXES = (".js", ".css", ".png", ".svg", ".map")
 
 
-def _tile_url() -> str:
-    return current_app.extensions["gridflow"].config.tile_url
+def _config() -> Config:
+    return current_app.extensions["gridflow"].config
+
+
+def tile_settings(config: Config) -> dict[str, Any]:
+    """What a page's map needs of the tiles: URL template, datum (`gcj02` or `wgs84`, the one
+    every overlay is drawn in), {s} subdomains, attribution with the review number (审图号),
+    the annotation layer over them and the key for {tk}."""
+    attribution = " ".join(t for t in (config.tile_attribution, config.tile_approval) if t)
+    return {
+        "url": config.tile_url, "crs": config.tile_crs, "subdomains": config.tile_subdomains,
+        "attribution": attribution, "labels": config.tile_labels_url, "key": config.tile_key,
+    }  # fmt: skip
+
+
+def tile_policy(config: Config) -> str:
+    """The page policy allowing the images of both tile layers."""
+    return content_security_policy(config.tile_url, config.tile_labels_url)
 
 
 def tile_origin(tile_url: str) -> str | None:
@@ -57,9 +78,10 @@ def tile_origin(tile_url: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(tile_url: str) -> str:
+def content_security_policy(*tile_urls: str) -> str:
     """The policy of every page: nothing inline, nothing from elsewhere but map tiles."""
-    images = " ".join(s for s in ("'self'", "data:", "blob:", tile_origin(tile_url)) if s)
+    origins = dict.fromkeys(tile_origin(url) for url in tile_urls)
+    images = " ".join(s for s in ("'self'", "data:", "blob:", *origins) if s)
     return "; ".join(
         (
             "default-src 'self'",
@@ -78,7 +100,7 @@ def content_security_policy(tile_url: str) -> str:
 
 @bp.after_request
 def secure_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = content_security_policy(_tile_url())
+    response.headers["Content-Security-Policy"] = tile_policy(_config())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -86,7 +108,7 @@ def secure_headers(response: Response) -> Response:
 
 @bp.get("/")
 def command_center():
-    return render_template("command.html", tile_url=_tile_url())
+    return render_template("command.html", tiles=tile_settings(_config()))
 
 
 @bp.get("/console")
@@ -101,14 +123,14 @@ def rankings_page():
 
 @bp.get("/screen")
 def big_screen():
-    return render_template("screen.html", tile_url=_tile_url())
+    return render_template("screen.html", tiles=tile_settings(_config()))
 
 
 @bp.get("/admin")
 def admin_home():
     """The administration pages (the page itself is public; every call it makes is admins
     only, and it shows nothing but a refusal to any other role)."""
-    return render_template("admin.html", tile_url=_tile_url())
+    return render_template("admin.html", tiles=tile_settings(_config()))
 
 
 @bp.get("/password")

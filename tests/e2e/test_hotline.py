@@ -57,15 +57,18 @@ class Operator:
     def zoom_to(self, lat: float, lng: float) -> None:
         self.count += 1
         self.page.evaluate(
-            "([lat, lng]) => { gridflowMap.setView([lat, lng], 18, { animate: false }); }",
+            "([lat, lng]) => { gridflowMap.setView(gfTiles.toMap(lat, lng), 18, "
+            "{ animate: false }); }",
             [lat, lng],
         )
 
     def click_map(self, lat: float, lng: float, dx: int = 15) -> None:
-        """A click on the map `dx` pixels right of the point (off its marker)."""
+        """A click on the map `dx` pixels right of the WGS84 point (off its marker), where the
+        map draws it (in its tiles' datum)."""
         self.count += 1
         x, y = self.page.evaluate(
-            "([lat, lng]) => { const p = gridflowMap.latLngToContainerPoint([lat, lng]);"
+            "([lat, lng]) => { const p = gridflowMap.latLngToContainerPoint("
+            "gfTiles.toMap(lat, lng));"
             " return [p.x, p.y]; }", [lat, lng],
         )  # fmt: skip
         box = self.page.locator("#map").bounding_box()

@@ -65,7 +65,7 @@ def test_the_coverage_layer_shades_a_cell_after_a_workers_pings_cross_it(
     _, operator = account(engine, "operator", jurisdiction=cell.code[:9])
     sign_in(page, live_server, "/", operator)
     lat, lng = cell.middle
-    page.evaluate(f"() => {{ window.gridflowMap.setView([{lat}, {lng}], 17); }}")
+    page.evaluate(f"() => {{ window.gridflowMap.setView(gfTiles.toMap({lat}, {lng}), 17); }}")
     shaded = f"path.patrol-cell-{cell.code}.covered"
     time.sleep(1.0)  # the cells in view load; none of them is covered yet
     assert page.locator(shaded).count() == 0

@@ -144,3 +144,23 @@ def export_rows(conn: Connection, search: CaseSearch, *, limit: int) -> Iterator
         {**params, "limit": limit},
     )
     yield from result
+
+
+# Cases are counted in squares of this many degrees (about 11 m) for the heat map.
+HEAT_SQUARE_DEG = 0.0001
+
+
+def heat_points(conn: Connection, search: CaseSearch, *, limit: int) -> list[tuple[float, ...]]:
+    """The matching cases with a place, counted per square of HEAT_SQUARE_DEG: (lat, lng,
+    cases) in WGS84 at each square's centre, the busiest `limit` squares."""
+    where, params = search.sql()
+    rows = conn.execute(
+        text(
+            "SELECT (floor(ST_Y(c.geom) / :sq) + 0.5) * :sq AS lat, "
+            "(floor(ST_X(c.geom) / :sq) + 0.5) * :sq AS lng, count(*) AS cases "
+            "FROM case_file c JOIN report r ON r.id = c.report_id "
+            f"WHERE c.geom IS NOT NULL AND {where} GROUP BY 1, 2 ORDER BY 3 DESC LIMIT :limit"
+        ),
+        {**params, "sq": HEAT_SQUARE_DEG, "limit": limit},
+    )
+    return [(float(r.lat), float(r.lng), int(r.cases)) for r in rows]

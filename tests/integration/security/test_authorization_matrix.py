@@ -322,6 +322,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
         query={"q": "招宝山"},
         check=lambda w, t, r: r.headers["Content-Type"] == XLSX and r.get_data()[:2] == b"PK",
     ),
+    ("case_search.heat", "GET"): Rule(
+        OPERATORS,
+        query={"category": "201001", "from": "2024-01-01"},
+        check=lambda w, t, r: set(r.get_json()) == {"points", "max"}
+        and all(len(p) == 3 and p[2] >= 1 for p in r.get_json()["points"]),
+    ),
     # Hotline intake: the open cases near a place (within the operator's place), a call filed
     # as a report in street A or attached to an open case there.
     ("hotline.nearby", "GET"): Rule(

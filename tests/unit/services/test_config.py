@@ -51,6 +51,19 @@ def test_the_calendar_and_tile_settings_are_declared_and_checked():
         Config.from_env({"GRIDFLOW_ENV": "development", "GRIDFLOW_TIMEZONE": "Mars/Olympus"})
 
 
+def test_a_tile_template_needs_its_subdomains_and_key():
+    dev = {"GRIDFLOW_ENV": "development"}
+    tianditu = "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&tk={tk}"
+    with pytest.raises(ConfigError, match="GRIDFLOW_TILE_KEY"):
+        Config.from_env({**dev, "GRIDFLOW_TILE_URL": tianditu})
+    with pytest.raises(ConfigError, match="GRIDFLOW_TILE_SUBDOMAINS"):
+        Config.from_env({**dev, "GRIDFLOW_TILE_LABELS_URL": tianditu, "GRIDFLOW_TILE_KEY": "k",
+                         "GRIDFLOW_TILE_SUBDOMAINS": ""})  # fmt: skip
+    cfg = Config.from_env({**dev, "GRIDFLOW_TILE_URL": tianditu, "GRIDFLOW_TILE_KEY": "k",
+                           "GRIDFLOW_TILE_SUBDOMAINS": "01234567"})  # fmt: skip
+    assert (cfg.tile_key, cfg.tile_subdomains) == ("k", "01234567")
+
+
 def test_every_setting_is_documented_in_the_readme():
     from dataclasses import fields
     from pathlib import Path

@@ -1,53 +1,6 @@
-// Datums for drawing: the browser reports WGS84, while Chinese map tiles (AMap) are drawn in
-// GCJ-02. The same published forward formula as geo/datum.py; the inverse by iteration.
+// The phone app's datums: the one module the other pages load too (/assets/js/datum.js, in the
+// app shell the service worker caches), re-exported for the app's ES modules.
 
-const A = 6378245.0;
-const EE = 0.00669342162296594323;
+import '/assets/js/datum.js';
 
-const outOfChina = (lat, lng) => lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;
-
-function offset(lat, lng) {
-  if (outOfChina(lat, lng)) return [0, 0];
-  const { sin, sqrt, abs, cos, PI } = Math;
-  const x = lng - 105.0;
-  const y = lat - 35.0;
-  let dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt(abs(x));
-  dLat += ((20.0 * sin(6.0 * x * PI) + 20.0 * sin(2.0 * x * PI)) * 2.0) / 3.0;
-  dLat += ((20.0 * sin(y * PI) + 40.0 * sin((y / 3.0) * PI)) * 2.0) / 3.0;
-  dLat += ((160.0 * sin((y / 12.0) * PI) + 320 * sin((y * PI) / 30.0)) * 2.0) / 3.0;
-  let dLng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt(abs(x));
-  dLng += ((20.0 * sin(6.0 * x * PI) + 20.0 * sin(2.0 * x * PI)) * 2.0) / 3.0;
-  dLng += ((20.0 * sin(x * PI) + 40.0 * sin((x / 3.0) * PI)) * 2.0) / 3.0;
-  dLng += ((150.0 * sin((x / 12.0) * PI) + 300.0 * sin((x / 30.0) * PI)) * 2.0) / 3.0;
-  const radLat = (lat / 180.0) * PI;
-  const magic = 1 - EE * sin(radLat) ** 2;
-  const sqrtMagic = sqrt(magic);
-  dLat = (dLat * 180.0) / (((A * (1 - EE)) / (magic * sqrtMagic)) * PI);
-  dLng = (dLng * 180.0) / ((A / sqrtMagic) * cos(radLat) * PI);
-  return [dLat, dLng];
-}
-
-export function wgs84ToGcj02(lat, lng) {
-  const [dLat, dLng] = offset(lat, lng);
-  return [lat + dLat, lng + dLng];
-}
-
-export function gcj02ToWgs84(lat, lng) {
-  let gLat = lat;
-  let gLng = lng;
-  for (let i = 0; i < 30; i += 1) {
-    const [fLat, fLng] = wgs84ToGcj02(gLat, gLng);
-    const eLat = fLat - lat;
-    const eLng = fLng - lng;
-    gLat -= eLat;
-    gLng -= eLng;
-    if (Math.abs(eLat) < 1e-10 && Math.abs(eLng) < 1e-10) break;
-  }
-  return [gLat, gLng];
-}
-
-// (lat, lng) in `crs` → WGS84. Only wgs84 and gcj02 come from phones here.
-export const toWgs84 = (lat, lng, crs) => (crs === 'gcj02' ? gcj02ToWgs84(lat, lng) : [lat, lng]);
-
-// WGS84 → the datum the map tiles are drawn in.
-export const toTiles = (lat, lng, tileCrs) => (tileCrs === 'gcj02' ? wgs84ToGcj02(lat, lng) : [lat, lng]);
+export const { wgs84ToGcj02, gcj02ToWgs84, toWgs84, toTiles, fromTiles } = globalThis.gfDatum;

@@ -1,19 +1,19 @@
-// Small Leaflet maps (Leaflet is served from node_modules by gridflow). Points and outlines
-// are WGS84; they are moved into the datum of the tiles before they are drawn.
+// Small Leaflet maps (Leaflet is served from node_modules by gridflow), with the tiles every
+// page has (/assets/js/maptiles.js). Points and outlines are WGS84; they are moved into the
+// datum of the tiles before they are drawn.
 
 import * as L from '/m/vendor/leaflet.js';
-import { toTiles } from './datum.js';
+import './datum.js';
+import '/assets/js/maptiles.js';
 
-const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content || '';
-const TILE_URL = meta('gridflow-tiles');
-const TILE_CRS = meta('gridflow-tile-crs') || 'wgs84';
 const DEFAULT_VIEW = [29.96, 121.71]; // shown until the first fix arrives
 
-export const toMap = (lat, lng) => toTiles(lat, lng, TILE_CRS);
+export const toMap = (lat, lng) => globalThis.gfTiles.toMap(lat, lng);
 
 export function createMap(el, zoom = 16) {
-  const map = L.map(el, { zoomControl: false, attributionControl: false, tap: true });
-  if (TILE_URL) L.tileLayer(TILE_URL, { maxZoom: 19, crossOrigin: true }).addTo(map);
+  const map = L.map(el, { zoomControl: false, tap: true });
+  map.attributionControl.setPrefix(false);
+  for (const layer of globalThis.gfTiles.layers(L)) layer.addTo(map);
   map.setView(DEFAULT_VIEW, zoom);
   return map;
 }

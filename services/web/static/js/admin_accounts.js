@@ -183,7 +183,7 @@ gf.accounts = {
 
   async start() {
     gf.accounts.picker = new gf.CellPicker(gf.$("#cell-map"), {
-      tileUrl: document.body.dataset.tileUrl, onChange: gf.accounts.showCells,
+      onChange: gf.accounts.showCells,
     });
     gf.$("#account-search").addEventListener("submit", (ev) => { ev.preventDefault(); gf.accounts.search(); });
     gf.$("#account-new").addEventListener("click", () => gf.accounts.open(null));

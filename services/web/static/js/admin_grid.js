@@ -52,7 +52,7 @@ gf.grid = {
     // importer's report says what is wrong with it).
     const shapes = await file.text().then(JSON.parse).catch(() => null);
     if (shapes) {
-      L.geoJSON(shapes, { style: { color: "#6a1b9a", weight: 1, fillOpacity: 0.1 } }).addTo(gf.grid.problems);
+      gfTiles.geoJSON(L, shapes, { style: { color: "#6a1b9a", weight: 1, fillOpacity: 0.1 } }).addTo(gf.grid.problems);
     }
     const body = gf.clear(gf.$("#grid-problems tbody"));
     for (const p of r.problems) {
@@ -60,7 +60,7 @@ gf.grid = {
         gf.el("td", { text: gf.t("grid." + p.severity) }), gf.el("td", { text: p.kind }),
         gf.el("td", { text: [p.feature, p.code].filter(Boolean).join(" ") }), gf.el("td", { text: p.message })));
       if (p.lat !== undefined && p.lng !== undefined) {
-        L.circleMarker([p.lat, p.lng], { radius: 9, color: p.severity === "error" ? "#c62828" : "#ef6c00",
+        L.circleMarker(gfTiles.toMap(p.lat, p.lng), { radius: 9, color: p.severity === "error" ? "#c62828" : "#ef6c00",
           className: `problem-marker ${p.severity}` }).bindTooltip(`${p.kind}: ${p.message}`).addTo(gf.grid.problems);
       }
     }
@@ -76,7 +76,7 @@ gf.grid = {
     if (gf.grid.started) { gf.grid.map.refresh(); return; }
     gf.grid.started = true;
     gf.grid.map = new gf.CellPicker(gf.$("#grid-map"), {
-      tileUrl: document.body.dataset.tileUrl, onChange: (codes) => gf.gridEdit.chosen(codes),
+      onChange: (codes) => gf.gridEdit.chosen(codes),
     });
     gf.gridEdit.start(gf.grid.map);
     gf.grid.problems = L.featureGroup().addTo(gf.grid.map.map);

@@ -59,7 +59,7 @@ gf.gridEdit = {
   },
 
   async drawn(event) {
-    const line = event.layer.getLatLngs().map((p) => [p.lng, p.lat]);
+    const line = event.layer.getLatLngs().map((p) => gfTiles.fromMap(p.lat, p.lng).reverse());
     event.layer.remove();
     const chosen = [...gf.gridEdit.picker.chosen];
     if (gf.gridEdit.drawing === "edge") {

@@ -171,7 +171,7 @@ gf.routing = {
     if (gf.routing.started) { gf.routing.map.refresh(); return; }
     gf.routing.started = true;
     gf.routing.map = new gf.CellPicker(gf.$("#preview-map"), {
-      tileUrl: document.body.dataset.tileUrl, onClick: (code, latlng) => gf.routing.preview(latlng),
+      onClick: (code, latlng) => gf.routing.preview(latlng),
     });
     gf.$("#p-go").addEventListener("click", () => gf.routing.map.find(gf.$("#p-find").value.trim()));
     gf.$("#department-form").addEventListener("submit", gf.routing.saveDepartment);

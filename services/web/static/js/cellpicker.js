@@ -6,18 +6,19 @@ window.gf = window.gf || {};
 
 gf.CellPicker = class CellPicker {
   // onClick(code, latlng), when given, is called for a click instead of choosing the cell.
-  constructor(node, { tileUrl, onChange, onClick }) {
-    this.map = L.map(node).setView([29.95, 121.71], 15);
-    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19, subdomains: "1234" }).addTo(this.map);
+  // Cells are WGS84, drawn in the tiles' datum; a click's latlng is given back in WGS84.
+  constructor(node, { onChange, onClick }) {
+    this.map = L.map(node).setView(gfTiles.toMap(29.95, 121.71), 15);
+    for (const layer of gfTiles.layers(L)) layer.addTo(this.map);
     this.chosen = new Set();
     this.onChange = onChange || (() => {});
-    this.layer = L.geoJSON(null, {
+    this.layer = gfTiles.geoJSON(L, null, {
       style: (f) => this.style(f),
       onEachFeature: (f, layer) => {
         layer.bindTooltip(gf.el("span", { text: `${f.properties.name || ""} ${f.properties.code}` }));
         layer.on("click", (ev) => {
           if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return; // a line is being drawn
-          if (onClick) onClick(f.properties.code, ev.latlng);
+          if (onClick) onClick(f.properties.code, L.latLng(gfTiles.fromMap(ev.latlng.lat, ev.latlng.lng)));
           else this.toggle(f.properties.code);
         });
       },
@@ -58,7 +59,7 @@ gf.CellPicker = class CellPicker {
   async find(code) {
     const resp = await gf.api(`/api/v1/grid/cells/${encodeURIComponent(code)}`);
     if (!resp.ok) return false;
-    const bounds = L.geoJSON(resp.data).getBounds();
+    const bounds = gfTiles.geoJSON(L, resp.data).getBounds();
     this.map.fitBounds(bounds, { maxZoom: 17, padding: [40, 40] });
     return true;
   }
@@ -66,8 +67,7 @@ gf.CellPicker = class CellPicker {
   async load() {
     const generation = (this.generation = (this.generation || 0) + 1);
     if (this.map.getZoom() < 15) { this.layer.clearLayers(); return; }
-    const b = this.map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
+    const bbox = gfTiles.bbox(this.map.getBounds());
     const resp = await gf.api(`/api/v1/grid/cells?bbox=${bbox}&zoom=${this.map.getZoom()}&limit=1000`);
     if (generation !== this.generation || !resp.ok) return;
     this.layer.clearLayers();

@@ -3,7 +3,6 @@
 "use strict";
 
 (function commandCenter() {
-  const body = document.body;
   const cases = new Map();          // case id → newest case view (by seq)
   let summaryTimer = null;
   let map = null;
@@ -136,10 +135,7 @@
 
   async function start() {
     await gf.startPage();
-    map = new gf.CommandMap(gf.$("#map"), {
-      tileUrl: body.dataset.tileUrl,
-      onCaseClick: openCase,
-    });
+    map = new gf.CommandMap(gf.$("#map"), { onCaseClick: openCase });
     gf.onLanguage.push(() => {
       if (lastSummary) renderSummary(lastSummary);
       map.resetCases([...cases.values()]);
@@ -148,6 +144,7 @@
     window.gridflowLive = live;   // for the browser tests: the connection they cut and restore
     window.gridflowMap = map.map;   // and the map they can ask for its view
     gf.attachPatrolLayer(map, live);
+    gf.attachHeatLayer(map);
     // Limits pass without events too: refresh the tiles and the cell shading every minute.
     setInterval(() => { if (live.socket.connected) refreshSummarySoon(); }, 60 * 1000);
     gf.caseList(openCase);

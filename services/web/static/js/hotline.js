@@ -17,7 +17,7 @@ gf.hotlineForm = function hotlineForm(leafletMap, openCase) {
   const status = gf.$(".status", form);
   let categories = [];
   let category = null;
-  let place = null;      // {lat, lng} as the map gives it
+  let place = null;      // {lat, lng} in WGS84 (a click on the tiles converted back)
   let marker = null;
 
   const label = (c) => `${c.code} ${gf.lang === "zh" ? c.name_zh : c.name_en}`;
@@ -48,24 +48,27 @@ gf.hotlineForm = function hotlineForm(leafletMap, openCase) {
     if (!category && matches.firstChild) pick(found(search.value)[0]);
   });
 
-  function placeAt(latlng) {
-    place = { lat: latlng.lat, lng: latlng.lng };
-    if (marker) marker.setLatLng(latlng);
-    else marker = L.circleMarker(latlng, { radius: 8, color: "#d84315" }).addTo(leafletMap);
+  function placeAt(lat, lng) {
+    place = { lat, lng };
+    const onTiles = gfTiles.toMap(lat, lng);
+    if (marker) marker.setLatLng(onTiles);
+    else marker = L.circleMarker(onTiles, { radius: 8, color: "#d84315", className: "hotline-place" }).addTo(leafletMap);
     showPlace();
     suggest();
   }
 
-  leafletMap.on("click", (ev) => { if (!panel.hidden) placeAt(ev.latlng); });
+  leafletMap.on("click", (ev) => {
+    if (!panel.hidden) placeAt(...gfTiles.fromMap(ev.latlng.lat, ev.latlng.lng));
+  });
   gf.placeSearch(form.elements.place_search, gf.$(".place-matches", form), (p) => {
     if (!form.elements.address.value.trim()) form.elements.address.value = p.name;
-    leafletMap.setView([p.lat, p.lng], Math.max(leafletMap.getZoom(), 17));
-    placeAt(L.latLng(p.lat, p.lng));
+    leafletMap.setView(gfTiles.toMap(p.lat, p.lng), Math.max(leafletMap.getZoom(), 17));
+    placeAt(p.lat, p.lng);
   });
 
   function showPlace() {
     gf.$(".place", form).textContent = place
-      ? `${gf.t("hotline.place")}: ${place.lat.toFixed(5)}, ${place.lng.toFixed(5)}`
+      ? `${gf.t("hotline.place")}: ${place.lat.toFixed(6)}, ${place.lng.toFixed(6)}`
       : gf.t("hotline.pick_place");
   }
   gf.onLanguage.push(showPlace);

@@ -1,6 +1,8 @@
 // The command-center map (Leaflet): grid cells shaded by open and overdue load, case markers
-// coloured by state, live worker positions. Works without tiles: the cells and markers are
-// vectors, so a map with no reachable tile server still shows everything that matters.
+// coloured by state (clustered at city zoom, leaflet.markercluster), live worker positions;
+// the legend's boxes show and hide each layer (cells, cases of each state, overdue, workers). Works without tiles: the cells and markers are
+// vectors, so a map with no reachable tile server still shows everything that matters. All of
+// it is WGS84, drawn in the tiles' datum (maptiles.js).
 "use strict";
 
 window.gf = window.gf || {};
@@ -11,17 +13,24 @@ gf.STATE_COLOURS = {
   merged: "#616161",
 };
 
+// The case layers of the legend: one per open state, and the overdue cases whatever their state.
+gf.CASE_LAYERS = ["reported", "registered", "dispatched", "acknowledged", "returned", "resolved",
+  "overdue"];
+
 gf.CommandMap = class CommandMap {
-  constructor(node, { tileUrl, center, onCaseClick }) {
+  constructor(node, { center, onCaseClick }) {
     this.map = L.map(node, { zoomControl: true, preferCanvas: false })
-      .setView(center || [29.95, 121.71], 14);
-    if (tileUrl) {
-      L.tileLayer(tileUrl, { maxZoom: 19, subdomains: "1234", attribution: "" }).addTo(this.map);
-    }
+      .setView(gfTiles.toMap(...(center || [29.95, 121.71])), 14);
+    for (const layer of gfTiles.layers(L)) layer.addTo(this.map);
     // Thousands of cells draw faster on a canvas; markers stay SVG (one element each).
-    this.cellLayer = L.geoJSON(null, { style: (f) => this.cellStyle(f), renderer: L.canvas() })
-      .addTo(this.map);
-    this.caseLayer = L.layerGroup().addTo(this.map);
+    this.cellLayer = gfTiles.geoJSON(L, null, {
+      style: (f) => this.cellStyle(f), renderer: L.canvas(),
+    }).addTo(this.map);
+    // Markers closer than 50 px cluster below street zoom (14); circle markers need no animation.
+    this.caseLayer = L.markerClusterGroup({
+      animate: false, maxClusterRadius: 50, disableClusteringAtZoom: 14, showCoverageOnHover: false,
+    }).addTo(this.map);
+    this.shown = new Set(["cells", ...gf.CASE_LAYERS, "workers"]);
     this.workerLayer = L.layerGroup().addTo(this.map);
     this.cases = new Map();     // case id → marker
     this.workers = new Map();   // worker id → marker
@@ -36,25 +45,39 @@ gf.CommandMap = class CommandMap {
 
   legend() {
     const control = L.control({ position: "bottomleft" });
+    const rows = [["cells", "dot cells", "layer.cells"],
+      ...gf.CASE_LAYERS.map((k) => [k, k === "overdue" ? "dot overdue" : `dot state-${k}`,
+        k === "overdue" ? "case.overdue" : `state.${k}`]),
+      ["workers", "dot worker", "worker"]];
     control.onAdd = () => {
-      const box = gf.el("div", { class: "map-legend" });
+      const box = gf.el("div", { class: "map-legend map-layers" });
+      L.DomEvent.disableClickPropagation(box);
       const render = () => {
         gf.clear(box);
-        for (const state of ["reported", "registered", "dispatched", "acknowledged", "returned",
-          "resolved"]) {
-          box.append(gf.el("div", {}, gf.el("span", { class: `dot state-${state}` }),
-            gf.el("span", { text: gf.t("state." + state) })));
+        for (const [key, dot, text] of rows) {
+          box.append(gf.el("label", { class: "layer-toggle" },
+            gf.el("input", { type: "checkbox", "data-layer": key, checked: this.shown.has(key),
+              onchange: (ev) => this.show(key, ev.target.checked) }),
+            gf.el("span", { class: dot }), gf.el("span", { text: gf.t(text) })));
         }
-        box.append(gf.el("div", {}, gf.el("span", { class: "dot overdue" }),
-          gf.el("span", { text: gf.t("case.overdue") })));
-        box.append(gf.el("div", {}, gf.el("span", { class: "dot worker" }),
-          gf.el("span", { text: gf.t("worker") })));
       };
       render();
       gf.onLanguage.push(render);
       return box;
     };
     return control;
+  }
+
+  // Shows or hides one layer of the legend: "cells", "workers" or one of gf.CASE_LAYERS.
+  show(key, on) {
+    if (on) this.shown.add(key); else this.shown.delete(key);
+    const whole = { cells: this.cellLayer, workers: this.workerLayer }[key];
+    if (whole) {
+      if (on) whole.addTo(this.map); else whole.remove();
+      return;
+    }
+    const markers = [...this.cases.values()].filter((m) => m.layerKey === key);
+    if (on) this.caseLayer.addLayers(markers); else this.caseLayer.removeLayers(markers);
   }
 
   dropStaleWorkers(maxAgeMs) {
@@ -98,9 +121,7 @@ gf.CommandMap = class CommandMap {
   // Loads the cells in view, page by page (the API pages by cell code); a newer move cancels.
   async loadCells() {
     const generation = (this.cellGeneration = (this.cellGeneration || 0) + 1);
-    const b = this.map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
-      .map((v) => v.toFixed(6)).join(",");
+    const bbox = gfTiles.bbox(this.map.getBounds());
     let url = `/api/v1/grid/cells?bbox=${bbox}&zoom=${this.map.getZoom()}&limit=1000`;
     const features = [];
     for (let page = 0; url && page < 10; page += 1) {
@@ -121,9 +142,15 @@ gf.CommandMap = class CommandMap {
   upsertCase(c) {
     const existing = this.cases.get(c.id);
     if (existing) { this.caseLayer.removeLayer(existing); this.cases.delete(c.id); }
-    if (c.lat === null || c.lng === null || c.lat === undefined) return;
-    if (["closed", "rejected", "merged"].includes(c.state)) return;
-    const marker = L.circleMarker([c.lat, c.lng], {
+    const marker = this.caseMarker(c);
+    if (marker && this.shown.has(marker.layerKey)) this.caseLayer.addLayer(marker);
+  }
+
+  // The marker of an open case with a place (null otherwise), kept in this.cases.
+  caseMarker(c) {
+    if (c.lat === null || c.lng === null || c.lat === undefined) return null;
+    if (["closed", "rejected", "merged"].includes(c.state)) return null;
+    const marker = L.circleMarker(gfTiles.toMap(c.lat, c.lng), {
       radius: 7,
       color: c.overdue ? "#d50000" : "#ffffff",
       weight: c.overdue ? 3 : 1.5,
@@ -136,22 +163,23 @@ gf.CommandMap = class CommandMap {
       text: `${c.case_no || ""} · ${gf.t("state." + c.state)} · ${(c.category || {})[gf.lang] || ""}`,
     }));
     marker.on("click", () => this.onCaseClick(c.id));
-    marker.addTo(this.caseLayer);
+    marker.layerKey = c.overdue ? "overdue" : c.state;
     this.cases.set(c.id, marker);
+    return marker;
   }
 
   fitScope(bounds) {
     if (!bounds) return;
-    this.map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { padding: [10, 10] });
+    this.map.fitBounds(gfTiles.bounds(bounds), { padding: [10, 10] });
     this.fitted = true;
   }
 
   resetCases(cases) {
     this.caseLayer.clearLayers();
     this.cases.clear();
-    for (const c of cases) this.upsertCase(c);
+    for (const c of cases) this.upsertCase(c);   // one by one: later cases drawn on top
     if (!this.fitted && cases.some((c) => c.lat !== null)) {
-      const points = cases.filter((c) => c.lat !== null).map((c) => [c.lat, c.lng]);
+      const points = cases.filter((c) => c.lat !== null).map((c) => gfTiles.toMap(c.lat, c.lng));
       this.map.fitBounds(points, { maxZoom: 15, padding: [30, 30] });
       this.fitted = true;
     }
@@ -160,14 +188,14 @@ gf.CommandMap = class CommandMap {
   moveWorker(p) {
     let marker = this.workers.get(p.worker_id);
     if (!marker) {
-      marker = L.circleMarker([p.lat, p.lng], {
+      marker = L.circleMarker(gfTiles.toMap(p.lat, p.lng), {
         radius: 5, color: "#311b92", weight: 2, fillColor: "#b388ff", fillOpacity: 1,
         className: `worker-marker worker-${p.worker_id}`,
       }).addTo(this.workerLayer);
       marker.bindTooltip(() => gf.el("span", { text: `${gf.t("worker")} #${p.worker_id}` }));
       this.workers.set(p.worker_id, marker);
     }
-    marker.setLatLng([p.lat, p.lng]);
+    marker.setLatLng(gfTiles.toMap(p.lat, p.lng));
     marker.seenAt = Date.now();
   }
 };

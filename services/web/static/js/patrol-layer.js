@@ -13,7 +13,7 @@ gf.attachPatrolLayer = function attachPatrolLayer(commandMap, live) {
   const features = new Map();   // cell code → the cell's GeoJSON feature (loaded by the map)
   const drawn = new Map();      // cell code → the layer over it
   const layer = L.layerGroup().addTo(map);
-  const trackLayer = L.geoJSON(null, {
+  const trackLayer = gfTiles.geoJSON(L, null, {
     style: { color: "#6a1b9a", weight: 4, opacity: 0.9, className: "patrol-track" },
   }).addTo(map);
   let day = null;
@@ -39,7 +39,7 @@ gf.attachPatrolLayer = function attachPatrolLayer(commandMap, live) {
     if (!wanted) return;
     // Drawn from the cell's geometry alone: the map's own cell layer stays the one layer
     // that carries the cell's feature (its code and name).
-    const made = L.geoJSON(features.get(code).geometry, {
+    const made = gfTiles.geoJSON(L, features.get(code).geometry, {
       style: () => style(code), interactive: false,
     });
     made.addTo(layer);

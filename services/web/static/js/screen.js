@@ -105,7 +105,7 @@
   async function start() {
     gf.$("#logout").hidden = true;
     await gf.startPage();
-    map = new gf.CommandMap(gf.$("#map"), { tileUrl: document.body.dataset.tileUrl });
+    map = new gf.CommandMap(gf.$("#map"), {});
     gf.onLanguage.push(() => {
       if (lastSummary) renderSummary(lastSummary);
       if (lastMonth) renderMonth(lastMonth);

@@ -114,18 +114,21 @@ def test_keyset_pages_cover_the_result_once(found, api):
     assert seen == [m["case_no"] for m in reversed(found["made"])]
 
 
+BAD = [({"state": "dispatched,lost"}, "state[1]"), ({"phone": "abc"}, "phone"),
+       ({"number": "12"}, "number"), ({"within": "33"}, "within"),
+       ({"from": "2025-02-01", "to": "2025-01-01"}, "to"), ({"limit": "0"}, "limit"),
+       ({"from": "0001-01-01"}, "from"), ({"to": "9999-12-31"}, "to"),
+       ({"colour": "red"}, "colour")]  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("query", "field"),
-    [({"state": "dispatched,lost"}, "state[1]"), ({"phone": "abc"}, "phone"),
-     ({"number": "12"}, "number"), ({"after": "not-a-cursor"}, "after"),
-     ({"within": "33"}, "within"),
-     ({"from": "2025-02-01", "to": "2025-01-01"}, "to"), ({"limit": "0"}, "limit"),
-     ({"from": "0001-01-01"}, "from"), ({"to": "9999-12-31"}, "to"),
-     ({"colour": "red"}, "colour")],
-)  # fmt: skip
-def test_bad_input_names_the_parameter(api, login, query, field):
+    ("kind", "query", "field"),
+    [("search", *bad) for bad in [*BAD, ({"after": "not-a-cursor"}, "after")]]
+    + [("heat", *bad) for bad in BAD],  # the heat map reads no pages: `after` is not used
+)
+def test_bad_input_names_the_parameter(api, login, query, field, kind):
     operator = login("operator", jurisdiction=STREET)[1]
-    resp = api.get("/api/v1/operator/cases/search", headers=operator, query_string=query)
+    resp = api.get(f"/api/v1/operator/cases/{kind}", headers=operator, query_string=query)
     assert resp.status_code == 422, resp.get_json()
     assert resp.get_json()["error"]["field"] == field
 
@@ -141,3 +144,26 @@ def test_the_result_exported_as_xlsx(found, api):
     assert rows[0][:3] == ["案卷号", "上报时间", "渠道"] and rows[1][0] == "Case no."
     assert [r[0] for r in rows[2:]] == [m["case_no"] for m in reversed(found["made"])]
     assert rows[2][4] == "已派遣" and rows[2][5].startswith("庄市街道")
+
+
+def test_the_heat_map_counts_the_found_cases_by_place(found, api, engine, login):
+    def heat(headers=found["operator"], **query):
+        resp = api.get("/api/v1/operator/cases/heat", headers=headers,
+                       query_string={"q": found["tag"], **query})  # fmt: skip
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    with engine.connect() as conn:
+        places = conn.execute(
+            text("SELECT ST_Y(geom) AS lat, ST_X(geom) AS lng, category_code FROM case_file "
+                 "WHERE id = ANY(:ids)"), {"ids": [m["case_id"] for m in found["made"]]},
+        ).all()  # fmt: skip
+    every = heat()
+    assert sum(p[2] for p in every["points"]) == 3 and every["max"] >= 1
+    for place in places:  # each case counted in the ~11 m square it lies in
+        assert any(abs(p[0] - place.lat) <= 0.00005 and abs(p[1] - place.lng) <= 0.00005
+                   for p in every["points"]), (place, every)  # fmt: skip
+    assert sum(p[2] for p in heat(category="104001")["points"]) == 2
+    assert heat(**{"from": "2000-01-01", "to": "2000-01-02"}) == {"points": [], "max": 0}
+    elsewhere = login("operator", jurisdiction=OTHER_STREET)[1]
+    assert heat(headers=elsewhere) == {"points": [], "max": 0}

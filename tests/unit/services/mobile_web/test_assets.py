@@ -19,6 +19,8 @@ def test_shell_lists_pages_every_module_and_the_vendored_packages():
     assert modules == listed
     assert {"/m/", "/m/manifest.webmanifest", "/m/static/app.css"} <= set(shell.urls)
     assert {"/m/vendor/leaflet.js", "/m/vendor/socket.io.js"} <= set(shell.urls)
+    # the datum and tile modules every map shares
+    assert {"/assets/js/datum.js", "/assets/js/maptiles.js"} <= set(shell.urls)
     assert len(shell.version) == 16
 
 
