@@ -82,7 +82,9 @@ class CaseSearchQuery(BaseModel):
 
 
 class HeatMap(BaseModel):
-    points: list[tuple[float, float, int]] = Field(
+    # Lists, not tuples: a tuple's JSON schema (`prefixItems`) came out as an `items` array,
+    # which OpenAPI 3.1 refuses.
+    points: list[list[float]] = Field(
         description="[lat, lng, cases]: WGS84 centres of ~11 m squares, busiest first"
     )
     max: int = Field(description="the most cases in one square (0: none found)")

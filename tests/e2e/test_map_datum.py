@@ -26,9 +26,13 @@ RED, BLUE = (255, 0, 0), (0, 0, 255)
 KEY = "test-key-0123"
 OVERLAYS = """v => { for (const pane of document.querySelectorAll('#map .leaflet-map-pane > '
   + '.leaflet-pane:not(.leaflet-tile-pane)')) pane.style.visibility = v; }"""
+# Loaded and faded in: Leaflet fades a loaded tile in over ~200 ms, and a screenshot taken
+# during the fade reads the street's red blended with the ground.
 TILES_LOADED = """() => {
   const tiles = [...document.querySelectorAll('#map img.leaflet-tile')];
-  return tiles.length > 0 && tiles.every((t) => t.complete && t.naturalWidth === 256);
+  return tiles.length > 0 && tiles.every((t) => t.complete && t.naturalWidth === 256
+    && t.classList.contains('leaflet-tile-loaded') && getComputedStyle(t).opacity === '1'
+    && getComputedStyle(t.parentElement).opacity === '1');
 }"""
 
 
