@@ -6,6 +6,17 @@ from sqlalchemy import Engine
 
 from tests.integration.services.accounts import PASSWORD, make_user
 
+# Pixels the page's canvas of `selector` has drawn (alpha > 0): what the user sees of it.
+PAINTED = """selector => {
+  const canvas = document.querySelector(selector);
+  if (!canvas || !canvas.width) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted += 1;
+  return painted;
+}"""
+HEAT_CANVAS = "#map canvas.leaflet-heatmap-layer"
+
 
 def account(engine: Engine, role: str, **scope) -> tuple[int, str]:
     """A fresh account of `role`: (user id, username)."""

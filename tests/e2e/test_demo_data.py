@@ -1,7 +1,8 @@
 """The demo district right after `gridflow demo load`, in Chromium: the command center's KPI
 tiles count today's reports, the case list finds the history's cases (by text in Chinese, by
-state) and opens one, the map shades the cells with open cases, and the rankings page (/kpi)
-ranks the streets with scores and rates; an operator of the district signed in."""
+state) and opens one, the map shades the cells with open cases and draws the month's cases as
+a heat map, and the rankings page (/kpi) ranks the streets with scores and rates; an operator of
+the district signed in."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import re
 import subprocess
 
 import pytest
+from sqlalchemy import text
 
 from tests.e2e.isolated import own_module
-from tests.e2e.live_pages import account, sign_in
+from tests.e2e.live_pages import HEAT_CANVAS, PAINTED, account, sign_in
 from tests.integration.services.accounts import PASSWORD
 from tests.processes import GRIDFLOW, ROOT, GridflowProcess, config_env, free_port
 
@@ -60,7 +62,7 @@ def _number(page, selector: str) -> int:
     return int(value)
 
 
-def test_the_command_center_shows_the_demo_district_working(operator_page, demo_loaded):
+def test_the_command_center_shows_the_demo_district_working(operator_page, demo_loaded, engine):
     page = operator_page
     assert re.search(rf"history of {HISTORY_DAYS} days \(seed 2024\) loaded in ", demo_loaded)
     # Today's tiles: the calls of the day so far, registered and dispatched.
@@ -87,6 +89,24 @@ def test_the_command_center_shows_the_demo_district_working(operator_page, demo_
         timeout=20_000,
     ).json_value()
     assert shaded >= 1
+
+    # The heat map, as it opens (every category, the last 30 days): the history's cases of
+    # the month, drawn. The window's edges are days in China's time zone, so the count is
+    # bounded by the cases of the last 28 and of the last 31 days.
+    with engine.connect() as conn:
+        within = {days: conn.scalar(text(
+            "SELECT count(*) FROM case_file WHERE geom IS NOT NULL "
+            "AND created_at >= now() - make_interval(days => :days)"), {"days": days})
+            for days in (28, 31)}  # fmt: skip
+    assert within[28] >= 100, within
+    page.check("#heat-on")
+    page.wait_for_function("() => document.querySelector('.heat-status').dataset.cases",
+                           timeout=10_000)  # fmt: skip
+    drawn = int(page.locator(".heat-status").get_attribute("data-cases"))
+    assert within[28] <= drawn <= within[31], (drawn, within)
+    assert page.locator(".heat-status").inner_text() == f"{drawn} 件案件"
+    assert page.evaluate(PAINTED, HEAT_CANVAS) > 0
+    page.uncheck("#heat-on")
 
     # The case list: the history's cases found by Chinese text, and the overdue ones.
     form = page.locator("#search-form")

@@ -9,23 +9,13 @@ from datetime import date, timedelta
 from sqlalchemy import text
 
 from tests.e2e.isolated import own_module
-from tests.e2e.live_pages import account, sign_in
+from tests.e2e.live_pages import HEAT_CANVAS, PAINTED, account, sign_in
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.live.cases import CATEGORY
 
 stack, engine, live_server, writer = own_module("maplayers")
 
-# Pixels the page's canvas of `selector` has drawn (alpha > 0): what the user sees of it.
-PAINTED = """selector => {
-  const canvas = document.querySelector(selector);
-  if (!canvas || !canvas.width) return 0;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted += 1;
-  return painted;
-}"""
 CELLS_CANVAS = "#map .leaflet-overlay-pane canvas"
-HEAT_CANVAS = "#map canvas.leaflet-heatmap-layer"
 
 
 def _view(page, lat: float, lng: float, zoom: int) -> None:
