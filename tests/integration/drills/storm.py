@@ -205,6 +205,7 @@ def delivery(engine, principals: list[Principal], outs: list[dict]) -> dict:
             for room in message.rooms:
                 by_room.setdefault(room, []).append(seq[message.event_id])
     missed = doubled = without = cut = 0
+    missing: dict[str, int] = {}  # clients that missed events, by where they stood at the end
     for principal, client in zip(principals, clients, strict=True):
         doubled += client["doubled"]
         cut += client.get("cuts", 0)
@@ -213,6 +214,17 @@ def delivery(engine, principals: list[Principal], outs: list[dict]) -> dict:
             continue
         expected = {e for room in rooms_for_principal(principal) for e in by_room.get(room, ())
                     if e > client["first_cursor"]}  # fmt: skip
-        missed += len(expected - set(client["seen"]))
+        lost = len(expected - set(client["seen"]))
+        missed += lost
+        if lost:
+            state = _standing(client)
+            missing[state] = missing.get(state, 0) + 1
     return {"missed": missed, "doubled": doubled, "clients_without_snapshot": without,
-            "replays_cut": cut, "events_in_window": len(ids)}  # fmt: skip
+            "replays_cut": cut, "events_in_window": len(ids),
+            "clients_missing_by_state": missing}  # fmt: skip
+
+
+def _standing(client: dict) -> str:
+    """Where a client stood when the run ended, e.g. "signed in, 1 session, not caught up"."""
+    caught = "caught up" if client.get("caught_up") else "not caught up"
+    return f"{client.get('stage')}, {client['connects']} sessions, {caught}"
