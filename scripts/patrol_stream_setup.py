@@ -1,6 +1,6 @@
 """Setting up and measuring the patrol processor's half of `./scripts/bench patrol`: the bench's
 walkers (grid workers bound to the district's cells, rows only), a full recomputation of a
-day's coverage, PostGIS against shapely on the same coverage, and the storage of a worker-day
+day's coverage, the processor's measure against PostGIS alone, and the storage of a worker-day
 and of a cell-day's covered parts."""
 
 from __future__ import annotations
