@@ -176,3 +176,26 @@ def test_no_cell_another_test_walked_is_handed_to_a_test(engine, config, demo_ru
     # the walked cell and the next one east are never handed out as a pair
     with pytest.raises(NoResultFound):
         square_pair(engine, set(), among={walked.code, after.code})
+
+
+def test_points_walked_on_are_stored_as_sent_an_accuracy_left_out_as_none(
+    engine, config, demo_rules
+):
+    own, _ = square_pair(engine, set())
+    worker, _ = make_user(engine, "grid_worker", cells=(own.code,))
+    lat, _ = own.middle
+    walk = line((lat, own.west + 0.0006), (lat, own.east - 0.0006), today_start())
+    walk[1] = {k: v for k, v in walk[1].items() if k != "accuracy_m"}
+    walk[2] = dict(walk[2], accuracy_m=80.0)  # kept, flagged: worse than 50 m
+    _apply(Aggregator(engine, config), worker, walk, 6)
+    sql = (
+        "SELECT t AS at, lat, lng, accuracy_m, flagged FROM patrol_point "
+        "WHERE worker_id = :w ORDER BY t"
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(text(sql), {"w": worker}).all()
+    assert [(r.at, r.lat, r.lng) for r in stored] == [
+        (datetime.fromisoformat(p["t"]), p["lat"], p["lng"]) for p in walk
+    ]
+    assert [r.accuracy_m for r in stored[:4]] == [5.0, None, 80.0, 5.0]
+    assert [r.flagged for r in stored[:4]] == [False, False, True, False]
