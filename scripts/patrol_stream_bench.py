@@ -149,12 +149,16 @@ class Running:
 
 
 def offer(config, workers, rate: float, duration_s: float) -> int:
-    """Today's pings at `rate` a second for `duration_s`, in batches of PER_BATCH stamped now
-    (their envelope's occurred_at is the send time); returns the pings sent."""
+    """Today's pings at `rate` a second for `duration_s`, in batches of PER_BATCH (their
+    envelope's occurred_at is the send time); each worker's pings a second apart in device
+    time, a batch going on from where the worker's last one ended (from 5 minutes ago), as a
+    phone's batches do: in order, none inside another's stretch (a batch overlapping the
+    last one would be late data, each walking its day again). Returns the pings sent."""
     producer = make_producer(config, client_id="bench-patrol-offer")
     topic = topic_name(config.topic_prefix, PATROL_PINGS)
     rng = random.Random(11)
     walkers = [(w, StreetWalk(ring, rng)) for w, _c, ring in workers]
+    clocks = dict.fromkeys((w for w, _c, _r in workers), datetime.now(UTC) - timedelta(minutes=5))
     every = PER_BATCH / rate
     sent, started = 0, time.monotonic()
     try:
@@ -169,12 +173,13 @@ def offer(config, workers, rate: float, duration_s: float) -> int:
                 lat, lng = walker.step(1.2)
                 points.append(
                     {
-                        "t": (now - timedelta(seconds=PER_BATCH - j)).isoformat(),
+                        "t": (clocks[worker_id] + timedelta(seconds=j + 1)).isoformat(),
                         "lat": round(lat, 7),
                         "lng": round(lng, 7),
                         "accuracy_m": 8.0,
                     }
                 )
+            clocks[worker_id] += timedelta(seconds=PER_BATCH)
             body = envelope(
                 "PatrolPingsReceived",
                 {"worker_id": worker_id, "batch_id": f"live-{i}", "pings": points},
@@ -236,6 +241,7 @@ def run(
             "ping_every_s": EVERY_S,
             "lag_offered_pings_per_s": rate,
             "lag_duration_s": duration_s,
+            "lag_batches_in_device_time_order": True,
             "processor_batch_size": batch_size,
         },
         "bare_loop": bare,

@@ -1,6 +1,6 @@
 """Setting up and measuring the patrol processor's half of `./scripts/bench patrol`: the bench's
 walkers (grid workers bound to the district's cells, rows only), a full recomputation of a
-day's coverage, PostGIS against shapely on the same coverage, and the storage of a worker-day
+day's coverage, the processor's measure against PostGIS alone, and the storage of a worker-day
 and of a cell-day's covered parts."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 
-import shapely
 from sqlalchemy import text
 
 from services.store.patrol import coverage
@@ -117,24 +116,26 @@ def storage(engine, day) -> dict:
     }
 
 
-_INPUTS = """
-    SELECT rtrim(c.code) AS code, ST_AsBinary(ST_Transform(c.geom, :srid)) AS cell,
-           ST_AsBinary(ST_Collect(ST_ClipByBox2D(ST_Transform(d.track, :srid),
-                                                 ST_Expand(ST_Envelope(ST_Transform(c.geom, :srid)),
-                                                           :reach + 1)))) AS lines
-    FROM grid_cell c
-    JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
+# The same cell-days measured whole by PostGIS alone (migration 0085's `patrol_reach_of`: the
+# clipped tracks buffered 32 segments at a time and united inside the database).
+_POSTGIS = """
+    SELECT rtrim(c.code) AS code,
+           COALESCE(ST_Area(patrol_reach_of(c.m, ST_Collect(ST_ClipByBox2D(
+             ST_Transform(d.track, :srid), ST_Expand(ST_Envelope(c.m), :reach + 1))), :reach)), 0)
+             / ST_Area(c.m) AS share
+    FROM (SELECT c.code, c.geom, ST_Transform(c.geom, :srid) AS m FROM grid_cell c
+          JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
+          WHERE rtrim(c.code) = ANY(:codes)) c
     JOIN patrol_day d ON d.day = :d AND d.track && ST_Expand(c.geom, 0.0011)
-    WHERE rtrim(c.code) = ANY(:codes)
-    GROUP BY c.code, c.geom
+    GROUP BY c.code, c.m
 """
 
 
 def engines_compared(engine, config, day, cells: int = 40) -> dict:
-    """The coverage (anyone's share) of up to `cells` cell-days of `day` measured whole by
-    PostGIS in one set-wise statement (what the processor runs) and by shapely 2's vectorised
-    functions over the same clipped tracks in the same UTM zone (windows of 32 segments
-    buffered, the buffers united), with the seconds each took and their largest difference."""
+    """The coverage (anyone's share) of up to `cells` cell-days of `day` measured whole the
+    processor's way (`coverage.recompute`: PostGIS projects and clips, shapely buffers and
+    unites, the result saved) and by PostGIS alone in one set-wise statement, with the
+    seconds each took and their largest difference."""
     reach = config.patrol_reach_m
     with engine.begin() as conn:
         codes = conn.execute(text("SELECT cell_code FROM patrol_coverage WHERE day = :d "
@@ -142,31 +143,18 @@ def engines_compared(engine, config, day, cells: int = 40) -> dict:
                              ).scalars().all()  # fmt: skip
         started = time.monotonic()
         rows = coverage.recompute(conn, [(c, day) for c in codes], reach)
-        postgis_s = time.monotonic() - started
+        processor_s = time.monotonic() - started
         started = time.monotonic()
         srid = 32651  # the bench's district lies in UTM zone 51 N
-        inputs = conn.execute(text(_INPUTS), {"srid": srid, "reach": reach, "d": day,
+        whole = conn.execute(text(_POSTGIS), {"srid": srid, "reach": reach, "d": day,
                                               "codes": list(codes)}).all()  # fmt: skip
-        fetch_s = time.monotonic() - started
-    started = time.monotonic()
-    shares = {}
-    for row in inputs:
-        cell, lines = shapely.from_wkb(bytes(row.cell)), shapely.from_wkb(bytes(row.lines))
-        windows = []
-        for part in shapely.get_parts(shapely.get_parts(lines)):
-            xy = shapely.get_coordinates(part)
-            windows += [xy[i : i + 33] for i in range(0, max(1, len(xy) - 1), 32)]
-        windows = [w for w in windows if len(w) >= 2]
-        buffers = shapely.buffer([shapely.LineString(w) for w in windows], reach, quad_segs=16)
-        shares[row.code] = shapely.intersection(cell, shapely.union_all(buffers)).area / cell.area
-    shapely_s = time.monotonic() - started
+        postgis_s = time.monotonic() - started
     measured = {r.code: r.share for r in rows}
     return {
         "cell_days": len(codes),
+        "processor_s": round(processor_s, 3),
         "postgis_set_wise_s": round(postgis_s, 3),
-        "shapely_vectorised_s": round(shapely_s, 3),
-        "shapely_inputs_fetch_s": round(fetch_s, 3),
         "largest_share_difference": max(
-            (abs(shares[c] - measured[c]) for c in shares if c in measured), default=None
+            (abs(r.share - measured[r.code]) for r in whole if r.code in measured), default=None
         ),
     }

@@ -112,9 +112,9 @@ class Aggregator:
             near |= days.cells_near(conn, sorted(whole), self.reach_m)
             stretches = [(f.worker_id, f.day, f.stretch) for f in figures
                          if f.stretch and (f.worker_id, f.day) not in whole]  # fmt: skip
-            merged = coverage.cells_near_stretches(conn, stretches, near, self.reach_m)
-            points.lock(conn, (f"patrol-cell:{code}:{day}" for code, day in near | merged))
-            cells, stale = coverage.merge(conn, stretches, near, self.reach_m)
+            merged = coverage.near_stretches(conn, stretches, near, self.reach_m)
+            points.lock(conn, (f"patrol-cell:{code}:{day}" for code, day in near | set(merged)))
+            cells, stale = coverage.merge(conn, merged, self.reach_m)
             cells += coverage.recompute(conn, near | stale, self.reach_m)
         return Folded(sorted(set(walked) | whole), cells)
 

@@ -41,32 +41,64 @@ def cell_box(engine: Engine, code: str) -> Box:
         return Box(code, *conn.execute(text(sql), {"c": code}).one())
 
 
-# Cells walked by earlier tests of this process (its database is theirs): coverage adds up.
+# Cells handed out to earlier tests of this process (its database is theirs): coverage adds up.
 _WALKED: set[str] = set()
+# How far a cell handed out lies from a cell handed out before and from any stored track (about
+# 110 m): a walk here goes up to 0.0004° (~40 m) past its cells' edges and covers 30 m beyond,
+# so the cell next to a walked one starts with coverage its own test never walked.
+APART_DEG = 0.0011
+
+_FRESH = """
+    SELECT c.* FROM grid_cell c
+    JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
+    WHERE ST_NPoints(c.geom) = 5
+      AND (CAST(:among AS text[]) IS NULL OR rtrim(c.code) = ANY(CAST(:among AS text[])))
+      AND NOT EXISTS (SELECT 1 FROM grid_cell r
+                      WHERE r.version_id = c.version_id AND rtrim(r.code) = ANY(:taken)
+                        AND r.geom && ST_Expand(c.geom, :apart))
+      AND NOT EXISTS (SELECT 1 FROM patrol_day d WHERE d.track && ST_Expand(c.geom, :apart))
+"""
 
 
-def square_pair(engine: Engine, taken: set[str]) -> tuple[Box, Box]:
-    """Two current cells side by side west → east, both whole squares, none in `taken` nor
-    walked by an earlier test of this process."""
-    sql = """
+def square_pair(
+    engine: Engine, taken: set[str], *, among: set[str] | None = None
+) -> tuple[Box, Box]:
+    """Two current cells side by side west → east, both whole squares, far (APART_DEG) from
+    the cells in `taken` or handed out before and from every stored track of any day, so
+    that no coverage but the caller's own walks reaches them; only cells of `among` when
+    given (the first pair of them, not a random one)."""
+    sql = f"""
+        WITH fresh AS MATERIALIZED ({_FRESH})
         SELECT rtrim(a.code), rtrim(b.code)
-        FROM (SELECT c.* FROM grid_cell c
-              JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
-              WHERE ST_NPoints(c.geom) = 5 AND NOT (rtrim(c.code) = ANY(:taken))
-              ORDER BY c.code OFFSET :skip LIMIT 100) a
-        JOIN grid_cell b ON b.version_id = a.version_id AND b.geom && a.geom
+        FROM (SELECT * FROM fresh ORDER BY code OFFSET :skip LIMIT 100) a
+        JOIN fresh b ON b.geom && a.geom
          AND abs(ST_XMin(b.geom) - ST_XMax(a.geom)) < 1e-9
          AND abs(ST_YMin(b.geom) - ST_YMin(a.geom)) < 1e-9
          AND abs(ST_YMax(b.geom) - ST_YMax(a.geom)) < 1e-9
-        WHERE ST_NPoints(b.geom) = 5 AND NOT (rtrim(b.code) = ANY(:taken))
         ORDER BY a.code LIMIT 1
     """
+    params = {"taken": sorted(taken | _WALKED), "apart": APART_DEG,
+              "among": None if among is None else sorted(among),
+              "skip": 0 if among is not None else uuid.uuid4().int % 2000}  # fmt: skip
     with engine.connect() as conn:
-        a, b = conn.execute(text(sql), {"taken": list(taken | _WALKED),
-                                        "skip": uuid.uuid4().int % 2000}).one()  # fmt: skip
+        a, b = conn.execute(text(sql), params).one()
     taken.update((a, b))
     _WALKED.update((a, b))
     return cell_box(engine, a), cell_box(engine, b)
+
+
+def east_of(engine: Engine, box: Box) -> Box | None:
+    """The current whole square cell sharing `box`'s east edge, if any."""
+    sql = """
+        SELECT rtrim(c.code) FROM grid_cell c
+        JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
+        WHERE ST_NPoints(c.geom) = 5 AND abs(ST_XMin(c.geom) - :east) < 1e-9
+          AND abs(ST_YMin(c.geom) - :south) < 1e-9 AND abs(ST_YMax(c.geom) - :north) < 1e-9
+    """
+    with engine.connect() as conn:
+        code = conn.execute(text(sql), {"east": box.east, "south": box.south,
+                                        "north": box.north}).scalar()  # fmt: skip
+    return None if code is None else cell_box(engine, code)
 
 
 def line(start: tuple[float, float], end: tuple[float, float], t0: datetime, *, step_s: int = 10,

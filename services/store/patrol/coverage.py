@@ -1,37 +1,45 @@
 """Coverage of cells by day (`patrol_coverage`): the share of a cell's area within the reach
 (GRIDFLOW_PATROL_REACH_M) of the day's counted tracks of anyone, and of the tracks of the
-cell's own workers. Measured in the cell's UTM zone, each track clipped to the cell's box
-widened by the reach, by `patrol_reach_of` (migration 0085: the tracks buffered a window of
-segments at a time, windows adding nothing passed over).
+cell's own workers. Measured in the cell's UTM zone, each track clipped here to the cell's box
+widened by the reach, by `geo.reach` in the processor (GEOS through shapely: PostgreSQL
+projects, clips and stores, the processor buffers and unites).
 
 Each cell-day with coverage keeps the covered part of the cell (`patrol_coverage_area`:
-anyone's and its own workers'), so a new stretch of track is *merged*: its buffer, cut to the
-cell, is united with the kept part (the union of buffers is the buffer of the union, so a day
-merged stretch by stretch measures what the whole day measures). `recompute` measures a
-cell-day again from every stored track, for what a merge cannot do (a track that changed
-shape). A cell-day with no coverage has no row. Plain functions over a Connection; they
-commit nothing; the caller holds the cell-day's lock."""
+anyone's and its own workers'), so a new stretch of track is *merged*: its reach in the cell
+is united with the kept part (the union of buffers is the buffer of the union, so a day
+merged stretch by stretch measures what the whole day measures), or the kept part stays as it
+is when it holds the new reach already. `recompute` measures a cell-day again from every
+stored track, for what a merge cannot do (a track that changed shape). A cell-day with no
+coverage has no row. Plain functions over a Connection; they commit nothing; the caller holds
+the cell-day's lock before `merge` and `recompute`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import shapely
 from sqlalchemy import Connection, text
+
+from geo import reach
+
+CellDay = tuple[str, date]
 
 # The UTM zone (EPSG code) of a cell, from its centroid.
 _UTM = (
     "CASE WHEN ST_Y(ST_Centroid({g})) < 0 THEN 32700 ELSE 32600 END"
     " + floor((ST_X(ST_Centroid({g})) + 180) / 6)::int + 1"
 )
-# The part of the cell within reach of the lines (0085); the own workers' part is the same
-# when every line near the cell is theirs. The CTEs holding a measure are MATERIALIZED: an
-# inlined one would measure again at each mention.
-_REACH = "patrol_reach_of({m}, {lines}, :reach)"
-_CLIP = "ST_ClipByBox2D(ST_Transform({g}, {srid}), ST_Expand(ST_Envelope({m}), :reach + 1))"
+_CLIP = (
+    "ST_AsBinary(ST_ClipByBox2D(ST_Transform({g}, {srid}),"
+    " ST_Expand(ST_Envelope({m}), :reach + 1)))"
+)
+_OWN = "EXISTS (SELECT 1 FROM user_cell uc WHERE uc.user_id = {w} AND uc.cell_code = {code})"
 
-_RECOMPUTE = text(
+# Each (cell, day) with the day's stored tracks near the cell, clipped, in worker order.
+_TRACKS = text(
     f"""
     WITH target AS (
       SELECT DISTINCT code, day
@@ -43,180 +51,220 @@ _RECOMPUTE = text(
       JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
     ), metric AS (
       SELECT code, day, srid, geom, ST_Transform(geom, srid) AS m FROM cell
-    ), gathered AS MATERIALIZED (
-      SELECT m.code, m.day, m.m, ST_Area(m.m) AS area, bool_and(r.own) AS all_own,
-             {_REACH.format(m="m.m", lines="ST_Collect(r.near)")} AS anyone,
-             ST_Collect(r.near) FILTER (WHERE r.own) AS own_lines
-      FROM metric m
-      LEFT JOIN LATERAL (
-        SELECT {_CLIP.format(g="d.track", srid="m.srid", m="m.m")} AS near,
-               EXISTS (SELECT 1 FROM user_cell uc
-                       WHERE uc.user_id = d.worker_id AND uc.cell_code = m.code) AS own
+    )
+    SELECT m.code, m.day, m.srid, ST_AsBinary(m.m) AS cell, r.lines, r.owns
+    FROM metric m
+    CROSS JOIN LATERAL (
+      SELECT array_agg(t.line ORDER BY t.w) AS lines, array_agg(t.own ORDER BY t.w) AS owns
+      FROM (
+        SELECT d.worker_id AS w, {_CLIP.format(g="d.track", srid="m.srid", m="m.m")} AS line,
+               {_OWN.format(w="d.worker_id", code="m.code")} AS own
         FROM patrol_day d
         WHERE d.day = m.day AND d.track && ST_Expand(m.geom, :margin)
-      ) r ON true
-      GROUP BY m.code, m.day, m.m
-    ), reached AS MATERIALIZED (
-      SELECT code, day, area, anyone,
-             CASE WHEN all_own THEN anyone ELSE {_REACH.format(m="m", lines="own_lines")} END
-               AS own
-      FROM gathered
-    ), computed AS (
-      SELECT code, day, area, anyone, own,
-             LEAST(1, COALESCE(ST_Area(anyone), 0) / area) AS share,
-             LEAST(1, COALESCE(ST_Area(own), 0) / area) AS own_share
-      FROM reached
-    ), saved AS (
-      INSERT INTO patrol_coverage AS p (cell_code, day, share, own_share, updated_at)
-      SELECT code, day, share, own_share, now() FROM computed WHERE share > 0
-      ON CONFLICT (cell_code, day) DO UPDATE
-        SET share = EXCLUDED.share, own_share = EXCLUDED.own_share, updated_at = now()
-        WHERE (p.share, p.own_share) IS DISTINCT FROM (EXCLUDED.share, EXCLUDED.own_share)
-    ), saved_area AS (
-      INSERT INTO patrol_coverage_area AS a (cell_code, day, cell_area, anyone, own)
-      SELECT code, day, area, anyone, CASE WHEN own_share > 0 THEN own END
-      FROM computed WHERE share > 0
-      ON CONFLICT (cell_code, day) DO UPDATE
-        SET cell_area = EXCLUDED.cell_area, anyone = EXCLUDED.anyone, own = EXCLUDED.own
-    ), dropped AS (
-      DELETE FROM patrol_coverage p USING computed c
-      WHERE c.share = 0 AND p.cell_code = c.code AND p.day = c.day
-    ), dropped_area AS (
-      DELETE FROM patrol_coverage_area a USING computed c
-      WHERE c.share = 0 AND a.cell_code = c.code AND a.day = c.day
-    )
-    SELECT code, day, share, own_share FROM computed
+      ) t
+    ) r
     """
 )
 
-# The cells within reach of new stretches of track (WKB MultiLineStrings, WGS84) by day, but
-# those in :skip (measured again whole instead), each with whether the stretch's worker is
-# one of the cell's own.
-_NEAR_STRETCHES = f"""
+# Each (cell, day) within reach of new stretches of track (WKB MultiLineStrings, WGS84), but
+# those in :skip (measured again whole instead), with the stretches near it (their ordinal and
+# the stretch projected to the cell's UTM zone, whole: a stretch is buffered once, not once a
+# cell).
+_STRETCHES = text(
+    f"""
     WITH stretch AS (
-      SELECT k.w, k.d, ST_GeomFromWKB(k.g, 4326) AS g
-      FROM unnest(CAST(:w AS bigint[]), CAST(:d AS date[]), CAST(:g AS bytea[])) AS k (w, d, g)
+      SELECT k.i, k.w, k.d, ST_GeomFromWKB(k.g, 4326) AS g
+      FROM unnest(CAST(:w AS bigint[]), CAST(:d AS date[]), CAST(:g AS bytea[]))
+           WITH ORDINALITY AS k (w, d, g, i)
     ), near AS (
-      SELECT rtrim(c.code) AS code, s.d AS day, c.geom, s.g, s.w,
+      SELECT rtrim(c.code) AS code, s.d AS day, c.geom, s.i, s.g, s.w,
              {_UTM.format(g="c.geom")} AS srid
       FROM stretch s
       JOIN grid_cell c ON c.geom && ST_Expand(s.g, :margin)
       JOIN grid_version v ON v.id = c.version_id AND v.valid_to IS NULL
       WHERE (rtrim(c.code), s.d) NOT IN (
         SELECT * FROM unnest(CAST(:skip_codes AS text[]), CAST(:skip_days AS date[])))
+    ), metric AS (
+      SELECT n.*, ST_AsBinary(ST_Transform(n.g, n.srid)) AS line,
+             {_OWN.format(w="n.w", code="n.code")} AS own
+      FROM near n
     )
-"""
-
-_CELLS_NEAR_STRETCHES = text(_NEAR_STRETCHES + "SELECT DISTINCT code, day FROM near")
-
-_MERGE = text(
-    _NEAR_STRETCHES
-    + f"""
-    , clipped AS (
-      SELECT n.code, n.day, n.m, {_CLIP.format(g="n.g", srid="n.srid", m="n.m")} AS near,
-             EXISTS (SELECT 1 FROM user_cell uc
-                     WHERE uc.user_id = n.w AND uc.cell_code = n.code) AS own
-      FROM (SELECT near.*, ST_Transform(geom, srid) AS m FROM near) n
-    ), gathered AS MATERIALIZED (
-      SELECT code, day, m, bool_and(own) AS all_own,
-             {_REACH.format(m="m", lines="ST_Collect(near)")} AS anyone,
-             ST_Collect(near) FILTER (WHERE own) AS own_lines
-      FROM clipped GROUP BY code, day, m
-    ), reached AS MATERIALIZED (
-      SELECT code, day, m, anyone,
-             CASE WHEN all_own THEN anyone ELSE {_REACH.format(m="m", lines="own_lines")} END
-               AS own
-      FROM gathered
-    ), merged AS MATERIALIZED (
-      SELECT f.code, f.day, ST_Area(f.m) AS area, p.share AS was, p.own_share AS own_was,
-             a.cell_code IS NULL AND p.cell_code IS NOT NULL AS stale,
-             COALESCE(ST_Union(a.anyone, f.anyone), a.anyone, f.anyone) AS anyone,
-             COALESCE(ST_Union(a.own, f.own), a.own, f.own) AS own
-      FROM reached f
-      LEFT JOIN patrol_coverage_area a ON a.cell_code = f.code AND a.day = f.day
-      LEFT JOIN patrol_coverage p ON p.cell_code = f.code AND p.day = f.day
-    ), computed AS (
-      SELECT code, day, area, anyone, own, stale, was, own_was,
-             LEAST(1, COALESCE(ST_Area(anyone), 0) / area) AS share,
-             LEAST(1, COALESCE(ST_Area(own), 0) / area) AS own_share
-      FROM merged
-    ), changed AS (
-      SELECT * FROM computed
-      WHERE NOT stale AND share > 0
-        AND (share, own_share) IS DISTINCT FROM (was, own_was)
-    ), saved AS (
-      INSERT INTO patrol_coverage AS p (cell_code, day, share, own_share, updated_at)
-      SELECT code, day, share, own_share, now() FROM changed
-      ON CONFLICT (cell_code, day) DO UPDATE
-        SET share = EXCLUDED.share, own_share = EXCLUDED.own_share, updated_at = now()
-    ), saved_area AS (
-      INSERT INTO patrol_coverage_area AS a (cell_code, day, cell_area, anyone, own)
-      SELECT code, day, area, anyone, CASE WHEN own_share > 0 THEN own END FROM changed
-      ON CONFLICT (cell_code, day) DO UPDATE
-        SET cell_area = EXCLUDED.cell_area, anyone = EXCLUDED.anyone, own = EXCLUDED.own
-    )
-    SELECT code, day, share, own_share, stale FROM computed
-    WHERE stale OR (share > 0 AND (share, own_share) IS DISTINCT FROM (was, own_was))
+    SELECT code, day, min(srid) AS srid,
+           ST_AsBinary(ST_Transform((array_agg(geom))[1], min(srid))) AS cell,
+           array_agg(i ORDER BY i) AS ids, array_agg(line ORDER BY i) AS lines,
+           array_agg(own ORDER BY i) AS owns
+    FROM metric GROUP BY code, day
     """
 )
 
+_KEPT = text(
+    """
+    SELECT k.code, k.day, ST_AsBinary(a.anyone) AS anyone, ST_AsBinary(a.own) AS own,
+           a.cell_code IS NOT NULL AS kept, p.share, p.own_share
+    FROM unnest(CAST(:codes AS text[]), CAST(:days AS date[])) AS k (code, day)
+    LEFT JOIN patrol_coverage_area a ON a.cell_code = k.code AND a.day = k.day
+    LEFT JOIN patrol_coverage p ON p.cell_code = k.code AND p.day = k.day
+    """
+)
+
+# Shares and covered parts written (a share of 0: both rows deleted); a share that did not
+# change keeps its row and its updated_at.
+_SAVE = text(
+    """
+    WITH k AS (
+      SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:days AS date[]), CAST(:srid AS int[]),
+                           CAST(:area AS float8[]), CAST(:anyone AS bytea[]),
+                           CAST(:own AS bytea[]), CAST(:share AS float8[]),
+                           CAST(:own_share AS float8[]))
+           AS k (code, day, srid, area, anyone, own, share, own_share)
+    ), saved AS (
+      INSERT INTO patrol_coverage AS p (cell_code, day, share, own_share, updated_at)
+      SELECT code, day, share, own_share, now() FROM k WHERE share > 0
+      ON CONFLICT (cell_code, day) DO UPDATE
+        SET share = EXCLUDED.share, own_share = EXCLUDED.own_share, updated_at = now()
+        WHERE (p.share, p.own_share) IS DISTINCT FROM (EXCLUDED.share, EXCLUDED.own_share)
+    ), saved_area AS (
+      INSERT INTO patrol_coverage_area AS a (cell_code, day, cell_area, anyone, own)
+      SELECT code, day, area, ST_GeomFromWKB(anyone, srid), ST_GeomFromWKB(own, srid)
+      FROM k WHERE share > 0
+      ON CONFLICT (cell_code, day) DO UPDATE
+        SET cell_area = EXCLUDED.cell_area, anyone = EXCLUDED.anyone, own = EXCLUDED.own
+    ), dropped AS (
+      DELETE FROM patrol_coverage p USING k
+      WHERE k.share = 0 AND p.cell_code = k.code AND p.day = k.day
+    )
+    DELETE FROM patrol_coverage_area a USING k
+    WHERE k.share = 0 AND a.cell_code = k.code AND a.day = k.day
+    """
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A cell-day's coverage as measured: its share and its own workers' share."""
+
+    code: str
+    day: date
+    share: float
+    own_share: float
+
+
+@dataclass(frozen=True)
+class Near:
+    """A cell-day within reach of lines: its UTM zone, the cell projected, the lines (WKB, in
+    that zone: clipped to the cell's box, or whole stretches with their `ids`) and whether
+    each is one of the cell's own workers'."""
+
+    srid: int
+    cell: shapely.Geometry
+    lines: list[bytes]
+    owns: list[bool]
+    ids: tuple[int, ...] = ()
+
+    def reached(self, reach_m: float) -> tuple[Any, Any]:
+        """(anyone's, own workers') part of the cell within reach of the lines."""
+        lines = [shapely.from_wkb(bytes(line)) for line in self.lines]
+        anyone = reach.reach_of(self.cell, lines, reach_m)
+        if all(self.owns):
+            return anyone, anyone
+        own = [line for line, mine in zip(lines, self.owns, strict=True) if mine]
+        return anyone, reach.reach_of(self.cell, own, reach_m)
+
+
 Stretches = Sequence[tuple[int, date, bytes]]
+_Saved = tuple[CellDay, Near, Any, Any]
 
 
 def _margin(reach_m: float) -> float:
     return reach_m / 50_000 + 0.0005  # degrees (a degree of longitude is over 50 km below 60°)
 
 
-def recompute(conn: Connection, cell_days: Iterable[tuple[str, date]], reach_m: float) -> list[Any]:
+def _near(row: Any) -> Near:
+    return Near(row.srid, shapely.from_wkb(bytes(row.cell)), list(row.lines or ()),
+                list(row.owns or ()), tuple(getattr(row, "ids", None) or ()))  # fmt: skip
+
+
+def _save(conn: Connection, saved: list[_Saved]) -> list[Measured]:
+    """Writes each cell-day's covered parts and shares; returns what was measured."""
+    out, columns = [], {k: [] for k in ("codes", "days", "srid", "area", "anyone", "own",
+                                        "share", "own_share")}  # fmt: skip
+    for (code, day), near, anyone, own in saved:
+        area = near.cell.area
+        share, own_share = reach.share(anyone, area), reach.share(own, area)
+        out.append(Measured(code, day, share, own_share))
+        for name, value in zip(columns, (code, day, near.srid, area,
+                                         None if anyone is None else shapely.to_wkb(anyone),
+                                         None if own_share == 0 else shapely.to_wkb(own),
+                                         share, own_share), strict=True):  # fmt: skip
+            columns[name].append(value)
+    if out:
+        conn.execute(_SAVE, columns)
+    return out
+
+
+def recompute(conn: Connection, cell_days: Iterable[CellDay], reach_m: float) -> list[Measured]:
     """Measures again the coverage of these (cell code, day) pairs from the stored tracks and
-    saves it with its covered parts; returns each pair's (code, day, share, own_share)."""
+    saves it with its covered parts; returns each current cell's measure."""
     pairs = sorted(set(cell_days))
     if not pairs:
         return []
-    params = {
-        "codes": [p[0] for p in pairs],
-        "days": [p[1] for p in pairs],
-        "reach": reach_m,
-        "margin": _margin(reach_m),
-    }
-    return list(conn.execute(_RECOMPUTE, params))
+    params = {"codes": [p[0] for p in pairs], "days": [p[1] for p in pairs], "reach": reach_m,
+              "margin": _margin(reach_m)}  # fmt: skip
+    saved = []
+    for row in conn.execute(_TRACKS, params):
+        near = _near(row)
+        saved.append(((row.code, row.day), near, *near.reached(reach_m)))
+    return _save(conn, saved)
 
 
-def _stretch_params(stretches: Stretches, skip: Iterable[tuple[str, date]], reach_m: float):
-    skip = sorted(set(skip))
-    return {
-        "w": [s[0] for s in stretches],
-        "d": [s[1] for s in stretches],
-        "g": [s[2] for s in stretches],
-        "skip_codes": [s[0] for s in skip],
-        "skip_days": [s[1] for s in skip],
-        "reach": reach_m,
-        "margin": _margin(reach_m),
-    }
-
-
-def cells_near_stretches(
-    conn: Connection, stretches: Stretches, skip: Iterable[tuple[str, date]], reach_m: float
-) -> set[tuple[str, date]]:
-    """(cell code, day) of the current cells a merge of these (worker, day, WKB) stretches
-    would touch, but those in `skip`: the cell-days to lock before `merge`."""
+def near_stretches(
+    conn: Connection, stretches: Stretches, skip: Iterable[CellDay], reach_m: float
+) -> dict[CellDay, Near]:
+    """The current cells a merge of these (worker, day, WKB) stretches touches, but those in
+    `skip`, with the stretches clipped to each: the cell-days to lock before `merge`."""
     if not stretches:
-        return set()
-    rows = conn.execute(_CELLS_NEAR_STRETCHES, _stretch_params(stretches, skip, reach_m))
-    return {(r.code, r.day) for r in rows}
+        return {}
+    skip = sorted(set(skip))
+    params = {"w": [s[0] for s in stretches], "d": [s[1] for s in stretches],
+              "g": [s[2] for s in stretches], "skip_codes": [s[0] for s in skip],
+              "skip_days": [s[1] for s in skip], "reach": reach_m,
+              "margin": _margin(reach_m)}  # fmt: skip
+    return {(r.code, r.day): _near(r) for r in conn.execute(_STRETCHES, params)}
 
 
 def merge(
-    conn: Connection, stretches: Stretches, skip: Iterable[tuple[str, date]], reach_m: float
-) -> tuple[list[Any], set[tuple[str, date]]]:
-    """Merges new stretches of track (worker, day, WKB MultiLineString in WGS84, already part
-    of the stored tracks) into the coverage of the cells within reach, but those in `skip`.
-    Returns (the cell-days whose coverage changed as (code, day, share, own_share), the
+    conn: Connection, near: dict[CellDay, Near], reach_m: float
+) -> tuple[list[Measured], set[CellDay]]:
+    """Merges new stretches of track (already part of the stored tracks) into the coverage of
+    the cells `near_stretches` found. Returns (the cell-days whose coverage changed, the
     cell-days kept without their covered part, to be measured again whole)."""
-    if not stretches:
+    if not near:
         return [], set()
-    rows = conn.execute(_MERGE, _stretch_params(stretches, skip, reach_m)).all()
-    return [r for r in rows if not r.stale], {(r.code, r.day) for r in rows if r.stale}
+    keys = sorted(near)
+    rows = conn.execute(_KEPT, {"codes": [k[0] for k in keys], "days": [k[1] for k in keys]})
+    saved, stale, zones = [], set(), {}
+    for row in rows:
+        key = (row.code, row.day)
+        if row.share is not None and not row.kept:
+            stale.add(key)
+            continue
+        held = [None if g is None else shapely.from_wkb(bytes(g)) for g in (row.anyone, row.own)]
+        cell = near[key]
+        for i, line in zip(cell.ids, cell.lines, strict=True):
+            if (i, cell.srid) not in zones:
+                zones[i, cell.srid] = reach.zone([shapely.from_wkb(bytes(line))], reach_m)
+        mine = [zones[i, cell.srid] for i in cell.ids]
+        anyone = reach.part_of(cell.cell, mine)
+        own = anyone if all(cell.owns) else reach.part_of(
+            cell.cell, [z for z, o in zip(mine, cell.owns, strict=True) if o])  # fmt: skip
+        anyone, own = reach.merged(held[0], anyone), reach.merged(held[1], own)
+        area = cell.cell.area
+        if reach.share(anyone, area) > 0 and (
+            reach.share(anyone, area),
+            reach.share(own, area),
+        ) != (row.share, row.own_share):
+            saved.append((key, cell, anyone, own))  # fmt: skip
+    return _save(conn, saved), stale
 
 
 def drop_areas_before(conn: Connection, day: date) -> int:

@@ -26,6 +26,7 @@ _INSERT = text(
 )
 
 _COPY_WALKED = "COPY patrol_point (worker_id, day, t, lat, lng, accuracy_m, flagged) FROM STDIN"
+_NULL = "\\N"  # COPY text's NULL
 
 _DAY_POINTS = text(
     """
@@ -91,10 +92,15 @@ def insert_walked(conn: Connection, rows: Sequence[PointRow], flags: Sequence[bo
     caller holds the worker-day's lock) with their flags as walked, by COPY."""
     if not rows:
         return
+    # One block of COPY text: a row written by write_row costs several times its formatting.
+    text_rows = "".join(
+        f"{w}\t{d.isoformat()}\t{t.isoformat()}\t{lat!r}\t{lng!r}\t"
+        f"{_NULL if acc is None else repr(float(acc))}\t{'t' if flagged else 'f'}\n"
+        for (w, d, t, lat, lng, acc), flagged in zip(rows, flags, strict=True)
+    )
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(_COPY_WALKED) as copy:
-        for row, flagged in zip(rows, flags, strict=True):
-            copy.write_row((*row, flagged))
+        copy.write(text_rows)
 
 
 def lock(conn: Connection, keys: Iterable[str]) -> None:

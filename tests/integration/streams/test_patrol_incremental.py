@@ -3,7 +3,8 @@ chunks): a day merged stretch by stretch measures what the whole day measures (g
 shapely over the projected cells and walks, the ellipsoid for distance; and the day measured
 again whole from its stored tracks); the same batches again change nothing; a late point
 inside a walked stretch walks its day again and takes back the coverage of the stretch it
-replaced."""
+replaced; and no test is handed a cell another walk of the day reached (its figures would hold
+coverage the test never walked)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import NoResultFound
 
 from services.patrol.aggregate import Aggregator, points_of
 from services.store.patrol import coverage
 from tests.integration.patrol_tracks import (
     DEG_LAT_M,
     ZONE,
+    east_of,
     line,
     square_pair,
     today_start,
@@ -145,3 +148,54 @@ def test_a_late_point_inside_a_walked_stretch_walks_the_day_again(engine, config
     truth = true_coverage(engine, own.code, [full])
     assert share == own_share == pytest.approx(truth, abs=TOLERANCE)
     assert true_coverage(engine, own.code, [straight, full]) - truth > 10 * TOLERANCE
+
+
+def test_no_cell_another_test_walked_is_handed_to_a_test(engine, config, demo_rules):
+    # Two cells east of a pair handed out (so not next to one), another test's worker walks
+    # from the cell's centre 30 m east, as the authorization world's patrolled worker does: a
+    # walk hidden in the reach of a walk through the middle, until a late point takes the
+    # middle of that walk back (a late-point test handed this cell measured 0.27270 against
+    # its own walk's 0.27106).
+    for _ in range(20):
+        _, start = square_pair(engine, set())
+        next_to = east_of(engine, start)
+        walked = next_to and east_of(engine, next_to)
+        after = walked and east_of(engine, walked)
+        if after is not None:
+            break
+    else:
+        pytest.fail("no pair handed out had three whole square cells east of it")
+    worker, _ = make_user(engine, "grid_worker", cells=(walked.code,))
+    lat, lng = walked.middle
+    walk = line((lat, lng), (lat, lng + 0.0003), today_start())
+    _apply(Aggregator(engine, config), worker, walk, 20)
+    day = datetime.fromisoformat(walk[0]["t"]).astimezone(ZONE).date()
+    share = _coverage(engine, [walked.code], day)[walked.code][0]
+    assert share == pytest.approx(true_coverage(engine, walked.code, [walk]), abs=TOLERANCE)
+    assert share > 0.05
+    # the walked cell and the next one east are never handed out as a pair
+    with pytest.raises(NoResultFound):
+        square_pair(engine, set(), among={walked.code, after.code})
+
+
+def test_points_walked_on_are_stored_as_sent_an_accuracy_left_out_as_none(
+    engine, config, demo_rules
+):
+    own, _ = square_pair(engine, set())
+    worker, _ = make_user(engine, "grid_worker", cells=(own.code,))
+    lat, _ = own.middle
+    walk = line((lat, own.west + 0.0006), (lat, own.east - 0.0006), today_start())
+    walk[1] = {k: v for k, v in walk[1].items() if k != "accuracy_m"}
+    walk[2] = dict(walk[2], accuracy_m=80.0)  # kept, flagged: worse than 50 m
+    _apply(Aggregator(engine, config), worker, walk, 6)
+    sql = (
+        "SELECT t AS at, lat, lng, accuracy_m, flagged FROM patrol_point "
+        "WHERE worker_id = :w ORDER BY t"
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(text(sql), {"w": worker}).all()
+    assert [(r.at, r.lat, r.lng) for r in stored] == [
+        (datetime.fromisoformat(p["t"]), p["lat"], p["lng"]) for p in walk
+    ]
+    assert [r.accuracy_m for r in stored[:4]] == [5.0, None, 80.0, 5.0]
+    assert [r.flagged for r in stored[:4]] == [False, False, True, False]
