@@ -76,6 +76,7 @@ def _kpis(row: Any) -> Kpis:
         on_spot=row.on_spot,
         patrol_found=row.patrol_found,
         supervised_unhandled=row.supervised_unhandled,
+        closed_postponed=row.closed_postponed,
     )
 
 
@@ -85,7 +86,7 @@ COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
     "revisited", "better", "supervisions", "urgings", "filed", "on_spot", "patrol_found",
-    "supervised_unhandled",
+    "supervised_unhandled", "closed_postponed",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
@@ -110,6 +111,7 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
     if row.state not in HANDLED:
         into["supervised_unhandled"] += row.supervised
     if row.postponed:
+        into["closed_postponed"] += row.n if row.state == "closed" else 0
         into["postponed_due"] += row.due
         into["postponed_dispatched"] += row.dispatched
     if row.rating is not None:
