@@ -9,11 +9,13 @@ services.store.scopes, a period, today's tiles), with their parameters.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, Row, text
 
+from services.store import rollup
 from services.store.cases.groups import state_not_in
 from services.store.snapshots import in_one_snapshot
 
@@ -185,6 +187,35 @@ def counts_and_durations(
     population = "c.created_at >= :start AND c.created_at < :end"
     values = {**params, "start": start, "end": end, "as_of": as_of}
     counts_sql = text(COUNTS_SQL.format(key=key, where=where, population=population))
+    durations_sql = text(DURATIONS_SQL.format(key=key, where=where, population=population))
+    return in_one_snapshot(
+        engine,
+        lambda c: c.execute(counts_sql, values).all(),
+        lambda c: c.execute(durations_sql, values).all(),
+    )
+
+
+def rolled_up_counts_and_durations(
+    engine: Engine,
+    by: str,
+    start: datetime,
+    end: datetime,
+    months: tuple[date, date],
+    as_of: datetime,
+    where: str,
+    params: dict[str, Any],
+) -> tuple[list[Row], list[Row]]:
+    """As `counts_and_durations`, the counts summed per `by` and for the whole scope from the
+    month rollup for `months` (the first of the whole local months and the day after them,
+    `rollup.answers` being true) and from the facts for the rest of [start, end)."""
+    key = KEYS[by]
+    zone = ZoneInfo(rollup.ZONE)
+    months_start, months_end = (datetime.combine(m, time(), zone) for m in months)
+    population = "c.created_at >= :start AND c.created_at < :end"
+    values = {**params, "start": start, "end": end, "as_of": as_of, "first_month": months[0],
+              "after_months": months[1], "months_start": months_start,
+              "months_end": months_end}  # fmt: skip
+    counts_sql = text(rollup.counts_sql(key, where))
     durations_sql = text(DURATIONS_SQL.format(key=key, where=where, population=population))
     return in_one_snapshot(
         engine,
