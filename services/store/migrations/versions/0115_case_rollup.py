@@ -13,6 +13,8 @@ instead of a quarter of a million facts.
   set-wise). Appending takes no lock another writer waits for.
 - `case_rollup` holds the compacted sums; `services.store.rollup.compact` moves the deltas into
   it (the scheduler, every minute; a bulk load after its refold). A reader sums both.
+- The durations' medians and p90s are read exact from the facts, through an index holding
+  what they need (an index-only scan of a quarter instead of its table pages).
 - Months are local to Asia/Shanghai (the working calendar's default zone); a period in another
   zone is read from the facts.
 
@@ -133,9 +135,17 @@ def upgrade() -> None:
         "CREATE INDEX case_fact_open_by_created ON case_fact (created_at) "
         "WHERE state NOT IN ('rejected', 'merged', 'closed')"
     )
+    # The durations' order statistics stay exact, read from the facts: a period's durations by
+    # district, street or department from the index alone (a quarter's ~250,000 rows of the
+    # table are ~270 MB of pages; of this index ~20 MB).
+    op.execute(
+        "CREATE INDEX case_fact_durations_by_created ON case_fact (created_at) "
+        "INCLUDE (district_code, street_code, department_code, ack_s, resolve_s, close_s)"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX case_fact_durations_by_created")
     op.execute("DROP INDEX case_fact_open_by_created")
     op.execute("DROP TRIGGER case_fact_rollup_insert ON case_fact")
     op.execute("DROP TRIGGER case_fact_rollup_update ON case_fact")

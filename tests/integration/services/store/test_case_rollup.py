@@ -93,8 +93,13 @@ def test_every_writer_of_the_facts_keeps_the_rollup_equal_to_its_recomputation(e
         )  # fmt: skip
         _assert_kept(conn)
         refold(conn)
-        conn.execute(text("UPDATE case_fact f SET state = c.state FROM case_file c "
-                          "WHERE c.id = f.case_id AND f.case_id = ANY(:ids)"), {"ids": ids[:3]})
+        conn.execute(
+            text(
+                "UPDATE case_fact f SET state = c.state FROM case_file c "
+                "WHERE c.id = f.case_id AND f.case_id = ANY(:ids)"
+            ),
+            {"ids": ids[:3]},
+        )
         _assert_kept(conn)
     with engine.begin() as conn:
         before = kept_and_recomputed(conn, MINE)[0]
@@ -116,8 +121,16 @@ def test_a_period_read_through_the_rollup_gives_the_facts_kpis(engine):
     with engine.begin() as conn:
         ids = _write_cases(conn, streets)
         # Spread over January to March (local time): February whole, the rest around it.
-        days = [date(2026, 1, 25), date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 14),
-                date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 9), date(2026, 3, 12)]
+        days = [
+            date(2026, 1, 25),
+            date(2026, 1, 31),
+            date(2026, 2, 1),
+            date(2026, 2, 14),
+            date(2026, 2, 28),
+            date(2026, 3, 1),
+            date(2026, 3, 9),
+            date(2026, 3, 12),
+        ]
         for n, case_id in enumerate(ids):
             local = datetime.combine(days[n % len(days)], datetime.min.time()) + 15 * H
             conn.execute(text("UPDATE case_fact SET created_at = :at, resolve_due = CASE WHEN "
