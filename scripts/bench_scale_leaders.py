@@ -1,7 +1,8 @@
 """What leaders read, measured by `./scripts/bench scale` against its city-scale history:
 
 * ranking quarter — GET /api/v1/rankings for the last complete quarter at district level (the
-  district's streets), one request at a time (p50/p99);
+  district's streets), one request at a time (p50/p99); the same for the district's
+  departments and its communities (`ranking_quarter_levels`);
 * street notice — the busiest street's monthly supervision notice built and rendered as PDF
   and XLSX in this process, as the scheduler does it (`bench_leaders.street_notice`);
 * year ledger — GET /api/v1/ledgers/year for the district's busiest year, the XLSX streamed to
@@ -28,10 +29,11 @@ def last_complete_quarter(today: date) -> date:
     return first - timedelta(days=1)
 
 
-def ranking_quarter(http, base: str, auth: dict, district: str, repeats: int) -> dict:
-    """p50/p99 of the district's street ranking for the last complete quarter."""
+def ranking_quarter(http, base: str, auth: dict, district: str, repeats: int,
+                    level: str = "street") -> dict:  # fmt: skip
+    """p50/p99 of the district's ranking of `level` for the last complete quarter."""
     day = last_complete_quarter(datetime.now(UTC).date())
-    url = (f"{base}/api/v1/rankings?period=quarter&date={day}&level=street"
+    url = (f"{base}/api/v1/rankings?period=quarter&date={day}&level={level}"
            f"&within={district}")  # fmt: skip
     http.get(url, headers=auth, timeout=300).raise_for_status()  # the pool's first statements
     samples = []
@@ -42,7 +44,7 @@ def ranking_quarter(http, base: str, auth: dict, district: str, repeats: int) ->
         resp.raise_for_status()
     cases = resp.json()["total"]["values"]["cases"]
     return {"url": url.replace(base, ""), "quarter_day": str(day),
-            "cases": cases, "p50_ms": benchlib.ms(benchlib.percentile(samples, 50)),
+            "cases": cases, "rows": len(resp.json()["items"]), "p50_ms": benchlib.ms(benchlib.percentile(samples, 50)),
             "p99_ms": benchlib.ms(benchlib.percentile(samples, 99)),
             "samples": len(samples)}  # fmt: skip
 
@@ -124,6 +126,10 @@ def leader_figures(engine, http, base: str, auth: dict, district: str, repeats: 
     place = street if ledger_place == "street" else district
     return {
         "ranking_quarter": ranking_quarter(http, base, auth, district, repeats),
+        "ranking_quarter_levels": {
+            level: ranking_quarter(http, base, auth, district, repeats, level)
+            for level in ("department", "community")
+        },
         "street_notice": notice(engine, street),
         "year_ledger": year_ledger(http, base, auth, place, year, serve_pid),
     }

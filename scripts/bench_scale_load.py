@@ -11,6 +11,7 @@ import time
 from sqlalchemy import text
 
 from services.store.cases.facts import refold
+from services.store.rollup import compact
 
 DISTRICT = "330211"
 
@@ -132,6 +133,7 @@ def load_history(engine, cases: int, reporter: int, open_days: float) -> dict:
         for sql in HISTORY_SQL[3:]:
             conn.execute(text(sql), params)
         refold(conn)  # the events were written in bulk, past the writer that folds them
+        compact(conn)  # the refold's differences into the KPI month rollup
         for idx in indexes:
             conn.execute(text(idx.indexdef))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

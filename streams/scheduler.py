@@ -2,7 +2,8 @@
 seconds, the monthly ledgers once a day at `GRIDFLOW_LEDGER_HOUR` (local time) and the
 weekly and monthly supervision notices (通报) twenty minutes later, and hourly
 housekeeping (sent outbox rows and old processed-event marks deleted, see
-services.store.housekeeping; raw patrol points of days past GRIDFLOW_PATROL_KEEP_DAYS dropped).
+services.store.housekeeping; raw patrol points of days past GRIDFLOW_PATROL_KEEP_DAYS dropped),
+and every minute the KPI month rollup's pending differences folded in (services.store.rollup).
 
 The jobs are thin: the sweep sends one `SweepCase` command per case that needs it (see
 services.cases.sweep), the ledger job calls the ledger export. Several schedulers may run:
@@ -31,6 +32,7 @@ from services.store.db import make_engine
 from services.store.housekeeping import Pruned, prune
 from services.store.patrol.coverage import drop_areas_before
 from services.store.patrol.points import drop_partitions_before
+from services.store.rollup import compact
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,13 @@ def patrol_retention_job(engine: Engine, config: Config, clock: Clock = system_c
     return dropped
 
 
+def rollup_job(engine: Engine, config: Config, clock: Clock = system_clock) -> int:
+    """Folds the KPI rollup's pending differences into its month sums (a reader sums both:
+    the figures are the same before and after); returns the rollup rows written."""
+    with engine.begin() as conn:
+        return compact(conn)
+
+
 def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = system_clock) -> None:
     """Runs the jobs until `stop` is set; the first sweep runs at once."""
     engine = make_engine(config.database_url, pool_size=2)
@@ -149,6 +158,10 @@ def run_scheduler(config: Config, stop: threading.Event, *, clock: Clock = syste
     scheduler.add_job(
         patrol_retention_job, "interval", args=(engine, config, clock), hours=1,
         next_run_time=datetime.now(zone), id="patrol-retention", max_instances=1, coalesce=True,
+    )  # fmt: skip
+    scheduler.add_job(
+        rollup_job, "interval", args=(engine, config, clock), minutes=1,
+        id="kpi-rollup", max_instances=1, coalesce=True,
     )  # fmt: skip
     scheduler.start()
     try:

@@ -171,6 +171,7 @@ class Kpis:
     on_spot: int = 0  # in the loop, handled on the spot by the worker
     patrol_found: int = 0  # in the loop, filed by a grid worker (巡查发现)
     supervised_unhandled: int = 0  # supervised cases the department has not handled yet
+    closed_postponed: int = 0  # closed cases with an approved extension
 
     def as_dict(self) -> dict[str, int | float | None]:
         """Every figure, JSON-ready: durations as seconds (float), rates as fractions."""
@@ -274,6 +275,7 @@ def compute_kpis(
         on_spot=sum(1 for f in cases if f.on_spot),
         patrol_found=sum(1 for f in cases if f.worker_id is not None),
         supervised_unhandled=sum(1 for f in cases if f.supervisions and not is_handled(f.state)),
+        closed_postponed=sum(1 for f in closed if f.postponed),
     )
 
 

@@ -3,8 +3,10 @@ Pure: the caller passes each group's `Kpis` and a `Scheme` (loaded from configur
 
 `METRICS` is the one list of what a ranking shows: a rate is a count over a denominator (an
 expression of counts that a scheme may change, e.g. 应结案 = 立案 − 按时待处置 in one city,
-应结案 − 缓办 in another), a count or a duration is read off the `Kpis`. A metric that a new
-KPI fact brings (督办数 and 催办数, the supervisions and urgings) is one more row here.
+应结案 − 缓办 in another), counting only the numerator's cases within the denominator (so
+within [0, 1]: `services.domain.count_sets`); a count or a duration is read off the `Kpis`.
+A metric that a new KPI fact brings (督办数 and 催办数, the supervisions and urgings) is one
+more row here.
 
 The composite score of a group is Σ weight × value over the scheme's terms, where value is the
 metric's rate, or 1 − rate for a term marked `invert` (rework, extension, overdue: less is
@@ -16,10 +18,12 @@ went wrong) and leaves the score None otherwise (nothing to judge by). A deducti
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from services.domain.count_sets import numerator_parts
 from services.domain.kpi import Kpis
 
 
@@ -31,6 +35,7 @@ def counts_of(k: Kpis) -> dict[str, int]:
         "closed": k.closed,  # 结案
         "due": k.due_for_closure,  # 应结案: closed + open past their due time
         "postponed": k.postponed,  # 缓办/延期 among the due
+        "closed_postponed": k.closed_postponed,  # closed, and postponed
         "on_time": k.closed_on_time,  # 按期结案
         "pending_on_time": k.cases - k.closed - overdue_pending,  # 按时待处置
         "overdue_pending": overdue_pending,  # 超期待处置
@@ -107,6 +112,7 @@ class SchemeError(ValueError):
         self.field = field_
 
 
+@functools.lru_cache(maxsize=256)
 def parse_denominator(expression: str, where: str = "denominator") -> tuple[tuple[int, str], ...]:
     """`"due - postponed"` → ((1, "due"), (-1, "postponed")); raises SchemeError."""
     parts, pos = [], 0
@@ -167,7 +173,12 @@ class Scheme:
         for key, expression in denominators.items():
             if BY_KEY.get(key) is None or BY_KEY[key].kind != "rate":
                 raise SchemeError(f"{name}.denominators.{key}", "not a rate metric")
-            parse_denominator(str(expression), f"{name}.denominators.{key}")
+            where = f"{name}.denominators.{key}"
+            parts = parse_denominator(str(expression), where)
+            try:
+                numerator_parts(BY_KEY[key].numerator or "", parts)
+            except ValueError as exc:
+                raise SchemeError(where, str(exc)) from exc
         return cls(name, str(data.get("title") or name), tuple(terms), denominators,
                    str(data.get("source") or ""))  # fmt: skip
 
@@ -197,9 +208,14 @@ def _deduction(where: str, t: Mapping) -> Term:
 
 
 def rate(counts: Mapping[str, int], numerator: str, denominator: str) -> float | None:
-    """counts[numerator] / the denominator expression's value; None when that is ≤ 0."""
-    below = sum(sign * counts[name] for sign, name in parse_denominator(denominator))
-    return counts[numerator] / below if below > 0 else None
+    """The `numerator`'s cases within the denominator expression's over all of them (see
+    `services.domain.count_sets`), in [0, 1]; None when the denominator is ≤ 0."""
+    terms = parse_denominator(denominator)
+    below = sum(sign * counts[name] for sign, name in terms)
+    if below <= 0:
+        return None
+    above = sum(sign * counts[name] for sign, name in numerator_parts(numerator, terms) if name)
+    return above / below
 
 
 def metric_values(k: Kpis, scheme: Scheme) -> dict[str, float | int | None]:

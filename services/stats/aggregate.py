@@ -12,6 +12,9 @@ facts folded from its events), so one query computes the whole scope and every g
 - due for closure: closed, or resolve_due at or before `as_of`;
 - closed on time: closed, not postponed, and no resolve due time or the last resolution (else
   the closure) at or before it;
+- by district, street or department over whole local months, the counts are sums of the
+  month rollup (services.store.rollup: a few thousand rows for a quarter instead of a quarter
+  of a million facts), the days around the months read from the facts;
 - durations: acknowledge = first acknowledgement − first dispatch, resolve = last resolution −
   first dispatch (cases with both), close = closure − report (closed cases); median is
   `percentile_cont(0.5)` (the mean of the two middle values for an even count) and p90
@@ -23,7 +26,7 @@ Working time needs the calendar (Python): `services.stats.reports` uses `load_fi
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,7 +35,7 @@ from sqlalchemy import Connection
 from services.domain.kpi import Kpis, ratio
 from services.domain.states import HANDLED_STATES, OUTSIDE_LOOP_STATES
 from services.stats.facts import Period
-from services.store import kpi_facts
+from services.store import kpi_facts, rollup
 
 
 def _seconds(value: float | None) -> timedelta | None:
@@ -76,6 +79,7 @@ def _kpis(row: Any) -> Kpis:
         on_spot=row.on_spot,
         patrol_found=row.patrol_found,
         supervised_unhandled=row.supervised_unhandled,
+        closed_postponed=row.closed_postponed,
     )
 
 
@@ -85,7 +89,7 @@ COUNT_FIELDS = (
     "cases", "closed", "due", "postponed_due", "on_time", "resolutions", "failed",
     "dispatched", "postponed_dispatched", "rated", "satisfied", "basic", "dissatisfied",
     "revisited", "better", "supervisions", "urgings", "filed", "on_spot", "patrol_found",
-    "supervised_unhandled",
+    "supervised_unhandled", "closed_postponed",
 )  # fmt: skip
 RATINGS = {"satisfied": "satisfied", "basically_satisfied": "basic", "dissatisfied": "dissatisfied"}
 
@@ -110,6 +114,7 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
     if row.state not in HANDLED:
         into["supervised_unhandled"] += row.supervised
     if row.postponed:
+        into["closed_postponed"] += row.n if row.state == "closed" else 0
         into["postponed_due"] += row.due
         into["postponed_dispatched"] += row.dispatched
     if row.rating is not None:
@@ -120,6 +125,25 @@ def _add_counts(into: dict[str, int], row: Any) -> None:
             into["revisited"] += row.n
             if row.revisit_rating != "dissatisfied":
                 into["better"] += row.n
+
+
+def _summed(row: Any) -> dict[str, int]:
+    """A group's counts from a row of the rollup's statement (store.rollup.COUNTS_SQL)."""
+    return {f: int(getattr(row, f) or 0) for f in COUNT_FIELDS}
+
+
+def whole_months(period: Period) -> tuple[date, date] | None:
+    """The first of the whole local months in `period` and the first day after them, or None
+    when the period holds no whole month (its days are then all read from the facts)."""
+    first = period.first if period.first.day == 1 else _next_month(period.first)
+    after = _next_month(period.last)
+    if period.last + timedelta(days=1) != after:
+        after = period.last.replace(day=1)
+    return (first, after) if first < after else None
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 DURATION_FIELDS = tuple(f"{d}_{s}" for d in ("ack", "resolve", "close") for s in ("median", "p90"))
@@ -146,15 +170,24 @@ def aggregate_kpis(
 
     The counts and the durations are read side by side on two more connections of `conn`'s
     engine, both in one snapshot (committed data only, as any other reader sees it)."""
-    count_rows, duration_rows = kpi_facts.counts_and_durations(
-        conn.engine, by, period.start, period.end, as_of, where, params or {}
-    )
-    counts: dict[Hashable, dict[str, int]] = {}
-    whole = dict.fromkeys(COUNT_FIELDS, 0)
-    for row in count_rows:
-        group = counts.setdefault(row.key, dict.fromkeys(COUNT_FIELDS, 0))
-        _add_counts(group, row)
-        _add_counts(whole, row)
+    months = whole_months(period)
+    if months is not None and rollup.answers(kpi_facts.KEYS[by], where, period.zone):
+        count_rows, duration_rows = kpi_facts.rolled_up_counts_and_durations(
+            conn.engine, by, period.start, period.end, months, as_of, where, params or {}
+        )
+        counts = {row.key: _summed(row) for row in count_rows if not row.whole}
+        whole = next((_summed(row) for row in count_rows if row.whole), None)
+        whole = whole or dict.fromkeys(COUNT_FIELDS, 0)
+    else:
+        count_rows, duration_rows = kpi_facts.counts_and_durations(
+            conn.engine, by, period.start, period.end, as_of, where, params or {}
+        )
+        counts = {}
+        whole = dict.fromkeys(COUNT_FIELDS, 0)
+        for row in count_rows:
+            group = counts.setdefault(row.key, dict.fromkeys(COUNT_FIELDS, 0))
+            _add_counts(group, row)
+            _add_counts(whole, row)
     durations = {row.key: row for row in duration_rows if not row.whole}
     total = next((row for row in duration_rows if row.whole), None)
     groups = {k: _kpis(_figures(c, durations.get(k))) for k, c in counts.items()}

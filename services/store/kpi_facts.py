@@ -9,11 +9,13 @@ services.store.scopes, a period, today's tiles), with their parameters.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, Row, text
 
+from services.store import rollup
 from services.store.cases.groups import state_not_in
 from services.store.snapshots import in_one_snapshot
 
@@ -85,6 +87,7 @@ SELECT key, GROUPING(key) AS whole,
   count(*) FILTER (WHERE closed) AS closed,
   count(*) FILTER (WHERE due) AS due,
   count(*) FILTER (WHERE due AND postponed) AS postponed_due,
+  count(*) FILTER (WHERE closed AND postponed) AS closed_postponed,
   count(*) FILTER (WHERE on_time) AS on_time,
   coalesce(sum(resolutions), 0) AS resolutions,
   coalesce(sum(failed), 0) AS failed,
@@ -187,9 +190,58 @@ def counts_and_durations(
     durations_sql = text(DURATIONS_SQL.format(key=key, where=where, population=population))
     return in_one_snapshot(
         engine,
-        lambda c: c.execute(counts_sql, values).all(),
-        lambda c: c.execute(durations_sql, values).all(),
+        lambda c: _tuned(c).execute(counts_sql, values).all(),
+        lambda c: _tuned(c).execute(durations_sql, values).all(),
     )
+
+
+def rolled_up_counts_and_durations(
+    engine: Engine,
+    by: str,
+    start: datetime,
+    end: datetime,
+    months: tuple[date, date],
+    as_of: datetime,
+    where: str,
+    params: dict[str, Any],
+) -> tuple[list[Row], list[Row]]:
+    """As `counts_and_durations`, the counts summed per `by` and for the whole scope from the
+    month rollup for `months` (the first of the whole local months and the day after them,
+    `rollup.answers` being true) and from the facts for the rest of [start, end). The
+    durations' order statistics, exact, from the facts: per group on one connection, for the
+    whole scope after the counts on the other (two sorts of the period's values side by side,
+    as long as one of them)."""
+    key = KEYS[by]
+    zone = ZoneInfo(rollup.ZONE)
+    months_start, months_end = (datetime.combine(m, time(), zone) for m in months)
+    population = "c.created_at >= :start AND c.created_at < :end"
+    values = {**params, "start": start, "end": end, "as_of": as_of, "first_month": months[0],
+              "after_months": months[1], "months_start": months_start,
+              "months_end": months_end}  # fmt: skip
+    counts_sql = text(rollup.counts_sql(key, where))
+    percentiles = f"{_percentiles('ack')}, {_percentiles('resolve')}, {_percentiles('close')}"
+    scope = f"FROM case_fact c WHERE ({population}) AND ({where})"
+    by_group = text(f"SELECT {key} AS key, false AS whole, {percentiles} {scope} GROUP BY 1")
+    whole = text(f"SELECT NULL AS key, true AS whole, {percentiles} {scope}")
+
+    def counts_and_whole(c: Connection) -> tuple[list[Row], list[Row]]:
+        _tuned(c)
+        return c.execute(counts_sql, values).all(), c.execute(whole, values).all()
+
+    def groups(c: Connection) -> list[Row]:
+        return _tuned(c).execute(by_group, values).all()
+
+    (count_rows, whole_rows), group_rows = in_one_snapshot(engine, counts_and_whole, groups)
+    return count_rows, group_rows + whole_rows
+
+
+def _tuned(conn: Connection) -> Connection:
+    """`conn`'s transaction set for a report's reads: a quarter's order statistics sort
+    ~250,000 values per duration in memory, not on disk (the default 4 MB spills them), and no
+    JIT compilation (70–90 ms of a quarter's counts, more than it saved)."""
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+    conn.execute(text("SET LOCAL jit = off"))
+    return conn
 
 
 def department_names(conn: Connection) -> dict[str, tuple[str, str | None]]:

@@ -47,11 +47,11 @@ def test_the_ranking_page_sorts_and_drills_down(page, live_server, engine, confi
     assert _codes(page) == [STREET]
     page.click(f"#ranking tbody tr[data-code='{STREET}']")
     _wait_loaded(page, "community")
-    # Best score first: community B (100.00) before community A (71.50).
+    # Best score first: community B (100.00) before community A (64.00).
     assert _codes(page) == [COMMUNITY_B, COMMUNITY_A]
     scores = page.eval_on_selector_all("#ranking tbody tr[data-code] td:nth-child(3)",
                                        "cells => cells.map(c => c.textContent)")  # fmt: skip
-    assert scores == ["100.00", "71.50"]
+    assert scores == ["100.00", "64.00"]
     assert "within=" + STREET in page.url
 
     page.click("#ranking thead th[data-key='rework_rate']")  # best first: least rework
@@ -122,7 +122,7 @@ def test_grid_workers_ranked_sorted_and_exported(page, live_server, engine, tmp_
     assert _codes(page) == ["rk-worker-1", "rk-worker-2"]
     scores = page.eval_on_selector_all("#ranking tbody tr[data-code] td:nth-child(3)",
                                        "cells => cells.map(c => c.textContent)")  # fmt: skip
-    assert scores == ["80.00", "73.50"]
+    assert scores == ["80.00", "58.50"]
     names = page.eval_on_selector_all("#ranking tbody tr[data-code] td:nth-child(2)",
                                       "cells => cells.map(c => c.textContent)")  # fmt: skip
     assert names == ["王网格", "李网格"]

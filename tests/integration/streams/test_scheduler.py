@@ -134,6 +134,22 @@ def test_the_daily_ledger_job_writes_this_month_once_at_a_time(maker, engine, to
     assert all(p.is_file() for p in written)
 
 
+def test_the_rollup_job_folds_the_pending_differences_into_the_month_sums(maker, engine, topics):
+    from services.store.rollup import kept_and_recomputed
+    from streams.scheduler import rollup_job
+
+    case = maker.case("101004")
+    mine = f"c.district_code = '{case['district_code']}'"
+    with engine.connect() as conn:
+        pending = f"SELECT count(*) FROM case_rollup_delta c WHERE {mine}"
+        assert conn.execute(text(pending)).scalar() > 0  # the case's writes, not yet folded
+    assert rollup_job(engine, topics) > 0
+    with engine.connect() as conn:
+        assert conn.execute(text(pending)).scalar() == 0
+        kept, recomputed = kept_and_recomputed(conn, mine)
+        assert kept == recomputed and kept
+
+
 def test_gridflow_scheduler_once(topics, tmp_path, demo_rules):
     from click.testing import CliRunner
 

@@ -27,9 +27,10 @@ def test_every_rate_and_the_composite_match_the_hand_worked_figures(api, login, 
         "2026-03-01", "2026-03-31", "closure-weighted")  # fmt: skip
     rows = {row["code"]: row for row in body["items"]}
     a = rows["rk-a"]["values"]
-    # The default scheme divides closure and on-time closure by 应结案 − 缓办 = 6 − 2.
+    # The default scheme divides closure and on-time closure by 应结案 − 缓办 = 6 − 2, and
+    # counts within it alone: case 3, closed after an extension, is no closure of it.
     assert a["cases"] == 8
-    assert a["closure_rate"] == 4 / 4
+    assert a["closure_rate"] == 3 / 4
     assert a["on_time_closure_rate"] == 2 / 4
     assert a["rework_rate"] == 1 / 5
     assert a["extension_rate"] == 2 / 7
@@ -42,8 +43,9 @@ def test_every_rate_and_the_composite_match_the_hand_worked_figures(api, login, 
     assert (rows["rk-b"]["values"]["supervisions"], rows["rk-b"]["values"]["urgings"]) == (0, 0)
     # The supervised case is still dispatched (not handled): 10 − 0.5 × 1 − 1 × 1 = 8.5.
     assert a["supervised_unhandled"] == 1
-    assert rows["rk-a"]["score"] == pytest.approx(50 * 0.5 + 30 + 10 * 0.8 + 8.5, rel=1e-12, abs=0)
-    assert rows["rk-a"]["score"] == pytest.approx(71.5, rel=1e-12, abs=0)
+    assert rows["rk-a"]["score"] == pytest.approx(
+        50 * 0.5 + 30 * 0.75 + 10 * 0.8 + 8.5, rel=1e-12, abs=0)  # fmt: skip
+    assert rows["rk-a"]["score"] == pytest.approx(64.0, rel=1e-12, abs=0)
     # Nothing wrong with rk-b's one case: every point of the default scheme.
     assert rows["rk-b"]["score"] == 100.0
     assert [r["code"] for r in body["items"]] == ["rk-b", "rk-a"]
@@ -94,8 +96,8 @@ def test_the_table_exports_as_xlsx(api, login, ranked):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:4] == ("排名", "代码", "部门", "综合得分")
     assert rows[3][:4] == (1, "rk-b", "rk-b", 100.0)
-    assert rows[4][1] == "rk-a" and rows[4][3] == pytest.approx(71.5)
-    assert rows[4][4:6] == (8, 1.0)  # cases, closure rate
+    assert rows[4][1] == "rk-a" and rows[4][3] == pytest.approx(64.0)
+    assert rows[4][4:6] == (8, 0.75)  # cases, closure rate
     assert rows[-1][2] == "合计 Total"
 
 
@@ -144,11 +146,12 @@ def test_grid_workers_ranked_by_the_reports_they_filed(api, login, ranked):
     assert (one["closure_rate"], one["on_time_closure_rate"], one["rework_rate"]) == (
         1.0, 2 / 3, 1 / 3)  # fmt: skip
     assert body["items"][0]["score"] == pytest.approx(50 * 2 / 3 + 30 + 10 * 2 / 3 + 10, abs=1e-9)
-    # Worker 2: cases 3 (postponed), 4 (overdue, supervised) and 10: 应结案 − 缓办 = 3 − 1.
+    # Worker 2: cases 3 (postponed), 4 (overdue, supervised) and 10: 应结案 − 缓办 = 3 − 1,
+    # of which case 10 is closed (case 3's closure is outside the denominator).
     assert (two["filed"], two["cases"], two["valid_rate"], two["on_spot_rate"]) == (3, 3, 1.0, 0)
-    assert (two["closure_rate"], two["on_time_closure_rate"]) == (1.0, 1 / 2)
+    assert (two["closure_rate"], two["on_time_closure_rate"]) == (1 / 2, 1 / 2)
     assert (two["supervisions"], two["supervised_unhandled"]) == (1, 1)
-    assert body["items"][1]["score"] == pytest.approx(25 + 30 + 10 + 8.5, abs=1e-9)
+    assert body["items"][1]["score"] == pytest.approx(25 + 15 + 10 + 8.5, abs=1e-9)
     # The hotline's three cases are nobody's: the total is the workers' seven reports.
     assert body["total"]["values"]["filed"] == 7
     district = _get(api, admin, level="district", within=DISTRICT)["items"][0]["values"]

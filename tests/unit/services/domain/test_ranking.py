@@ -1,6 +1,6 @@
 """Rankings and the composite score, checked against figures worked out by hand.
 
-The fixture (as of 2026-03-31 00:00 UTC), one department, nine cases:
+The fixture (as of 2026-03-31 00:00 UTC), one department, ten cases:
   1 closed on time, resolved 1 h after dispatch, rated 满意
   2 closed late (resolved after its due time), resolved twice (one failed verification),
     resolved 3 h after dispatch, rated 基本满意
@@ -11,11 +11,15 @@ The fixture (as of 2026-03-31 00:00 UTC), one department, nine cases:
   7 resolved, due later, resolved 5 h after dispatch   (按时待处置)
   8 rejected                                           (outside the loop)
   9 handled on the spot: closed, never dispatched, no due time
-Counts: 立案 registered 8, closed 4, 应结案 due 6 (closed + 4, 6), postponed among the due 2
-(3, 6), on time 2 (1, 9), overdue pending 2, pending on time 2, resolutions 5, failed 1,
-dispatched 7, extended 2 (3, 6), rated 3 of which 2 satisfied or basically.
+ 10 closed with an approved extension, resolved 4 h after dispatch, not rated
+Counts: 立案 registered 9, closed 5, 应结案 due 7 (closed + 4, 6), postponed among the due 3
+(3, 6, 10), of them closed 2 (3, 10), on time 2 (1, 9), overdue pending 2, pending on time 2,
+resolutions 6, failed 1, dispatched 8, extended 3 (3, 6, 10), rated 3 of which 2 satisfied or
+basically. Case 10 is what took 结案率 over 应结案 − 缓办 past 1: every closure (5) over
+7 − 3 = 4 gave 1.25; the closed cases within the denominator (1, 2, 9) give 3/4.
 """
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +28,7 @@ import pytest
 from services.domain.events import Satisfaction
 from services.domain.kpi import KpiFacts, compute_kpis, kpis_by
 from services.domain.ranking import (
+    METRICS,
     Scheme,
     SchemeError,
     composite,
@@ -33,6 +38,7 @@ from services.domain.ranking import (
     rank,
 )
 from services.domain.states import CaseState
+from services.stats.ranking import load_schemes
 
 AS_OF = datetime(2026, 3, 31, tzinfo=UTC)
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -61,6 +67,8 @@ FIXTURE = [
          resolutions=1),
     fact(8, CaseState.rejected),
     fact(9, CaseState.closed, closed_at=T0 + 10 * H),
+    fact(10, CaseState.closed, dispatched_at=T0, resolved_at=T0 + 4 * H, closed_at=T0 + 5 * H,
+         resolve_due=T0 + 8 * H, postponed=True, resolutions=1),
 ]  # fmt: skip
 
 CLOSURE_WEIGHTED = Scheme.from_dict("closure-weighted", {
@@ -84,10 +92,10 @@ DISPOSAL_FIVE = Scheme.from_dict("disposal-five", {
 def test_counts_by_hand():
     counts = counts_of(compute_kpis(FIXTURE, as_of=AS_OF))
     assert counts == {
-        "registered": 8, "closed": 4, "due": 6, "postponed": 2, "on_time": 2,
-        "pending_on_time": 2, "overdue_pending": 2, "resolutions": 5,
-        "failed_verifications": 1, "dispatched": 7, "extended": 2, "rated": 3,
-        "satisfied_or_basic": 2, "filed": 9, "on_spot": 0, "patrol_found": 0,
+        "registered": 9, "closed": 5, "due": 7, "postponed": 3, "closed_postponed": 2,
+        "on_time": 2, "pending_on_time": 2, "overdue_pending": 2, "resolutions": 6,
+        "failed_verifications": 1, "dispatched": 8, "extended": 3, "rated": 3,
+        "satisfied_or_basic": 2, "filed": 10, "on_spot": 0, "patrol_found": 0,
         "supervisions": 0, "supervised_unhandled": 0,
     }  # fmt: skip
 
@@ -103,38 +111,40 @@ def test_a_grid_workers_filed_valid_and_on_the_spot_counts():
     assert (worker["filed"], worker["cases"], worker["valid_rate"]) == (3, 2, 2 / 3)
     assert (worker["on_spot_rate"], worker["patrol_share"]) == (1 / 2, 1.0)
     whole = metric_values(compute_kpis(facts, as_of=AS_OF), plain)
-    assert (whole["filed"], whole["valid_rate"], whole["patrol_share"]) == (9, 8 / 9, 2 / 8)
-    assert whole["on_spot_rate"] == 1 / 8
+    assert (whole["filed"], whole["valid_rate"], whole["patrol_share"]) == (10, 9 / 10, 2 / 9)
+    assert whole["on_spot_rate"] == 1 / 9
 
 
 def test_every_rate_with_the_metrics_own_denominators():
     plain = Scheme.from_dict("plain", {"terms": [{"metric": "closure_rate", "weight": 100}]})
     values = metric_values(compute_kpis(FIXTURE, as_of=AS_OF), plain)
-    assert values["cases"] == 8
-    assert values["closure_rate"] == 4 / 8
-    assert values["on_time_closure_rate"] == 2 / (6 - 2)
-    assert values["rework_rate"] == 1 / 5
-    assert values["extension_rate"] == 2 / 7
-    assert values["overdue_pending_rate"] == 2 / 8
+    assert values["cases"] == 9
+    assert values["closure_rate"] == 5 / 9
+    assert values["on_time_closure_rate"] == 2 / (7 - 3)
+    assert values["rework_rate"] == 1 / 6
+    assert values["extension_rate"] == 3 / 8
+    assert values["overdue_pending_rate"] == 2 / 9
     assert values["satisfaction_rate"] == 2 / 3
-    # resolve: 1, 3, 2, 5 h → median 2.5 h, p90 the 4th of 4 = 5 h; close (from the report,
-    # an hour before T0): 3, 5, 7, 11 h → median 6 h, p90 11 h; acknowledge: 1 h.
-    assert values["resolve_median"] == 2.5 * 3600 and values["resolve_p90"] == 5 * 3600
+    # resolve: 1, 3, 2, 5, 4 h → median 3 h, p90 the 5th of 5 = 5 h; close (from the report,
+    # an hour before T0): 3, 5, 7, 11, 6 h → median 6 h, p90 11 h; acknowledge: 1 h.
+    assert values["resolve_median"] == 3 * 3600 and values["resolve_p90"] == 5 * 3600
     assert values["close_median"] == 6 * 3600 and values["close_p90"] == 11 * 3600
     assert values["acknowledge_median"] == 3600
-    assert composite(values, plain) == 100 * 4 / 8
+    assert composite(values, plain) == 100 * 5 / 9
 
 
 def test_composite_of_the_default_scheme_with_its_configured_denominators():
     values = metric_values(compute_kpis(FIXTURE, as_of=AS_OF), CLOSURE_WEIGHTED)
-    # 应结案 − 缓办 = 6 − 2 = 4 for both rates: on time 2/4, closed 4/4.
+    # 应结案 − 缓办 = 7 − 3 = 4 (cases 1, 2, 9 and 4) for both rates: on time 2/4, closed 3/4
+    # (the closed cases 3 and 10 were postponed: outside the denominator, so outside the
+    # numerator too).
     assert values["on_time_closure_rate"] == 0.5
-    assert values["closure_rate"] == 1.0
+    assert values["closure_rate"] == 3 / 4
     # No case was supervised: the supervision term keeps its 10 points.
     assert (values["supervisions"], values["supervised_unhandled"]) == (0, 0)
     assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(
-        50 * 0.5 + 30 * 1.0 + 10 * 0.8 + 10, rel=1e-12, abs=0)  # fmt: skip
-    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(73.0, rel=1e-12, abs=0)
+        50 * 0.5 + 30 * 0.75 + 10 * (1 - 1 / 6) + 10, rel=1e-12, abs=0)  # fmt: skip
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(395 / 6, rel=1e-12, abs=0)
 
 
 def test_the_supervision_deduction_of_the_default_scheme():
@@ -144,11 +154,11 @@ def test_the_supervision_deduction_of_the_default_scheme():
     facts = [replace(f, supervisions=pressed.get(f.case_id, 0)) for f in FIXTURE]
     values = metric_values(compute_kpis(facts, as_of=AS_OF), CLOSURE_WEIGHTED)
     assert (values["supervisions"], values["supervised_unhandled"]) == (4, 1)
-    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(63.0 + 7, rel=1e-12, abs=0)
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(335 / 6 + 7, rel=1e-12, abs=0)
     # 21 supervisions and 1 unhandled would cost 11.5: the term stops at 0.
     facts = [replace(f, supervisions=21 if f.case_id == "4" else 0) for f in FIXTURE]
     values = metric_values(compute_kpis(facts, as_of=AS_OF), CLOSURE_WEIGHTED)
-    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(63.0, rel=1e-12, abs=0)
+    assert composite(values, CLOSURE_WEIGHTED) == pytest.approx(335 / 6, rel=1e-12, abs=0)
 
 
 def test_a_perfect_department_scores_100_by_the_default_scheme():
@@ -160,11 +170,11 @@ def test_a_perfect_department_scores_100_by_the_default_scheme():
 
 def test_a_city_counting_due_as_registered_minus_pending_on_time():
     values = metric_values(compute_kpis(FIXTURE, as_of=AS_OF), DISPOSAL_FIVE)
-    # 应结案 = 立案 − 按时待处置 = 8 − 2 = 6: on time 2/6.
-    assert values["on_time_closure_rate"] == 2 / 6
-    expected = 30 * (4 / 8) + 20 * (2 / 6) + 20 * (1 - 1 / 5) + 20 * (1 - 2 / 8) + 10 * (1 - 2 / 7)
+    # 应结案 = 立案 − 按时待处置 = 9 − 2 = 7: on time 2/7.
+    assert values["on_time_closure_rate"] == 2 / 7
+    expected = 30 * (5 / 9) + 20 * (2 / 7) + 20 * (1 - 1 / 6) + 20 * (1 - 2 / 9) + 10 * (1 - 3 / 8)
     assert composite(values, DISPOSAL_FIVE) == pytest.approx(expected, rel=1e-12, abs=0)
-    assert composite(values, DISPOSAL_FIVE) == pytest.approx(1256 / 21, rel=1e-12, abs=0)
+    assert composite(values, DISPOSAL_FIVE) == pytest.approx(15335 / 252, rel=1e-12, abs=0)
 
 
 def test_nothing_to_judge_by_leaves_no_score_and_nothing_wrong_earns_full_marks():
@@ -209,6 +219,16 @@ def test_ranking_orders_best_first_each_metric_its_own_way_with_ties_sharing_a_p
         ({"terms": [{"weight": 10, "deduct": {"supervisions": "half"}}]},
          "s.terms[0].deduct.supervisions"),
         ({"terms": [{"deduct": {"supervisions": 0.5}}]}, "s.terms[0].weight"),
+        # Denominators that are no set of cases, or whose numerator cannot be counted in them.
+        ({"terms": [{"metric": "closure_rate", "weight": 1}],
+          "denominators": {"closure_rate": "due + closed"}}, "s.denominators.closure_rate"),
+        ({"terms": [{"metric": "closure_rate", "weight": 1}],
+          "denominators": {"closure_rate": "due - dispatched"}}, "s.denominators.closure_rate"),
+        ({"terms": [{"metric": "closure_rate", "weight": 1}],
+          "denominators": {"closure_rate": "registered - rated - closed"}},
+         "s.denominators.closure_rate"),
+        ({"terms": [{"metric": "closure_rate", "weight": 1}],
+          "denominators": {"closure_rate": "rated"}}, "s.denominators.closure_rate"),
     ],
 )  # fmt: skip
 def test_a_malformed_scheme_is_refused_naming_where(data, field):
@@ -221,3 +241,43 @@ def test_denominator_expressions():
     assert parse_denominator("due - postponed") == ((1, "due"), (-1, "postponed"))
     assert parse_denominator("registered-pending_on_time+closed") == (
         (1, "registered"), (-1, "pending_on_time"), (1, "closed"))  # fmt: skip
+
+
+def _random_facts(rng: random.Random, n: int) -> list[KpiFacts]:
+    states = list(CaseState)
+    out = []
+    for i in range(n):
+        state = rng.choice(states)
+        closed = state is CaseState.closed
+        resolutions = rng.randint(0, 3)
+        out.append(fact(
+            i, state, dispatched_at=T0 if rng.random() < 0.8 else None,
+            resolved_at=T0 + rng.randint(1, 9) * H if resolutions else None,
+            closed_at=T0 + 10 * H if closed else None,
+            resolve_due=rng.choice([None, PAST, LATER, T0 + 4 * H]),
+            postponed=rng.random() < 0.4, resolutions=resolutions,
+            failed_verifications=rng.randint(0, resolutions),
+            supervisions=rng.randint(0, 2),
+            rating=rng.choice([None, *Satisfaction]) if closed else None,
+            worker_id=rng.choice([None, 7]), on_spot=closed and rng.random() < 0.2))  # fmt: skip
+    return out
+
+
+def test_every_rate_stays_within_0_and_1_by_every_scheme():
+    schemes = [
+        *load_schemes().by_name.values(),
+        CLOSURE_WEIGHTED,
+        DISPOSAL_FIVE,
+        Scheme.from_dict("plain", {"terms": [{"metric": "closure_rate", "weight": 1}]}),
+    ]
+    rng = random.Random(23)
+    seen_postponed_closures = 0
+    for _ in range(300):
+        kpis = compute_kpis(_random_facts(rng, rng.randint(1, 30)), as_of=AS_OF)
+        seen_postponed_closures += kpis.closed_postponed
+        for scheme in schemes:
+            values = metric_values(kpis, scheme)
+            for m in METRICS:
+                if m.kind == "rate" and values[m.key] is not None:
+                    assert 0 <= values[m.key] <= 1, (scheme.name, m.key, kpis)
+    assert seen_postponed_closures > 0

@@ -1,0 +1,45 @@
+"""Which reads the KPI month rollup answers: the whole local months of a period, and groups
+and scopes naming only the rollup's columns (district, street, department) in its zone."""
+
+from datetime import date
+
+from services.stats.aggregate import whole_months
+from services.stats.facts import Period
+from services.store.kpi_facts import FILED_BY_WORKER, KEYS
+from services.store.rollup import answers
+from services.store.scopes import Scope, all_of
+
+ZONE = "Asia/Shanghai"
+
+
+def test_whole_months_of_a_period():
+    assert whole_months(Period(date(2026, 7, 1), date(2026, 9, 30))) == (
+        date(2026, 7, 1), date(2026, 10, 1))  # fmt: skip
+    assert whole_months(Period(date(2026, 1, 20), date(2026, 3, 10))) == (
+        date(2026, 2, 1), date(2026, 3, 1))  # fmt: skip
+    assert whole_months(Period(date(2026, 12, 1), date(2027, 1, 31))) == (
+        date(2026, 12, 1), date(2027, 2, 1))  # fmt: skip
+    assert whole_months(Period(date(2026, 3, 2), date(2026, 3, 31))) is None
+    assert whole_months(Period(date(2026, 3, 9), date(2026, 3, 15))) is None
+
+
+def test_the_rollup_answers_district_street_and_department_groups_in_wide_scopes():
+    district, _ = all_of([Scope.place("330211")])
+    street, _ = all_of([Scope.place("330211001"), Scope("department", ("sanitation",))])
+    for level in ("department", "district", "street"):
+        assert answers(KEYS[level], district, ZONE)
+        assert answers(KEYS[level], street, ZONE)
+        assert answers(KEYS[level], "TRUE", ZONE)
+        assert not answers(KEYS[level], district, "Asia/Urumqi")
+
+
+def test_finer_groups_and_scopes_are_read_from_the_facts():
+    district, _ = all_of([Scope.place("330211")])
+    community, _ = all_of([Scope.place("330211001002")])
+    cells, _ = all_of([Scope("cells", ("330211001002003",))])
+    for level in ("community", "cell", "worker"):
+        assert not answers(KEYS[level], district, ZONE)
+    assert not answers(KEYS["street"], community, ZONE)
+    assert not answers(KEYS["street"], cells, ZONE)
+    assert not answers(KEYS["street"], f"({district}) AND {FILED_BY_WORKER}", ZONE)
+    assert not answers("NULL::text", district, ZONE)
