@@ -44,7 +44,8 @@ def ranking_quarter(http, base: str, auth: dict, district: str, repeats: int,
         resp.raise_for_status()
     cases = resp.json()["total"]["values"]["cases"]
     return {"url": url.replace(base, ""), "quarter_day": str(day),
-            "cases": cases, "rows": len(resp.json()["items"]), "p50_ms": benchlib.ms(benchlib.percentile(samples, 50)),
+            "cases": cases, "rows": len(resp.json()["items"]),
+            "p50_ms": benchlib.ms(benchlib.percentile(samples, 50)),
             "p99_ms": benchlib.ms(benchlib.percentile(samples, 99)),
             "samples": len(samples)}  # fmt: skip
 
