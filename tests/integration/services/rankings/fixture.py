@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 
 from services.envelopes import CASE_EVENTS, envelope
 from services.store.cases.history import record_events
+from tests.integration.services.store.tables import add_departments
 
 DISTRICT = "990102"
 STREET = DISTRICT + "001"
@@ -62,12 +63,7 @@ def write_fixture(engine: Engine) -> None:
                         {"d": DISTRICT}).first():  # fmt: skip
             return
         category = conn.execute(text("SELECT code FROM category ORDER BY code LIMIT 1")).scalar()
-        for code in ("rk-a", "rk-b"):
-            conn.execute(
-                text("INSERT INTO department (code, name_zh, name_en, kind, jurisdiction_code) "
-                     "VALUES (:c, :c, :c, 'department', :d) ON CONFLICT (code) DO NOTHING"),
-                {"c": code, "d": DISTRICT},
-            )  # fmt: skip
+        add_departments(conn, ("rk-a", "rk-b"), DISTRICT)
         workers = {
             name: conn.execute(
                 text("INSERT INTO app_user (username, password_hash, role, display_name) "

@@ -43,3 +43,13 @@ def event_entries(case_ids: list[uuid.UUID], event_type: str, actor: str) -> lis
         entries.append({"case_id": str(case_id), "actor": actor, "at": wrapped["occurred_at"],
                         "envelope": wrapped})  # fmt: skip
     return entries
+
+
+def add_departments(conn, codes, district: str) -> None:
+    """Departments of `district` named by their codes (kept when they exist)."""
+    for code in codes:
+        conn.execute(
+            text("INSERT INTO department (code, name_zh, name_en, kind, jurisdiction_code) "
+                 "VALUES (:c, :c, :c, 'department', :d) ON CONFLICT (code) DO NOTHING"),
+            {"c": code, "d": district},
+        )  # fmt: skip

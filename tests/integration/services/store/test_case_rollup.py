@@ -18,7 +18,12 @@ from services.stats.facts import Period, load_figures
 from services.store.cases.facts import refold
 from services.store.cases.history import record_events
 from services.store.rollup import compact, kept_and_recomputed
-from tests.integration.services.store.tables import DISTRICT, add_cases, event_entries
+from tests.integration.services.store.tables import (
+    DISTRICT,
+    add_cases,
+    add_departments,
+    event_entries,
+)
 
 H = timedelta(hours=1)
 MINE = f"c.district_code = '{DISTRICT}'"  # these tests' district (other writers may run)
@@ -45,12 +50,7 @@ def _write_cases(conn, streets: tuple[str, str]) -> list:
     ids = add_cases(conn, 12)
     _assert_kept(conn)
     _record(conn, ids, "CaseDispatched")
-    for code in ("roll-a", "roll-b"):
-        conn.execute(
-            text("INSERT INTO department (code, name_zh, name_en, kind, jurisdiction_code) "
-                 "VALUES (:c, :c, :c, 'department', :d) ON CONFLICT (code) DO NOTHING"),
-            {"c": code, "d": DISTRICT},
-        )  # fmt: skip
+    add_departments(conn, ("roll-a", "roll-b"), DISTRICT)
     conn.execute(
         text("UPDATE case_file c SET state = 'dispatched', department_code = "
              "CASE WHEN u.i % 3 = 0 THEN 'roll-b' ELSE 'roll-a' END, "
