@@ -13,6 +13,7 @@ let myCells = [];
 let map = null;
 let layers = null;
 let m = null;
+let drawing = 0; // the latest draw: an older one still waiting for cell shapes gives way to it
 
 function caseName(c) {
   return c.category ? localName({ name_zh: c.category.zh, name_en: c.category.en }) : c.category_code;
@@ -20,9 +21,14 @@ function caseName(c) {
 
 async function draw() {
   if (!map || $('#view-map').hidden) return;
+  const mine = ++drawing;
+  const features = [];
+  for (const code of myCells) features.push([code, await cells.feature(code)]);
+  // A draw that started later (the coverage or the cases changed meanwhile) draws instead:
+  // this one would put back the shares it read before.
+  if (mine !== drawing) return;
   const shapes = [];
-  for (const code of myCells) {
-    const f = await cells.feature(code);
+  for (const [code, f] of features) {
     if (f) {
       const share = patrolToday.shareOf(code);
       shapes.push(m.cellOutline(f, share > 0
