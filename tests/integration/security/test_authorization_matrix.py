@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -757,13 +758,10 @@ def _token(headers: dict[str, str]) -> str:
     return headers["Authorization"].split(" ", 1)[1]
 
 
-def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, world):
-    """Each role joins the rooms of its scope only: an event of street A reaches the admin,
-    the operators of street A and of the district, the case's department and the cell's worker
-    — nobody else; a case's details over the socket are refused like a missing case."""
-    from services.live.rooms import Place, rooms_for_place
-
-    thing = world.report()
+@contextmanager
+def _sockets_of_every_role(security_app, world, thing):
+    """A signed-in socket of every role, about `thing`, with what came at connect drained;
+    disconnected afterwards."""
     live = security_app.extensions["gridflow.live"]
     clients = {
         who: live.socketio.test_client(security_app, auth={"token": _token(world.as_(who, thing))})
@@ -773,6 +771,22 @@ def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, worl
         assert all(c.is_connected() for c in clients.values())
         for client in clients.values():
             client.get_received()
+        yield clients
+    finally:
+        for client in clients.values():
+            if client.is_connected():
+                client.disconnect()
+
+
+def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, world):
+    """Each role joins the rooms of its scope only: an event of street A reaches the admin,
+    the operators of street A and of the district, the case's department and the cell's worker
+    — nobody else; a case's details over the socket are refused like a missing case."""
+    from services.live.rooms import Place, rooms_for_place
+
+    thing = world.report()
+    live = security_app.extensions["gridflow.live"]
+    with _sockets_of_every_role(security_app, world, thing) as clients:
         place = Place(thing.cell, thing.cell[:9], thing.cell[:6], ("sanitation",))
         live.publish_batch("case_events", [({"id": -1, "case": {"id": thing.case_id}},
                                             rooms_for_place(place))])  # fmt: skip
@@ -790,10 +804,6 @@ def test_socket_rooms_and_case_details_follow_the_same_scopes(security_app, worl
                 assert answer.get("case", {}).get("id") == thing.case_id, who
             else:
                 assert answer == missing == {"error": "not_found", "field": "case_id"}, who
-    finally:
-        for client in clients.values():
-            if client.is_connected():
-                client.disconnect()
 
 
 def test_notifications_reach_only_the_worker_who_reported(security_app, world):
@@ -816,20 +826,9 @@ def test_notifications_reach_only_the_worker_who_reported(security_app, world):
     assert api.get("/api/v1/me/notifications", headers=thing.reporter).get_json()["unread"] == 1
 
     live = security_app.extensions["gridflow.live"]
-    clients = {
-        who: live.socketio.test_client(security_app, auth={"token": _token(world.as_(who, thing))})
-        for who in ALL
-    }
-    try:
-        assert all(c.is_connected() for c in clients.values())
-        for client in clients.values():
-            client.get_received()
+    with _sockets_of_every_role(security_app, world, thing) as clients:
         live.publish("notification", {"id": queued, "account_id": reporter_id},
                      [account_room(reporter_id)])  # fmt: skip
         got = {who for who, c in clients.items()
                if any(m["name"] == "notification" for m in c.get_received())}  # fmt: skip
         assert got == {"gw_own"}
-    finally:
-        for client in clients.values():
-            if client.is_connected():
-                client.disconnect()

@@ -22,13 +22,8 @@ from tests.integration.services.accounts import signed_in
 from tests.integration.services.grid_fixtures import cell_points
 from tests.integration.services.handling.loop import CaseMaker, captured_event
 from tests.integration.services.live.isolated import own_engine, own_stack
+from tests.integration.services.test_category_questions import CODE, QUESTIONS
 
-CODE = "201001"  # 暴露垃圾
-QUESTIONS = [
-    {"code": "bins", "text_zh": "垃圾桶是否满溢", "text_en": "Are the bins full?",
-     "kind": "choice", "choices": ["满溢", "未满"], "required": True},
-    {"code": "shop", "text_zh": "附近商铺名称", "text_en": "Shop nearby", "kind": "text"},
-]  # fmt: skip
 PRIVATE = "张三家 13800000000"
 
 
