@@ -2,10 +2,11 @@
 asyncio process (scripts/bench_live.py starts one or more; nothing else uses it).
 
 Each client speaks Engine.IO 4 / Socket.IO 5 itself (a few lines: the handshake, CONNECT with
-its token, ping → pong, events), as a page would: it keeps the highest case-event id it has
-seen and, when its connection drops, comes back with that cursor as `last_event_id` after the
-delays of the socket.io client of its app (its plan's `backoff`: first delay and most; doubling,
-±50 %, the most applied after the jitter, as socket.io's Backoff does).
+its token, ping → pong, events), as a page would: it keeps its resume cursor as the pages do
+(services/web/static/js/resume.js: the highest case-event id seen while its connection's
+replay was complete) and, when its connection drops, comes back with it as `last_event_id`
+after the delays of the socket.io client of its app (its plan's `backoff`: first delay and
+most; doubling, ±50 %, the most applied after the jitter, as socket.io's Backoff does).
 
     python scripts/livegen.py PLAN.json OUT.json
     PLAN: {"url": "ws://…/socket.io/?EIO=4&transport=websocket", "ramp_per_s": 400,
@@ -53,7 +54,9 @@ class Client:
         self.gen, self.token, self.session = gen, spec["token"], session
         self.backoff = tuple(spec.get("backoff") or (1.0, 5.0))
         self.first_cursor: int | None = None
-        self.cursor: int | None = None
+        self.cursor: int | None = None  # resume cursor, as resume.js keeps it
+        self.highest: int | None = None  # the highest event id seen
+        self.whole = False  # this connection's replay has all come
         self.seen: set[int] = set()
         self.live: set[int] = set()
         self.doubled = 0
@@ -100,7 +103,7 @@ class Client:
                 auth["last_event_id"] = self.cursor
             await ws.send_str("40" + json.dumps(auth))
             self.stage = "signing in"
-            self.caught_up = False
+            self.caught_up = self.whole = False
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     break
@@ -130,12 +133,14 @@ class Client:
             if self.first_cursor is None:
                 self.first_cursor = body["last_event_id"]
             if self.cursor is None:
-                self.cursor = body["last_event_id"]
+                self.cursor = self.highest = body["last_event_id"]
         elif name == "replay":
             for event in body["events"]:
                 self.see(event["id"])
             self.cuts += bool(body.get("cut"))
-            self.caught_up = not body.get("more")
+            self.caught_up = self.whole = not body.get("more")
+            if self.whole:
+                self.cursor = self.highest
         elif name == "case_events":
             for event in body:
                 if event["id"] in self.live:  # the live stream must never repeat an event
@@ -148,8 +153,10 @@ class Client:
 
     def see(self, event_id: int) -> None:
         self.seen.add(event_id)
-        if self.cursor is None or event_id > self.cursor:
-            self.cursor = event_id
+        if self.highest is None or event_id > self.highest:
+            self.highest = event_id
+        if self.whole:
+            self.cursor = self.highest
 
 
 def _instant(text: str) -> float | None:

@@ -26,7 +26,7 @@ PREFIX = "/m/"
 # Files of the other pages the app shares (URL → file): the datum and tile modules of every map.
 SHARED = {
     f"/assets/js/{name}": HERE.parent / "web" / "static" / "js" / name
-    for name in ("datum.js", "maptiles.js")
+    for name in ("datum.js", "maptiles.js", "resume.js")
 }
 
 

@@ -57,6 +57,42 @@ def test_missed_events_show_once_after_reconnecting(operator_page, writer, cells
     screenshot(page, "command-center")
 
 
+def test_a_page_cut_before_its_replay_came_asks_again_from_where_it_was_whole(
+    operator_page, writer, cells
+):
+    """Live events reach a connection before its replay: a page that showed one and lost the
+    connection before the replay came must not resume past the events the replay held."""
+    page = operator_page
+    case_id = writer.new_case(cells[0].code)
+    page.wait_for_selector(f"#ticker li[data-case-id='{case_id}']", timeout=2000)
+    page.evaluate("window.gridflowLive.socket.disconnect()")
+    page.wait_for_selector("#connection.offline")
+    # Written while the page was away, well before the live event below (past the replay's
+    # reach below a cursor: services.live.replay).
+    missed = writer.event(case_id, "CaseAcknowledged", department_code="sanitation", ago_s=30)
+    # The next connection's replay never reaches the page (as if cut before it came).
+    page.evaluate("""() => {
+        const socket = window.gridflowLive.socket;
+        window.heldReplay = socket.listeners("replay");
+        socket.off("replay");
+        socket.connect();
+    }""")
+    page.wait_for_selector("#connection.online")
+    live = writer.event(case_id, "CaseResolved", department_code="sanitation")
+    page.wait_for_selector(f"#ticker li[data-event-id='{live}']", timeout=3000)
+    assert missed not in ticker_ids(page)
+
+    page.evaluate("""() => {
+        const socket = window.gridflowLive.socket;
+        socket.disconnect();
+        for (const listener of window.heldReplay) socket.on("replay", listener);
+        socket.connect();
+    }""")
+    page.wait_for_selector(f"#ticker li[data-event-id='{missed}']", timeout=3000)
+    shown = ticker_ids(page)
+    assert len(shown) == len(set(shown)), f"an event was shown twice: {shown}"
+
+
 def test_cases_open_before_the_page_opens_are_drawn_from_its_snapshot(
     page, live_server, engine, writer, cells
 ):

@@ -1,21 +1,24 @@
 // The live feed while online: Socket.IO with the worker's access token. The server sends a
 // snapshot of the open cases in the worker's cells, then every case event there (in batches);
 // they are passed on as 'cases' and 'case_event' notices, one per event; the milestones of the
-// worker's own reports as 'notification' notices.
+// worker's own reports as 'notification' notices. A reconnection asks for the events after
+// the resume cursor (/assets/js/resume.js, shared with the other pages): the highest id seen
+// while the connection's replay was complete.
 
+import '/assets/js/resume.js';
 import { io } from '/m/vendor/socket.io.js';
 import { accessToken, AuthRequired, renew } from './session.js';
 import { emit, on } from './bus.js';
 
 const LOCAL = { localOnly: true };
 let socket = null;
-let lastEventId = null;
+let resume = globalThis.gfResume();
 const seen = new Set();
 
 function handle(message) {
   if (!message || seen.has(message.id)) return;
   seen.add(message.id);
-  if (lastEventId === null || message.id > lastEventId) lastEventId = message.id;
+  resume.seen(message.id);
   emit('case_event', message, LOCAL);
 }
 
@@ -30,16 +33,22 @@ export function start() {
     // Asked again on every (re)connection, so a refreshed token is always the one used.
     auth: (cb) => {
       accessToken()
-        .then((token) => cb(lastEventId === null ? { token } : { token, last_event_id: lastEventId }))
+        .then((token) => {
+          const cursor = resume.cursor;
+          cb(cursor === null ? { token } : { token, last_event_id: cursor });
+        })
         .catch(() => cb({}));
     },
   });
   socket.on('snapshot', (snap) => {
-    if (lastEventId === null) lastEventId = snap.last_event_id;
+    resume.snapshot(snap.last_event_id);
     emit('cases', snap.cases ? caseViews(snap.cases) : [], LOCAL);
     emit('live', { connected: true }, LOCAL);
   });
-  socket.on('replay', (data) => (data.events || []).forEach(handle));
+  socket.on('replay', (data) => {
+    (data.events || []).forEach(handle);
+    resume.replayed(data.more);
+  });
   socket.on('case_events', (messages) => (messages || []).forEach(handle)); // oldest first
   // Sent just before the server hangs up on this session: a revoked one ends here.
   socket.on('auth_expired', () => { renew().catch(() => {}); });
@@ -49,6 +58,7 @@ export function start() {
   // A milestone of one of the worker's own reports (to this account's sockets alone).
   socket.on('notification', (n) => emit('notification', n, LOCAL));
   socket.on('disconnect', (reason) => {
+    resume.connecting();
     emit('live', { connected: false }, LOCAL);
     // The server hung up (token expired or revoked): refresh quietly and connect again.
     if (reason === 'io server disconnect') later(1000);
@@ -82,7 +92,7 @@ function later(ms) {
 export function stop() {
   if (socket) socket.close();
   socket = null;
-  lastEventId = null;
+  resume = globalThis.gfResume();
   seen.clear();
 }
 

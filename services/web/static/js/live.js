@@ -1,8 +1,10 @@
 // The live connection: Socket.IO over WebSocket, snapshot first, then events, with no gap and
 // no duplicate. The page keeps the id of every case event it has shown; on reconnect it sends
-// the highest one and the server replays what came after (reaching back up to 20,000 ids,
-// the events written in the 10 s before it, because ids are handed out before commit). Anything already shown, or older than the first snapshot
-// (the `floor`), is dropped. Events that arrive before a connection's snapshot wait for it.
+// its resume cursor (resume.js: the highest id shown while its last replay was complete) and
+// the server replays what came after (reaching back up to 20,000 ids, the events written in the
+// 10 s before it, because ids are handed out before commit). Anything already shown, or older
+// than the first snapshot (the `floor`), is dropped. Events that arrive before a connection's
+// snapshot wait for it.
 "use strict";
 
 window.gf = window.gf || {};
@@ -15,11 +17,13 @@ gf.live = function live(handlers) {
     order: [],
     awaitingSnapshot: true,
     buffer: [],
+    resume: gfResume(),
   };
   const remember = (id) => {
     state.seen.add(id);
     state.order.push(id);
     if (id > state.lastId) state.lastId = id;
+    state.resume.seen(id);
     if (state.order.length > 50000) state.seen.delete(state.order.shift());
   };
   const deliver = (message, replayed) => {
@@ -37,7 +41,7 @@ gf.live = function live(handlers) {
     reconnectionDelayMax: 2000,
     auth: (cb) => cb(state.floor === null
       ? { token: gf.session.access }
-      : { token: gf.session.access, last_event_id: state.lastId }),
+      : { token: gf.session.access, last_event_id: state.resume.cursor }),
   });
 
   socket.on("snapshot", (snapshot) => {
@@ -45,6 +49,7 @@ gf.live = function live(handlers) {
     if (first) {
       state.floor = snapshot.last_event_id;
       state.lastId = snapshot.last_event_id;
+      state.resume.snapshot(snapshot.last_event_id);
       for (const message of snapshot.events || []) remember(message.id);
     }
     handlers.onSnapshot(snapshot, first);
@@ -55,6 +60,7 @@ gf.live = function live(handlers) {
   });
   socket.on("replay", (batch) => {
     for (const message of batch.events) deliver(message, true);
+    state.resume.replayed(batch.more);
   });
   // Live events come in batches: what one read of the server's feed brought, oldest first.
   socket.on("case_events", (messages) => {
@@ -71,6 +77,7 @@ gf.live = function live(handlers) {
     // "connect" event): until it comes, events wait.
     state.awaitingSnapshot = true;
     state.buffer = [];
+    state.resume.connecting();
     if (handlers.onStatus) handlers.onStatus(false);
     // A server-side disconnect (token expired or revoked) is not retried by the client itself.
     if (reason === "io server disconnect") renewAndReconnect();

@@ -94,8 +94,9 @@ class CaseWriter:
         self.event(str(case_id), "CaseDispatched", department_code=department)
         return str(case_id)
 
-    def event(self, case_id: str, event_type: str, **payload) -> int:
-        """Records one event on a case (moving its state) and publishes it; returns its id."""
+    def event(self, case_id: str, event_type: str, *, ago_s: float = 0.0, **payload) -> int:
+        """Records one event on a case (moving its state), written `ago_s` seconds before now,
+        and publishes it; returns its id."""
         body = envelope(event_type, {"case_id": case_id, **payload})
         with self.engine.begin() as conn:
             state = STATE_AFTER.get(event_type)
@@ -107,12 +108,13 @@ class CaseWriter:
             seq = conn.execute(
                 text(
                     "INSERT INTO case_event (event_id, case_id, type, actor, at, payload) "
-                    "VALUES (:eid, :cid, :type, 'test', now(), CAST(:payload AS jsonb)) "
+                    "VALUES (:eid, :cid, :type, 'test', now() - make_interval(secs => :ago), "
+                    "CAST(:payload AS jsonb)) "
                     "RETURNING id"
                 ),
                 {
                     "eid": body["event_id"], "cid": case_id, "type": event_type,
-                    "payload": json.dumps(body["payload"]),
+                    "payload": json.dumps(body["payload"]), "ago": ago_s,
                 },
             ).scalar_one()  # fmt: skip
         topic = topic_name(self.config.topic_prefix, CASE_EVENTS)

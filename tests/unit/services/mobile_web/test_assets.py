@@ -20,7 +20,9 @@ def test_shell_lists_pages_every_module_and_the_vendored_packages():
     assert {"/m/", "/m/manifest.webmanifest", "/m/static/app.css"} <= set(shell.urls)
     assert {"/m/vendor/leaflet.js", "/m/vendor/socket.io.js"} <= set(shell.urls)
     # the datum and tile modules every map shares
-    assert {"/assets/js/datum.js", "/assets/js/maptiles.js"} <= set(shell.urls)
+    assert {"/assets/js/datum.js", "/assets/js/maptiles.js", "/assets/js/resume.js"} <= set(
+        shell.urls
+    )
     assert len(shell.version) == 16
 
 
