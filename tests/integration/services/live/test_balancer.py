@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -16,11 +17,11 @@ import socketio
 from tests.processes import ROOT, GridflowProcess, free_port, start_server
 
 
-@pytest.fixture(scope="module")
-def balanced(live_config):
-    """(balancer URL, [serve processes]) — two processes that trust the balancer."""
-    config = live_config.with_(trusted_proxies="127.0.0.1", live_max_per_address=3)
-    servers = [start_server(f"live-balanced-{k}", config) for k in range(2)]
+@contextmanager
+def behind_balancer(name: str, config):
+    """(balancer URL, [serve processes], config): two processes with `config` behind
+    scripts/lb."""
+    servers = [start_server(f"{name}-{k}", config) for k in range(2)]
     port = free_port()
     ports = [url.rsplit(":", 1)[1] for _, url in servers]
     for (proc, _), backend in zip(servers, ports, strict=True):
@@ -49,6 +50,14 @@ def balanced(live_config):
         lb.stderr.close()
         for proc in procs:
             proc.stop()
+
+
+@pytest.fixture(scope="module")
+def balanced(live_config):
+    """Two processes that trust the balancer, three sockets per client address."""
+    config = live_config.with_(trusted_proxies="127.0.0.1", live_max_per_address=3)
+    with behind_balancer("live-balanced", config) as running:
+        yield running
 
 
 def eventually(condition, failure: str, timeout_s: float = 10.0) -> None:
@@ -138,3 +147,22 @@ def test_clients_of_a_stopped_process_come_back_through_the_other(
                    "no event through the process left")  # fmt: skip
     finally:
         again.disconnect()
+
+
+def test_a_handshake_a_full_process_refuses_is_taken_by_the_other(live_config):
+    """Sticky routing sends every handshake of one address to one process; when that process
+    holds all its sockets, the balancer passes the handshake to the other instead of returning
+    the refusal (a client hashed to a full process would otherwise be refused for as long as
+    the other process's clients fill it). Only when both are full is the client refused."""
+    config = live_config.with_(trusted_proxies="127.0.0.1", live_max_clients=2,
+                               live_max_per_address=10)  # fmt: skip
+    with behind_balancer("live-full", config) as (url, servers, _):
+        handshake = "/socket.io/?EIO=4&transport=polling"
+        opened = [requests.get(url + handshake, timeout=5) for _ in range(4)]
+        assert [r.status_code for r in opened] == [200] * 4
+        refused = requests.get(url + handshake, timeout=5)
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+        assert refused.json()["error"] == "live_full"
+        for server in servers:  # each holds two: its cap
+            direct = requests.get(f"http://127.0.0.1:{server.port}{handshake}", timeout=5)
+            assert direct.status_code == 503, direct.text
