@@ -78,3 +78,66 @@ def bounded_semaphore(value: int) -> Any:
 
         return BoundedSemaphore(value)
     return threading.BoundedSemaphore(value)
+
+
+class _Waiter:
+    __slots__ = ("event", "granted", "abandoned")
+
+    def __init__(self, event: Any) -> None:
+        self.event, self.granted, self.abandoned = event, False, False
+
+
+class NewestFirst:
+    """`value` places handed to the newest waiter first: a stack, not a queue.
+
+    Under overload a queue serves whoever has waited longest, and so, when callers give up
+    after a while (a socket.io client abandons a connection not open within 20 s), the ones
+    nearest to giving up, while the newest wait until they are as late: every place then goes
+    to a caller with little time left, and most of the work done for them is lost. A stack
+    serves the callers with the most time left; the oldest time out (the latency of the
+    unlucky grows, the work done is kept). Same acquire(timeout=)/release as a semaphore;
+    gevent's events when the process is cooperative, the standard library's otherwise."""
+
+    def __init__(self, value: int) -> None:
+        if cooperative():
+            from gevent.event import Event
+        else:
+            from threading import Event
+        self._event = Event
+        self._free = value
+        self._waiters: list[_Waiter] = []
+        self._abandoned = 0
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        with self._lock:
+            if self._free > 0:
+                self._free -= 1
+                return True
+            waiter = _Waiter(self._event())
+            self._waiters.append(waiter)
+        waiter.event.wait(timeout)
+        with self._lock:
+            if waiter.granted:
+                return True
+            waiter.abandoned = True  # left in place; release skips it
+            self._abandoned += 1
+            if self._abandoned > 1024 and self._abandoned * 2 > len(self._waiters):
+                self._waiters = [w for w in self._waiters if not w.abandoned]
+                self._abandoned = 0
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                waiter = self._waiters.pop()
+                if waiter.abandoned:
+                    self._abandoned -= 1
+                    continue
+                waiter.granted = True
+                waiter.event.set()
+                return
+            self._free += 1
+
+    def waiting(self) -> int:
+        return len(self._waiters) - self._abandoned

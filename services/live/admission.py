@@ -16,7 +16,11 @@ connects a second.)
 
 Handshakes go through a few hundred at a time (HANDSHAKES_AT_ONCE), each holding its place
 until its transport's CONNECT comes or it closes; the others wait in the gate, a parsed request
-and no transport, for up to HANDSHAKE_WAIT_S (then 503, `live_busy`). Without that, 10,000
+and no transport, for up to HANDSHAKE_WAIT_S (then 503, `live_busy`, which the load balancer
+passes to another process), the newest first (services.runtime.NewestFirst: in a queue, with
+thousands waiting, every place went to a handshake that had waited ~15 s, whose client gave up
+at 20 s before its CONNECT was read; places then turned over at the sign-in's pace, ~20 a
+second, and 20,000 clients took 180 s to come back to two processes). Without the gate, 10,000
 clients back at once after a restart all opened their transports within seconds; handshaking
 them took the process longer than the sign-in timeout, so thousands were closed unsigned
 before their CONNECT was read, and came back to do it again. The timeout is for transports
@@ -42,16 +46,16 @@ import orjson
 
 from services.config import Config
 from services.http.addresses import client_address, trusted_networks
-from services.runtime import bounded_semaphore
+from services.runtime import NewestFirst
 
 log = logging.getLogger(__name__)
 
 # A refused client waits about this long before its next try (its own backoff adds jitter).
 RETRY_AFTER_S = 5
-# Handshakes let through at once (see the docstring), and how long one waits for its turn:
-# below the socket.io client's 20 s connection timeout, after which it would try anew anyway.
+# Handshakes let through at once (see the docstring), and how long one waits for its turn: half
+# the socket.io client's 20 s connection timeout, so one let through still has time to sign in.
 HANDSHAKES_AT_ONCE = 256
-HANDSHAKE_WAIT_S = 15.0
+HANDSHAKE_WAIT_S = 10.0
 BUSY_RETRY_AFTER_S = 2
 SLOT_KEY = "gridflow.live.slot"
 # While handshakes wait or transports are unsigned, the gate's state is logged this often.
@@ -87,7 +91,7 @@ class Admission:
         self._open: dict[str, Transport] = {}
         self._per_address: Counter[str] = Counter()
         self._unsigned: dict[str, float] = {}  # transports still timed: id → opened
-        self._slots = bounded_semaphore(handshakes_at_once)
+        self._slots = NewestFirst(handshakes_at_once)
         self.handshake_wait_s = handshake_wait_s
         self._waiting = 0  # handshakes waiting for a place
         self._placed = 0  # handshakes and transports holding one

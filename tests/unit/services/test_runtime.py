@@ -1,13 +1,16 @@
-"""A process's heap after start-up: frozen out of the collector's passes, cycles still freed."""
+"""A process's heap after start-up: frozen out of the collector's passes, cycles still freed;
+places handed newest first."""
 
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import weakref
 
 import pytest
 
-from services.runtime import YOUNG_THRESHOLD, settle_heap
+from services.runtime import YOUNG_THRESHOLD, NewestFirst, settle_heap
 
 
 class Node:
@@ -82,3 +85,35 @@ def test_a_cooperative_processs_semaphore_never_keeps_a_waiter_from_a_free_place
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) < 50, f"{done.stdout.strip()} handshakes waited with places free"
+
+
+def test_a_freed_handshake_place_goes_to_the_newest_waiter():
+    """Under a crowd the places go newest first: a queue would hand each to the handshake that
+    has waited longest, whose client is the nearest to giving up."""
+    places = NewestFirst(1)
+    assert places.acquire(timeout=0)
+    order: list[str] = []
+
+    def wait(name: str) -> None:
+        if places.acquire(timeout=5):
+            order.append(name)
+
+    waiters = []
+    for name in ("oldest", "middle", "newest"):
+        waiters.append(threading.Thread(target=wait, args=(name,)))
+        waiters[-1].start()
+        deadline = time.monotonic() + 5
+        while places.waiting() < len(waiters) and time.monotonic() < deadline:
+            time.sleep(0.001)
+    for expected in (["newest"], ["newest", "middle"], ["newest", "middle", "oldest"]):
+        places.release()
+        deadline = time.monotonic() + 5
+        while len(order) < len(expected) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert order == expected
+    for waiter in waiters:
+        waiter.join()
+    # A waiter that timed out is skipped: the place stays free for the next caller.
+    assert not places.acquire(timeout=0.01)
+    places.release()
+    assert places.acquire(timeout=0) and places.waiting() == 0
