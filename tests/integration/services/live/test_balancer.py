@@ -55,7 +55,7 @@ def behind_balancer(name: str, config):
 @pytest.fixture(scope="module")
 def balanced(live_config):
     """Two processes that trust the balancer, three sockets per client address."""
-    config = live_config.with_(trusted_proxies="127.0.0.1", live_max_per_address=3)
+    config = live_config.with_(trusted_proxies="127.0.0.0/28", live_max_per_address=3)
     with behind_balancer("live-balanced", config) as running:
         yield running
 
@@ -154,7 +154,7 @@ def test_a_handshake_a_full_process_refuses_is_taken_by_the_other(live_config):
     holds all its sockets, the balancer passes the handshake to the other instead of returning
     the refusal (a client hashed to a full process would otherwise be refused for as long as
     the other process's clients fill it). Only when both are full is the client refused."""
-    config = live_config.with_(trusted_proxies="127.0.0.1", live_max_clients=2,
+    config = live_config.with_(trusted_proxies="127.0.0.0/28", live_max_clients=2,
                                live_max_per_address=10)  # fmt: skip
     with behind_balancer("live-full", config) as (url, servers, _):
         handshake = "/socket.io/?EIO=4&transport=polling"
