@@ -183,7 +183,11 @@ class Generator:
         for i, spec in enumerate(self.plan):
             source = spec.get("source") or "127.0.0.1"
             if source not in sessions:
-                connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0))
+                # Every handshake on a connection of its own, as a browser opens a WebSocket.
+                # With keep-alive pooling (a refused handshake's connection went back to the
+                # pool), 48 page clients timed out on every attempt for 200 s in one restart
+                # while both processes had handshakes to spare.
+                connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0), force_close=True)
                 sessions[source] = aiohttp.ClientSession(connector=connector)
             client = Client(self, spec, sessions[source])
             self.clients.append(client)
