@@ -79,6 +79,10 @@ class Client:
                     name += f":{exc.status}"
                 self.gen.errors[name] = self.gen.errors.get(name, 0) + 1
                 attempt += 1
+            except Exception as exc:  # noqa: BLE001 - counted apart; a page's client retries too
+                name = f"unexpected:{type(exc).__name__}"
+                self.gen.errors[name] = self.gen.errors.get(name, 0) + 1
+                attempt += 1
             self.connected = False
             if self.gen.stopping or self.refused:
                 return
@@ -95,9 +99,13 @@ class Client:
                 self.gen.url, max_msg_size=0, heartbeat=None, timeout=timeout
             )
         async with ws:
-            opening = await ws.receive_str(timeout=max(0.1, open_by - loop.time()))
-            if not opening.startswith("0"):
-                raise ValueError("no Engine.IO open packet")
+            # A CLOSE instead (a stopping process closes what it has just upgraded) is a failed
+            # attempt like any other. (aiohttp's receive_str raised TypeError for it, which no
+            # retry caught: the client's task ended, and it stayed "handshaking" for good — the
+            # 39–242 clients "never back" of earlier two-process restarts.)
+            opening = await ws.receive(timeout=max(0.1, open_by - loop.time()))
+            if opening.type != aiohttp.WSMsgType.TEXT or not opening.data.startswith("0"):
+                raise ValueError(f"no Engine.IO open packet ({opening.type.name})")
             auth: dict = {"token": self.token}
             if self.cursor is not None:
                 auth["last_event_id"] = self.cursor
@@ -183,10 +191,8 @@ class Generator:
         for i, spec in enumerate(self.plan):
             source = spec.get("source") or "127.0.0.1"
             if source not in sessions:
-                # Every handshake on a connection of its own, as a browser opens a WebSocket.
-                # With keep-alive pooling (a refused handshake's connection went back to the
-                # pool), 48 page clients timed out on every attempt for 200 s in one restart
-                # while both processes had handshakes to spare.
+                # Every handshake on a connection of its own, as a browser opens a WebSocket
+                # (aiohttp would reuse a keep-alive connection a refused handshake left).
                 connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0), force_close=True)
                 sessions[source] = aiohttp.ClientSession(connector=connector)
             client = Client(self, spec, sessions[source])
