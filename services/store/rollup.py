@@ -1,12 +1,13 @@
-"""The month rollup of the KPI counts (`case_rollup`, migration 0115): per local month,
-district, street and department, the sums of each case's `case_rollup_parts` — kept by
-triggers that append every statement's difference to `case_rollup_delta` in the writer's
-transaction, folded into `case_rollup` by `compact`.
+"""The month rollup of the KPI counts (`case_rollup`, migrations 0115 and 0120): per local
+month, district, street, community, department and the grid worker who filed the report, the
+sums of each case's `case_rollup_parts` — kept by triggers that append every statement's
+difference to `case_rollup_delta` in the writer's transaction, folded into `case_rollup` by
+`compact`.
 
-A period's counts by district, street or department read the whole months in it from the
-rollup (both tables), the days around them from the facts (each case's parts, the same
-function), and the open cases due as of the report from the open cases' index; one
-statement, grouped per key and for the whole scope.
+A period's counts by any of these read the whole months in it from the rollup (both tables),
+the days around them from the facts (each case's parts, the same function), and the open
+cases due as of the report from the open cases' index; one statement, grouped per key and for
+the whole scope.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, text
 from services.store.cases.groups import open_sql, state_not_in
 
 ZONE = "Asia/Shanghai"  # the zone of the rollup's months
-KEY = ("month", "district_code", "street_code", "department_code")
+KEY = ("month", "district_code", "street_code", "community_code", "department_code", "worker_id")
 # The counts of `case_rollup_parts`, in its order.
 COUNTS = (
     "filed", "cases", "closed", "closed_postponed", "on_time", "resolutions", "failed",
