@@ -2,7 +2,8 @@
 
 * ranking quarter — GET /api/v1/rankings for the last complete quarter at district level (the
   district's streets), one request at a time (p50/p99); the same for the district's
-  departments and its communities (`ranking_quarter_levels`);
+  departments, communities and grid workers (`ranking_quarter_levels`), and its cells
+  (~100,000 rows in one response: `CELL_REPEATS` requests only);
 * street notice — the busiest street's monthly supervision notice built and rendered as PDF
   and XLSX in this process, as the scheduler does it (`bench_leaders.street_notice`);
 * year ledger — GET /api/v1/ledgers/year for the district's busiest year, the XLSX streamed to
@@ -21,6 +22,8 @@ from pathlib import Path
 import benchlib
 from bench_leaders import street_notice
 from sqlalchemy import text
+
+CELL_REPEATS = 3  # a district's cell ranking is a response of ~100,000 rows
 
 
 def last_complete_quarter(today: date) -> date:
@@ -119,6 +122,10 @@ def year_ledger(http, base: str, auth: dict, place: str, year: int, serve_pid: i
             "serve_peak_rss_mb": round(watch.peak, 1)}  # fmt: skip
 
 
+def _repeats(level: str, repeats: int) -> int:
+    return min(repeats, CELL_REPEATS) if level == "cell" else repeats
+
+
 def leader_figures(engine, http, base: str, auth: dict, district: str, repeats: int,
                    serve_pid: int, ledger_place: str = "district") -> dict:  # fmt: skip
     """The three measures above, one after the other; `ledger_place` "street" takes the
@@ -128,8 +135,8 @@ def leader_figures(engine, http, base: str, auth: dict, district: str, repeats: 
     return {
         "ranking_quarter": ranking_quarter(http, base, auth, district, repeats),
         "ranking_quarter_levels": {
-            level: ranking_quarter(http, base, auth, district, repeats, level)
-            for level in ("department", "community")
+            level: ranking_quarter(http, base, auth, district, _repeats(level, repeats), level)
+            for level in ("department", "community", "worker", "cell")
         },
         "street_notice": notice(engine, street),
         "year_ledger": year_ledger(http, base, auth, place, year, serve_pid),
