@@ -221,7 +221,10 @@ def rolled_up_counts_and_durations(
     counts_sql = text(rollup.counts_sql(key, where))
     percentiles = f"{_percentiles('ack')}, {_percentiles('resolve')}, {_percentiles('close')}"
     scope = f"FROM case_fact c WHERE ({population}) AND ({where})"
-    by_group = text(f"SELECT {key} AS key, false AS whole, {percentiles} {scope} GROUP BY 1")
+    # Grouped by the key's hash first: the quarter's sort compares integers, not text in the
+    # database's collation (a third of the statement's time for a district's communities).
+    by_group = text(f"SELECT {key} AS key, false AS whole, {percentiles} {scope} "
+                    f"GROUP BY hashtext({key}), {key}")  # fmt: skip
     whole = text(f"SELECT NULL AS key, true AS whole, {percentiles} {scope}")
 
     def counts_and_whole(c: Connection) -> tuple[list[Row], list[Row]]:

@@ -89,6 +89,7 @@ def _build(table, parts: str, key: str, append: str, included: str) -> None:
         f"INSERT INTO case_rollup SELECT {key}, {sums} FROM (SELECT p.* FROM case_fact c "
         f"CROSS JOIN LATERAL case_rollup_parts(c) p) parts GROUP BY {key}"
     )
+    op.execute("ANALYZE case_rollup")  # its readers' plans right from the start
     op.execute(append)
     op.execute(
         f"CREATE INDEX case_fact_durations_by_created ON case_fact (created_at) "
