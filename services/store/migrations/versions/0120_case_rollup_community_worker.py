@@ -1,12 +1,17 @@
-"""The KPI month rollup keyed by community and grid worker too: per local month, district,
-street, community, department and the grid worker who filed the report (`case_fact`'s own
-columns, so a worker who moves to other cells keeps the cases they filed), so a quarter's
-ranking of a district's communities or grid workers sums the rollup as its streets' and
-departments' does (a quarter is ~40,000 rollup rows on a 1,652-community district instead of
-~250,000 facts).
+"""The KPI month rollup in three grains, so a quarter's ranking of a district's communities or
+grid workers sums the rollup as its streets' and departments' does:
 
-The counts, the insert-only deltas appended by statement triggers and their compaction are
-migration 0115's, unchanged but for the key; the rollup is rebuilt from the facts.
+- `street`: per local month, district, street and department (0115's key; a district's
+  quarter is ~3,000 rows): districts, streets, departments;
+- `community`: the same and the community (~37,000 rows for a district of 1,652 communities,
+  against ~250,000 facts): communities, or any level within a community;
+- `worker`: the same and the grid worker who filed the report (`case_fact.worker_id`, the
+  fact's own column: a worker who moves to other cells keeps the cases they filed; NULL for
+  the hotline's and Open311's): grid workers.
+
+Each case's parts are one row per grain (the other grains' columns NULL). The counts, the
+insert-only deltas appended by statement triggers and their compaction are migration 0115's,
+unchanged but for the key; the rollup is rebuilt from the facts.
 
 The durations' order statistics stay exact, read from the facts: the index holding what they
 need gains the community and the grid worker, so those rankings read it alone too.
@@ -36,26 +41,32 @@ def _revision_0115():
 
 
 BEFORE = _revision_0115()
-KEY = "month, district_code, street_code, community_code, department_code, worker_id"
+KEY = "month, grain, district_code, street_code, community_code, department_code, worker_id"
 PLACE_COLUMNS = "district_code text, street_code text, community_code text, department_code text"
 _COLUMNS = ",\n  ".join(f"{name} bigint NOT NULL" for name in BEFORE.NAMES)
 
 
 def _table(name: str) -> str:
     return f"""CREATE TABLE {name} (
-  month date NOT NULL, {PLACE_COLUMNS}, worker_id bigint,
+  month date NOT NULL, grain text NOT NULL, {PLACE_COLUMNS}, worker_id bigint,
   {_COLUMNS}
 )"""
 
 
+_COUNTED = ", ".join(f"coalesce(({sql})::bigint, 0) AS {name}" for name, sql in BEFORE.COUNTS)
+# A case's counts computed once, then a row per grain.
 PARTS = f"""
 CREATE FUNCTION case_rollup_parts(c case_fact)
-RETURNS TABLE (month date, {PLACE_COLUMNS}, worker_id bigint,
+RETURNS TABLE (month date, grain text, {PLACE_COLUMNS}, worker_id bigint,
   {", ".join(f"{name} bigint" for name in BEFORE.NAMES)})
 LANGUAGE sql STABLE AS $$
-SELECT date_trunc('month', c.created_at AT TIME ZONE 'Asia/Shanghai')::date, c.district_code,
-  c.street_code, c.community_code, c.department_code, c.worker_id,
-  {", ".join(f"coalesce(({expression})::bigint, 0)" for _, expression in BEFORE.COUNTS)}
+SELECT k.month, g.grain, c.district_code, c.street_code, g.community_code, c.department_code,
+  g.worker_id, {", ".join(f"k.{name}" for name in BEFORE.NAMES)}
+FROM (SELECT date_trunc('month', c.created_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+  {_COUNTED}) k
+CROSS JOIN (VALUES ('street', NULL::text, NULL::bigint),
+  ('community', c.community_code, NULL::bigint),
+  ('worker', c.community_code, c.worker_id)) g (grain, community_code, worker_id)
 $$
 """
 # 0115's trigger function with the new key (its statement names the key once, in its INSERT's

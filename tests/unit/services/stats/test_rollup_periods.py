@@ -1,13 +1,13 @@
 """Which reads the KPI month rollup answers: the whole local months of a period, and groups
 and scopes naming only the rollup's columns (district, street, community, department, the
-grid worker who filed the report) in its zone."""
+grid worker who filed the report) in its zone, from the coarsest grain holding them."""
 
 from datetime import date
 
 from services.stats.aggregate import whole_months
 from services.stats.facts import Period
 from services.store.kpi_facts import FILED_BY_WORKER, KEYS
-from services.store.rollup import answers
+from services.store.rollup import answers, grain_of
 from services.store.scopes import Scope, all_of
 
 ZONE = "Asia/Shanghai"
@@ -33,6 +33,13 @@ def test_the_rollup_answers_every_group_but_the_cell_in_wide_scopes():
         for scope in (district, street, community, filed, "TRUE"):
             assert answers(KEYS[level], scope, ZONE)
         assert not answers(KEYS[level], district, "Asia/Urumqi")
+    # The coarsest grain holding the group and the scope.
+    for level in ("department", "district", "street"):
+        assert grain_of(KEYS[level], street, ZONE) == "street"
+        assert grain_of(KEYS[level], community, ZONE) == "community"
+        assert grain_of(KEYS[level], filed, ZONE) == "worker"
+    assert grain_of(KEYS["community"], district, ZONE) == "community"
+    assert grain_of(KEYS["worker"], f"({community}) AND {FILED_BY_WORKER}", ZONE) == "worker"
 
 
 def test_cells_are_read_from_the_facts():
