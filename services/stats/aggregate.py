@@ -13,9 +13,9 @@ facts folded from its events), so one query computes the whole scope and every g
 - closed on time: closed, not postponed, and no resolve due time or the last resolution (else
   the closure) at or before it;
 - by district, street, community, department or grid worker over whole local months, the
-  counts are sums of the month rollup (services.store.rollup: tens of thousands of rows for a
-  district's quarter instead of a quarter of a million facts), the days around the months
-  read from the facts;
+  counts are sums of the month rollup (services.store.rollup: a district's quarter is a few
+  thousand rows for its streets, tens of thousands for its communities, instead of a quarter
+  of a million facts), the days around the months read from the facts;
 - durations: acknowledge = first acknowledgement − first dispatch, resolve = last resolution −
   first dispatch (cases with both), close = closure − report (closed cases); median is
   `percentile_cont(0.5)` (the mean of the two middle values for an even count) and p90
