@@ -208,9 +208,10 @@ def rolled_up_counts_and_durations(
     """As `counts_and_durations`, the counts summed per `by` and for the whole scope from the
     month rollup for `months` (the first of the whole local months and the day after them,
     `rollup.answers` being true) and from the facts for the rest of [start, end). The
-    durations' order statistics, exact, from the facts: per group on one connection, for the
-    whole scope after the counts on the other (two sorts of the period's values side by side,
-    as long as one of them)."""
+    durations' order statistics, exact, from the facts, in two halves of the groups (by the
+    key's hash) side by side: the counts then one half on one connection, the other half then
+    the whole scope on the other (each sort a half of the period's values, the whole scope's
+    as long as a half's)."""
     key = KEYS[by]
     zone = ZoneInfo(rollup.ZONE)
     months_start, months_end = (datetime.combine(m, time(), zone) for m in months)
@@ -221,21 +222,32 @@ def rolled_up_counts_and_durations(
     counts_sql = text(rollup.counts_sql(key, where))
     percentiles = f"{_percentiles('ack')}, {_percentiles('resolve')}, {_percentiles('close')}"
     scope = f"FROM case_fact c WHERE ({population}) AND ({where})"
-    # Grouped by the key's hash first: the quarter's sort compares integers, not text in the
-    # database's collation (a third of the statement's time for a district's communities).
+    # Grouped by the key's hash first: the sort compares integers, not text in the database's
+    # collation (a third of the statement's time for a district's communities). A group with
+    # no key (NULL) is in the first half.
+    hashed = f"hashtext({key})"
     by_group = text(f"SELECT {key} AS key, false AS whole, {percentiles} {scope} "
-                    f"GROUP BY hashtext({key}), {key}")  # fmt: skip
+                    f"AND coalesce({hashed} & 1, 0) = :half GROUP BY {hashed}, {key}")  # fmt: skip
     whole = text(f"SELECT NULL AS key, true AS whole, {percentiles} {scope}")
 
-    def counts_and_whole(c: Connection) -> tuple[list[Row], list[Row]]:
-        _tuned(c)
-        return c.execute(counts_sql, values).all(), c.execute(whole, values).all()
+    def counts_and_half(c: Connection) -> tuple[list[Row], list[Row]]:
+        _serial(_tuned(c))
+        return c.execute(counts_sql, values).all(), c.execute(by_group, {**values, "half": 0}).all()
 
-    def groups(c: Connection) -> list[Row]:
-        return _tuned(c).execute(by_group, values).all()
+    def half_and_whole(c: Connection) -> list[Row]:
+        _serial(_tuned(c))
+        return c.execute(by_group, {**values, "half": 1}).all() + c.execute(whole, values).all()
 
-    (count_rows, whole_rows), group_rows = in_one_snapshot(engine, counts_and_whole, groups)
-    return count_rows, group_rows + whole_rows
+    (count_rows, first_half), rest = in_one_snapshot(engine, counts_and_half, half_and_whole)
+    return count_rows, first_half + rest
+
+
+def _serial(conn: Connection) -> Connection:
+    """`conn`'s transaction without parallel workers: its reads already run side by side with
+    the other connection's, on a core each (a half's hash condition, estimated at a few hundred
+    rows, would otherwise start workers for each half's scan)."""
+    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    return conn
 
 
 def _tuned(conn: Connection) -> Connection:
