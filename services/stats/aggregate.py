@@ -12,8 +12,9 @@ facts folded from its events), so one query computes the whole scope and every g
 - due for closure: closed, or resolve_due at or before `as_of`;
 - closed on time: closed, not postponed, and no resolve due time or the last resolution (else
   the closure) at or before it;
-- by district, street or department over whole local months, the counts are sums of the
-  month rollup (services.store.rollup: a few thousand rows for a quarter instead of a quarter
+- by district, street, community, department or grid worker over whole local months, the
+  counts are sums of the month rollup (services.store.rollup: a district's quarter is a few
+  thousand rows for its streets, tens of thousands for its communities, instead of a quarter
   of a million facts), the days around the months read from the facts;
 - durations: acknowledge = first acknowledgement − first dispatch, resolve = last resolution −
   first dispatch (cases with both), close = closure − report (closed cases); median is

@@ -1,12 +1,14 @@
-"""The month rollup of the KPI counts (`case_rollup`, migration 0115): per local month,
-district, street and department, the sums of each case's `case_rollup_parts` — kept by
-triggers that append every statement's difference to `case_rollup_delta` in the writer's
-transaction, folded into `case_rollup` by `compact`.
+"""The month rollup of the KPI counts (`case_rollup`, migrations 0115 and 0120): per local
+month and grain — district, street and department (`street`), and the community too
+(`community`), and the grid worker who filed the report too (`worker`) — the sums of each
+case's `case_rollup_parts` (a row per grain), kept by triggers that append every statement's
+difference to `case_rollup_delta` in the writer's transaction, folded into `case_rollup` by
+`compact`.
 
-A period's counts by district, street or department read the whole months in it from the
-rollup (both tables), the days around them from the facts (each case's parts, the same
-function), and the open cases due as of the report from the open cases' index; one
-statement, grouped per key and for the whole scope.
+A period's counts by any of these read the whole months in it from the coarsest grain that
+holds the group and the scope (both tables), the days around them from the facts (each case's
+parts of that grain, the same function), and the open cases due as of the report from the
+open cases' index; one statement, grouped per key and for the whole scope.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from sqlalchemy import Connection, text
 from services.store.cases.groups import open_sql, state_not_in
 
 ZONE = "Asia/Shanghai"  # the zone of the rollup's months
-KEY = ("month", "district_code", "street_code", "department_code")
+KEY = ("month", "grain", "district_code", "street_code", "community_code", "department_code",
+       "worker_id")  # fmt: skip
+# The grains, coarsest first, with the columns each one's rows hold.
+GRAINS = {
+    "street": {"district_code", "street_code", "department_code"},
+    "community": {"district_code", "street_code", "community_code", "department_code"},
+    "worker": {"district_code", "street_code", "community_code", "department_code", "worker_id"},
+}
 # The counts of `case_rollup_parts`, in its order.
 COUNTS = (
     "filed", "cases", "closed", "closed_postponed", "on_time", "resolutions", "failed",
@@ -29,11 +38,19 @@ COUNTS = (
 _COLUMN = re.compile(r"\bc\.([a-z_]+)")
 
 
-def answers(key: str, where: str, zone: str) -> bool:
-    """Whether the rollup can count the groups `key` (an SQL expression over alias `c`) of the
-    cases matching `where`: both name only its columns, and months are local to its zone."""
+def grain_of(key: str, where: str, zone: str) -> str | None:
+    """The coarsest grain of the rollup that can count the groups `key` (an SQL expression over
+    alias `c`) of the cases matching `where` — both naming only its columns — or None (a
+    period in another zone than the rollup's months, a finer group or scope)."""
     named = set(_COLUMN.findall(key)) | set(_COLUMN.findall(where))
-    return zone == ZONE and bool(_COLUMN.findall(key)) and named <= set(KEY[1:])
+    if zone != ZONE or not _COLUMN.findall(key):
+        return None
+    return next((grain for grain, columns in GRAINS.items() if named <= columns), None)
+
+
+def answers(key: str, where: str, zone: str) -> bool:
+    """Whether the rollup can count the groups `key` of the cases matching `where`."""
+    return grain_of(key, where, zone) is not None
 
 
 _SUMS = ", ".join(f"sum({n}) AS {n}" for n in COUNTS)
@@ -46,14 +63,16 @@ COUNTS_SQL = f"""
 WITH parts AS (
   SELECT {{key}} AS key, {_ROLLED}, 0 AS open_due, 0 AS open_postponed_due
   FROM (SELECT * FROM case_rollup UNION ALL SELECT * FROM case_rollup_delta) c
-  WHERE c.month >= :first_month AND c.month < :after_months AND ({{where}})
+  WHERE c.month >= :first_month AND c.month < :after_months AND c.grain = '{{grain}}'
+    AND ({{where}})
   UNION ALL
   SELECT {{key}}, {_PARTS},
     ({OPEN_IN_LOOP} AND c.resolve_due <= :as_of)::int,
     ({OPEN_IN_LOOP} AND c.postponed AND c.resolve_due <= :as_of)::int
   FROM case_fact c CROSS JOIN LATERAL case_rollup_parts(c) p
   WHERE ((c.created_at >= :start AND c.created_at < :months_start)
-         OR (c.created_at >= :months_end AND c.created_at < :end)) AND ({{where}})
+         OR (c.created_at >= :months_end AND c.created_at < :end))
+    AND p.grain = '{{grain}}' AND ({{where}})
   UNION ALL
   SELECT {{key}}, {_ZEROS}, 1, c.postponed::int
   FROM case_fact c
@@ -69,10 +88,14 @@ GROUP BY GROUPING SETS ((key), ())
 
 
 def counts_sql(key: str, where: str) -> str:
-    """COUNTS_SQL for groups `key` and the scope `where` (SQL over alias `c`). Its parameters:
-    start, end (the period's instants), first_month, after_months (local month dates),
-    months_start, months_end (their instants), as_of."""
-    return COUNTS_SQL.format(key=key, where=where)
+    """COUNTS_SQL for groups `key` and the scope `where` (SQL over alias `c`, `answers` being
+    true) from the coarsest grain holding them. Its parameters: start, end (the period's
+    instants), first_month, after_months (local month dates), months_start, months_end (their
+    instants), as_of."""
+    grain = grain_of(key, where, ZONE)
+    if grain is None:
+        raise ValueError(f"the rollup cannot count {key} where {where}")
+    return COUNTS_SQL.format(key=key, where=where, grain=grain)
 
 
 _SUMMED = ", ".join(f"sum({n})" for n in COUNTS)

@@ -1,9 +1,11 @@
 """The year's ledger writer keeps the same memory however many lines it writes (rows from a
-cursor, written as they come), and every line reaches the workbook."""
+cursor, written as they come) and hands its first bytes on before it has read the last line,
+and every line reaches the workbook."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
@@ -62,3 +64,26 @@ def test_memory_does_not_grow_with_the_lines(tmp_path, monkeypatch):
     book.close()
     assert len(lines) == 5_000
     assert lines[-1][:2] == (5_000, "B000004999") and lines[-1][16] == "是"
+
+
+def test_the_first_bytes_leave_before_the_last_line_is_read(monkeypatch):
+    read = [0]
+
+    def counted(conn, *args, **kwargs):
+        for row in _rows(20_000):
+            read[0] += 1
+            yield row
+
+    monkeypatch.setattr(year.store, "year_lines", counted)
+    chunks = year.year_ledger_chunks(_Source(), "330211", 2026, now=T0)
+    first = next(chunks)
+    # A client sees the workbook begin after a few thousand lines, not after the whole year.
+    assert first.startswith(b"PK") and 0 < read[0] < 10_000, read[0]
+    data = first + b"".join(chunks)
+    assert read[0] == 20_000
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    sheet = book["台账"]
+    assert next(sheet.iter_rows(max_row=1, values_only=True))[0] == "330211 2026年 案卷台账"
+    lines = list(sheet.iter_rows(min_row=4, values_only=True))
+    book.close()
+    assert len(lines) == 20_000 and lines[0][:2] == (1, "B000000000")

@@ -1,22 +1,25 @@
-"""The KPI month rollup (migration 0115, services.store.rollup) stays equal to its
+"""The KPI month rollup (migrations 0115 and 0120, services.store.rollup) stays equal to its
 recomputation from `case_fact` whatever writes the facts — a new case, the fold of its events,
 the copies of its state, place and rating, the same kind of events recorded again, facts set
 wrong and refolded — before and after its deltas are compacted, and a period read through it
 (whole months from the rollup, the days around them and the open cases due from the facts)
-gives the KPIs the facts give case by case."""
+gives the KPIs the facts give case by case, by street, community and grid worker."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from services.domain.kpi import kpis_by
 from services.envelopes import CASE_EVENTS
 from services.stats.aggregate import aggregate_kpis
 from services.stats.facts import Period, load_figures
+from services.store import rollup
 from services.store.cases.facts import refold
 from services.store.cases.history import record_events
+from services.store.kpi_facts import FILED_BY_WORKER, KEYS
 from services.store.rollup import compact, kept_and_recomputed
 from tests.integration.services.store.tables import (
     DISTRICT,
@@ -27,6 +30,7 @@ from tests.integration.services.store.tables import (
 
 H = timedelta(hours=1)
 MINE = f"c.district_code = '{DISTRICT}'"  # these tests' district (other writers may run)
+WORKERS = 7_000_000  # the grid workers' account ids, above WORKERS (the facts name no account)
 
 
 def _assert_kept(conn) -> None:
@@ -44,10 +48,17 @@ def _record(conn, ids, kind: str) -> None:
 
 
 def _write_cases(conn, streets: tuple[str, str]) -> list:
-    """Twelve cases through every writer of the facts: reported, then dispatched to one of two
-    departments in one of two streets, acknowledged, some resolved, postponed, closed, rated,
-    supervised; due an hour ago or tomorrow."""
+    """Twelve cases through every writer of the facts: reported (eight filed by one of two
+    grid workers), then dispatched to one of two departments in one of two communities of
+    each of two streets, acknowledged, some resolved, postponed, closed, rated, supervised;
+    due an hour ago or tomorrow."""
     ids = add_cases(conn, 12)
+    conn.execute(
+        text("UPDATE case_fact f SET worker_id = CASE WHEN u.i % 3 = 0 THEN NULL "
+             "ELSE :w + u.i % 3 END FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS u(id, i) "
+             "WHERE f.case_id = u.id"),
+        {"ids": ids, "w": WORKERS},
+    )  # fmt: skip
     _assert_kept(conn)
     _record(conn, ids, "CaseDispatched")
     add_departments(conn, ("roll-a", "roll-b"), DISTRICT)
@@ -55,6 +66,8 @@ def _write_cases(conn, streets: tuple[str, str]) -> list:
         text("UPDATE case_file c SET state = 'dispatched', department_code = "
              "CASE WHEN u.i % 3 = 0 THEN 'roll-b' ELSE 'roll-a' END, "
              "street_code = CASE WHEN u.i % 2 = 0 THEN :s2 ELSE :s1 END, "
+             "community_code = CASE WHEN u.i % 2 = 0 THEN :s2 ELSE :s1 END "
+             "|| CASE WHEN u.i % 4 < 2 THEN '001' ELSE '002' END, "
              "resolve_due = now() + CASE WHEN u.i % 4 = 0 THEN -1 ELSE 24 END "
              "* interval '1 hour' FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS u(id, i) "
              "WHERE c.id = u.id"),
@@ -116,8 +129,17 @@ def test_every_writer_of_the_facts_keeps_the_rollup_equal_to_its_recomputation(e
         _assert_kept(conn)
 
 
-def test_a_period_read_through_the_rollup_gives_the_facts_kpis(engine):
-    streets = (DISTRICT + "073", DISTRICT + "074")
+# A level's key in the facts, as `kpis_by` groups them; the worker's ranking reads only the
+# reports grid workers filed.
+BY = {"street": (lambda f: f.street_code, "TRUE"),
+      "community": (lambda f: f.community_code, "TRUE"),
+      "worker": (lambda f: str(f.facts.worker_id), FILED_BY_WORKER)}  # fmt: skip
+
+
+@pytest.mark.parametrize("by", list(BY))
+def test_a_period_read_through_the_rollup_gives_the_facts_kpis(engine, by):
+    streets = {"street": ("073", "074"), "community": ("075", "076"), "worker": ("077", "078")}
+    streets = tuple(DISTRICT + s for s in streets[by])
     with engine.begin() as conn:
         ids = _write_cases(conn, streets)
         # Spread over January to March (local time): February whole, the rest around it.
@@ -138,24 +160,30 @@ def test_a_period_read_through_the_rollup_gives_the_facts_kpis(engine):
                               "WHERE case_id = :id"),
                          {"at": (local - 8 * H).replace(tzinfo=UTC), "id": case_id,
                           "due": (n % 5) * 6 * H})  # fmt: skip
+        # The case rows received then too (the month's ledgers read them beside the facts).
+        conn.execute(text("UPDATE case_file c SET created_at = f.created_at, "
+                          "resolve_due = f.resolve_due FROM case_fact f "
+                          "WHERE f.case_id = c.id AND c.id = ANY(:ids)"), {"ids": ids})  # fmt: skip
     period = Period(date(2026, 1, 20), date(2026, 3, 10))
     as_of = datetime(2026, 2, 20, tzinfo=UTC)  # some open cases due by then, some not
-    where = "c.district_code = :d AND c.case_id = ANY(:ids)"
-    scoped = "c.district_code = :d"
+    group_of, filed = BY[by]
+    where = f"c.district_code = :d AND c.case_id = ANY(:ids) AND {filed}"
+    # These cases alone are in these two streets: the rollup answers by this level.
+    scoped = f"c.district_code = :d AND c.street_code = ANY(:s) AND {filed}"
+    assert rollup.answers(KEYS[by], scoped, period.zone)
     with engine.connect() as conn:
         figures = load_figures(conn, period, where, {"d": DISTRICT, "ids": ids})
         facts = [f.facts for f in figures]
-        by_street = {f.facts.case_id: f.street_code for f in figures}
-        expected = kpis_by(facts, lambda f: by_street[f.case_id], as_of=as_of)
+        group = {f.facts.case_id: group_of(f) for f in figures}
+        expected = kpis_by(facts, lambda f: group[f.case_id], as_of=as_of)
         expected_whole = kpis_by(facts, lambda f: None, as_of=as_of)[None]
-        # These cases alone are in the streets 073 and 074: the rollup answers by street.
-        total, groups = aggregate_kpis(conn, period, "street", as_of=as_of,
-                                       where=f"{scoped} AND c.street_code = ANY(:s)",
+        total, groups = aggregate_kpis(conn, period, by, as_of=as_of, where=scoped,
                                        params={"d": DISTRICT, "s": list(streets)})  # fmt: skip
-    assert len(facts) == 11 and set(expected) == set(streets)  # 12 March: after the period
-    assert set(groups) == set(streets)
-    for street in streets:
-        _assert_same(groups[street], expected[street])
+    # 12 March is after the period; a third of the reports came from the hotline.
+    assert len(facts) == (11 if by != "worker" else 7)
+    assert set(groups) == set(expected) and len(expected) >= 2
+    for key, kpis in expected.items():
+        _assert_same(groups[key], kpis)
     _assert_same(total, expected_whole)
     assert expected_whole.postponed and expected_whole.due_for_closure > expected_whole.closed
 
