@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 from aiohttp import web
@@ -67,7 +68,10 @@ def test_a_websocket_closed_before_its_open_packet_is_tried_again():
             await runner.cleanup()
         return gen, client
 
-    gen, client = asyncio.run(scenario())
+    # On a thread of its own: Playwright's sync API (the browser tests) leaves an event loop
+    # running on the suite's thread.
+    with ThreadPoolExecutor(1) as thread:
+        gen, client = thread.submit(lambda: asyncio.run(scenario())).result()
     assert len(attempts) == 2
     assert client.connects == 1 and client.cursor == 7
     assert gen.errors == {"ValueError": 1}
