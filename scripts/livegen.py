@@ -56,12 +56,11 @@ class Client:
         self.first_cursor: int | None = None
         self.cursor: int | None = None  # resume cursor, as resume.js keeps it
         self.highest: int | None = None  # the highest event id seen
-        self.whole = False  # this connection's replay has all come
         self.seen: set[int] = set()
         self.live: set[int] = set()
         self.doubled = 0
         self.connected = False
-        self.caught_up = False
+        self.caught_up = False  # this connection's replay has all come: the cursor moves
         self.refused: str | None = None
         self.connects = 0
         self.cuts = 0  # replays that could not reach back to the cursor
@@ -111,7 +110,7 @@ class Client:
                 auth["last_event_id"] = self.cursor
             await ws.send_str("40" + json.dumps(auth))
             self.stage = "signing in"
-            self.caught_up = self.whole = False
+            self.caught_up = False
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     break
@@ -146,8 +145,8 @@ class Client:
             for event in body["events"]:
                 self.see(event["id"])
             self.cuts += bool(body.get("cut"))
-            self.caught_up = self.whole = not body.get("more")
-            if self.whole:
+            self.caught_up = not body.get("more")
+            if self.caught_up:
                 self.cursor = self.highest
         elif name == "case_events":
             for event in body:
@@ -163,7 +162,7 @@ class Client:
         self.seen.add(event_id)
         if self.highest is None or event_id > self.highest:
             self.highest = event_id
-        if self.whole:
+        if self.caught_up:
             self.cursor = self.highest
 
 

@@ -93,7 +93,6 @@ class Admission:
         self._unsigned: dict[str, float] = {}  # transports still timed: id → opened
         self._slots = NewestFirst(handshakes_at_once)
         self.handshake_wait_s = handshake_wait_s
-        self._waiting = 0  # handshakes waiting for a place
         self._placed = 0  # handshakes and transports holding one
         self.refused: Counter[str] = Counter()  # by code, since the process started
         self._logged = 0.0
@@ -128,11 +127,7 @@ class Admission:
         return gate
 
     def _take_place(self) -> bool:
-        self._waiting += 1
-        try:
-            taken = self._slots.acquire(timeout=self.handshake_wait_s)
-        finally:
-            self._waiting -= 1
+        taken = self._slots.acquire(timeout=self.handshake_wait_s)
         self._placed += taken
         return taken
 
@@ -145,7 +140,7 @@ class Admission:
         in, handshakes holding a place and waiting for one, refusals so far by code."""
         return {
             "open": len(self._open), "unsigned": len(self._unsigned), "placed": self._placed,
-            "waiting": self._waiting, "refused": dict(self.refused),
+            "waiting": self._slots.waiting(), "refused": dict(self.refused),
         }  # fmt: skip
 
     def refusal(self, address: str) -> tuple[str, str, str, int] | None:
@@ -215,7 +210,7 @@ class Admission:
             self._unsigned.pop(sid, None)
             self._close(sid)
         self.refused["sign_in_timeout"] += len(late)
-        if (self._waiting or self._unsigned) and now - self._logged >= STATE_LOG_S:
+        if (self._slots.waiting() or self._unsigned) and now - self._logged >= STATE_LOG_S:
             self._logged = now
             log.info("live admission: %s", self.state())
         return late

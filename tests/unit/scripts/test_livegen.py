@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import aiohttp
 from aiohttp import web
 
-from tests.unit.scripts.test_setup import ROOT
+from tests.processes import ROOT
 
 
 def _livegen():

@@ -12,7 +12,6 @@ window.gf = window.gf || {};
 gf.live = function live(handlers) {
   const state = {
     floor: null,        // last_event_id of the first snapshot: older events are history
-    lastId: 0,          // highest event id shown
     seen: new Set(),
     order: [],
     awaitingSnapshot: true,
@@ -22,7 +21,6 @@ gf.live = function live(handlers) {
   const remember = (id) => {
     state.seen.add(id);
     state.order.push(id);
-    if (id > state.lastId) state.lastId = id;
     state.resume.seen(id);
     if (state.order.length > 50000) state.seen.delete(state.order.shift());
   };
@@ -48,7 +46,6 @@ gf.live = function live(handlers) {
     const first = state.floor === null;
     if (first) {
       state.floor = snapshot.last_event_id;
-      state.lastId = snapshot.last_event_id;
       state.resume.snapshot(snapshot.last_event_id);
       for (const message of snapshot.events || []) remember(message.id);
     }
