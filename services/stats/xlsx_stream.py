@@ -16,6 +16,8 @@ import zipfile
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from openpyxl.utils import get_column_letter
+
 NORMAL, BOLD, TITLE = 0, 1, 2  # the cell styles of STYLES' cellXfs
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -36,16 +38,6 @@ STYLES = f"""{_HEAD}<styleSheet xmlns="{_MAIN}">
 <xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
-
-
-def column_letter(index: int) -> str:
-    """The letters of the 0-based column `index` (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 class _Pending(io.RawIOBase):
@@ -105,7 +97,7 @@ class StreamedBook:
         for i, value in enumerate(values):
             if value is None:
                 continue
-            ref = f"{column_letter(i)}{r}"
+            ref = f"{get_column_letter(i + 1)}{r}"
             if isinstance(value, bool) or not isinstance(value, int | float):
                 text = escape(str(value))
                 cells.append(f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">'
